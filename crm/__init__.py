@@ -1,0 +1,1 @@
+"""The composition root: the `crm` command, the embedded run and its launchers."""

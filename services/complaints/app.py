@@ -1,0 +1,26 @@
+"""The complaints service's FastAPI application."""
+
+import inspect
+from pathlib import Path
+
+from fastapi import FastAPI
+
+import services.complaints as service_package
+from services.complaints.config import Settings
+from services.complaints.consumers import HANDLERS
+from services.complaints.endpoints import router
+from shared.runtime import create_service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        title="Bank CRM: complaints service",
+        description=DESCRIPTION,
+        routers=[router],
+        handlers=HANDLERS,
+    )

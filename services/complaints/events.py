@@ -1,0 +1,1 @@
+"""Events the complaints service publishes (frozen pydantic models, one per catalogue type)."""

@@ -1,0 +1,26 @@
+"""The contact_center service's FastAPI application."""
+
+import inspect
+from pathlib import Path
+
+from fastapi import FastAPI
+
+import services.contact_center as service_package
+from services.contact_center.config import Settings
+from services.contact_center.consumers import HANDLERS
+from services.contact_center.endpoints import router
+from shared.runtime import create_service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        title="Bank CRM: contact centre service",
+        description=DESCRIPTION,
+        routers=[router],
+        handlers=HANDLERS,
+    )

@@ -1,0 +1,5 @@
+"""The contact_center service's HTTP API under ``/v1``."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

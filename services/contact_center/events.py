@@ -1,0 +1,1 @@
+"""Events the contact_center service publishes (frozen pydantic models, one per catalogue type)."""

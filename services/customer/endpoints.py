@@ -1,0 +1,5 @@
+"""The customer service's HTTP API under ``/v1``."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

@@ -1,0 +1,1 @@
+"""Events the customer service publishes (frozen pydantic models, one per catalogue type)."""

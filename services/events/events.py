@@ -1,0 +1,1 @@
+"""Events the events service publishes (frozen pydantic models, one per catalogue type)."""

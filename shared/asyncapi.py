@@ -1,0 +1,118 @@
+"""The event catalogue as an AsyncAPI 3.0 document, generated from the code.
+
+Topics and event types come from :mod:`shared.catalogue`; each event type's payload schema
+comes from the pydantic model registered for it (types whose model is not written yet are
+listed with an open object schema, so the document never claims more than the code knows).
+"""
+
+from typing import Any
+
+from shared.catalogue import DEAD_LETTER_SUFFIX, PRODUCER_OF, TOPIC_OF, Topic
+from shared.events import registered_models
+
+ASYNCAPI_VERSION = "3.0.0"
+
+CLOUDEVENTS_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "CloudEvents 1.0 attributes in Kafka binary content mode.",
+    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"],
+    "properties": {
+        "ce_specversion": {"type": "string", "const": "1.0"},
+        "ce_id": {"type": "string", "description": "Event id; consumers deduplicate on it."},
+        "ce_source": {"type": "string", "examples": ["/crm/customer"]},
+        "ce_type": {"type": "string", "examples": ["crm.transaction.posted.v1"]},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_subject": {"type": "string", "description": "The customer id; also the key."},
+        "content-type": {"type": "string", "const": "application/json"},
+        "ce_correlationid": {"type": "string", "description": "Follows the originating request."},
+        "ce_traceparent": {"type": "string", "description": "W3C trace context, when tracing."},
+    },
+}
+
+DEAD_LETTER_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "The original message's headers, plus why it could not be handled.",
+    "properties": {
+        "dlq_error": {"type": "string"},
+        "dlq_consumer_group": {"type": "string"},
+        "dlq_original_topic": {"type": "string"},
+        "dlq_original_partition": {"type": "string"},
+        "dlq_original_offset": {"type": "string"},
+    },
+}
+
+
+def _message_name(event_type: str) -> str:
+    # crm.transaction.posted.v1 -> transaction.posted.v1
+    return event_type.removeprefix("crm.")
+
+
+def build_asyncapi() -> dict[str, Any]:
+    models = registered_models()
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    components_messages: dict[str, Any] = {}
+    for topic in Topic:
+        refs: dict[str, Any] = {}
+        for event_type, event_topic in TOPIC_OF.items():
+            if event_topic is not topic:
+                continue
+            name = _message_name(event_type)
+            model = models.get(event_type)
+            payload = (
+                model.model_json_schema()
+                if model is not None
+                else {"type": "object", "description": "Schema to be defined by its producer."}
+            )
+            components_messages[name] = {
+                "name": str(event_type),
+                "title": model.__name__ if model is not None else name,
+                "contentType": "application/json",
+                "headers": CLOUDEVENTS_HEADERS,
+                "payload": payload,
+            }
+            refs[name] = {"$ref": f"#/components/messages/{name}"}
+        channel_id = topic.name.lower()
+        channels[channel_id] = {
+            "address": str(topic),
+            "description": f"Published by: {', '.join(PRODUCER_OF[topic])}. Key: customer id.",
+            "messages": refs,
+        }
+        channels[f"{channel_id}_dlq"] = {
+            "address": f"{topic}{DEAD_LETTER_SUFFIX}",
+            "description": "Messages of the topic that a consumer could not handle.",
+            "messages": {
+                "deadLetter": {
+                    "name": "dead-letter",
+                    "contentType": "application/json",
+                    "headers": DEAD_LETTER_HEADERS,
+                    "payload": {"description": "The original message body, unchanged."},
+                }
+            },
+        }
+        operations[f"publish_{channel_id}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "messages": [
+                {"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in sorted(refs)
+            ],
+        }
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": "Bank CRM events",
+            "version": "1.0.0",
+            "description": (
+                "Events the bank CRM services publish on Kafka. Every message carries the "
+                "CloudEvents 1.0 envelope in its headers; the key is the customer id, so one "
+                "customer's events keep their order."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "kafka": {"host": "kafka:9092", "protocol": "kafka", "description": "Compose topology"}
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": components_messages},
+    }

@@ -1,0 +1,245 @@
+"""The Kafka backend (aiokafka).
+
+Producer: idempotent with ``acks=all``, so a retried send neither duplicates nor reorders a
+partition. Consumer: a member of a consumer group, auto-commit off; the event consumer commits
+offsets itself after the handler's transaction has committed.
+
+Rebalances: aiokafka runs the rebalance listener on its own task. ``getmany`` is called outside
+the assignment lock and handling happens inside it; the listener waits for the lock, so a
+partition is only handed over once the batch in hand is handled and committed (the pattern
+recommended in aiokafka issue #335). Messages fetched before the hand-over carry the old
+generation and are dropped unhandled; the new owner reads them from the committed offset.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import TopicPartition as KafkaTopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaError,
+    TopicAlreadyExistsError,
+)
+
+from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        partitions: int,
+        replication_factor: int,
+        request_timeout_seconds: float = 10.0,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._partitions = partitions
+        self._replication_factor = replication_factor
+        self._timeout_ms = int(request_timeout_seconds * 1000)
+        self._producer: AIOKafkaProducer | None = None
+        self._known_topics: set[str] = set()
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=self._timeout_ms,
+        )
+        try:
+            await producer.start()
+        except KafkaError as error:
+            await producer.stop()
+            raise BusUnavailableError(f"Kafka at {self._bootstrap}: {error}") from error
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @asynccontextmanager
+    async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-admin",
+            request_timeout_ms=self._timeout_ms,
+        )
+        await admin.start()
+        try:
+            yield admin
+        finally:
+            await admin.close()
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        wanted = set(topics) - self._known_topics
+        if not wanted:
+            return
+        try:
+            async with self._admin() as admin:
+                existing = set(await admin.list_topics())
+                missing = sorted(wanted - existing)
+                if missing:
+                    new = [NewTopic(t, self._partitions, self._replication_factor) for t in missing]
+                    # Another replica may have created one first.
+                    with contextlib.suppress(TopicAlreadyExistsError):
+                        await admin.create_topics(new)
+                    log.info("kafka.topics_created", topics=missing)
+        except KafkaError as error:
+            raise BusUnavailableError(f"cannot create topics: {error}") from error
+        self._known_topics |= wanted
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self._producer is None:
+            raise BusUnavailableError("the Kafka producer is not started")
+        try:
+            # Queue the whole batch before waiting, so it travels in few requests; the
+            # idempotent producer keeps per-partition order across its own retries.
+            deliveries = [
+                await self._producer.send(
+                    m.topic, value=m.value, key=m.key, headers=list(m.headers)
+                )
+                for m in messages
+            ]
+            await asyncio.gather(*deliveries)
+        except KafkaError as error:
+            raise BusUnavailableError(f"publish failed: {error}") from error
+
+    def consumer(self, group: str, topics: Sequence[str]) -> "KafkaBusConsumer":
+        return KafkaBusConsumer(
+            self._bootstrap,
+            group=group,
+            topics=topics,
+            client_id=self._client_id,
+            request_timeout_ms=self._timeout_ms,
+        )
+
+    async def ping(self) -> None:
+        try:
+            async with self._admin() as admin:
+                await asyncio.wait_for(admin.describe_cluster(), self._timeout_ms / 1000)
+        except (KafkaError, TimeoutError, OSError) as error:
+            raise BusUnavailableError(f"Kafka at {self._bootstrap}: {error}") from error
+
+
+class _HandOverListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: "KafkaBusConsumer") -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[KafkaTopicPartition]) -> None:
+        # Wait for the batch in hand to be handled and committed before letting go.
+        async with self._owner.assignment_lock:
+            self._owner.generation += 1
+
+    async def on_partitions_assigned(self, assigned: list[KafkaTopicPartition]) -> None:
+        self._owner.generation += 1
+        self._owner.forget_committed()
+        log.info(
+            "kafka.partitions_assigned",
+            group=self._owner.group,
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
+        )
+
+
+class KafkaBusConsumer:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        group: str,
+        topics: Sequence[str],
+        client_id: str,
+        request_timeout_ms: int,
+    ) -> None:
+        self.group = group
+        self.generation = 0
+        self.assignment_lock = asyncio.Lock()
+        self._topics = list(topics)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            client_id=f"{client_id}-{group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            request_timeout_ms=request_timeout_ms,
+        )
+        self._committed: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        self._consumer.subscribe(self._topics, listener=_HandOverListener(self))
+        try:
+            await self._consumer.start()
+        except KafkaError as error:
+            raise BusUnavailableError(f"consumer {self.group}: {error}") from error
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def poll(self, *, max_records: int, timeout: float) -> list[ReceivedMessage]:
+        generation = self.generation
+        batches = await self._consumer.getmany(
+            timeout_ms=int(timeout * 1000), max_records=max_records
+        )
+        return [
+            ReceivedMessage(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                headers=tuple(record.headers),
+                generation=generation,
+            )
+            for records in batches.values()
+            for record in records
+        ]
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self.generation
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(
+                {KafkaTopicPartition(t, p): offset for (t, p), offset in offsets.items()}
+            )
+        except (CommitFailedError, IllegalStateError) as error:
+            # The group moved on: whoever owns these partitions now reads them again from the
+            # last committed offset, and their inbox makes the repeat harmless.
+            log.warning("kafka.commit_failed", group=self.group, error=str(error))
+            return
+        self._committed.update(offsets)
+
+    def forget_committed(self) -> None:
+        # Another member may have moved these partitions on while they were not ours.
+        self._committed.clear()
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        ends = await self._consumer.end_offsets(assigned)
+        lag: dict[TopicPartition, int] = {}
+        for tp in assigned:
+            key = (tp.topic, tp.partition)
+            committed = self._committed.get(key)
+            if committed is None:
+                committed = await self._consumer.committed(tp) or 0
+                self._committed[key] = committed
+            lag[key] = max(ends[tp] - committed, 0)
+        return lag

@@ -1,0 +1,343 @@
+"""The local backend: a durable, partitioned log in PostgreSQL for the embedded run.
+
+It keeps Kafka's semantics so that service code and the event consumer run unchanged: a topic
+has partitions; a message's key picks its partition, so one customer's events stay in order;
+each partition has increasing offsets; consumer groups commit offsets, and a member that
+restarts goes on from its group's committed offsets (at least once). Because the log lives in
+the database and is fed by the outbox relay, nothing is lost when the process stops.
+
+Why not Kafka itself: the embedded run must start with nothing installed but Python. Members of
+a group are divided among the partitions within one process; several processes on one local
+log are not supported (use Kafka for that).
+"""
+
+import asyncio
+import base64
+import json
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
+from shared.envelope import Headers
+from shared.waiting import wait_for_event
+
+SCHEMA = "crm_bus"
+
+# The log is the bus's own storage, created on start the way a broker creates its log
+# directories; it is not a service's data, so it has no Alembic history of its own.
+_STORAGE_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.partition_heads (
+        topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (topic, partition))""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.log (
+        topic text NOT NULL, partition integer NOT NULL, "offset" bigint NOT NULL,
+        key bytea, value bytea NOT NULL, headers jsonb NOT NULL,
+        appended_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (topic, partition, "offset"))""",
+    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.consumer_offsets (
+        group_id text NOT NULL, topic text NOT NULL, partition integer NOT NULL,
+        next_offset bigint NOT NULL, PRIMARY KEY (group_id, topic, partition))""",
+)
+
+
+def partition_for(key: bytes | None, partitions: int, *, fallback: int = 0) -> int:
+    if key is None:
+        return fallback % partitions
+    return zlib.crc32(key) % partitions
+
+
+def _encode_headers(headers: Headers) -> str:
+    return json.dumps([[name, base64.b64encode(value).decode()] for name, value in headers])
+
+
+def _decode_headers(raw: Any) -> Headers:
+    pairs = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple((name, base64.b64decode(value)) for name, value in pairs)
+
+
+class _Wakeup:
+    """Tells waiting consumers of this process that something was appended."""
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Event] = set()
+
+    def notify(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    async def wait(self, timeout: float) -> None:
+        event = asyncio.Event()
+        self._waiters.add(event)
+        try:
+            await wait_for_event(event, timeout)
+        finally:
+            self._waiters.discard(event)
+
+
+# Shared by every LocalBus of the process: the four embedded services each have their own bus
+# object, and a message one of them appends must wake the others' consumers at once.
+_WAKEUP = _Wakeup()
+_GROUPS: dict[str, list["LocalBusConsumer"]] = defaultdict(list)
+
+
+class LocalBus:
+    def __init__(self, engine: AsyncEngine, *, partitions: int) -> None:
+        self._engine = engine
+        self._partitions = partitions
+        self._round_robin = 0
+
+    async def start(self) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                # Two services starting at once must not race on CREATE TABLE IF NOT EXISTS.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('crm_bus'))"))
+                for statement in _STORAGE_DDL:
+                    await conn.execute(text(statement))
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus storage: {error}") from error
+
+    async def stop(self) -> None:
+        return None
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        rows = [{"t": t, "p": p} for t in topics for p in range(self._partitions)]
+        if not rows:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                text(
+                    f"INSERT INTO {SCHEMA}.partition_heads (topic, partition) VALUES (:t, :p) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                rows,
+            )
+
+    async def partitions_of(self, conn: AsyncConnection, topic: str) -> int:
+        result = await conn.execute(
+            text(f"SELECT count(*) FROM {SCHEMA}.partition_heads WHERE topic = :t"), {"t": topic}
+        )
+        return int(result.scalar_one())
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if not messages:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                await self._append(conn, messages)
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus append: {error}") from error
+        _WAKEUP.notify()
+
+    async def _append(self, conn: AsyncConnection, messages: Sequence[OutgoingMessage]) -> None:
+        partition_counts: dict[str, int] = {}
+        by_partition: dict[TopicPartition, list[OutgoingMessage]] = defaultdict(list)
+        for message in messages:
+            if message.topic not in partition_counts:
+                count = await self.partitions_of(conn, message.topic)
+                if count == 0:
+                    raise BusUnavailableError(f"unknown topic {message.topic}")
+                partition_counts[message.topic] = count
+            self._round_robin += 1
+            partition = partition_for(
+                message.key, partition_counts[message.topic], fallback=self._round_robin
+            )
+            by_partition[(message.topic, partition)].append(message)
+        # Lock heads in a fixed order so that concurrent appends cannot deadlock.
+        for (topic, partition), batch in sorted(by_partition.items()):
+            result = await conn.execute(
+                text(
+                    f"UPDATE {SCHEMA}.partition_heads SET next_offset = next_offset + :n "
+                    "WHERE topic = :t AND partition = :p RETURNING next_offset"
+                ),
+                {"n": len(batch), "t": topic, "p": partition},
+            )
+            first = int(result.scalar_one()) - len(batch)
+            await conn.execute(
+                text(
+                    f'INSERT INTO {SCHEMA}.log (topic, partition, "offset", key, value, headers) '
+                    "VALUES (:t, :p, :o, :k, :v, CAST(:h AS jsonb))"
+                ),
+                [
+                    {
+                        "t": topic,
+                        "p": partition,
+                        "o": first + i,
+                        "k": m.key,
+                        "v": m.value,
+                        "h": _encode_headers(m.headers),
+                    }
+                    for i, m in enumerate(batch)
+                ],
+            )
+
+    def consumer(self, group: str, topics: Sequence[str]) -> "LocalBusConsumer":
+        return LocalBusConsumer(self._engine, group=group, topics=topics)
+
+    async def ping(self) -> None:
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(text(f"SELECT 1 FROM {SCHEMA}.partition_heads LIMIT 1"))
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus: {error}") from error
+
+
+class LocalBusConsumer:
+    def __init__(self, engine: AsyncEngine, *, group: str, topics: Sequence[str]) -> None:
+        self.group = group
+        self.generation = 0
+        self.assignment_lock = asyncio.Lock()
+        self._engine = engine
+        self._topics = sorted(set(topics))
+        self._positions: dict[TopicPartition, int] = {}
+        self._positions_generation = -1
+
+    async def start(self) -> None:
+        members = _GROUPS[self.group]
+        await _rebalance(members, joining=self)
+
+    async def stop(self) -> None:
+        members = _GROUPS[self.group]
+        if self in members:
+            async with self.assignment_lock:
+                members.remove(self)
+            await _rebalance(members, joining=None)
+
+    async def _all_partitions(self, conn: AsyncConnection) -> list[TopicPartition]:
+        result = await conn.execute(
+            text(
+                f"SELECT topic, partition FROM {SCHEMA}.partition_heads "
+                "WHERE topic = ANY(:topics) ORDER BY topic, partition"
+            ),
+            {"topics": self._topics},
+        )
+        return [(row.topic, row.partition) for row in result]
+
+    async def _assignment(self, conn: AsyncConnection) -> list[TopicPartition]:
+        members = _GROUPS[self.group]
+        if self not in members:
+            return []
+        index, count = members.index(self), len(members)
+        return [tp for i, tp in enumerate(await self._all_partitions(conn)) if i % count == index]
+
+    async def poll(self, *, max_records: int, timeout: float) -> list[ReceivedMessage]:
+        messages = await self._fetch(max_records)
+        if messages:
+            return messages
+        await _WAKEUP.wait(timeout)
+        return await self._fetch(max_records)
+
+    async def _fetch(self, max_records: int) -> list[ReceivedMessage]:
+        generation = self.generation
+        try:
+            async with self._engine.connect() as conn:
+                assigned = await self._assignment(conn)
+                if self._positions_generation != generation:
+                    self._positions = await self._committed(conn, assigned)
+                    self._positions_generation = generation
+                if not assigned:
+                    return []
+                per_partition = max(1, max_records // len(assigned))
+                result = await conn.execute(
+                    text(
+                        'SELECT l.topic, l.partition, l."offset", l.key, l.value, l.headers '
+                        "FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]), "
+                        "CAST(:positions AS bigint[])) AS p(topic, partition, position) "
+                        "CROSS JOIN LATERAL (SELECT * FROM crm_bus.log l "
+                        "WHERE l.topic = p.topic AND l.partition = p.partition "
+                        'AND l."offset" >= p.position ORDER BY l."offset" LIMIT :limit) l '
+                        'ORDER BY l.topic, l.partition, l."offset"'
+                    ),
+                    {
+                        "topics": [t for t, _ in assigned],
+                        "partitions": [p for _, p in assigned],
+                        "positions": [self._positions.get(tp, 0) for tp in assigned],
+                        "limit": per_partition,
+                    },
+                )
+                rows = result.all()
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus fetch: {error}") from error
+        messages = [
+            ReceivedMessage(
+                topic=row.topic,
+                partition=row.partition,
+                offset=row.offset,
+                key=row.key,
+                value=row.value,
+                headers=_decode_headers(row.headers),
+                generation=generation,
+            )
+            for row in rows
+        ]
+        for message in messages:
+            self._positions[(message.topic, message.partition)] = message.offset + 1
+        return messages
+
+    async def _committed(
+        self, conn: AsyncConnection, assigned: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        result = await conn.execute(
+            text(
+                f"SELECT topic, partition, next_offset FROM {SCHEMA}.consumer_offsets "
+                "WHERE group_id = :g"
+            ),
+            {"g": self.group},
+        )
+        committed = {(row.topic, row.partition): row.next_offset for row in result}
+        return {tp: committed.get(tp, 0) for tp in assigned}
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self.generation
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        f"INSERT INTO {SCHEMA}.consumer_offsets "
+                        "(group_id, topic, partition, next_offset) VALUES (:g, :t, :p, :o) "
+                        "ON CONFLICT (group_id, topic, partition) "
+                        "DO UPDATE SET next_offset = EXCLUDED.next_offset"
+                    ),
+                    [
+                        {"g": self.group, "t": t, "p": p, "o": o}
+                        for (t, p), o in sorted(offsets.items())
+                    ],
+                )
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus commit: {error}") from error
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        async with self._engine.connect() as conn:
+            assigned = await self._assignment(conn)
+            committed = await self._committed(conn, assigned)
+            result = await conn.execute(
+                text(
+                    f"SELECT topic, partition, next_offset FROM {SCHEMA}.partition_heads "
+                    "WHERE topic = ANY(:topics)"
+                ),
+                {"topics": self._topics},
+            )
+            heads = {(row.topic, row.partition): row.next_offset for row in result}
+        return {tp: max(heads.get(tp, 0) - committed[tp], 0) for tp in assigned}
+
+
+async def _rebalance(members: list[LocalBusConsumer], *, joining: LocalBusConsumer | None) -> None:
+    # Like a Kafka rebalance: each current member finishes its batch in hand (its lock), then
+    # its generation moves on, so batches fetched under the old assignment are dropped.
+    for member in list(members):
+        async with member.assignment_lock:
+            member.generation += 1
+    if joining is not None and joining not in members:
+        members.append(joining)
+        joining.generation += 1
+    _WAKEUP.notify()

@@ -1,0 +1,276 @@
+"""The event consumer: reads a group's topics and applies each event once, in order per key.
+
+For every message: read the CloudEvents headers, decode the body with the model its handler
+declares, and in one transaction claim the event id in the inbox and run the handler. Offsets
+are committed only after that transaction committed, so a crash means redelivery, and the inbox
+makes redelivery harmless.
+
+Partitions are handled concurrently, the messages of one partition one after another. A handler
+that keeps failing is retried a bounded number of times, then its message goes to
+``<topic>.dlq`` with the error, and the partition goes on. A message that cannot be decoded
+goes there at once. When the database or the bus is unavailable, nothing is dead-lettered:
+the consumer waits and tries the same message again.
+"""
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.contextvars import bound_contextvars
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from shared.bus import (
+    Bus,
+    BusConsumer,
+    BusUnavailableError,
+    OutgoingMessage,
+    ReceivedMessage,
+    TopicPartition,
+)
+from shared.catalogue import dead_letter_topic
+from shared.db import is_unavailable
+from shared.envelope import EnvelopeError, EventEnvelope
+from shared.events import DomainEvent
+from shared.inbox import claim
+from shared.logging import correlation_id_var, get_logger
+from shared.metrics import ServiceMetrics
+from shared.outbox import OUTBOX_WRITTEN
+from shared.waiting import wait_for_event
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Any, EventEnvelope], Awaitable[None]]
+Handlers = Mapping[type[DomainEvent], Handler]
+
+LAG_REFRESH_SECONDS = 5.0
+
+
+def _is_transient(error: BaseException) -> bool:
+    return is_unavailable(error) or isinstance(error, BusUnavailableError | TimeoutError)
+
+
+class _Poison(Exception):
+    """The message can never be handled: it is dead-lettered without retries."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        sessions: async_sessionmaker[AsyncSession],
+        group: str,
+        handlers: Handlers,
+        metrics: ServiceMetrics,
+        max_attempts: int,
+        retry_backoff: float,
+        batch_size: int,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.group = group
+        self._bus = bus
+        self._sessions = sessions
+        self._handlers = {model.event_type: (model, handler) for model, handler in handlers.items()}
+        self.topics = sorted({model.topic for model in handlers})
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+        self._retry_backoff = retry_backoff
+        self._batch_size = batch_size
+        self._on_committed = on_committed
+        self._stopping = asyncio.Event()
+        self._consumer: BusConsumer | None = None
+        self._lag_checked_at = 0.0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until :meth:`stop`; survives the bus and the database going away."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._bus.ensure_topics(
+                    [*self.topics, *(dead_letter_topic(t) for t in self.topics)]
+                )
+                self._consumer = self._bus.consumer(self.group, self.topics)
+                await self._consumer.start()
+                break
+            except Exception as error:
+                failures += 1
+                log.warning("consumer.start_failed", group=self.group, error=str(error))
+                await self._pause(min(0.2 * 2**failures, 5.0))
+        consumer = self._consumer
+        if consumer is None:
+            return
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._consume_once(consumer)
+                except Exception as error:
+                    if not _is_transient(error):
+                        log.exception("consumer.loop_failed", group=self.group)
+                    await self._pause(1.0)
+        finally:
+            await consumer.stop()
+
+    async def _consume_once(self, consumer: BusConsumer) -> None:
+        messages = await consumer.poll(max_records=self._batch_size, timeout=1.0)
+        await self._observe_lag(consumer)
+        if not messages:
+            return
+        async with consumer.assignment_lock:
+            if not consumer.is_current(messages[0].generation):
+                return  # fetched before a rebalance; the partition's new owner reads them
+            by_partition: dict[TopicPartition, list[ReceivedMessage]] = defaultdict(list)
+            for message in messages:
+                by_partition[(message.topic, message.partition)].append(message)
+            done = await asyncio.gather(
+                *(self._handle_partition(batch) for batch in by_partition.values())
+            )
+            offsets = {tp: offset for tp, offset in zip(by_partition, done, strict=True) if offset}
+            await consumer.commit(offsets)
+
+    async def _handle_partition(self, messages: list[ReceivedMessage]) -> int | None:
+        """Handle in order; return the next offset to commit (None if none was finished)."""
+        next_offset: int | None = None
+        for message in messages:
+            if not await self._handle_until_done(message):
+                break
+            next_offset = message.offset + 1
+        return next_offset
+
+    async def _handle_until_done(self, message: ReceivedMessage) -> bool:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._handle(message)
+                return True
+            except Exception as error:
+                if not _is_transient(error):
+                    raise
+                failures += 1
+                log.warning(
+                    "consumer.unavailable", group=self.group, topic=message.topic, error=str(error)
+                )
+                await self._pause(min(0.2 * 2**failures, 5.0))
+        return False
+
+    async def _handle(self, message: ReceivedMessage) -> None:
+        labels = (self.group, message.topic)
+        try:
+            envelope, event, handler = self._decode(message)
+        except _Poison as poison:
+            await self._dead_letter(message, poison.__cause__ or poison)
+            return
+        if handler is None or event is None:
+            self._metrics.events_consumed.labels(*labels, "ignored").inc()
+            return
+        token = correlation_id_var.set(envelope.correlation_id)
+        try:
+            with bound_contextvars(event_id=envelope.id, event_type=envelope.type):
+                started = time.perf_counter()
+                try:
+                    applied = await self._apply_with_retries(envelope, event, handler)
+                except Exception as error:
+                    if _is_transient(error):
+                        raise
+                    await self._dead_letter(message, error)
+                    return
+                finally:
+                    self._metrics.handler_duration.labels(*labels).observe(
+                        time.perf_counter() - started
+                    )
+                outcome = "applied" if applied else "duplicate"
+                self._metrics.events_consumed.labels(*labels, outcome).inc()
+        finally:
+            correlation_id_var.reset(token)
+
+    def _decode(
+        self, message: ReceivedMessage
+    ) -> tuple[EventEnvelope, DomainEvent | None, Handler | None]:
+        try:
+            envelope = EventEnvelope.from_headers(message.headers)
+        except EnvelopeError as error:
+            raise _Poison() from error
+        entry = self._handlers.get(envelope.type)
+        if entry is None:
+            return envelope, None, None
+        model, handler = entry
+        try:
+            event = model.model_validate_json(message.value)
+        except ValidationError as error:
+            raise _Poison() from error
+        return envelope, event, handler
+
+    async def _apply_with_retries(
+        self, envelope: EventEnvelope, event: DomainEvent, handler: Handler
+    ) -> bool:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential(multiplier=self._retry_backoff, max=5.0),
+            retry=retry_if_exception(lambda error: not _is_transient(error)),
+            before_sleep=lambda state: self._metrics.events_failed.labels(
+                self.group, event.topic
+            ).inc(),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._apply(envelope, event, handler)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _apply(self, envelope: EventEnvelope, event: DomainEvent, handler: Handler) -> bool:
+        async with self._sessions() as session:
+            async with session.begin():
+                if not await claim(
+                    session, group=self.group, event_id=envelope.id, event_type=envelope.type
+                ):
+                    return False
+                await handler(session, event, envelope)
+            if session.info.pop(OUTBOX_WRITTEN, False) and self._on_committed is not None:
+                self._on_committed()
+        return True
+
+    async def _dead_letter(self, message: ReceivedMessage, error: BaseException) -> None:
+        self._metrics.events_failed.labels(self.group, message.topic).inc()
+        log.error(
+            "consumer.dead_lettered",
+            group=self.group,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            error=f"{type(error).__name__}: {error}",
+        )
+        extra = (
+            ("dlq_error", f"{type(error).__name__}: {error}"[:4000]),
+            ("dlq_consumer_group", self.group),
+            ("dlq_original_topic", message.topic),
+            ("dlq_original_partition", str(message.partition)),
+            ("dlq_original_offset", str(message.offset)),
+        )
+        await self._bus.publish(
+            [
+                OutgoingMessage(
+                    topic=dead_letter_topic(message.topic),
+                    key=message.key,
+                    value=message.value,
+                    headers=(*message.headers, *((n, v.encode()) for n, v in extra)),
+                )
+            ]
+        )
+        self._metrics.events_dead_lettered.labels(self.group, message.topic).inc()
+
+    async def _observe_lag(self, consumer: BusConsumer) -> None:
+        now = time.monotonic()
+        if now - self._lag_checked_at < LAG_REFRESH_SECONDS:
+            return
+        self._lag_checked_at = now
+        for (topic, partition), lag in (await consumer.lag()).items():
+            self._metrics.consumer_lag.labels(self.group, topic, str(partition)).set(lag)
+
+    async def _pause(self, seconds: float) -> None:
+        await wait_for_event(self._stopping, seconds)

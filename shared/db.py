@@ -1,0 +1,87 @@
+"""Async database access: one engine per service, its tables in the service's own schema.
+
+Models are declared without a schema; the engine's ``search_path`` puts every unqualified
+name in the service's schema, so the same model code serves a shared database with one
+schema per service and a database per service alike.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.settings import SharedSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ServiceBase(DeclarativeBase):
+    """Base of a service's models; each service subclasses it with its own metadata."""
+
+    __abstract__ = True
+
+
+def create_engine(settings: SharedSettings, *, schema: str | None = None) -> AsyncEngine:
+    search_path = schema or settings.db_schema
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.database_pool_size,
+        max_overflow=0,
+        # A request waits this long for a connection, then fails fast with 503 rather than
+        # piling up behind an exhausted pool.
+        pool_timeout=settings.database_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {
+                "search_path": f"{search_path},public",
+                "statement_timeout": str(settings.database_statement_timeout_ms),
+                "application_name": f"crm-{settings.service_name}",
+            },
+            "timeout": 5,
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits when the block ends, rolls back if it raises."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database (or the network to it) is unavailable right now,
+    as opposed to a fault of the request or the code: the caller should retry later."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | OSError
+    )

@@ -1,0 +1,85 @@
+"""HTTP plumbing every service shares: the request's unit of work, correlation ids, metrics."""
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logging import correlation_id_var, new_correlation_id
+from shared.metrics import ServiceMetrics
+from shared.outbox import OUTBOX_WRITTEN
+
+if TYPE_CHECKING:
+    from shared.runtime import ServiceRuntime
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+def runtime_of(request: Request) -> "ServiceRuntime":
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction: committed before the answer is sent, so an answer of
+    success means the change and its events are durable; rolled back if anything raises."""
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session:
+        async with session.begin():
+            yield session
+        if session.info.pop(OUTBOX_WRITTEN, False):
+            runtime.relay.wake()
+
+
+# scope="function": the transaction ends right after the endpoint, before the response goes out.
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+class RequestContextMiddleware:
+    """Correlation id in and out (``X-Correlation-ID``) and the RED metrics of each route."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(CORRELATION_HEADER.encode())
+        correlation_id = _valid_correlation_id(incoming) or new_correlation_id()
+        token = correlation_id_var.set(correlation_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((CORRELATION_HEADER.encode(), correlation_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_context)
+        finally:
+            route = scope.get("route")
+            # The route template, never the raw path: ids in paths would make labels unbounded.
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            self._metrics.http_requests.labels(method, template, str(status)).inc()
+            self._metrics.http_request_duration.labels(method, template).observe(
+                time.perf_counter() - started
+            )
+            correlation_id_var.reset(token)
+
+
+def _valid_correlation_id(raw: bytes | None) -> str | None:
+    if not raw or len(raw) > 100:
+        return None
+    value = raw.decode("ascii", errors="ignore")
+    return value if value.replace("-", "").replace("_", "").isalnum() else None

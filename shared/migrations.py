@@ -1,0 +1,76 @@
+"""Alembic migrations, one history per service in its own schema.
+
+``upgrade`` is what ``crm migrate`` and the embedded start-up run: it creates the schema, takes
+an advisory lock (two replicas starting together must not migrate at once) and runs Alembic on
+that connection. Each service's ``migrations/env.py`` only calls :func:`run_migrations`.
+"""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Connection, MetaData, text
+
+from shared.db import create_engine
+from shared.settings import SharedSettings
+
+
+def alembic_config(script_location: Path, settings: SharedSettings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("path_separator", "os")
+    config.attributes["settings"] = settings
+    return config
+
+
+async def upgrade(settings: SharedSettings, script_location: Path, revision: str = "head") -> None:
+    schema = settings.db_schema
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{schema}"}
+            )
+            await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            config = alembic_config(script_location, settings)
+            await connection.run_sync(_upgrade_on, config, revision)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_on(connection: Connection, config: Config, revision: str) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def run_migrations(target_metadata: MetaData) -> None:
+    """The body of a service's ``env.py``: migrate on the connection ``upgrade`` handed over,
+    or, when run by the ``alembic`` command itself, on a connection of its own."""
+    config = context.config
+    settings: SharedSettings = config.attributes["settings"]
+    connection: Connection | None = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection, target_metadata, settings.db_schema)
+        return
+    asyncio.run(_run_standalone(target_metadata, settings))
+
+
+def _run(connection: Connection, target_metadata: MetaData, schema: str) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table_schema=schema,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_standalone(target_metadata: MetaData, settings: SharedSettings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run, target_metadata, settings.db_schema)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,192 @@
+"""The transactional outbox: events are rows written with the change they record, and a relay
+publishes them after the transaction commits.
+
+Nothing is published for a change that rolled back (its rows rolled back with it), and nothing
+committed is lost if the process dies (the rows wait for the next relay round). The relay marks
+rows only after the bus acknowledged them; if it dies in between, the rows go out again on its
+next round, and the consumers' inbox absorbs the duplicate.
+"""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.bus import Bus, BusUnavailableError, OutgoingMessage
+from shared.db import is_unavailable
+from shared.envelope import EventEnvelope
+from shared.events import DomainEvent
+from shared.logging import current_correlation_id, get_logger
+from shared.messaging import OutboxRecord
+from shared.metrics import ServiceMetrics
+from shared.waiting import wait_for_event
+
+log = get_logger(__name__)
+
+EVENT_SOURCE = "event_source"
+OUTBOX_WRITTEN = "outbox_written"
+
+
+def record_event(session: AsyncSession, event: DomainEvent) -> uuid.UUID:
+    """Add ``event`` to the outbox in the session's transaction; returns its event id.
+
+    The session must come from a service's session maker, which names the event source."""
+    event_id = uuid.uuid4()
+    session.add(
+        OutboxRecord(
+            event_id=event_id,
+            topic=event.topic,
+            message_key=event.subject,
+            event_type=event.event_type,
+            source=session.info[EVENT_SOURCE],
+            occurred_at=datetime.now(UTC),
+            correlation_id=current_correlation_id(),
+            payload=event.model_dump(mode="json"),
+        )
+    )
+    session.info[OUTBOX_WRITTEN] = True
+    return event_id
+
+
+def to_message(record: OutboxRecord) -> OutgoingMessage:
+    envelope = EventEnvelope(
+        id=str(record.event_id),
+        source=record.source,
+        type=record.event_type,
+        subject=record.message_key,
+        time=record.occurred_at,
+        correlation_id=record.correlation_id,
+    )
+    return OutgoingMessage(
+        topic=record.topic,
+        key=record.message_key.encode(),
+        value=json.dumps(record.payload, separators=(",", ":")).encode(),
+        headers=envelope.to_headers(),
+    )
+
+
+class OutboxRelay:
+    """Publishes a service's outbox in order, one relay at a time per schema."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: Bus,
+        *,
+        schema: str,
+        metrics: ServiceMetrics,
+        batch_size: int,
+        poll_interval: float,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._schema = schema
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._retention = retention
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        # Fault injection for tests: runs after the bus acknowledged a batch, before the rows
+        # are marked; raising here is a relay that dies between publishing and marking.
+        self.after_publish: Callable[[], Awaitable[None]] | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to a batch of unpublished events and mark them."""
+        async with self._sessions() as session, session.begin():
+            # Replicas of a service share its outbox; one relay at a time keeps its order.
+            locked = await session.scalar(
+                select(func.pg_try_advisory_xact_lock(func.hashtext(f"outbox:{self._schema}")))
+            )
+            if not locked:
+                return 0
+            rows = (
+                await session.scalars(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.published_at.is_(None))
+                    .order_by(OutboxRecord.seq)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if rows:
+                await self._bus.ensure_topics(sorted({row.topic for row in rows}))
+                await self._bus.publish([to_message(row) for row in rows])
+                if self.after_publish is not None:
+                    await self.after_publish()
+                await session.execute(
+                    update(OutboxRecord)
+                    .where(OutboxRecord.seq.in_([row.seq for row in rows]))
+                    .values(published_at=func.now())
+                )
+                for row in rows:
+                    self._metrics.events_published.labels(row.topic).inc()
+            await self._observe_backlog(session)
+        return len(rows)
+
+    async def _observe_backlog(self, session: AsyncSession) -> None:
+        backlog, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxRecord.created_at)).where(
+                    OutboxRecord.published_at.is_(None)
+                )
+            )
+        ).one()
+        self._metrics.outbox_backlog.set(backlog)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        self._metrics.outbox_oldest_age.set(max(age, 0.0))
+
+    async def purge_published(self) -> int:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxRecord).where(
+                    OutboxRecord.published_at < datetime.now(UTC) - self._retention
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def run(self) -> None:
+        failures = 0
+        rounds = 0
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                published = await self.publish_pending()
+                rounds += 1
+                if rounds % 1000 == 1:
+                    await self.purge_published()
+                failures = 0
+            except Exception as error:
+                if not (is_unavailable(error) or isinstance(error, BusUnavailableError)):
+                    log.exception("outbox.relay_failed", schema=self._schema)
+                else:
+                    log.warning("outbox.relay_unavailable", schema=self._schema, error=str(error))
+                self._metrics.relay_failures.inc()
+                failures += 1
+                await self._sleep(min(0.2 * 2**failures, 5.0))
+                continue
+            if published < self._batch_size:
+                await self._sleep(self._poll_interval)
+
+    async def drain(self, timeout: float) -> None:
+        """Publish what is left, for a graceful shutdown; gives up after ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.publish_pending() == self._batch_size:
+                    pass
+        except Exception as error:
+            log.warning("outbox.drain_incomplete", schema=self._schema, error=str(error))
+
+    async def _sleep(self, seconds: float) -> None:
+        await wait_for_event(self._wakeup, seconds)

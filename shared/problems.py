@@ -1,0 +1,164 @@
+"""RFC 9457 problem details: every error answer is ``application/problem+json``.
+
+Domain errors carry their status (a service raises ``NotFound``; the handler answers 404); 422
+is for payload validation only and names each field that failed. When the database is
+unavailable the answer is a fast 503 with ``Retry-After``, never a hang or a 500.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.bus import BusUnavailableError
+from shared.db import is_unavailable
+from shared.logging import current_correlation_id, get_logger
+
+log = get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "https://problems.crm.bank.example/"
+RETRY_AFTER_SECONDS = 5
+
+
+def problem_type(slug: str) -> str:
+    """Stable type URIs: channels switch on them, so they never change once published."""
+    return f"{TYPE_PREFIX}{slug}"
+
+
+class ProblemError(Exception):
+    """An error the service can explain to its caller."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Unavailable(ProblemError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extensions,
+    }
+    correlation_id = current_correlation_id()
+    if correlation_id:
+        body["correlation_id"] = correlation_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    # FastAPI reports ("body", "amount", 0, "currency"); the caller knows it as amount[0].currency.
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+async def _validation_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "field": _field_path(item.get("loc", ())),
+            "in": str(item.get("loc", ("body",))[0]),
+            "message": item.get("msg", "invalid"),
+        }
+        for item in error.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="Invalid request",
+        detail=f"{first['field']}: {first['message']}",
+        errors=errors,
+    )
+
+
+async def _domain_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProblemError)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
+    return problem_response(
+        request,
+        status=error.status,
+        slug=error.slug,
+        title=error.title,
+        detail=error.detail,
+        headers=headers,
+        **error.extensions,
+    )
+
+
+async def _http_problem(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+    return problem_response(
+        request,
+        status=error.status_code,
+        slug=slug,
+        title=str(error.detail),
+        detail=str(error.detail),
+        headers=dict(error.headers) if error.headers else None,
+    )
+
+
+async def _unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+    if is_unavailable(error) or isinstance(error, BusUnavailableError | TimeoutError):
+        log.warning("request.dependency_unavailable", path=request.url.path, error=str(error))
+        return problem_response(
+            request,
+            status=503,
+            slug="unavailable",
+            title="Service unavailable",
+            detail="A system this service depends on is unavailable; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.exception("request.failed", path=request.url.path)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal-error",
+        title="Internal error",
+        detail="The request could not be completed; it was not applied.",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(ProblemError, _domain_problem)
+    app.add_exception_handler(StarletteHTTPException, _http_problem)
+    app.add_exception_handler(Exception, _unexpected_problem)

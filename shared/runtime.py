@@ -1,0 +1,147 @@
+"""One service's running parts and the FastAPI app that owns them.
+
+``create_service_app`` is the composition every service uses: settings → engine → bus → outbox
+relay → event consumer, started in the app's lifespan and stopped in reverse order, so that a
+service package only declares its routers and its handlers.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.bus import Bus
+from shared.bus.kafka import KafkaBus
+from shared.bus.local import LocalBus
+from shared.consumer import EventConsumer, Handlers
+from shared.db import create_engine, create_sessionmaker
+from shared.health import router as operations_router
+from shared.http import RequestContextMiddleware
+from shared.logging import configure_logging, get_logger
+from shared.metrics import ServiceMetrics
+from shared.outbox import EVENT_SOURCE, OutboxRelay
+from shared.problems import install_problem_handlers
+from shared.settings import BusBackend, SharedSettings
+
+log = get_logger(__name__)
+
+SHUTDOWN_SECONDS = 8.0
+
+
+def create_bus(settings: SharedSettings, engine: AsyncEngine) -> Bus:
+    if settings.bus is BusBackend.KAFKA:
+        return KafkaBus(
+            settings.kafka_bootstrap_servers,
+            client_id=f"crm-{settings.service_name}",
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
+    return LocalBus(engine, partitions=settings.local_bus_partitions)
+
+
+@dataclass
+class ServiceRuntime:
+    settings: SharedSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: Bus
+    metrics: ServiceMetrics
+    relay: OutboxRelay
+    consumer: EventConsumer | None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, settings: SharedSettings, *, handlers: Handlers, metrics: ServiceMetrics
+    ) -> "ServiceRuntime":
+        engine = create_engine(settings)
+        sessions = create_sessionmaker(engine)
+        sessions.configure(info={EVENT_SOURCE: settings.event_source})
+        bus = create_bus(settings, engine)
+        relay = OutboxRelay(
+            sessions,
+            bus,
+            schema=settings.db_schema,
+            metrics=metrics,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_interval_seconds,
+        )
+        consumer = (
+            EventConsumer(
+                bus=bus,
+                sessions=sessions,
+                group=f"crm-{settings.service_name}",
+                handlers=handlers,
+                metrics=metrics,
+                max_attempts=settings.consumer_max_attempts,
+                retry_backoff=settings.consumer_retry_backoff_seconds,
+                batch_size=settings.consumer_batch_size,
+                on_committed=relay.wake,
+            )
+            if handlers
+            else None
+        )
+        return cls(settings, engine, sessions, bus, metrics, relay, consumer)
+
+    async def start(self) -> None:
+        try:
+            await self.bus.start()
+        except Exception as error:
+            # Keep serving: writes go to the outbox, readiness says the bus is down, and the
+            # relay and consumer keep trying until it is back.
+            log.warning("bus.start_failed", service=self.settings.service_name, error=str(error))
+        self.tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.consumer is not None:
+            self.tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+        self.relay.stop()
+        _, pending = (
+            await asyncio.wait(self.tasks, timeout=SHUTDOWN_SECONDS) if self.tasks else ((), ())
+        )
+        for task in pending:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.relay.drain(timeout=2.0)
+        with contextlib.suppress(Exception):
+            await self.bus.stop()
+        await self.engine.dispose()
+
+
+def create_service_app(
+    settings: SharedSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    handlers: Handlers,
+) -> FastAPI:
+    metrics = ServiceMetrics(settings.service_name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        runtime = ServiceRuntime.build(settings, handlers=handlers, metrics=metrics)
+        app.state.runtime = runtime
+        await runtime.start()
+        log.info("service.started", service=settings.service_name, bus=settings.bus.value)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service.stopped", service=settings.service_name)
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_problem_handlers(app)
+    app.include_router(operations_router)
+    for router in routers:
+        app.include_router(router)
+    return app

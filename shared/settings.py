@@ -1,0 +1,99 @@
+"""Settings read from the environment.
+
+Every service has one settings object. A value is looked up first under the service's own
+prefix (``CRM_CUSTOMER_DATABASE_URL``) and then under the common one (``CRM_DATABASE_URL``),
+so a deployment can share one value across services and still override it for one of them.
+"""
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+class BusBackend(StrEnum):
+    LOCAL = "local"
+    KAFKA = "kafka"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5433/crm"
+
+
+class SharedSettings(BaseSettings):
+    """What every service needs; subclasses add their own fields and set ``service_name``."""
+
+    service_name: ClassVar[str] = "shared"
+    default_port: ClassVar[int] = 8000
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: SecretStr = SecretStr(DEVELOPMENT_DATABASE_URL)
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    db_schema: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
+
+    bus: BusBackend = BusBackend.LOCAL
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    local_bus_partitions: int = Field(default=6, ge=1)
+
+    relay_batch_size: int = Field(default=200, ge=1, le=5000)
+    relay_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    consumer_batch_size: int = Field(default=100, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        service_prefix = f"CRM_{cls.service_name.upper()}_"
+        return (
+            init_settings,
+            EnvSettingsSource(settings_cls, env_prefix=service_prefix),
+            EnvSettingsSource(settings_cls, env_prefix="CRM_"),
+            file_secret_settings,
+        )
+
+    @model_validator(mode="after")
+    def _fill_service_defaults(self) -> "SharedSettings":
+        # Frozen model: defaults that depend on the service are set once, here.
+        if not self.db_schema:
+            object.__setattr__(self, "db_schema", self.service_name)
+        if not self.port:
+            object.__setattr__(self, "port", self.default_port)
+        if self.environment is Environment.PRODUCTION and (
+            self.database_url.get_secret_value() == DEVELOPMENT_DATABASE_URL
+        ):
+            raise ValueError("CRM_DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents ``source`` of everything this service publishes."""
+        return f"/crm/{self.service_name}"

@@ -1,0 +1,321 @@
+"""Outbox, relay, inbox, retries and dead letters, end to end on both bus backends."""
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.bus import Bus, OutgoingMessage
+from shared.catalogue import dead_letter_topic
+from shared.consumer import EventConsumer
+from shared.envelope import EventEnvelope
+from shared.messaging import OutboxRecord
+from shared.metrics import ServiceMetrics
+from shared.outbox import OutboxRelay, record_event, to_message
+from tests.integration.mechanics import (
+    ProbeEvent,
+    drain,
+    effects,
+    ids_of,
+    new_probe_type,
+    read_topic,
+    recording_handler,
+)
+
+
+def _relay(
+    sessions: async_sessionmaker[AsyncSession], bus: Bus, metrics: ServiceMetrics
+) -> OutboxRelay:
+    return OutboxRelay(
+        sessions, bus, schema="mechanics", metrics=metrics, batch_size=500, poll_interval=0.1
+    )
+
+
+def _consumer(
+    bus: Bus,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: ServiceMetrics,
+    probe: type[ProbeEvent],
+    group: str,
+    *,
+    max_attempts: int = 3,
+) -> EventConsumer:
+    return EventConsumer(
+        bus=bus,
+        sessions=sessions,
+        group=group,
+        handlers={probe: recording_handler(group)},  # type: ignore[dict-item]
+        metrics=metrics,
+        max_attempts=max_attempts,
+        retry_backoff=0.01,
+        batch_size=50,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(consumer: EventConsumer) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield task
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], *, timeout: float = 60.0, every: float = 0.1
+) -> None:
+    """Poll ``predicate``: the effects are rows in another transaction, there is nothing to
+    wait on but the database itself."""
+    async with asyncio.timeout(timeout):
+        while not await predicate():  # noqa: ASYNC110
+            await asyncio.sleep(every)
+
+
+def sample(metrics: ServiceMetrics, name: str, **labels: str) -> float:
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def _record(sessions: async_sessionmaker[AsyncSession], *events: ProbeEvent) -> None:
+    async with sessions() as session, session.begin():
+        for event in events:
+            record_event(session, event)
+
+
+async def _unpublished(engine: AsyncEngine, topic: str) -> int:
+    async with AsyncSession(engine) as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboxRecord)
+            .where(OutboxRecord.topic == topic, OutboxRecord.published_at.is_(None))
+        )
+        return int(count or 0)
+
+
+class TestOutbox:
+    async def test_a_change_that_rolls_back_publishes_nothing(
+        self, bus: Bus, sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
+    ) -> None:
+        probe = new_probe_type()
+
+        async def refused_change() -> None:
+            async with sessions() as session, session.begin():
+                record_event(session, probe(customer_id="C1", sequence=1))
+                raise RuntimeError("change refused")
+
+        with pytest.raises(RuntimeError, match="change refused"):
+            await refused_change()
+        await _record(sessions, probe(customer_id="C1", sequence=2))
+
+        while await _relay(sessions, bus, metrics).publish_pending():
+            pass
+
+        consumer = bus.consumer(f"check-{uuid.uuid4().hex[:6]}", [probe.topic])
+        await consumer.start()
+        received = await drain(consumer, expected=1)
+        late = await consumer.poll(max_records=10, timeout=2.0)  # nothing else ever comes
+        await consumer.stop()
+        assert [m.value for m in received] == [b'{"customer_id":"C1","sequence":2,"fail":false}']
+        assert late == []
+
+    async def test_relay_dying_between_publish_and_mark_duplicates_but_one_effect(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await _record(sessions, *(probe(customer_id="C7", sequence=i) for i in range(3)))
+        relay = _relay(sessions, bus, metrics)
+
+        async def die() -> None:
+            raise ConnectionResetError("relay process killed after publishing")
+
+        relay.after_publish = die
+        with pytest.raises(ConnectionResetError):
+            await relay.publish_pending()
+        assert await _unpublished(engine, probe.topic) == 3  # published, but not marked
+        relay.after_publish = None
+        assert await relay.publish_pending() == 3  # the restarted relay sends them again
+        assert await _unpublished(engine, probe.topic) == 0
+
+        on_topic = await read_topic(bus, probe.topic, expected=6)
+        assert len(on_topic) == 6
+        assert len(set(ids_of(on_topic))) == 3
+
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        async with running(_consumer(bus, sessions, metrics, probe, group)):
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) >= 3
+
+            await wait_until(all_applied)
+            await asyncio.sleep(1.0)  # give the duplicates time to (not) apply
+        applied = await effects(engine, group)
+        assert [seq for _, seq, _ in applied] == [0, 1, 2]
+
+    async def test_backlog_metrics_follow_the_outbox(
+        self, bus: Bus, sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
+    ) -> None:
+        probe = new_probe_type()
+        await _record(sessions, probe(customer_id="C1", sequence=1))
+        relay = _relay(sessions, bus, metrics)
+        while await relay.publish_pending():
+            pass
+        assert sample(metrics, "crm_outbox_backlog") == 0
+        assert sample(metrics, "crm_events_published_total", topic=probe.topic) == 1
+
+
+class TestInbox:
+    async def test_the_same_event_delivered_twice_has_one_effect(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await bus.ensure_topics([probe.topic])
+        message = _probe_message(probe, customer_id="C3", sequence=1)
+        await bus.publish([message, message])
+        await bus.publish([message])
+
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        async with running(_consumer(bus, sessions, metrics, probe, group)):
+
+            async def three_seen() -> bool:
+                labels = {"group": group, "topic": probe.topic, "outcome": "duplicate"}
+                return sample(metrics, "crm_events_consumed_total", **labels) == 2
+
+            await wait_until(three_seen)
+        assert len(await effects(engine, group)) == 1
+        applied = sample(
+            metrics, "crm_events_consumed_total", group=group, topic=probe.topic, outcome="applied"
+        )
+        assert applied == 1
+
+
+class TestDeadLetters:
+    async def test_a_handler_that_keeps_failing_sends_the_message_to_the_dlq(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        events = [probe(customer_id="C9", sequence=i, fail=(i == 1)) for i in range(3)]
+        await _record(sessions, *events)
+        while await _relay(sessions, bus, metrics).publish_pending():
+            pass
+
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        async with running(_consumer(bus, sessions, metrics, probe, group, max_attempts=3)):
+
+            async def next_one_applied() -> bool:
+                return [s for _, s, _ in await effects(engine, group)] == [0, 2]
+
+            await wait_until(next_one_applied)
+
+        dead = await read_topic(bus, dead_letter_topic(probe.topic), expected=1)
+        headers = dict(dead[0].headers)
+        assert headers["dlq_error"].decode() == "RuntimeError: handler refuses event 1"
+        assert headers["dlq_original_topic"].decode() == probe.topic
+        assert headers["dlq_consumer_group"].decode() == group
+        assert EventEnvelope.from_headers(dead[0].headers).type == probe.event_type
+        assert b'"sequence":1' in dead[0].value
+        labels = {"group": group, "topic": probe.topic}
+        assert sample(metrics, "crm_events_failed_total", **labels) == 3
+        assert sample(metrics, "crm_events_dead_lettered_total", **labels) == 1
+
+    async def test_an_undecodable_message_goes_to_the_dlq_at_once(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await bus.ensure_topics([probe.topic])
+        good = _probe_message(probe, customer_id="C4", sequence=2)
+        bad = OutgoingMessage(good.topic, good.key, b'{"customer_id": 42', good.headers)
+        await bus.publish([bad, _probe_message(probe, customer_id="C4", sequence=2)])
+
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        async with running(_consumer(bus, sessions, metrics, probe, group)):
+
+            async def good_applied() -> bool:
+                return len(await effects(engine, group)) == 1
+
+            await wait_until(good_applied)
+        dead = await read_topic(bus, dead_letter_topic(probe.topic), expected=1)
+        assert dead[0].value == b'{"customer_id": 42'
+        assert dict(dead[0].headers)["dlq_error"].startswith(b"ValidationError")
+
+
+class TestPerCustomerOrder:
+    async def test_order_holds_through_partitions_two_members_and_rebalances(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        customers, per_customer = 12, 30
+        relay = _relay(sessions, bus, metrics)
+        relay_task = asyncio.create_task(relay.run())
+        first = _consumer(bus, sessions, metrics, probe, group)
+        second = _consumer(bus, sessions, metrics, probe, group)
+        first_task = asyncio.create_task(first.run())
+        try:
+            for sequence in range(per_customer):
+                await _record(
+                    sessions,
+                    *(probe(customer_id=f"C{c:03d}", sequence=sequence) for c in range(customers)),
+                )
+                relay.wake()
+                if sequence == 8:
+                    second_task = asyncio.create_task(second.run())  # a member joins
+                if sequence == 20:
+                    first.stop()  # a member leaves mid-stream
+                    await asyncio.wait_for(first_task, 30)
+                await asyncio.sleep(0.05)
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) >= customers * per_customer
+
+            await wait_until(all_applied, timeout=120)
+        finally:
+            for consumer in (first, second):
+                consumer.stop()
+            relay.stop()
+            await asyncio.gather(first_task, second_task, relay_task)
+
+        by_customer: dict[str, list[int]] = defaultdict(list)
+        for customer_id, sequence, _ in await effects(engine, group):
+            by_customer[customer_id].append(sequence)
+        assert len(by_customer) == customers
+        assert all(seqs == list(range(per_customer)) for seqs in by_customer.values())
+
+
+def _probe_message(probe: type[ProbeEvent], *, customer_id: str, sequence: int) -> OutgoingMessage:
+    record = OutboxRecord(
+        event_id=uuid.uuid4(),
+        topic=probe.topic,
+        message_key=customer_id,
+        event_type=probe.event_type,
+        source="/crm/mechanics",
+        occurred_at=datetime.now(UTC),
+        correlation_id="test-correlation",
+        payload=probe(customer_id=customer_id, sequence=sequence).model_dump(mode="json"),
+    )
+    return to_message(record)

@@ -1,0 +1,166 @@
+"""What every endpoint gets from the shared HTTP plumbing: one transaction per request with its
+outbox rows, problem+json errors that name the field, and fast 503s without a database."""
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, ClassVar
+
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.app import MIGRATIONS
+from shared.db import create_engine
+from shared.events import DomainEvent
+from shared.http import SessionDep
+from shared.messaging import OutboxRecord
+from shared.migrations import upgrade
+from shared.outbox import record_event
+from shared.problems import PROBLEM_JSON, Conflict
+from shared.runtime import create_service_app
+from shared.settings import SharedSettings
+from tests.service.conftest import serving
+
+
+class ProbeSettings(SharedSettings):
+    service_name: ClassVar[str] = "probe"
+
+
+class DepositRecorded(DomainEvent):
+    event_type = "crm.test.deposit_recorded.v1"
+    topic = "crm.test.deposits"
+    customer_id: str
+    amount: Decimal
+
+
+class DepositIn(BaseModel):
+    customer_id: str = Field(min_length=1)
+    amount: Decimal = Field(gt=0)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/deposits", status_code=201)
+async def record_deposit(body: DepositIn, session: SessionDep) -> dict[str, str]:
+    event_id = record_event(
+        session, DepositRecorded(customer_id=body.customer_id, amount=body.amount)
+    )
+    if body.amount > Decimal("1000000"):
+        # The event row is already in the session: the refusal must take it back with it.
+        raise Conflict("amount above the probe's limit", limit="1000000")
+    return {"event_id": str(event_id)}
+
+
+@pytest.fixture(scope="module")
+async def probe_settings(database_url: str) -> SharedSettings:
+    settings = ProbeSettings(database_url=database_url)
+    await upgrade(settings, MIGRATIONS)
+    return settings
+
+
+async def _outbox_rows(settings: SharedSettings, customer_id: str) -> list[OutboxRecord]:
+    engine = create_engine(settings)
+    async with AsyncSession(engine) as session:
+        found = list(
+            await session.scalars(
+                select(OutboxRecord).where(OutboxRecord.message_key == customer_id)
+            )
+        )
+    await engine.dispose()
+    return found
+
+
+class TestRequestTransaction:
+    async def test_a_successful_request_commits_its_event_with_the_correlation_id(
+        self, probe_settings: SharedSettings
+    ) -> None:
+        customer = f"C{uuid.uuid4().hex[:8]}"
+        app = create_service_app(
+            probe_settings, title="probe", description="", routers=[router], handlers={}
+        )
+        async with serving(app) as client:
+            answer = await client.post(
+                "/v1/deposits",
+                json={"customer_id": customer, "amount": "2500.00", "currency": "CNY"},
+                headers={"X-Correlation-ID": "req-42"},
+            )
+
+        assert answer.status_code == 201
+        rows = await _outbox_rows(probe_settings, customer)
+        assert len(rows) == 1
+        assert rows[0].correlation_id == "req-42"
+        assert rows[0].event_type == "crm.test.deposit_recorded.v1"
+        assert rows[0].payload == {"customer_id": customer, "amount": "2500.00"}
+
+    async def test_a_refused_request_leaves_nothing_written(
+        self, probe_settings: SharedSettings
+    ) -> None:
+        customer = f"C{uuid.uuid4().hex[:8]}"
+        app = create_service_app(
+            probe_settings, title="probe", description="", routers=[router], handlers={}
+        )
+        async with serving(app) as client:
+            answer = await client.post(
+                "/v1/deposits",
+                json={"customer_id": customer, "amount": "5000000", "currency": "CNY"},
+            )
+
+        assert answer.status_code == 409
+        assert answer.headers["content-type"] == PROBLEM_JSON
+        assert answer.json()["limit"] == "1000000"
+        assert await _outbox_rows(probe_settings, customer) == []
+
+
+class TestProblems:
+    async def test_invalid_input_is_a_422_naming_each_field(
+        self, probe_settings: SharedSettings
+    ) -> None:
+        app = create_service_app(
+            probe_settings, title="probe", description="", routers=[router], handlers={}
+        )
+        async with serving(app) as client:
+            answer = await client.post(
+                "/v1/deposits", json={"customer_id": "C1", "amount": "-5", "currency": "yuan"}
+            )
+
+        problem = answer.json()
+        assert answer.status_code == 422
+        assert answer.headers["content-type"] == PROBLEM_JSON
+        assert problem["type"].endswith("/validation-error")
+        assert {e["field"] for e in problem["errors"]} == {"amount", "currency"}
+        assert problem["detail"].startswith(("amount:", "currency:"))
+
+    async def test_a_body_that_is_not_json_is_a_422(self, probe_settings: SharedSettings) -> None:
+        app = create_service_app(
+            probe_settings, title="probe", description="", routers=[router], handlers={}
+        )
+        async with serving(app) as client:
+            answer = await client.post(
+                "/v1/deposits", content=b"{not json", headers={"content-type": "application/json"}
+            )
+
+        assert answer.status_code == 422
+        assert answer.headers["content-type"] == PROBLEM_JSON
+
+    async def test_without_a_database_a_write_is_a_fast_503_with_retry_after(
+        self, database_url: str
+    ) -> None:
+        settings = ProbeSettings(
+            database_url="postgresql+asyncpg://postgres@127.0.0.1:9/crm",
+            database_pool_timeout_seconds=0.5,
+        )
+        app = create_service_app(
+            settings, title="probe", description="", routers=[router], handlers={}
+        )
+        async with serving(app) as client:
+            answer = await client.post(
+                "/v1/deposits", json={"customer_id": "C1", "amount": "1", "currency": "CNY"}
+            )
+
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "5"
+        assert answer.json()["type"].endswith("/unavailable")
