@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 import yaml
-from crm.infra.postgres import EmbeddedPostgres
 
+from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
 from shared.asyncapi import build_asyncapi

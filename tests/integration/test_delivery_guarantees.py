@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -121,7 +122,9 @@ class TestOutbox:
         received = await drain(consumer, expected=1)
         late = await consumer.poll(max_records=10, timeout=2.0)  # nothing else ever comes
         await consumer.stop()
-        assert [m.value for m in received] == [b'{"customer_id":"C1","sequence":2,"fail":false}']
+        assert [json.loads(m.value) for m in received] == [
+            {"customer_id": "C1", "sequence": 2, "fail": False}
+        ]
         assert late == []
 
     async def test_relay_dying_between_publish_and_mark_duplicates_but_one_effect(
@@ -230,7 +233,7 @@ class TestDeadLetters:
         assert headers["dlq_original_topic"].decode() == probe.topic
         assert headers["dlq_consumer_group"].decode() == group
         assert EventEnvelope.from_headers(dead[0].headers).type == probe.event_type
-        assert b'"sequence":1' in dead[0].value
+        assert json.loads(dead[0].value)["sequence"] == 1
         labels = {"group": group, "topic": probe.topic}
         assert sample(metrics, "crm_events_failed_total", **labels) == 3
         assert sample(metrics, "crm_events_dead_lettered_total", **labels) == 1
@@ -273,8 +276,9 @@ class TestPerCustomerOrder:
         customers, per_customer = 12, 30
         relay = _relay(sessions, bus, metrics)
         relay_task = asyncio.create_task(relay.run())
-        first = _consumer(bus, sessions, metrics, probe, group)
-        second = _consumer(bus, sessions, metrics, probe, group)
+        first_metrics, second_metrics = ServiceMetrics("first"), ServiceMetrics("second")
+        first = _consumer(bus, sessions, first_metrics, probe, group)
+        second = _consumer(bus, sessions, second_metrics, probe, group)
         first_task = asyncio.create_task(first.run())
         try:
             for sequence in range(per_customer):
@@ -305,6 +309,10 @@ class TestPerCustomerOrder:
             by_customer[customer_id].append(sequence)
         assert len(by_customer) == customers
         assert all(seqs == list(range(per_customer)) for seqs in by_customer.values())
+        # Both members really worked: the partitions moved to the second and away from the first.
+        labels = {"group": group, "topic": probe.topic, "outcome": "applied"}
+        assert sample(first_metrics, "crm_events_consumed_total", **labels) > 0
+        assert sample(second_metrics, "crm_events_consumed_total", **labels) > 0
 
 
 def _probe_message(probe: type[ProbeEvent], *, customer_id: str, sequence: int) -> OutgoingMessage:

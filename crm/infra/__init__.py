@@ -1,0 +1,1 @@
+"""Launchers of the servers the embedded run and the tests start on loopback."""
