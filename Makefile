@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 
-.PHONY: run test lint typecheck unit integration kafka-jars up down asyncapi clean
+.PHONY: run test lint typecheck unit integration kafka-jars bench up down asyncapi clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ unit: $(STAMP)
 
 integration: $(STAMP) kafka-jars
 	$(BIN)/pytest -q tests/integration
+
+## Benchmarks: each runs its baseline side by side and prints the ratio.
+bench: $(STAMP) kafka-jars
+	$(BIN)/python -m bench.outbox_relay --bus local
+	$(BIN)/python -m bench.outbox_relay --bus kafka
 
 asyncapi: $(STAMP)
 	$(BIN)/crm asyncapi > docs/asyncapi.yaml
