@@ -14,6 +14,7 @@ from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
+from shared.logging import current_correlation_id
 
 PARTITIONS = 4
 
@@ -40,7 +41,7 @@ EFFECTS_DDL = (
     "CREATE TABLE IF NOT EXISTS probe_effects ("
     " applied_order bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
     " group_id text NOT NULL, event_id text NOT NULL, customer_id text NOT NULL,"
-    " sequence integer NOT NULL)"
+    " sequence integer NOT NULL, correlation_id text)"
 )
 
 
@@ -50,15 +51,32 @@ def recording_handler(group: str, *, failures: dict[int, int] | None = None) -> 
     async def handle(session: AsyncSession, event: ProbeEvent, envelope: EventEnvelope) -> None:
         await session.execute(
             text(
-                "INSERT INTO probe_effects (group_id, event_id, customer_id, sequence) "
-                "VALUES (:g, :e, :c, :s)"
+                "INSERT INTO probe_effects "
+                "(group_id, event_id, customer_id, sequence, correlation_id) "
+                "VALUES (:g, :e, :c, :s, :r)"
             ),
-            {"g": group, "e": envelope.id, "c": event.customer_id, "s": event.sequence},
+            {
+                "g": group,
+                "e": envelope.id,
+                "c": event.customer_id,
+                "s": event.sequence,
+                # What the handler's logs and the events it causes carry.
+                "r": current_correlation_id(),
+            },
         )
         if event.fail:
             raise RuntimeError(f"handler refuses event {event.sequence}")
 
     return handle
+
+
+async def correlation_ids(engine: AsyncEngine, group: str) -> set[str | None]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT DISTINCT correlation_id FROM probe_effects WHERE group_id = :g"),
+            {"g": group},
+        )
+        return {row.correlation_id for row in rows}
 
 
 async def effects(engine: AsyncEngine, group: str) -> list[tuple[str, int, str]]:

@@ -21,6 +21,7 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay, record_event, to_message
 from tests.integration.mechanics import (
     ProbeEvent,
+    correlation_ids,
     drain,
     effects,
     ids_of,
@@ -199,6 +200,7 @@ class TestInbox:
 
             await wait_until(three_seen)
         assert len(await effects(engine, group)) == 1
+        assert await correlation_ids(engine, group) == {"test-correlation"}
         applied = sample(
             metrics, "crm_events_consumed_total", group=group, topic=probe.topic, outcome="applied"
         )
