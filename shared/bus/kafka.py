@@ -51,6 +51,13 @@ class KafkaBus:
         self._known_topics: set[str] = set()
 
     async def start(self) -> None:
+        await self._started_producer()
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        # Started on first need too: a service that came up while Kafka was down publishes
+        # as soon as it is back, without a restart.
+        if self._producer is not None:
+            return self._producer
         producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
@@ -65,6 +72,7 @@ class KafkaBus:
             await producer.stop()
             raise BusUnavailableError(f"Kafka at {self._bootstrap}: {error}") from error
         self._producer = producer
+        return producer
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -103,15 +111,12 @@ class KafkaBus:
         self._known_topics |= wanted
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
-        if self._producer is None:
-            raise BusUnavailableError("the Kafka producer is not started")
+        producer = await self._started_producer()
         try:
             # Queue the whole batch before waiting, so it travels in few requests; the
             # idempotent producer keeps per-partition order across its own retries.
             deliveries = [
-                await self._producer.send(
-                    m.topic, value=m.value, key=m.key, headers=list(m.headers)
-                )
+                await producer.send(m.topic, value=m.value, key=m.key, headers=list(m.headers))
                 for m in messages
             ]
             await asyncio.gather(*deliveries)

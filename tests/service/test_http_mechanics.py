@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, ClassVar
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,14 +74,18 @@ async def _outbox_rows(settings: SharedSettings, customer_id: str) -> list[Outbo
     return found
 
 
+def _probe_app(settings: SharedSettings) -> FastAPI:
+    return create_service_app(
+        settings, title="probe", description="", routers=[router], handlers={}
+    )
+
+
 class TestRequestTransaction:
     async def test_a_successful_request_commits_its_event_with_the_correlation_id(
         self, probe_settings: SharedSettings
     ) -> None:
         customer = f"C{uuid.uuid4().hex[:8]}"
-        app = create_service_app(
-            probe_settings, title="probe", description="", routers=[router], handlers={}
-        )
+        app = _probe_app(probe_settings)
         async with serving(app) as client:
             answer = await client.post(
                 "/v1/deposits",
@@ -100,9 +104,7 @@ class TestRequestTransaction:
         self, probe_settings: SharedSettings
     ) -> None:
         customer = f"C{uuid.uuid4().hex[:8]}"
-        app = create_service_app(
-            probe_settings, title="probe", description="", routers=[router], handlers={}
-        )
+        app = _probe_app(probe_settings)
         async with serving(app) as client:
             answer = await client.post(
                 "/v1/deposits",
@@ -119,9 +121,7 @@ class TestProblems:
     async def test_invalid_input_is_a_422_naming_each_field(
         self, probe_settings: SharedSettings
     ) -> None:
-        app = create_service_app(
-            probe_settings, title="probe", description="", routers=[router], handlers={}
-        )
+        app = _probe_app(probe_settings)
         async with serving(app) as client:
             answer = await client.post(
                 "/v1/deposits", json={"customer_id": "C1", "amount": "-5", "currency": "yuan"}
@@ -135,9 +135,7 @@ class TestProblems:
         assert problem["detail"].startswith(("amount:", "currency:"))
 
     async def test_a_body_that_is_not_json_is_a_422(self, probe_settings: SharedSettings) -> None:
-        app = create_service_app(
-            probe_settings, title="probe", description="", routers=[router], handlers={}
-        )
+        app = _probe_app(probe_settings)
         async with serving(app) as client:
             answer = await client.post(
                 "/v1/deposits", content=b"{not json", headers={"content-type": "application/json"}
@@ -153,9 +151,7 @@ class TestProblems:
             database_url="postgresql+asyncpg://postgres@127.0.0.1:9/crm",
             database_pool_timeout_seconds=0.5,
         )
-        app = create_service_app(
-            settings, title="probe", description="", routers=[router], handlers={}
-        )
+        app = _probe_app(settings)
         async with serving(app) as client:
             answer = await client.post(
                 "/v1/deposits", json={"customer_id": "C1", "amount": "1", "currency": "CNY"}

@@ -38,6 +38,24 @@ class TestEveryService:
         assert ready.headers["retry-after"] == "5"
         assert ready.json()["checks"]["database"].startswith("unavailable")
 
+    async def test_not_ready_when_kafka_is_unreachable_yet_alive(
+        self, spec: ServiceSpec, migrated_database: str
+    ) -> None:
+        settings = spec.settings_class(
+            database_url=migrated_database, bus="kafka", kafka_bootstrap_servers="127.0.0.1:9"
+        )
+        app = spec.create_app(settings)
+        async with serving(app) as client:
+            live = await client.get("/healthz")
+            ready = await client.get("/readyz")
+
+        assert live.status_code == 200
+        assert ready.status_code == 503
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "bus": "unavailable: BusUnavailableError",
+        }
+
     async def test_metrics_count_requests_by_route_template(
         self, spec: ServiceSpec, migrated_database: str
     ) -> None:
