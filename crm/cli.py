@@ -101,6 +101,23 @@ def asyncapi(output: str) -> None:
         yaml.safe_dump(document, sys.stdout, sort_keys=False, allow_unicode=True)
 
 
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "docs" / "openapi",
+    show_default=True,
+)
+def openapi(out: Path) -> None:
+    """Write each service's OpenAPI document to OUT/<service>.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, spec in SERVICES.items():
+        document = spec.create_app(spec.settings()).openapi()
+        path = out / f"{name}.json"
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"wrote {path}", err=True)
+
+
 @main.command(name="check-config")
 def check_config() -> None:
     """Load every service's settings from the environment and report what they resolve to."""

@@ -13,6 +13,7 @@ the consumer waits and tries the same message again.
 """
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
@@ -114,6 +115,10 @@ class EventConsumer:
                     if not _is_transient(error):
                         log.exception("consumer.loop_failed", group=self.group)
                     await self._pause(1.0)
+                    # The batch may be half-handled: read it again from the committed
+                    # offsets (the inbox skips what was applied) rather than skip the rest.
+                    with contextlib.suppress(Exception):
+                        await consumer.rewind()
         finally:
             await consumer.stop()
 

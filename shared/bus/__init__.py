@@ -63,6 +63,10 @@ class BusConsumer(Protocol):
     def is_current(self, generation: int) -> bool:
         """Whether messages fetched under ``generation`` may still be handled by this member."""
 
+    async def rewind(self) -> None:
+        """Read again from the committed offsets: what was fetched but not committed comes
+        back (after a failure that left a batch half-handled)."""
+
     async def lag(self) -> dict[TopicPartition, int]:
         """Messages not yet committed, per assigned partition."""
 

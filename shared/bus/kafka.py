@@ -216,6 +216,12 @@ class KafkaBusConsumer:
     def is_current(self, generation: int) -> bool:
         return generation == self.generation
 
+    async def rewind(self) -> None:
+        try:
+            await self._consumer.seek_to_committed()
+        except (KafkaError, IllegalStateError) as error:
+            raise BusUnavailableError(f"consumer {self.group}: {error}") from error
+
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:
             return

@@ -296,6 +296,9 @@ class LocalBusConsumer:
     def is_current(self, generation: int) -> bool:
         return generation == self.generation
 
+    async def rewind(self) -> None:
+        self._positions_generation = -1  # the next fetch reloads the committed offsets
+
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:
             return

@@ -85,6 +85,24 @@ class TestConsumerGroups:
 
         assert [m.value for m in again] == [b"4", b"5"]
 
+    async def test_rewind_reads_again_from_the_committed_offset(self, bus: Bus) -> None:
+        topic, group = _topic(), f"group-{uuid.uuid4().hex[:6]}"
+        await bus.ensure_topics([topic])
+        await bus.publish(_messages(topic, customers=1, per_customer=3))
+        consumer = bus.consumer(group, [topic])
+        await consumer.start()
+        fetched: list[ReceivedMessage] = []
+        async with asyncio.timeout(30):
+            while len(fetched) < 3:
+                fetched += await consumer.poll(max_records=100, timeout=0.5)
+        await consumer.commit({(topic, fetched[0].partition): fetched[0].offset + 1})
+
+        await consumer.rewind()
+        again = await drain(consumer, expected=2)
+        await consumer.stop()
+
+        assert [m.value for m in again] == [b"1", b"2"]
+
     async def test_two_members_share_the_partitions(self, bus: Bus) -> None:
         topic, group = _topic(), f"group-{uuid.uuid4().hex[:6]}"
         await bus.ensure_topics([topic])
