@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 
 from shared.db import create_engine
+from shared.messaging import MessagingBase
 from shared.settings import SharedSettings
 
 
@@ -59,12 +60,21 @@ def run_migrations(target_metadata: MetaData) -> None:
 def _run(connection: Connection, target_metadata: MetaData, schema: str) -> None:
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
+        # Every service's schema also holds the outbox and inbox: autogenerate must see them
+        # as known, not as tables to drop.
+        target_metadata=[target_metadata, MessagingBase.metadata],
         version_table_schema=schema,
         compare_type=True,
+        include_object=_not_alembic_version,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _not_alembic_version(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "table" and name == "alembic_version")
 
 
 async def _run_standalone(target_metadata: MetaData, settings: SharedSettings) -> None:

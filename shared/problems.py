@@ -77,10 +77,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
+def _field_path(location: tuple[Any, ...] | list[Any], body: Any = None) -> str:
     # FastAPI reports ("body", "amount", 0, "currency"); the caller knows it as amount[0].currency.
     parts = list(location)
     if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    # A discriminated union puts its tag in the path ("individual", "profile", ...): the caller
+    # sent no field of that name, so it is dropped.
+    if (
+        parts
+        and isinstance(body, dict)
+        and isinstance(parts[0], str)
+        and parts[0] not in body
+        and parts[0] in {v for v in body.values() if isinstance(v, str)}
+    ):
         parts = parts[1:]
     path = ""
     for part in parts:
@@ -92,7 +102,7 @@ async def _validation_problem(request: Request, error: Exception) -> JSONRespons
     assert isinstance(error, RequestValidationError)
     errors = [
         {
-            "field": _field_path(item.get("loc", ())),
+            "field": _field_path(item.get("loc", ()), error.body),
             "in": str(item.get("loc", ("body",))[0]),
             "message": item.get("msg", "invalid"),
         }

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 import services.customer as service_package
 from services.customer.config import Settings
-from services.customer.consumers import HANDLERS
+from services.customer.consumers import build_handlers
 from services.customer.endpoints import router
 from shared.runtime import create_service_app
 
@@ -17,10 +17,11 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     return create_service_app(
-        settings or Settings(),
+        settings,
         title="Bank CRM: customer service",
         description=DESCRIPTION,
         routers=[router],
-        handlers=HANDLERS,
+        handlers=build_handlers(settings),
     )

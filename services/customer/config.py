@@ -1,10 +1,110 @@
-"""Settings of the customer service: ``CRM_CUSTOMER_*`` first, then ``CRM_*``."""
+"""Settings of the customer service: ``CRM_CUSTOMER_*`` first, then ``CRM_*``.
 
+Segment thresholds and tier policies are configuration, not code: a bank changes them by
+environment (JSON values), and every change of a customer's tier records the thresholds that
+decided it."""
+
+from decimal import Decimal
 from typing import ClassVar
 
-from shared.settings import SharedSettings
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from shared.settings import Environment, SharedSettings
+
+DEVELOPMENT_IDENTIFIER_KEY = "development-only-identifier-key"
+
+
+class ValueThresholds(BaseModel):
+    """Assets under management (deposits and wealth, in CNY) that make each value tier."""
+
+    premium_aum: Decimal = Decimal("1000000")
+    key_aum: Decimal = Decimal("200000")
+    # A new customer whose money in over the last 90 days reaches this is worth developing.
+    potential_inflow_90d: Decimal = Decimal("100000")
+    potential_max_tenure_days: int = 365
+
+
+class LoyaltyThresholds(BaseModel):
+    loyal_min_tenure_days: int = 730
+    loyal_min_products: int = 3
+    # Money in over the last 90 days against the 90 days before: below this ratio, drifting.
+    drifting_inflow_ratio: Decimal = Decimal("0.5")
+    non_cooperative_idle_days: int = 180
+
+
+class UsageThresholds(BaseModel):
+    """Transactions per month (over the last 90 days) for each usage density."""
+
+    high_per_month: Decimal = Decimal("20")
+    medium_per_month: Decimal = Decimal("5")
+
+
+class TierPolicy(BaseModel):
+    """How a value tier is served; other services learn it from the events."""
+
+    manager_required: bool
+    queue_priority: int = Field(ge=0, le=9, description="0 is served first")
+    route_to_vip_queue: bool = False
+    fee_discount_percent: Decimal = Decimal("0")
+    review_every_days: int
+
+
+def _default_policies() -> dict[str, TierPolicy]:
+    return {
+        "premium": TierPolicy(
+            manager_required=True,
+            queue_priority=0,
+            route_to_vip_queue=True,
+            fee_discount_percent=Decimal("50"),
+            review_every_days=30,
+        ),
+        "key": TierPolicy(
+            manager_required=True,
+            queue_priority=1,
+            fee_discount_percent=Decimal("20"),
+            review_every_days=90,
+        ),
+        "potential": TierPolicy(manager_required=False, queue_priority=3, review_every_days=90),
+        "ordinary": TierPolicy(manager_required=False, queue_priority=5, review_every_days=365),
+        "restricted": TierPolicy(manager_required=False, queue_priority=7, review_every_days=30),
+    }
+
+
+def _default_fx() -> dict[str, Decimal]:
+    return {
+        "CNY": Decimal("1"),
+        "USD": Decimal("7.10"),
+        "EUR": Decimal("7.70"),
+        "HKD": Decimal("0.91"),
+        "GBP": Decimal("9.00"),
+        "JPY": Decimal("0.047"),
+    }
 
 
 class Settings(SharedSettings):
     service_name: ClassVar[str] = "customer"
     default_port: ClassVar[int] = 8001
+
+    value_thresholds: ValueThresholds = ValueThresholds()
+    loyalty_thresholds: LoyaltyThresholds = LoyaltyThresholds()
+    usage_thresholds: UsageThresholds = UsageThresholds()
+    tier_policies: dict[str, TierPolicy] = Field(default_factory=_default_policies)
+    # Reference rates to CNY for valuing foreign-currency balances (a daily feed in production).
+    fx_rates_to_cny: dict[str, Decimal] = Field(default_factory=_default_fx)
+    # Keys the HMACs of identifiers carried in events and of card numbers (never stored).
+    identifier_key: SecretStr = SecretStr(DEVELOPMENT_IDENTIFIER_KEY)
+    max_transactions_per_batch: int = Field(default=1000, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.identifier_key.get_secret_value() == DEVELOPMENT_IDENTIFIER_KEY
+        ):
+            raise ValueError("CRM_CUSTOMER_IDENTIFIER_KEY must be set in production")
+        missing = {"premium", "key", "potential", "ordinary", "restricted"} - set(
+            self.tier_policies
+        )
+        if missing:
+            raise ValueError(f"tier_policies lacks {sorted(missing)}")
+        return self

@@ -1,5 +1,210 @@
-"""The customer service's HTTP API under ``/v1``."""
+"""The customer service's HTTP API under ``/v1``: parse, call the service, shape the answer."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from services.customer import ingest, service, views
+from services.customer.config import Settings
+from services.customer.identity import InvalidIdentifier, normalise_phone
+from services.customer.models import IdentifierKind
+from services.customer.repository import CustomerFilter
+from services.customer.schemas import (
+    AccountClose,
+    AccountOpen,
+    AccountRead,
+    CustomerClose,
+    CustomerCreate,
+    CustomerPage,
+    CustomerRead,
+    CustomerUpdate,
+    CustomerView,
+    InteractionCreate,
+    LookupResult,
+    SegmentsAsOf,
+    TransactionBatch,
+    TransactionBatchResult,
+)
+from shared.http import SessionDep, runtime_of
+from shared.problems import ProblemError
 
 router = APIRouter(prefix="/v1")
+
+
+def _settings(request: Request) -> Settings:
+    settings = runtime_of(request).settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+class LookupNeedsOneKey(ProblemError):
+    status, slug, title = 400, "lookup-needs-one-key", "Give exactly one identifier"
+
+
+@router.post(
+    "/customers",
+    status_code=status.HTTP_201_CREATED,
+    tags=["customers"],
+    responses={409: {"description": "The ID number or credit code is already a customer's"}},
+)
+async def register_customer(
+    body: CustomerCreate, session: SessionDep, settings: SettingsDep, response: Response
+) -> CustomerRead:
+    """Register an individual (个人客户) or corporate (公司客户) customer."""
+    customer = await service.register_customer(session, body, settings=settings)
+    response.headers["Location"] = f"/v1/customers/{customer.id}"
+    return views.customer_read(customer, settings)
+
+
+@router.get("/customers", tags=["customers"])
+async def search_customers(
+    session: SessionDep,
+    name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    id_number: Annotated[str | None, Query(min_length=5, max_length=30)] = None,
+    phone: Annotated[str | None, Query(max_length=30)] = None,
+    value_tier: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
+    manager_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CustomerPage:
+    """Search by name, ID number, phone, tier or manager; pages follow ``next_cursor``."""
+    identifier = None
+    if id_number:
+        identifier = (IdentifierKind.RESIDENT_ID, id_number.upper())
+    elif phone:
+        identifier = (IdentifierKind.PHONE, _phone_query(phone))
+    criteria = CustomerFilter(
+        name=name, value_tier=value_tier, manager_id=manager_id, identifier=identifier
+    )
+    return await views.search(session, criteria, cursor=cursor, limit=limit)
+
+
+def _phone_query(phone: str) -> str:
+    try:
+        return normalise_phone(phone)
+    except InvalidIdentifier as error:
+        raise ProblemError(f"phone: {error}", field="phone") from error
+
+
+@router.get("/customers/lookup", tags=["customers"])
+async def lookup_customer(
+    session: SessionDep,
+    settings: SettingsDep,
+    phone: Annotated[str | None, Query(max_length=30)] = None,
+    id_number: Annotated[str | None, Query(min_length=5, max_length=30)] = None,
+    card_number: Annotated[str | None, Query(pattern=r"^\d{13,19}$")] = None,
+    account_number: Annotated[str | None, Query(pattern=r"^\d{8,32}$")] = None,
+) -> LookupResult:
+    """Identify a caller or card holder (IVR, ATM) by exactly one identifier."""
+    given = [v for v in (phone, id_number, card_number, account_number) if v]
+    if len(given) != 1:
+        raise LookupNeedsOneKey("give exactly one of phone, id_number, card_number, account_number")
+    if phone:
+        key = (IdentifierKind.PHONE, _phone_query(phone))
+    elif id_number:
+        key = (IdentifierKind.RESIDENT_ID, id_number.strip().upper())
+    elif card_number:
+        key = (IdentifierKind.CARD_TOKEN, service.card_token_for(card_number, settings=settings))
+    else:
+        key = (IdentifierKind.ACCOUNT_NUMBER, str(account_number))
+    return await views.lookup(session, *key)
+
+
+@router.get("/customers/{customer_id}", tags=["customers"])
+async def read_customer(
+    customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
+) -> CustomerRead:
+    return views.customer_read(await service.get_customer(session, customer_id), settings)
+
+
+@router.patch(
+    "/customers/{customer_id}",
+    tags=["customers"],
+    responses={409: {"description": "Stale version: read the customer again"}},
+)
+async def update_customer(
+    customer_id: uuid.UUID, body: CustomerUpdate, session: SessionDep, settings: SettingsDep
+) -> CustomerRead:
+    """Change a customer; ``version`` must be the version last read."""
+    customer = await service.update_customer(session, customer_id, body, settings=settings)
+    return views.customer_read(customer, settings)
+
+
+@router.post("/customers/{customer_id}/close", tags=["customers"])
+async def close_customer(
+    customer_id: uuid.UUID, body: CustomerClose, session: SessionDep, settings: SettingsDep
+) -> CustomerRead:
+    """End the relationship; every account must be closed first."""
+    customer = await service.close_customer(session, customer_id, body, settings=settings)
+    return views.customer_read(customer, settings)
+
+
+@router.get("/customers/{customer_id}/view", tags=["customers"])
+async def customer_view(
+    customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
+) -> CustomerView:
+    """The 360 view (统一客户视图) a channel shows, from this service's own data only."""
+    return await views.customer_view(session, customer_id, settings=settings)
+
+
+@router.get("/customers/{customer_id}/segments", tags=["segments"])
+async def customer_segments(
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    as_of: datetime | None = None,
+) -> SegmentsAsOf:
+    """The customer's segments and tier policy now, or as they were at ``as_of``, and why."""
+    moment = as_of or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ProblemError(
+            "as_of: give a time zone (e.g. 2026-06-30T00:00:00+08:00)", field="as_of"
+        )
+    return await views.segments_as_of(session, customer_id, moment, settings=settings)
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+async def open_account(
+    body: AccountOpen, session: SessionDep, settings: SettingsDep
+) -> AccountRead:
+    """Record an account or product opened for a customer (a card keeps only its token)."""
+    return views.account_read(await service.open_account(session, body, settings=settings))
+
+
+@router.post("/accounts/{account_number}/close", tags=["accounts"])
+async def close_account(
+    account_number: Annotated[str, Path(pattern=r"^\d{8,32}$")],
+    body: AccountClose,
+    session: SessionDep,
+) -> AccountRead:
+    return views.account_read(await service.close_account(session, account_number, body))
+
+
+@router.post("/transactions", tags=["transactions"])
+async def post_transactions(
+    body: TransactionBatch, session: SessionDep, settings: SettingsDep
+) -> TransactionBatchResult:
+    """Ingest a batch (up to 1,000) from core banking or a channel; idempotent by
+    ``transaction_id``: a retried batch reports its transactions as duplicates."""
+    return await ingest.ingest_transactions(
+        session, body, limit=settings.max_transactions_per_batch
+    )
+
+
+@router.post("/interactions", status_code=status.HTTP_201_CREATED, tags=["interactions"])
+async def record_interaction(
+    body: InteractionCreate, session: SessionDep, settings: SettingsDep, response: Response
+) -> dict[str, uuid.UUID]:
+    """Record a contact on the customer's timeline; a repeated ``external_id`` is answered
+    with the first recording (200)."""
+    interaction_id, created = await service.record_interaction(
+        session, body, source=settings.event_source
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return {"id": interaction_id}

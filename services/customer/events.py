@@ -1,1 +1,101 @@
-"""Events the customer service publishes (frozen pydantic models, one per catalogue type)."""
+"""Events the customer service publishes.
+
+They carry identifiers and the facts consumers need, not personal data: identifiers travel as
+keyed digests (HMAC-SHA256), which a channel service can match against a digest of what a
+caller typed without ever holding the bank's list of ID numbers or phone numbers.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from shared.catalogue import EventType
+from shared.events import DomainEvent
+
+
+class IdentifierDigest(BaseModel):
+    kind: str
+    digest: str
+
+
+class CustomerRegistered(DomainEvent):
+    event_type = EventType.CUSTOMER_REGISTERED
+    customer_id: uuid.UUID
+    kind: str
+    branch_code: str | None
+    value_tier: str
+    identifiers: list[IdentifierDigest]
+    consent: dict[str, bool]
+    preferred_channel: str | None
+    birth_month_day: str | None  # "MM-DD", for birthday triggers without the birth date
+
+
+class CustomerUpdated(DomainEvent):
+    event_type = EventType.CUSTOMER_UPDATED
+    customer_id: uuid.UUID
+    version: int
+    status: str
+    changed_fields: list[str]
+    identifiers: list[IdentifierDigest]
+    consent: dict[str, bool]
+    preferred_channel: str | None
+
+
+class CustomerSegmentChanged(DomainEvent):
+    event_type = EventType.CUSTOMER_SEGMENT_CHANGED
+    customer_id: uuid.UUID
+    dimension: str
+    previous: str | None
+    current: str
+    direction: str  # "upgrade", "downgrade", "initial" or "lateral"
+    reason: str
+    policy: dict[str, str | int | bool] | None  # the tier's service policy, for value tiers
+    effective_at: datetime
+
+
+class AccountOpened(DomainEvent):
+    event_type = EventType.ACCOUNT_OPENED
+    customer_id: uuid.UUID
+    account_number: str
+    product_type: str
+    product_code: str
+    currency: str
+    opened_on: date
+    maturity_date: date | None
+    payoff_date: date | None
+
+
+class AccountClosed(DomainEvent):
+    event_type = EventType.ACCOUNT_CLOSED
+    customer_id: uuid.UUID
+    account_number: str
+    product_type: str
+    closed_on: date
+    paid_off: bool  # a loan closed by repayment
+
+
+class TransactionPosted(DomainEvent):
+    event_type = EventType.TRANSACTION_POSTED
+    customer_id: uuid.UUID
+    transaction_id: str
+    account_number: str
+    product_type: str
+    direction: str
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    kind: str
+    channel: str
+    counterparty_bank: str | None
+    booked_at: datetime
+
+
+class InteractionRecorded(DomainEvent):
+    event_type = EventType.INTERACTION_RECORDED
+    customer_id: uuid.UUID
+    interaction_id: uuid.UUID
+    channel: str
+    kind: str
+    occurred_at: datetime

@@ -5,7 +5,7 @@ import contextlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -29,6 +29,7 @@ from tests.integration.mechanics import (
     read_topic,
     recording_handler,
 )
+from tests.waiting import wait_until
 
 
 def _relay(
@@ -68,16 +69,6 @@ async def running(consumer: EventConsumer) -> AsyncIterator[asyncio.Task[None]]:
     finally:
         consumer.stop()
         await asyncio.wait_for(task, 30)
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], *, timeout: float = 60.0, every: float = 0.1
-) -> None:
-    """Poll ``predicate``: the effects are rows in another transaction, there is nothing to
-    wait on but the database itself."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():  # noqa: ASYNC110
-            await asyncio.sleep(every)
 
 
 def sample(metrics: ServiceMetrics, name: str, **labels: str) -> float:

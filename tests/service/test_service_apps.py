@@ -2,6 +2,7 @@
 its first migration."""
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from crm.registry import SERVICES, ServiceSpec
@@ -110,4 +111,4 @@ class TestEveryService:
         await engine.dispose()
 
         assert {"outbox", "inbox", "alembic_version"} <= tables
-        assert version == "0001"
+        assert version == ScriptDirectory(str(spec.migrations)).get_current_head()

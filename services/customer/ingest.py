@@ -1,0 +1,172 @@
+"""Transaction ingest: batches from core banking and the channels.
+
+A batch is all or nothing: every transaction is checked first (known open account, matching
+currency, no id twice in the batch), so a refusal writes nothing. Transactions already posted
+(by their bank transaction id) are reported as duplicates and change nothing, which makes a
+retried batch safe. Accounts are locked in a fixed order, so balances never lose an update."""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer import repository
+from services.customer.events import TransactionPosted
+from services.customer.models import Account, AccountStatus, Customer, Direction, ProductType
+from services.customer.schemas import (
+    TransactionBatch,
+    TransactionBatchResult,
+    TransactionIn,
+    TransactionOutcome,
+)
+from shared.outbox import record_event
+from shared.problems import Conflict, ProblemError
+
+
+class InvalidBatch(ProblemError):
+    status, slug, title = 422, "invalid-transaction-batch", "The batch cannot be posted"
+
+
+class ConcurrentDuplicate(Conflict):
+    slug = "concurrent-duplicate"
+
+
+@dataclass
+class _Flow:
+    money_in: Decimal = Decimal("0")
+    money_out: Decimal = Decimal("0")
+    count: int = 0
+
+    def add(self, transaction: TransactionIn) -> None:
+        if transaction.direction is Direction.CREDIT:
+            self.money_in += transaction.amount
+        else:
+            self.money_out += transaction.amount
+        self.count += 1
+
+
+def signed_change(account: Account, transaction: TransactionIn) -> Decimal:
+    """How a transaction moves the account's balance. A loan's balance is what is owed, so
+    money in (a repayment) lowers it."""
+    change = (
+        transaction.amount if transaction.direction is Direction.CREDIT else -transaction.amount
+    )
+    return -change if account.product_type == ProductType.LOAN else change
+
+
+def _check(batch: TransactionBatch, accounts: dict[str, Account], *, limit: int) -> None:
+    if len(batch.transactions) > limit:
+        raise InvalidBatch(
+            f"transactions: at most {limit} per batch, got {len(batch.transactions)}",
+            field="transactions",
+        )
+    seen: dict[str, int] = {}
+    for index, transaction in enumerate(batch.transactions):
+        where = f"transactions[{index}]"
+        if transaction.transaction_id in seen:
+            raise InvalidBatch(
+                f"{where}.transaction_id: repeats transactions[{seen[transaction.transaction_id]}]",
+                field=f"{where}.transaction_id",
+            )
+        seen[transaction.transaction_id] = index
+        account = accounts.get(transaction.account_number)
+        if account is None:
+            raise InvalidBatch(
+                f"{where}.account_number: no such account", field=f"{where}.account_number"
+            )
+        if account.status != AccountStatus.OPEN:
+            raise InvalidBatch(
+                f"{where}.account_number: the account is {account.status}",
+                field=f"{where}.account_number",
+            )
+        if account.currency != transaction.currency:
+            raise InvalidBatch(
+                f"{where}.currency: the account is in {account.currency}",
+                field=f"{where}.currency",
+            )
+
+
+async def ingest_transactions(
+    session: AsyncSession, batch: TransactionBatch, *, limit: int
+) -> TransactionBatchResult:
+    accounts = await repository.lock_accounts(
+        session, (t.account_number for t in batch.transactions)
+    )
+    _check(batch, accounts, limit=limit)
+    ids = [t.transaction_id for t in batch.transactions]
+    already = await repository.existing_transaction_ids(session, ids)
+    fresh = [t for t in batch.transactions if t.transaction_id not in already]
+
+    rows: list[dict[str, Any]] = []
+    flows: dict[tuple[uuid.UUID, date, str], _Flow] = defaultdict(_Flow)
+    last_activity: dict[uuid.UUID, Any] = {}
+    for transaction in fresh:
+        account = accounts[transaction.account_number]
+        account.balance += signed_change(account, transaction)
+        rows.append(
+            {
+                **transaction.model_dump(),
+                "customer_id": account.customer_id,
+                "balance_after": account.balance,
+            }
+        )
+        month = transaction.booked_at.date().replace(day=1)
+        flows[(account.customer_id, month, transaction.currency)].add(transaction)
+        previous = last_activity.get(account.customer_id)
+        if previous is None or transaction.booked_at > previous:
+            last_activity[account.customer_id] = transaction.booked_at
+
+    inserted = await repository.insert_transactions(session, rows)
+    if len(inserted) != len(rows):
+        # Another batch posted one of these ids between our check and our insert (possible
+        # only across different accounts): refuse the whole batch; its retry sorts it out.
+        raise ConcurrentDuplicate("a transaction of this batch was posted concurrently; retry")
+    await repository.add_monthly_flows(
+        session,
+        [
+            {"customer_id": customer, "month": month, "currency": currency, "money_in": f.money_in,
+             "money_out": f.money_out, "transaction_count": f.count}
+            for (customer, month, currency), f in flows.items()
+        ],
+    )  # fmt: skip
+    await _touch_customers(session, last_activity)
+    for row in rows:
+        account = accounts[row["account_number"]]
+        record_event(
+            session,
+            TransactionPosted(
+                customer_id=row["customer_id"],
+                transaction_id=row["transaction_id"],
+                account_number=row["account_number"],
+                product_type=account.product_type,
+                direction=row["direction"],
+                amount=row["amount"],
+                currency=row["currency"],
+                balance_after=row["balance_after"],
+                kind=row["kind"],
+                channel=row["channel"],
+                counterparty_bank=row["counterparty_bank"],
+                booked_at=row["booked_at"],
+            ),
+        )
+    return TransactionBatchResult(
+        posted=len(rows),
+        duplicates=len(ids) - len(rows),
+        results=[
+            TransactionOutcome(transaction_id=i, status="duplicate" if i in already else "posted")
+            for i in ids
+        ],
+    )
+
+
+async def _touch_customers(session: AsyncSession, last_activity: dict[uuid.UUID, Any]) -> None:
+    for customer_id, at in sorted(last_activity.items()):
+        customer: Customer | None = await repository.get_customer(session, customer_id)
+        if customer is not None and (
+            customer.last_activity_at is None or at > customer.last_activity_at
+        ):
+            customer.last_activity_at = at

@@ -1,0 +1,319 @@
+"""Every query of the customer service, and only queries."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    CustomerIdentifier,
+    Direction,
+    IdentifierKind,
+    Interaction,
+    MonthlyFlow,
+    PostedTransaction,
+    ProductType,
+    SegmentChange,
+)
+
+
+async def get_customer(
+    session: AsyncSession, customer_id: uuid.UUID, *, for_update: bool = False
+) -> Customer | None:
+    statement = select(Customer).where(Customer.id == customer_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def customers_by_identifier(
+    session: AsyncSession, kind: IdentifierKind, value: str, *, limit: int = 10
+) -> Sequence[Customer]:
+    statement = (
+        select(Customer)
+        .join(CustomerIdentifier, CustomerIdentifier.customer_id == Customer.id)
+        .where(CustomerIdentifier.kind == kind, CustomerIdentifier.value == value)
+        .order_by(Customer.created_at)
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def identifier_owner(
+    session: AsyncSession, kind: IdentifierKind, value: str
+) -> uuid.UUID | None:
+    statement = select(CustomerIdentifier.customer_id).where(
+        CustomerIdentifier.kind == kind, CustomerIdentifier.value == value
+    )
+    return (await session.scalars(statement.limit(1))).one_or_none()
+
+
+async def replace_identifiers(
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    kind: IdentifierKind,
+    values: Iterable[str],
+) -> None:
+    await session.execute(
+        delete(CustomerIdentifier).where(
+            CustomerIdentifier.customer_id == customer_id, CustomerIdentifier.kind == kind
+        )
+    )
+    rows = [{"customer_id": customer_id, "kind": kind, "value": v} for v in dict.fromkeys(values)]
+    if rows:
+        await session.execute(insert(CustomerIdentifier).on_conflict_do_nothing(), rows)
+
+
+async def add_identifier(
+    session: AsyncSession, customer_id: uuid.UUID, kind: IdentifierKind, value: str
+) -> None:
+    await session.execute(
+        insert(CustomerIdentifier)
+        .values(customer_id=customer_id, kind=kind, value=value)
+        .on_conflict_do_nothing()
+    )
+
+
+async def identifiers_of(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> list[tuple[IdentifierKind, str]]:
+    result = await session.execute(
+        select(CustomerIdentifier.kind, CustomerIdentifier.value)
+        .where(CustomerIdentifier.customer_id == customer_id)
+        .order_by(CustomerIdentifier.id)
+    )
+    return [(IdentifierKind(kind), value) for kind, value in result.all()]
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    name: str | None = None
+    value_tier: str | None = None
+    manager_id: uuid.UUID | None = None
+    identifier: tuple[IdentifierKind, str] | None = None
+
+
+async def search_customers(
+    session: AsyncSession,
+    criteria: CustomerFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Customer]:
+    """Keyset pagination on (created_at, id): stable under inserts, no OFFSET scans."""
+    statement = select(Customer)
+    if criteria.name:
+        escaped = criteria.name.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        statement = statement.where(Customer.name.ilike(f"%{escaped}%"))
+    if criteria.value_tier:
+        statement = statement.where(Customer.value_tier == criteria.value_tier)
+    if criteria.manager_id:
+        statement = statement.where(Customer.manager_id == criteria.manager_id)
+    if criteria.identifier:
+        kind, value = criteria.identifier
+        statement = statement.where(
+            Customer.id.in_(
+                select(CustomerIdentifier.customer_id).where(
+                    CustomerIdentifier.kind == kind, CustomerIdentifier.value == value
+                )
+            )
+        )
+    if after is not None:
+        created_at, last_id = after
+        statement = statement.where(
+            or_(
+                Customer.created_at > created_at,
+                and_(Customer.created_at == created_at, Customer.id > last_id),
+            )
+        )
+    statement = statement.order_by(Customer.created_at, Customer.id).limit(limit)
+    return (await session.scalars(statement)).all()
+
+
+async def get_account(
+    session: AsyncSession, account_number: str, *, for_update: bool = False
+) -> Account | None:
+    statement = select(Account).where(Account.account_number == account_number)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def lock_accounts(session: AsyncSession, numbers: Iterable[str]) -> dict[str, Account]:
+    # Always in account-number order, so two batches touching the same accounts cannot
+    # deadlock each other.
+    statement = (
+        select(Account)
+        .where(Account.account_number.in_(sorted(set(numbers))))
+        .order_by(Account.account_number)
+        .with_for_update()
+    )
+    return {a.account_number: a for a in (await session.scalars(statement)).all()}
+
+
+async def accounts_of(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Account]:
+    statement = (
+        select(Account).where(Account.customer_id == customer_id).order_by(Account.opened_on)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def existing_transaction_ids(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    statement = select(PostedTransaction.transaction_id).where(
+        PostedTransaction.transaction_id.in_(ids)
+    )
+    return set((await session.scalars(statement)).all())
+
+
+async def insert_transactions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert, skipping ids already there; returns the ids this call inserted."""
+    if not rows:
+        return set()
+    statement = (
+        insert(PostedTransaction)
+        .on_conflict_do_nothing(index_elements=[PostedTransaction.transaction_id])
+        .returning(PostedTransaction.transaction_id)
+    )
+    result = await session.scalars(statement, list(rows))
+    return set(result.all())
+
+
+async def add_monthly_flows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = insert(MonthlyFlow)
+    statement = statement.on_conflict_do_update(
+        index_elements=[MonthlyFlow.customer_id, MonthlyFlow.month, MonthlyFlow.currency],
+        set_={
+            "money_in": MonthlyFlow.money_in + statement.excluded.money_in,
+            "money_out": MonthlyFlow.money_out + statement.excluded.money_out,
+            "transaction_count": MonthlyFlow.transaction_count
+            + statement.excluded.transaction_count,
+        },
+    )
+    await session.execute(statement, list(rows))
+
+
+async def recent_transactions(
+    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
+) -> Sequence[PostedTransaction]:
+    statement = (
+        select(PostedTransaction)
+        .where(PostedTransaction.customer_id == customer_id)
+        .order_by(PostedTransaction.booked_at.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def monthly_flows(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: date
+) -> Sequence[MonthlyFlow]:
+    statement = (
+        select(MonthlyFlow)
+        .where(MonthlyFlow.customer_id == customer_id, MonthlyFlow.month >= since)
+        .order_by(MonthlyFlow.month.desc(), MonthlyFlow.currency)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def add_interaction(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID | None:
+    """Insert unless the channel's id is known; returns the new id (None for a repeat)."""
+    statement = (
+        insert(Interaction)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=[Interaction.external_id])
+        .returning(Interaction.id)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def interaction_by_external_id(session: AsyncSession, external_id: str) -> Interaction:
+    statement = select(Interaction).where(Interaction.external_id == external_id)
+    return (await session.scalars(statement)).one()
+
+
+async def recent_interactions(
+    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
+) -> Sequence[Interaction]:
+    statement = (
+        select(Interaction)
+        .where(Interaction.customer_id == customer_id)
+        .order_by(Interaction.occurred_at.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
+
+
+@dataclass(frozen=True)
+class MoneyFacts:
+    balances: dict[tuple[ProductType, str], Decimal]
+    open_products: int
+    inflow_90d: dict[str, Decimal]
+    inflow_previous_90d: dict[str, Decimal]
+    transactions_90d: int
+
+
+async def money_facts(
+    session: AsyncSession, customer_id: uuid.UUID, *, now: datetime
+) -> MoneyFacts:
+    balance_rows = await session.execute(
+        select(Account.product_type, Account.currency, func.sum(Account.balance), func.count())
+        .where(Account.customer_id == customer_id, Account.status == AccountStatus.OPEN)
+        .group_by(Account.product_type, Account.currency)
+    )
+    balances: dict[tuple[ProductType, str], Decimal] = {}
+    open_products = 0
+    for product_type, currency, total, count in balance_rows.all():
+        balances[(ProductType(product_type), currency)] = total
+        open_products += count
+    flow_rows = await session.execute(
+        text(
+            "SELECT currency,"
+            " coalesce(sum(amount) FILTER (WHERE direction = :credit"
+            "   AND booked_at >= CAST(:now AS timestamptz) - interval '90 days'), 0) AS recent_in,"
+            " coalesce(sum(amount) FILTER (WHERE direction = :credit"
+            "   AND booked_at < CAST(:now AS timestamptz) - interval '90 days'), 0) AS previous_in,"
+            " count(*) FILTER (WHERE booked_at >= CAST(:now AS timestamptz) - interval '90 days') AS recent_count"
+            " FROM transactions WHERE customer_id = :customer"
+            " AND booked_at >= CAST(:now AS timestamptz) - interval '180 days' AND booked_at <= CAST(:now AS timestamptz)"
+            " GROUP BY currency"
+        ),
+        {"credit": Direction.CREDIT.value, "now": now, "customer": customer_id},
+    )
+    inflow: dict[str, Decimal] = {}
+    previous: dict[str, Decimal] = {}
+    count = 0
+    for row in flow_rows.all():
+        inflow[row.currency] = row.recent_in
+        previous[row.currency] = row.previous_in
+        count += row.recent_count
+    return MoneyFacts(balances, open_products, inflow, previous, count)
+
+
+async def add_segment_change(session: AsyncSession, change: SegmentChange) -> None:
+    session.add(change)
+
+
+async def segments_as_of(
+    session: AsyncSession, customer_id: uuid.UUID, as_of: datetime
+) -> dict[str, SegmentChange]:
+    """The change in force at ``as_of`` for each dimension (the latest one not after it)."""
+    statement = (
+        select(SegmentChange)
+        .where(SegmentChange.customer_id == customer_id, SegmentChange.effective_at <= as_of)
+        .order_by(
+            SegmentChange.dimension, SegmentChange.effective_at.desc(), SegmentChange.id.desc()
+        )
+        .ext(distinct_on(SegmentChange.dimension))
+    )
+    return {change.dimension: change for change in (await session.scalars(statement)).all()}

@@ -1,0 +1,433 @@
+"""The customer service's rules for customers, accounts and interactions.
+
+Functions take the request's session and never commit; they raise problems that carry their
+HTTP status, and record the events they cause in the outbox of the same transaction."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer import repository
+from services.customer.config import Settings
+from services.customer.events import (
+    AccountClosed,
+    AccountOpened,
+    CustomerRegistered,
+    CustomerUpdated,
+    IdentifierDigest,
+    InteractionRecorded,
+)
+from services.customer.identity import card_token_last_four
+from services.customer.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    IdentifierKind,
+    ProductType,
+)
+from services.customer.schemas import (
+    AccountClose,
+    AccountOpen,
+    CorporateCreate,
+    CustomerClose,
+    CustomerUpdate,
+    IdType,
+    IndividualCreate,
+    InteractionCreate,
+)
+from services.customer.segmentation import ValueTier
+from services.customer.valuation import record_initial_tier
+from shared.identifiers import identifier_digest
+from shared.outbox import record_event
+from shared.problems import Conflict, NotFound, ProblemError
+
+
+class CustomerNotFound(NotFound):
+    slug = "customer-not-found"
+
+
+class AccountNotFound(NotFound):
+    slug = "account-not-found"
+
+
+class StaleVersion(Conflict):
+    slug, title = "stale-version", "The customer changed since it was read"
+
+
+class DuplicateCustomer(Conflict):
+    slug, title = "duplicate-customer", "The customer is already known"
+
+
+class AccountExists(Conflict):
+    slug, title = "account-exists", "The account number is already in use"
+
+
+class OpenAccountsRemain(Conflict):
+    slug, title = "open-accounts-remain", "The customer still holds open accounts"
+
+
+class InvalidCardNumber(ProblemError):
+    status, slug, title = 422, "invalid-card-number", "Invalid card number"
+
+
+class CustomerClosed(Conflict):
+    slug, title = "customer-closed", "The customer relationship is closed"
+
+
+# The identifiers that come from the profile (cards and accounts come with their products).
+PROFILE_IDENTIFIERS = (
+    IdentifierKind.RESIDENT_ID,
+    IdentifierKind.PASSPORT,
+    IdentifierKind.SOCIAL_CREDIT_CODE,
+    IdentifierKind.PHONE,
+    IdentifierKind.EMAIL,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def identifiers_for(customer: Customer) -> list[tuple[IdentifierKind, str]]:
+    """The lookup identifiers a customer's profile gives."""
+    profile = customer.profile
+    found: list[tuple[IdentifierKind, str]] = []
+    if customer.kind == CustomerKind.INDIVIDUAL:
+        kind = (
+            IdentifierKind.RESIDENT_ID
+            if profile.get("id_type") == IdType.RESIDENT_ID
+            else IdentifierKind.PASSPORT
+        )
+        found.append((kind, profile["id_number"]))
+    else:
+        found.append((IdentifierKind.SOCIAL_CREDIT_CODE, profile["social_credit_code"]))
+    found += [(IdentifierKind.PHONE, phone) for phone in profile.get("phones", [])]
+    found += [(IdentifierKind.EMAIL, email) for email in profile.get("emails", [])]
+    return found
+
+
+def _digests(
+    identifiers: list[tuple[IdentifierKind, str]], settings: Settings
+) -> list[IdentifierDigest]:
+    key = settings.identifier_key.get_secret_value().encode()
+    return [
+        IdentifierDigest(kind=kind, digest=identifier_digest(kind, value, key=key))
+        for kind, value in identifiers
+    ]
+
+
+async def _sync_identifiers(
+    session: AsyncSession, customer: Customer, identifiers: list[tuple[IdentifierKind, str]]
+) -> None:
+    by_kind: dict[IdentifierKind, list[str]] = {}
+    for kind, value in identifiers:
+        by_kind.setdefault(kind, []).append(value)
+    for kind in PROFILE_IDENTIFIERS:
+        await repository.replace_identifiers(session, customer.id, kind, by_kind.get(kind, []))
+
+
+async def register_customer(
+    session: AsyncSession, request: IndividualCreate | CorporateCreate, *, settings: Settings
+) -> Customer:
+    profile: dict[str, Any] = request.profile.model_dump(mode="json")
+    customer = Customer(
+        id=uuid.uuid4(),
+        kind=CustomerKind(request.kind),
+        name=request.name,
+        status=CustomerStatus.ACTIVE,
+        version=1,
+        branch_code=request.branch_code,
+        profile={**profile, "preferred_channel": request.preferred_channel},
+        consent=_consent_record(request.consent, source="registration"),
+        value_tier=ValueTier.ORDINARY,
+    )
+    identifiers = identifiers_for(customer)
+    document_kind, document_number = identifiers[0]
+    owner = await repository.identifier_owner(session, document_kind, document_number)
+    if owner is not None:
+        raise DuplicateCustomer(
+            f"a customer with this {document_kind.replace('_', ' ')} exists", customer_id=str(owner)
+        )
+    session.add(customer)
+    await session.flush()
+    await _sync_identifiers(session, customer, identifiers)
+    record_event(
+        session,
+        CustomerRegistered(
+            customer_id=customer.id,
+            kind=customer.kind,
+            branch_code=customer.branch_code,
+            value_tier=customer.value_tier,
+            identifiers=_digests(identifiers, settings),
+            consent=consent_flags(customer),
+            preferred_channel=request.preferred_channel,
+            birth_month_day=_birth_month_day(customer),
+        ),
+    )
+    await record_initial_tier(session, customer, settings=settings, at=_now())
+    return customer
+
+
+def _birth_month_day(customer: Customer) -> str | None:
+    birth = customer.profile.get("birth_date")
+    return str(birth)[5:10] if birth else None
+
+
+def _consent_record(flags: dict[Any, bool], *, source: str) -> dict[str, Any]:
+    at = _now().isoformat()
+    return {str(channel): {"granted": granted, "at": at, "source": source}
+            for channel, granted in flags.items()}  # fmt: skip
+
+
+def consent_flags(customer: Customer) -> dict[str, bool]:
+    return {channel: bool(entry["granted"]) for channel, entry in customer.consent.items()}
+
+
+async def get_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer:
+    customer = await repository.get_customer(session, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"no customer {customer_id}")
+    return customer
+
+
+async def _locked_for_change(
+    session: AsyncSession, customer_id: uuid.UUID, version: int
+) -> Customer:
+    customer = await repository.get_customer(session, customer_id, for_update=True)
+    if customer is None:
+        raise CustomerNotFound(f"no customer {customer_id}")
+    if customer.version != version:
+        raise StaleVersion(
+            f"version {version} is stale; the customer is at version {customer.version}",
+            current_version=customer.version,
+        )
+    if customer.status == CustomerStatus.CLOSED:
+        raise CustomerClosed(f"customer {customer_id} is closed")
+    return customer
+
+
+PROFILE_FIELDS = ("phones", "emails", "addresses", "occupation", "income_band", "restriction")
+
+
+async def update_customer(
+    session: AsyncSession, customer_id: uuid.UUID, change: CustomerUpdate, *, settings: Settings
+) -> Customer:
+    customer = await _locked_for_change(session, customer_id, change.version)
+    given = change.model_dump(mode="json", exclude_unset=True, exclude={"version"})
+    changed: list[str] = []
+    profile = dict(customer.profile)
+    for field, value in given.items():
+        if field in PROFILE_FIELDS:
+            if profile.get(field) != value:
+                profile[field] = value
+                changed.append(field)
+        elif field == "consent":
+            merged = {**customer.consent, **_consent_record(value, source="update")}
+            if consent_flags(customer) != {k: v["granted"] for k, v in merged.items()}:
+                customer.consent = merged
+                changed.append(field)
+        elif field == "preferred_channel":
+            if profile.get("preferred_channel") != value:
+                profile["preferred_channel"] = value
+                changed.append(field)
+        elif getattr(customer, field) != value:
+            setattr(customer, field, value)
+            changed.append(field)
+    if not changed:
+        return customer
+    customer.profile = profile
+    customer.version += 1
+    customer.updated_at = _now()
+    identifiers = identifiers_for(customer)
+    await _sync_identifiers(session, customer, identifiers)
+    record_event(
+        session,
+        CustomerUpdated(
+            customer_id=customer.id,
+            version=customer.version,
+            status=customer.status,
+            changed_fields=sorted(changed),
+            identifiers=_digests(identifiers, settings),
+            consent=consent_flags(customer),
+            preferred_channel=profile.get("preferred_channel"),
+        ),
+    )
+    return customer
+
+
+async def close_customer(
+    session: AsyncSession, customer_id: uuid.UUID, request: CustomerClose, *, settings: Settings
+) -> Customer:
+    customer = await _locked_for_change(session, customer_id, request.version)
+    still_open = [
+        a.account_number
+        for a in await repository.accounts_of(session, customer.id)
+        if a.status == AccountStatus.OPEN
+    ]
+    if still_open:
+        raise OpenAccountsRemain(
+            f"{len(still_open)} account(s) must be closed first", open_accounts=len(still_open)
+        )
+    customer.status = CustomerStatus.CLOSED
+    customer.closed_at = _now()
+    customer.version += 1
+    customer.updated_at = customer.closed_at
+    customer.profile = {**customer.profile, "closing_reason": request.reason}
+    record_event(
+        session,
+        CustomerUpdated(
+            customer_id=customer.id,
+            version=customer.version,
+            status=customer.status,
+            changed_fields=["status"],
+            identifiers=_digests(identifiers_for(customer), settings),
+            consent=consent_flags(customer),
+            preferred_channel=customer.profile.get("preferred_channel"),
+        ),
+    )
+    return customer
+
+
+async def open_account(
+    session: AsyncSession, request: AccountOpen, *, settings: Settings
+) -> Account:
+    customer = await repository.get_customer(session, request.customer_id, for_update=True)
+    if customer is None:
+        raise CustomerNotFound(f"no customer {request.customer_id}")
+    if customer.status == CustomerStatus.CLOSED:
+        raise CustomerClosed(f"customer {customer.id} is closed")
+    if await repository.get_account(session, request.account_number) is not None:
+        raise AccountExists("an account with this number exists")
+    token, last_four = None, None
+    if request.card_number is not None:
+        token, last_four = _card_token(request.card_number, settings=settings)
+    account = Account(
+        account_number=request.account_number,
+        customer_id=customer.id,
+        product_type=request.product_type,
+        product_code=request.product_code,
+        currency=request.currency,
+        balance=request.opening_balance,
+        status=AccountStatus.OPEN,
+        opened_on=request.opened_on,
+        maturity_date=request.maturity_date,
+        payoff_date=request.payoff_date,
+        card_token=token,
+        card_last_four=last_four,
+    )
+    session.add(account)
+    await session.flush()
+    if token is not None:
+        await repository.add_identifier(session, customer.id, IdentifierKind.CARD_TOKEN, token)
+    await repository.add_identifier(
+        session, customer.id, IdentifierKind.ACCOUNT_NUMBER, account.account_number
+    )
+    record_event(
+        session,
+        AccountOpened(
+            customer_id=customer.id,
+            account_number=account.account_number,
+            product_type=account.product_type,
+            product_code=account.product_code,
+            currency=account.currency,
+            opened_on=account.opened_on,
+            maturity_date=account.maturity_date,
+            payoff_date=account.payoff_date,
+        ),
+    )
+    return account
+
+
+def _card_token(card_number: str, *, settings: Settings) -> tuple[str, str]:
+    try:
+        return card_token_last_four(
+            card_number, key=settings.identifier_key.get_secret_value().encode()
+        )
+    except ValueError as error:
+        raise InvalidCardNumber(f"card_number: {error}", field="card_number") from error
+
+
+def card_token_for(card_number: str, *, settings: Settings) -> str:
+    """The token a card is known by (its number itself is never stored)."""
+    return _card_token(card_number, settings=settings)[0]
+
+
+async def close_account(
+    session: AsyncSession, account_number: str, request: AccountClose
+) -> Account:
+    account = await repository.get_account(session, account_number, for_update=True)
+    if account is None:
+        raise AccountNotFound(f"no account ending {account_number[-4:]}")
+    if account.status != AccountStatus.OPEN:
+        raise Conflict(f"the account is {account.status}", status=str(account.status))
+    if request.closed_on < account.opened_on:
+        raise ProblemError("closed_on: before the account was opened", field="closed_on")
+    if request.paid_off and account.product_type != ProductType.LOAN:
+        raise ProblemError("paid_off: only a loan is paid off", field="paid_off")
+    account.status = AccountStatus.CLOSED
+    account.closed_on = request.closed_on
+    if request.paid_off:
+        account.balance = Decimal("0.00")
+    record_event(
+        session,
+        AccountClosed(
+            customer_id=account.customer_id,
+            account_number=account.account_number,
+            product_type=account.product_type,
+            closed_on=request.closed_on,
+            paid_off=request.paid_off,
+        ),
+    )
+    return account
+
+
+async def record_interaction(
+    session: AsyncSession, request: InteractionCreate, *, source: str
+) -> tuple[uuid.UUID, bool]:
+    """Record a channel contact on the customer's timeline; a repeat of the same channel id
+    is answered with the first one (returns its id and whether it is new)."""
+    customer = await repository.get_customer(session, request.customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"no customer {request.customer_id}")
+    interaction_id = uuid.uuid4()
+    inserted = await repository.add_interaction(
+        session,
+        {
+            "id": interaction_id,
+            "customer_id": customer.id,
+            "channel": request.channel,
+            "kind": request.kind,
+            "summary": request.summary,
+            "occurred_at": request.occurred_at,
+            "source": source,
+            "external_id": request.external_id,
+        },
+    )
+    if inserted is None:
+        existing = await repository.interaction_by_external_id(session, request.external_id)
+        return existing.id, False
+    if customer.last_activity_at is None or request.occurred_at > customer.last_activity_at:
+        customer.last_activity_at = request.occurred_at
+    record_event(
+        session,
+        InteractionRecorded(
+            customer_id=customer.id,
+            interaction_id=interaction_id,
+            channel=request.channel,
+            kind=request.kind,
+            occurred_at=request.occurred_at,
+        ),
+    )
+    return interaction_id, True
+
+
+def months_back(today: date, months: int) -> date:
+    first = today.replace(day=1)
+    for _ in range(months):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first

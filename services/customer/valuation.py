@@ -1,0 +1,182 @@
+"""Keeping each customer's segments current: gather the facts, decide, record what changed.
+
+Runs when an event changes a customer's inputs (the service consumes its own transaction and
+account events, so ingest stays fast and valuation follows within moments) and for everyone
+in a batch. Every change is kept with its reason and published as ``segment_changed``.
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer import repository
+from services.customer.config import Settings
+from services.customer.events import CustomerSegmentChanged
+from services.customer.models import Customer, ProductType, SegmentChange
+from services.customer.segmentation import (
+    TIER_RANK,
+    SegmentDecision,
+    SegmentDimension,
+    SegmentFacts,
+    ValueTier,
+    decide_segments,
+    decide_value_tier,
+)
+from shared.outbox import record_event
+
+ASSET_PRODUCTS = frozenset({ProductType.CURRENT, ProductType.TERM_DEPOSIT, ProductType.WEALTH})
+
+
+def to_cny(amount: Decimal, currency: str, settings: Settings) -> Decimal:
+    rate = settings.fx_rates_to_cny.get(currency)
+    if rate is None:
+        # A currency without a reference rate is left out of the valuation rather than guessed.
+        return Decimal("0")
+    return amount * rate
+
+
+async def gather_facts(
+    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+) -> SegmentFacts:
+    money = await repository.money_facts(session, customer.id, now=at)
+    aum = sum(
+        (to_cny(total, currency, settings) for (product, currency), total in money.balances.items()
+         if product in ASSET_PRODUCTS),
+        Decimal("0"),
+    )  # fmt: skip
+    loans = sum(
+        (to_cny(total, currency, settings) for (product, currency), total in money.balances.items()
+         if product is ProductType.LOAN),
+        Decimal("0"),
+    )  # fmt: skip
+    inflow = sum((to_cny(v, c, settings) for c, v in money.inflow_90d.items()), Decimal("0"))
+    previous = sum(
+        (to_cny(v, c, settings) for c, v in money.inflow_previous_90d.items()), Decimal("0")
+    )
+    idle = (at - customer.last_activity_at).days if customer.last_activity_at else None
+    return SegmentFacts(
+        aum_cny=aum,
+        loan_balance_cny=loans,
+        open_products=money.open_products,
+        tenure_days=max((at - customer.created_at).days, 0),
+        inflow_90d_cny=inflow,
+        inflow_previous_90d_cny=previous,
+        transactions_90d=money.transactions_90d,
+        days_since_activity=idle,
+        restriction=customer.profile.get("restriction"),
+    )
+
+
+def direction_of(dimension: SegmentDimension, previous: str | None, current: str) -> str:
+    if previous is None:
+        return "initial"
+    if dimension is not SegmentDimension.VALUE_TIER:
+        return "lateral"
+    before, after = TIER_RANK[ValueTier(previous)], TIER_RANK[ValueTier(current)]
+    return "upgrade" if after > before else "downgrade" if after < before else "lateral"
+
+
+def _policy(settings: Settings, tier: str) -> dict[str, str | int | bool]:
+    return {
+        key: (str(value) if isinstance(value, Decimal) else value)
+        for key, value in settings.tier_policies[tier].model_dump().items()
+    }
+
+
+async def _apply(
+    session: AsyncSession,
+    customer: Customer,
+    decision: SegmentDecision,
+    *,
+    settings: Settings,
+    facts: SegmentFacts,
+    at: datetime,
+    initial: bool = False,
+) -> bool:
+    previous: str | None = None if initial else getattr(customer, decision.dimension)
+    if not initial and previous == decision.value:
+        return False
+    setattr(customer, decision.dimension, decision.value)
+    await repository.add_segment_change(
+        session,
+        SegmentChange(
+            customer_id=customer.id,
+            dimension=decision.dimension,
+            previous=previous,
+            current=decision.value,
+            reason=decision.reason,
+            facts=_facts_record(facts),
+            effective_at=at,
+        ),
+    )
+    is_tier = decision.dimension is SegmentDimension.VALUE_TIER
+    record_event(
+        session,
+        CustomerSegmentChanged(
+            customer_id=customer.id,
+            dimension=decision.dimension,
+            previous=previous,
+            current=decision.value,
+            direction=direction_of(decision.dimension, previous, decision.value),
+            reason=decision.reason,
+            policy=_policy(settings, decision.value) if is_tier else None,
+            effective_at=at,
+        ),
+    )
+    return True
+
+
+def _facts_record(facts: SegmentFacts) -> dict[str, str | int | None]:
+    return {
+        "aum_cny": str(facts.aum_cny),
+        "loan_balance_cny": str(facts.loan_balance_cny),
+        "open_products": facts.open_products,
+        "tenure_days": facts.tenure_days,
+        "inflow_90d_cny": str(facts.inflow_90d_cny),
+        "inflow_previous_90d_cny": str(facts.inflow_previous_90d_cny),
+        "transactions_90d": facts.transactions_90d,
+        "days_since_activity": facts.days_since_activity,
+        "restriction": facts.restriction,
+    }
+
+
+async def record_initial_tier(
+    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+) -> None:
+    """A new customer starts in a tier before any money moved: the history begins here."""
+    facts = SegmentFacts(
+        aum_cny=Decimal("0"),
+        loan_balance_cny=Decimal("0"),
+        open_products=0,
+        tenure_days=0,
+        inflow_90d_cny=Decimal("0"),
+        inflow_previous_90d_cny=Decimal("0"),
+        transactions_90d=0,
+        days_since_activity=None,
+        restriction=customer.profile.get("restriction"),
+    )
+    decision = decide_value_tier(facts, settings.value_thresholds)
+    await _apply(session, customer, decision, settings=settings, facts=facts, at=at, initial=True)
+
+
+async def revalue_customer(
+    session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings, at: datetime
+) -> list[str]:
+    """Decide every dimension again; returns the dimensions that changed."""
+    customer = await repository.get_customer(session, customer_id, for_update=True)
+    if customer is None:
+        return []
+    facts = await gather_facts(session, customer, settings=settings, at=at)
+    decisions = decide_segments(
+        facts,
+        value=settings.value_thresholds,
+        loyalty=settings.loyalty_thresholds,
+        usage=settings.usage_thresholds,
+    )
+    changed = []
+    for decision in decisions:
+        if await _apply(session, customer, decision, settings=settings, facts=facts, at=at):
+            changed.append(decision.dimension.value)
+    return changed

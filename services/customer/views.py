@@ -1,0 +1,254 @@
+"""What the customer service answers: its read models, with personal data masked.
+
+Responses are built field by field from explicit output models, never by dumping a row, so a
+column added tomorrow does not leak into an answer."""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer import repository
+from services.customer.config import Settings
+from services.customer.identity import (
+    mask_account,
+    mask_email,
+    mask_name,
+    mask_phone,
+    mask_resident_id,
+    mask_social_credit_code,
+)
+from services.customer.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    CustomerKind,
+    IdentifierKind,
+    Interaction,
+    PostedTransaction,
+)
+from services.customer.schemas import (
+    AccountRead,
+    CustomerPage,
+    CustomerRead,
+    CustomerSummary,
+    CustomerView,
+    InteractionRead,
+    LookupResult,
+    MonthlyFigures,
+    SegmentChangeRead,
+    SegmentRead,
+    SegmentsAsOf,
+    TransactionRead,
+)
+from services.customer.service import consent_flags, get_customer, months_back
+from services.customer.valuation import ASSET_PRODUCTS, to_cny
+from shared.problems import ProblemError
+
+RECENT = 10
+FIGURE_MONTHS = 6
+
+
+def _masked_address(address: dict[str, Any]) -> dict[str, Any]:
+    line = str(address.get("line", ""))
+    return {**address, "line": line[:6] + "***" if len(line) > 6 else "***"}
+
+
+def masked_profile(customer: Customer) -> dict[str, Any]:
+    profile = dict(customer.profile)
+    if "id_number" in profile:
+        number = str(profile["id_number"])
+        profile["id_number"] = (
+            mask_resident_id(number) if profile.get("id_type") == "resident_id"
+            else number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]
+        )  # fmt: skip
+    if "social_credit_code" in profile:
+        profile["social_credit_code"] = mask_social_credit_code(profile["social_credit_code"])
+    profile["phones"] = [mask_phone(p) for p in profile.get("phones", [])]
+    profile["emails"] = [mask_email(e) for e in profile.get("emails", [])]
+    profile["addresses"] = [_masked_address(a) for a in profile.get("addresses", [])]
+    return profile
+
+
+def customer_read(customer: Customer, settings: Settings) -> CustomerRead:
+    policy = settings.tier_policies[customer.value_tier].model_dump(mode="json")
+    return CustomerRead(
+        id=customer.id,
+        kind=customer.kind,
+        name=customer.name,
+        status=customer.status,
+        version=customer.version,
+        branch_code=customer.branch_code,
+        manager_id=customer.manager_id,
+        preferred_channel=customer.profile.get("preferred_channel"),
+        consent=consent_flags(customer),
+        profile=masked_profile(customer),
+        segments=SegmentRead(
+            value_tier=customer.value_tier,
+            loyalty=customer.loyalty,
+            usage_density=customer.usage_density,
+            lifecycle_stage=customer.lifecycle_stage,
+            policy=policy,
+        ),
+        last_activity_at=customer.last_activity_at,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+def customer_summary(customer: Customer) -> CustomerSummary:
+    individual = customer.kind == CustomerKind.INDIVIDUAL
+    return CustomerSummary(
+        id=customer.id,
+        kind=customer.kind,
+        name=mask_name(customer.name) if individual else customer.name,
+        status=customer.status,
+        value_tier=customer.value_tier,
+        manager_id=customer.manager_id,
+    )
+
+
+def account_read(account: Account) -> AccountRead:
+    return AccountRead(
+        account_number=mask_account(account.account_number),
+        product_type=account.product_type,
+        product_code=account.product_code,
+        currency=account.currency,
+        balance=account.balance,
+        status=account.status,
+        opened_on=account.opened_on,
+        maturity_date=account.maturity_date,
+        payoff_date=account.payoff_date,
+        card_last_four=account.card_last_four,
+    )
+
+
+def transaction_read(row: PostedTransaction) -> TransactionRead:
+    return TransactionRead(
+        transaction_id=row.transaction_id,
+        direction=row.direction,
+        amount=row.amount,
+        currency=row.currency,
+        balance_after=row.balance_after,
+        kind=row.kind,
+        channel=row.channel,
+        counterparty_name=row.counterparty_name,
+        booked_at=row.booked_at,
+    )
+
+
+def interaction_read(row: Interaction) -> InteractionRead:
+    return InteractionRead(
+        id=row.id,
+        channel=row.channel,
+        kind=row.kind,
+        summary=row.summary,
+        occurred_at=row.occurred_at,
+        source=row.source,
+    )
+
+
+async def customer_view(
+    session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings
+) -> CustomerView:
+    customer = await get_customer(session, customer_id)
+    accounts = await repository.accounts_of(session, customer.id)
+    total = sum(
+        (to_cny(a.balance, a.currency, settings) for a in accounts
+         if a.status == AccountStatus.OPEN and a.product_type in ASSET_PRODUCTS),
+        Decimal("0"),
+    )  # fmt: skip
+    since = months_back(datetime.now(UTC).date(), FIGURE_MONTHS - 1)
+    return CustomerView(
+        customer=customer_read(customer, settings),
+        accounts=[account_read(a) for a in accounts],
+        total_balance_cny=total.quantize(Decimal("0.01")),
+        recent_transactions=[
+            transaction_read(t)
+            for t in await repository.recent_transactions(session, customer.id, limit=RECENT)
+        ],
+        recent_interactions=[
+            interaction_read(i)
+            for i in await repository.recent_interactions(session, customer.id, limit=RECENT)
+        ],
+        monthly_figures=[
+            MonthlyFigures(
+                month=f.month,
+                currency=f.currency,
+                money_in=f.money_in,
+                money_out=f.money_out,
+                transaction_count=f.transaction_count,
+            )
+            for f in await repository.monthly_flows(session, customer.id, since=since)
+        ],
+    )
+
+
+async def segments_as_of(
+    session: AsyncSession, customer_id: uuid.UUID, as_of: datetime, *, settings: Settings
+) -> SegmentsAsOf:
+    await get_customer(session, customer_id)
+    changes = await repository.segments_as_of(session, customer_id, as_of)
+    segments = {
+        dimension: (
+            SegmentChangeRead(
+                dimension=c.dimension,
+                previous=c.previous,
+                current=c.current,
+                reason=c.reason,
+                effective_at=c.effective_at,
+            )
+            if (c := changes.get(dimension)) is not None
+            else None
+        )
+        for dimension in ("value_tier", "loyalty", "usage_density", "lifecycle_stage")
+    }
+    tier = changes.get("value_tier")
+    policy = (
+        settings.tier_policies[tier.current].model_dump(mode="json") if tier is not None else None
+    )
+    return SegmentsAsOf(as_of=as_of, segments=segments, policy=policy)
+
+
+async def lookup(session: AsyncSession, kind: IdentifierKind, value: str) -> LookupResult:
+    matches = await repository.customers_by_identifier(session, kind, value)
+    return LookupResult(matches=[customer_summary(c) for c in matches])
+
+
+class InvalidCursor(ProblemError):
+    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+
+
+def encode_cursor(customer: Customer) -> str:
+    raw = json.dumps([customer.created_at.isoformat(), str(customer.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, customer_id = json.loads(raw)
+        return datetime.fromisoformat(created_at), uuid.UUID(customer_id)
+    except (ValueError, binascii.Error, TypeError) as error:
+        raise InvalidCursor("cursor: not a cursor this service gave", field="cursor") from error
+
+
+async def search(
+    session: AsyncSession,
+    criteria: repository.CustomerFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> CustomerPage:
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.search_customers(session, criteria, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return CustomerPage(
+        items=[customer_summary(c) for c in page],
+        next_cursor=encode_cursor(page[-1]) if more and page else None,
+    )

@@ -1,0 +1,42 @@
+"""Money on the wire and in the database: a Decimal amount with an ISO 4217 currency code.
+
+Never a float: amounts are exact. The currency list is ISO 4217 as kept by ``pycountry``.
+"""
+
+from decimal import Decimal
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_DIGITS = 20
+DECIMAL_PLACES = 2
+
+
+def _known_currency(code: str) -> str:
+    upper = code.upper()
+    if pycountry.currencies.get(alpha_3=upper) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return upper
+
+
+CurrencyCode = Annotated[
+    str, Field(min_length=3, max_length=3, examples=["CNY"]), AfterValidator(_known_currency)
+]
+
+# Up to 18 digits before the point and 2 after: the bank books to the fen/cent.
+Amount = Annotated[
+    Decimal,
+    Field(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, examples=["1250.00"]),
+]
+PositiveAmount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, examples=["1250.00"]),
+]
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    amount: Amount
+    currency: CurrencyCode

@@ -1,0 +1,117 @@
+"""What channels read: the 360 view, lookup, search; and segments kept current by events."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from tests.service.customer.factories import (
+    create_customer,
+    individual,
+    open_account,
+    transaction,
+)
+from tests.waiting import wait_until
+
+
+class TestLookupAndSearch:
+    async def test_a_caller_is_identified_by_phone_in_any_written_form(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        body = individual()
+        phone = body["profile"]["phones"][0]
+        created = (await client.post("/v1/customers", json=body)).json()
+
+        found = await client.get(
+            "/v1/customers/lookup", params={"phone": f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"}
+        )
+
+        assert found.status_code == 200
+        assert [m["id"] for m in found.json()["matches"]] == [created["id"]]
+        assert found.json()["matches"][0]["name"] == "张*"
+
+    async def test_lookup_needs_exactly_one_identifier(self, client: httpx.AsyncClient) -> None:
+        answer = await client.get(
+            "/v1/customers/lookup",
+            params={"phone": "13800000000", "id_number": "11010519491231002X"},
+        )
+
+        assert answer.status_code == 400
+        assert answer.json()["type"].endswith("/lookup-needs-one-key")
+
+    async def test_search_pages_with_a_cursor(self, client: httpx.AsyncClient) -> None:
+        marker = f"翻页{datetime.now(UTC).strftime('%H%M%S%f')}"
+        ids = [(await create_customer(client, name=f"{marker}{i}"))["id"] for i in range(5)]
+
+        first = (await client.get("/v1/customers", params={"name": marker, "limit": 2})).json()
+        second = (
+            await client.get(
+                "/v1/customers", params={"name": marker, "limit": 2, "cursor": first["next_cursor"]}
+            )
+        ).json()
+        third = (
+            await client.get(
+                "/v1/customers",
+                params={"name": marker, "limit": 2, "cursor": second["next_cursor"]},
+            )
+        ).json()
+
+        seen = [c["id"] for page in (first, second, third) for c in page["items"]]
+        assert seen == ids
+        assert third["next_cursor"] is None
+
+    async def test_a_forged_cursor_is_a_400(self, client: httpx.AsyncClient) -> None:
+        answer = await client.get("/v1/customers", params={"cursor": "bm90LWEtY3Vyc29y"})
+
+        assert answer.status_code == 400
+        assert answer.json()["type"].endswith("/invalid-cursor")
+
+
+async def _segments(client: httpx.AsyncClient, customer_id: str, **params: Any) -> dict[str, Any]:
+    answer = await client.get(f"/v1/customers/{customer_id}/segments", params=params)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+class TestSegmentsFollowTheMoney:
+    async def test_a_large_deposit_upgrades_the_tier_with_its_reason_and_history(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        created = await create_customer(client)
+        before = datetime.now(UTC).isoformat()
+        account = (await open_account(client, created["id"]))["full_number"]
+        await asyncio.sleep(0.01)
+
+        await client.post(
+            "/v1/transactions",
+            json={"transactions": [transaction(account, amount="1200000.00")]},
+        )
+
+        async def upgraded() -> bool:
+            tier = (await _segments(client, created["id"]))["segments"]["value_tier"]
+            return bool(tier["current"] == "premium")
+
+        await wait_until(upgraded, timeout=20)
+        now = await _segments(client, created["id"])
+        then = await _segments(client, created["id"], as_of=before)
+        tier = now["segments"]["value_tier"]
+        assert tier["previous"] == "ordinary"
+        assert "1,200,000.00" in tier["reason"]
+        assert now["policy"]["manager_required"] is True
+        assert then["segments"]["value_tier"]["current"] == "ordinary"
+        assert then["policy"]["manager_required"] is False
+        view = (await client.get(f"/v1/customers/{created['id']}/view")).json()
+        assert view["customer"]["segments"]["value_tier"] == "premium"
+        assert view["total_balance_cny"] == "1200000.00"
+
+    async def test_as_of_needs_a_time_zone(self, client: httpx.AsyncClient) -> None:
+        created = await create_customer(client)
+
+        answer = await client.get(
+            f"/v1/customers/{created['id']}/segments", params={"as_of": "2026-01-01T00:00:00"}
+        )
+
+        assert answer.status_code == 400
+        assert answer.json()["field"] == "as_of"
