@@ -3,11 +3,11 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -276,19 +276,26 @@ async def money_facts(
     for product_type, currency, total, count in balance_rows.all():
         balances[(ProductType(product_type), currency)] = total
         open_products += count
+    recent_start, previous_start = now - timedelta(days=90), now - timedelta(days=180)
+    credit = PostedTransaction.direction == Direction.CREDIT
+    recent = PostedTransaction.booked_at >= recent_start
     flow_rows = await session.execute(
-        text(
-            "SELECT currency,"
-            " coalesce(sum(amount) FILTER (WHERE direction = :credit"
-            "   AND booked_at >= CAST(:now AS timestamptz) - interval '90 days'), 0) AS recent_in,"
-            " coalesce(sum(amount) FILTER (WHERE direction = :credit"
-            "   AND booked_at < CAST(:now AS timestamptz) - interval '90 days'), 0) AS previous_in,"
-            " count(*) FILTER (WHERE booked_at >= CAST(:now AS timestamptz) - interval '90 days') AS recent_count"
-            " FROM transactions WHERE customer_id = :customer"
-            " AND booked_at >= CAST(:now AS timestamptz) - interval '180 days' AND booked_at <= CAST(:now AS timestamptz)"
-            " GROUP BY currency"
-        ),
-        {"credit": Direction.CREDIT.value, "now": now, "customer": customer_id},
+        select(
+            PostedTransaction.currency,
+            func.coalesce(func.sum(PostedTransaction.amount).filter(credit, recent), 0).label(
+                "recent_in"
+            ),
+            func.coalesce(func.sum(PostedTransaction.amount).filter(credit, ~recent), 0).label(
+                "previous_in"
+            ),
+            func.count().filter(recent).label("recent_count"),
+        )
+        .where(
+            PostedTransaction.customer_id == customer_id,
+            PostedTransaction.booked_at >= previous_start,
+            PostedTransaction.booked_at <= now,
+        )
+        .group_by(PostedTransaction.currency)
     )
     inflow: dict[str, Decimal] = {}
     previous: dict[str, Decimal] = {}

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+
 from services.customer.identity import (
     InvalidIdentifier,
     validate_resident_id,
@@ -19,9 +20,7 @@ _sequence = itertools.count(100)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-def resident_id(
-    *, birth: str | None = None, region: str = "110105", female: bool = False
-) -> str:
+def resident_id(*, birth: str | None = None, region: str = "110105", female: bool = False) -> str:
     """A valid, unique resident ID number (a random birth date unless one is given)."""
     if birth is None:
         day = date(1950, 1, 1) + timedelta(days=uuid.uuid4().int % 18000)
