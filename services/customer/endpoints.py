@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from services.customer import ingest, service, views
+from services.customer import ingest, portfolios, service, views
 from services.customer.config import Settings
+from services.customer.errors import LookupNeedsOneKey
 from services.customer.identity import InvalidIdentifier, normalise_phone
 from services.customer.models import IdentifierKind
 from services.customer.repository import CustomerFilter
@@ -23,6 +24,10 @@ from services.customer.schemas import (
     CustomerView,
     InteractionCreate,
     LookupResult,
+    ManagerAssign,
+    ManagerCreate,
+    ManagerRead,
+    ManagerWorkload,
     SegmentsAsOf,
     TransactionBatch,
     TransactionBatchResult,
@@ -40,10 +45,6 @@ def _settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
-class LookupNeedsOneKey(ProblemError):
-    status, slug, title = 400, "lookup-needs-one-key", "Give exactly one identifier"
 
 
 @router.post(
@@ -208,3 +209,27 @@ async def record_interaction(
     if not created:
         response.status_code = status.HTTP_200_OK
     return {"id": interaction_id}
+
+
+@router.post("/managers", status_code=status.HTTP_201_CREATED, tags=["managers"])
+async def create_manager(body: ManagerCreate, session: SessionDep) -> ManagerRead:
+    """Register a customer manager (客户经理) with the portfolio size they can serve."""
+    return portfolios.manager_read(await portfolios.create_manager(session, body))
+
+
+@router.get("/managers", tags=["managers"])
+async def manager_workloads(
+    session: SessionDep,
+    branch_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> list[ManagerWorkload]:
+    """Each manager's portfolio: customers by tier and utilisation of capacity."""
+    return await portfolios.workloads(session, branch_code=branch_code)
+
+
+@router.put("/customers/{customer_id}/manager", tags=["managers"])
+async def assign_manager(
+    customer_id: uuid.UUID, body: ManagerAssign, session: SessionDep, settings: SettingsDep
+) -> CustomerRead:
+    """Assign (or reassign) the customer's manager."""
+    customer = await portfolios.assign_manager(session, customer_id, body)
+    return views.customer_read(customer, settings)

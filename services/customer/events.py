@@ -99,3 +99,12 @@ class InteractionRecorded(DomainEvent):
     channel: str
     kind: str
     occurred_at: datetime
+
+
+class CustomerManagerAssigned(DomainEvent):
+    event_type = EventType.CUSTOMER_MANAGER_ASSIGNED
+    customer_id: uuid.UUID
+    manager_id: uuid.UUID
+    previous_manager_id: uuid.UUID | None
+    branch_code: str
+    reason: str

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
+from services.customer.errors import ConcurrentDuplicate, InvalidBatch
 from services.customer.events import TransactionPosted
 from services.customer.models import Account, AccountStatus, Customer, Direction, ProductType
 from services.customer.schemas import (
@@ -24,15 +25,6 @@ from services.customer.schemas import (
     TransactionOutcome,
 )
 from shared.outbox import record_event
-from shared.problems import Conflict, ProblemError
-
-
-class InvalidBatch(ProblemError):
-    status, slug, title = 422, "invalid-transaction-batch", "The batch cannot be posted"
-
-
-class ConcurrentDuplicate(Conflict):
-    slug = "concurrent-duplicate"
 
 
 @dataclass

@@ -226,3 +226,19 @@ class SegmentChange(Base):
     __table_args__ = (
         Index("ix_segment_changes_customer", "customer_id", "dimension", "effective_at"),
     )
+
+
+class Manager(Base):
+    """A customer manager (客户经理) and the size of portfolio they can serve."""
+
+    __tablename__ = "managers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    employee_number: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    branch_code: Mapped[str] = mapped_column(String(20))
+    capacity: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_managers_branch_code", "branch_code"),)

@@ -12,6 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
+from services.customer.errors import (
+    AccountExists,
+    AccountNotFound,
+    CustomerClosed,
+    CustomerNotFound,
+    DuplicateCustomer,
+    InvalidCardNumber,
+    OpenAccountsRemain,
+    StaleVersion,
+)
 from services.customer.events import (
     AccountClosed,
     AccountOpened,
@@ -44,40 +54,7 @@ from services.customer.segmentation import ValueTier
 from services.customer.valuation import record_initial_tier
 from shared.identifiers import identifier_digest
 from shared.outbox import record_event
-from shared.problems import Conflict, NotFound, ProblemError
-
-
-class CustomerNotFound(NotFound):
-    slug = "customer-not-found"
-
-
-class AccountNotFound(NotFound):
-    slug = "account-not-found"
-
-
-class StaleVersion(Conflict):
-    slug, title = "stale-version", "The customer changed since it was read"
-
-
-class DuplicateCustomer(Conflict):
-    slug, title = "duplicate-customer", "The customer is already known"
-
-
-class AccountExists(Conflict):
-    slug, title = "account-exists", "The account number is already in use"
-
-
-class OpenAccountsRemain(Conflict):
-    slug, title = "open-accounts-remain", "The customer still holds open accounts"
-
-
-class InvalidCardNumber(ProblemError):
-    status, slug, title = 422, "invalid-card-number", "Invalid card number"
-
-
-class CustomerClosed(Conflict):
-    slug, title = "customer-closed", "The customer relationship is closed"
-
+from shared.problems import Conflict, ProblemError
 
 # The identifiers that come from the profile (cards and accounts come with their products).
 PROFILE_IDENTIFIERS = (

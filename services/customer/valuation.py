@@ -15,6 +15,7 @@ from services.customer import repository
 from services.customer.config import Settings
 from services.customer.events import CustomerSegmentChanged
 from services.customer.models import Customer, ProductType, SegmentChange
+from services.customer.portfolios import ensure_manager
 from services.customer.segmentation import (
     TIER_RANK,
     SegmentDecision,
@@ -179,4 +180,11 @@ async def revalue_customer(
     for decision in decisions:
         if await _apply(session, customer, decision, settings=settings, facts=facts, at=at):
             changed.append(decision.dimension.value)
+    if SegmentDimension.VALUE_TIER in changed:
+        await ensure_manager(
+            session,
+            customer,
+            settings=settings,
+            reason=f"tier {customer.value_tier} needs a manager",
+        )
     return changed

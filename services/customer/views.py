@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
+from services.customer.errors import InvalidCursor
 from services.customer.identity import (
     mask_account,
     mask_email,
@@ -48,7 +49,6 @@ from services.customer.schemas import (
 )
 from services.customer.service import consent_flags, get_customer, months_back
 from services.customer.valuation import ASSET_PRODUCTS, to_cny
-from shared.problems import ProblemError
 
 RECENT = 10
 FIGURE_MONTHS = 6
@@ -218,10 +218,6 @@ async def segments_as_of(
 async def lookup(session: AsyncSession, kind: IdentifierKind, value: str) -> LookupResult:
     matches = await repository.customers_by_identifier(session, kind, value)
     return LookupResult(matches=[customer_summary(c) for c in matches])
-
-
-class InvalidCursor(ProblemError):
-    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
 
 
 def encode_cursor(customer: Customer) -> str:

@@ -1,0 +1,63 @@
+"""The customer service's problems: each carries its HTTP status and a stable type."""
+
+from shared.problems import Conflict, NotFound, ProblemError
+
+
+class CustomerNotFound(NotFound):
+    slug = "customer-not-found"
+
+
+class AccountNotFound(NotFound):
+    slug = "account-not-found"
+
+
+class StaleVersion(Conflict):
+    slug, title = "stale-version", "The customer changed since it was read"
+
+
+class DuplicateCustomer(Conflict):
+    slug, title = "duplicate-customer", "The customer is already known"
+
+
+class AccountExists(Conflict):
+    slug, title = "account-exists", "The account number is already in use"
+
+
+class OpenAccountsRemain(Conflict):
+    slug, title = "open-accounts-remain", "The customer still holds open accounts"
+
+
+class InvalidCardNumber(ProblemError):
+    status, slug, title = 422, "invalid-card-number", "Invalid card number"
+
+
+class CustomerClosed(Conflict):
+    slug, title = "customer-closed", "The customer relationship is closed"
+
+
+class ManagerNotFound(NotFound):
+    slug = "manager-not-found"
+
+
+class ManagerExists(Conflict):
+    slug, title = "manager-exists", "The employee number is already a manager's"
+
+
+class ManagerUnavailable(ProblemError):
+    status, slug, title = 409, "manager-unavailable", "The manager cannot take the customer"
+
+
+class InvalidBatch(ProblemError):
+    status, slug, title = 422, "invalid-transaction-batch", "The batch cannot be posted"
+
+
+class ConcurrentDuplicate(Conflict):
+    slug = "concurrent-duplicate"
+
+
+class LookupNeedsOneKey(ProblemError):
+    status, slug, title = 400, "lookup-needs-one-key", "Give exactly one identifier"
+
+
+class InvalidCursor(ProblemError):
+    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
