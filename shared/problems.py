@@ -21,6 +21,7 @@ log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "https://problems.crm.bank.example/"
 RETRY_AFTER_SECONDS = 5
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "correlation_id"})
 
 
 def problem_type(slug: str) -> str:
@@ -36,6 +37,9 @@ class ProblemError(Exception):
     title: str = "Bad request"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
+        clash = RESERVED_MEMBERS & extensions.keys()
+        if clash:
+            raise ValueError(f"problem extensions may not redefine {sorted(clash)}")
         super().__init__(detail)
         self.detail = detail
         self.extensions = extensions

@@ -9,6 +9,7 @@ import services.customer as service_package
 from services.customer.config import Settings
 from services.customer.consumers import build_handlers
 from services.customer.endpoints import router
+from services.customer.endpoints_relationship import router as relationship_router
 from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,6 +23,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: customer service",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, relationship_router],
         handlers=build_handlers(settings),
     )

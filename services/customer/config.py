@@ -39,6 +39,32 @@ class UsageThresholds(BaseModel):
     medium_per_month: Decimal = Decimal("5")
 
 
+class LeadGrades(BaseModel):
+    """Estimated value (CNY) that makes a potential customer grade A or B (else C)."""
+
+    a_from: Decimal = Decimal("1000000")
+    b_from: Decimal = Decimal("200000")
+
+
+class ProfitModel(BaseModel):
+    """A yearly contribution estimate: margins earned on balances, fees paid, less the cost
+    of serving the customer. Good enough to rank and split customers; not an accounting
+    figure (see docs/customer-value.md)."""
+
+    deposit_margin: Decimal = Decimal("0.015")
+    loan_margin: Decimal = Decimal("0.020")
+    cost_to_serve: Decimal = Decimal("300")
+    discount_rate: Decimal = Decimal("0.08")
+    # Chance a customer in each loyalty state is still with the bank a year later.
+    retention: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "loyal": Decimal("0.92"),
+            "drifting": Decimal("0.70"),
+            "non_cooperative": Decimal("0.40"),
+        }
+    )
+
+
 class TierPolicy(BaseModel):
     """How a value tier is served; other services learn it from the events."""
 
@@ -89,10 +115,14 @@ class Settings(SharedSettings):
     loyalty_thresholds: LoyaltyThresholds = LoyaltyThresholds()
     usage_thresholds: UsageThresholds = UsageThresholds()
     tier_policies: dict[str, TierPolicy] = Field(default_factory=_default_policies)
+    lead_grades: LeadGrades = LeadGrades()
+    profit_model: ProfitModel = ProfitModel()
+    # A satisfaction index (0-100) at or above this counts as "says satisfied".
+    satisfied_from: Decimal = Decimal("70")
     # Reference rates to CNY for valuing foreign-currency balances (a daily feed in production).
     fx_rates_to_cny: dict[str, Decimal] = Field(default_factory=_default_fx)
     # Keys the HMACs of identifiers carried in events and of card numbers (never stored).
-    identifier_key: SecretStr = SecretStr(DEVELOPMENT_IDENTIFIER_KEY)
+    identifier_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_IDENTIFIER_KEY), min_length=16)
     max_transactions_per_batch: int = Field(default=1000, ge=1, le=10_000)
 
     @model_validator(mode="after")

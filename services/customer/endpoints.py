@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from services.customer import ingest, portfolios, service, views
-from services.customer.config import Settings
+from services.customer.dependencies import SettingsDep
 from services.customer.errors import LookupNeedsOneKey
 from services.customer.identity import InvalidIdentifier, normalise_phone
 from services.customer.models import IdentifierKind
@@ -32,19 +32,10 @@ from services.customer.schemas import (
     TransactionBatch,
     TransactionBatchResult,
 )
-from shared.http import SessionDep, runtime_of
+from shared.http import SessionDep
 from shared.problems import ProblemError
 
 router = APIRouter(prefix="/v1")
-
-
-def _settings(request: Request) -> Settings:
-    settings = runtime_of(request).settings
-    assert isinstance(settings, Settings)
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 @router.post(

@@ -61,3 +61,19 @@ class LookupNeedsOneKey(ProblemError):
 
 class InvalidCursor(ProblemError):
     status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+
+
+class LeadNotFound(NotFound):
+    slug = "lead-not-found"
+
+
+class VisitNotFound(NotFound):
+    slug = "visit-not-found"
+
+
+class LeadClosed(Conflict):
+    slug, title = "lead-closed", "The potential customer is converted or lost"
+
+
+class InvalidRelationship(ProblemError):
+    status, slug, title = 422, "invalid-relationship", "The relationship cannot be recorded"

@@ -108,3 +108,23 @@ class CustomerManagerAssigned(DomainEvent):
     previous_manager_id: uuid.UUID | None
     branch_code: str
     reason: str
+
+
+class LeadConverted(DomainEvent):
+    event_type = EventType.LEAD_CONVERTED
+    customer_id: uuid.UUID
+    lead_id: uuid.UUID
+    source: str
+    grade: str
+    referred_by: uuid.UUID | None
+
+
+class SurveyAnswered(DomainEvent):
+    event_type = EventType.SURVEY_ANSWERED
+    customer_id: uuid.UUID
+    survey_id: uuid.UUID
+    channel: str
+    csat: int | None
+    nps: int | None
+    satisfaction_index: Decimal | None
+    answered_at: datetime

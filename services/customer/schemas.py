@@ -386,12 +386,25 @@ class MonthlyFigures(BaseModel):
     transaction_count: int
 
 
+class CustomerValue(BaseModel):
+    """The customer's worth to the bank (docs/customer-value.md gives the model)."""
+
+    assets_cny: Decimal
+    loans_cny: Decimal
+    yearly_contribution_cny: Decimal
+    retention: Decimal
+    lifetime_value_cny: Decimal
+
+
 class CustomerView(BaseModel):
     """What a channel shows of a customer, in one answer."""
 
     customer: CustomerRead
     accounts: list[AccountRead]
     total_balance_cny: Decimal
+    value: CustomerValue
+    satisfaction_index: Decimal | None
+    relationships: list["RelationshipRead"]
     recent_transactions: list[TransactionRead]
     recent_interactions: list[InteractionRead]
     monthly_figures: list[MonthlyFigures]
@@ -441,3 +454,151 @@ class ManagerWorkload(BaseModel):
 class ManagerAssign(Strict):
     manager_id: uuid.UUID
     reason: Annotated[str, Field(min_length=1, max_length=300)] = "assigned by staff"
+
+
+class SurveyCreate(Strict):
+    external_id: Annotated[str, Field(min_length=1, max_length=100)]
+    customer_id: uuid.UUID
+    channel: Channel
+    csat: Annotated[int | None, Field(ge=1, le=5)] = None
+    nps: Annotated[int | None, Field(ge=0, le=10)] = None
+    comment: Annotated[str | None, Field(max_length=2000)] = None
+    answered_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _some_score(self) -> "SurveyCreate":
+        if self.csat is None and self.nps is None:
+            raise ValueError("give csat, nps or both")
+        return self
+
+
+class SurveyRead(BaseModel):
+    id: uuid.UUID
+    satisfaction_index: Decimal | None = Field(
+        description="0-100 over the last 12 months (CSAT and NPS rescaled, averaged)."
+    )
+
+
+class LeadSource(StrEnum):
+    REFERRAL = "referral"
+    WALK_IN = "walk_in"
+    EVENT = "event"
+    CAMPAIGN = "campaign"
+    WEB = "web"
+    PARTNER = "partner"
+
+
+class LeadCreate(Strict):
+    name: Name
+    kind: Literal["individual", "corporate"] = "individual"
+    source: LeadSource
+    estimated_value: Money
+    phone: Phone | None = None
+    branch_code: Annotated[str | None, Field(max_length=20)] = None
+    manager_id: uuid.UUID | None = None
+    referred_by: uuid.UUID | None = None
+
+
+class LeadRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    source: str
+    estimated_value_cny: Decimal
+    grade: str
+    branch_code: str | None
+    manager_id: uuid.UUID | None
+    status: str
+    converted_customer_id: uuid.UUID | None
+
+
+class VisitPlanCreate(Strict):
+    planned_at: AwareDatetime
+    purpose: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class VisitOutcome(StrEnum):
+    MET = "met"
+    NO_SHOW = "no_show"
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    CONVERTED = "converted"
+
+
+class VisitOutcomeRecord(Strict):
+    outcome: VisitOutcome
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class VisitPlanRead(BaseModel):
+    id: uuid.UUID
+    lead_id: uuid.UUID
+    planned_at: datetime
+    purpose: str
+    outcome: str | None
+    outcome_note: str | None
+
+
+class RelationshipCreate(Strict):
+    related_customer_id: uuid.UUID
+    kind: Literal["household", "parent_company", "subsidiary", "related_party", "referred_by"]
+    since: date
+
+
+class RelationshipRead(BaseModel):
+    """``kind`` as seen from this customer (the other side sees the inverse)."""
+
+    related_customer_id: uuid.UUID
+    kind: str
+    since: date
+
+
+class TierValue(BaseModel):
+    tier: str
+    customers: int
+    customer_share: Decimal
+    aum_cny: Decimal
+    aum_share: Decimal
+    contribution_cny: Decimal
+
+
+class ValuePyramid(BaseModel):
+    """Share of the bank's book by value tier, and the 20:80 rule measured."""
+
+    tiers: list[TierValue]
+    top_fifth_aum_share: Decimal = Field(description="Share of assets held by the top 20%.")
+    top_fifth_contribution_share: Decimal = Field(
+        description="Share of the yearly contribution earned from the top 20% (can exceed 1 "
+        "when loss-making customers take some away)."
+    )
+    profitable: int
+    marginal: int
+    loss_making: int
+
+
+class MigrationCell(BaseModel):
+    from_tier: str
+    to_tier: str
+    customers: int
+
+
+class SegmentMigration(BaseModel):
+    start: datetime
+    end: datetime
+    cells: list[MigrationCell]
+    upgrades: int
+    downgrades: int
+
+
+class DriftingCustomer(BaseModel):
+    id: uuid.UUID
+    name: str
+    value_tier: str
+    manager_id: uuid.UUID | None
+    aum_cny: Decimal
+    contribution_cny: Decimal
+    satisfaction_index: Decimal | None
+
+
+# The view refers to models declared after it.
+CustomerView.model_rebuild()

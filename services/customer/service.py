@@ -341,7 +341,7 @@ async def close_account(
     if account is None:
         raise AccountNotFound(f"no account ending {account_number[-4:]}")
     if account.status != AccountStatus.OPEN:
-        raise Conflict(f"the account is {account.status}", status=str(account.status))
+        raise Conflict(f"the account is {account.status}", account_status=str(account.status))
     if request.closed_on < account.opened_on:
         raise ProblemError("closed_on: before the account was opened", field="closed_on")
     if request.paid_off and account.product_type != ProductType.LOAN:

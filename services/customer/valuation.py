@@ -6,7 +6,7 @@ in a batch. Every change is kept with its reason and published as ``segment_chan
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from services.customer.config import Settings
 from services.customer.events import CustomerSegmentChanged
 from services.customer.models import Customer, ProductType, SegmentChange
 from services.customer.portfolios import ensure_manager
+from services.customer.schemas import CustomerValue
 from services.customer.segmentation import (
     TIER_RANK,
     SegmentDecision,
@@ -188,3 +189,36 @@ async def revalue_customer(
             reason=f"tier {customer.value_tier} needs a manager",
         )
     return changed
+
+
+def lifetime_value(contribution: Decimal, retention: Decimal, discount_rate: Decimal) -> Decimal:
+    """The yearly contribution kept for as long as the customer stays, discounted: with
+    retention r and discount rate d, m·(1+d)/(1+d−r) (Gupta and Lehmann's constant-margin
+    form, margins counted at the start of each year)."""
+    return contribution * (1 + discount_rate) / (1 + discount_rate - retention)
+
+
+async def customer_value(
+    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+) -> CustomerValue:
+    model = settings.profit_model
+    facts = await gather_facts(session, customer, settings=settings, at=at)
+    fees = await repository.fees_paid(session, customer.id, since=at - timedelta(days=365))
+    fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
+    contribution = (
+        facts.aum_cny * model.deposit_margin
+        + facts.loan_balance_cny * model.loan_margin
+        + fees_cny
+        - model.cost_to_serve
+    )
+    retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
+    cents = Decimal("0.01")
+    return CustomerValue(
+        assets_cny=facts.aum_cny.quantize(cents),
+        loans_cny=facts.loan_balance_cny.quantize(cents),
+        yearly_contribution_cny=contribution.quantize(cents),
+        retention=retention,
+        lifetime_value_cny=lifetime_value(contribution, retention, model.discount_rate).quantize(
+            cents
+        ),
+    )

@@ -33,6 +33,7 @@ from services.customer.models import (
     Interaction,
     PostedTransaction,
 )
+from services.customer.satisfaction import satisfaction_index
 from services.customer.schemas import (
     AccountRead,
     CustomerPage,
@@ -42,13 +43,14 @@ from services.customer.schemas import (
     InteractionRead,
     LookupResult,
     MonthlyFigures,
+    RelationshipRead,
     SegmentChangeRead,
     SegmentRead,
     SegmentsAsOf,
     TransactionRead,
 )
 from services.customer.service import consent_flags, get_customer, months_back
-from services.customer.valuation import ASSET_PRODUCTS, to_cny
+from services.customer.valuation import ASSET_PRODUCTS, customer_value, to_cny
 
 RECENT = 10
 FIGURE_MONTHS = 6
@@ -163,11 +165,18 @@ async def customer_view(
          if a.status == AccountStatus.OPEN and a.product_type in ASSET_PRODUCTS),
         Decimal("0"),
     )  # fmt: skip
-    since = months_back(datetime.now(UTC).date(), FIGURE_MONTHS - 1)
+    now = datetime.now(UTC)
+    since = months_back(now.date(), FIGURE_MONTHS - 1)
     return CustomerView(
         customer=customer_read(customer, settings),
         accounts=[account_read(a) for a in accounts],
         total_balance_cny=total.quantize(Decimal("0.01")),
+        value=await customer_value(session, customer, settings=settings, at=now),
+        satisfaction_index=await satisfaction_index(session, customer.id, at=now),
+        relationships=[
+            RelationshipRead(related_customer_id=r.related_customer_id, kind=r.kind, since=r.since)
+            for r in await repository.relationships_of(session, customer.id)
+        ],
         recent_transactions=[
             transaction_read(t)
             for t in await repository.recent_transactions(session, customer.id, limit=RECENT)

@@ -1,4 +1,4 @@
-"""Every query of the customer service, and only queries."""
+"""Queries of customers, identifiers, accounts, transactions, interactions and segments."""
 
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,7 +19,6 @@ from services.customer.models import (
     Direction,
     IdentifierKind,
     Interaction,
-    Manager,
     MonthlyFlow,
     PostedTransaction,
     ProductType,
@@ -327,57 +326,16 @@ async def segments_as_of(
     return {change.dimension: change for change in (await session.scalars(statement)).all()}
 
 
-async def get_manager(session: AsyncSession, manager_id: uuid.UUID) -> Manager | None:
-    return await session.get(Manager, manager_id)
-
-
-async def manager_by_employee_number(session: AsyncSession, number: str) -> Manager | None:
-    statement = select(Manager).where(Manager.employee_number == number)
-    return (await session.scalars(statement)).one_or_none()
-
-
-def _portfolio_sizes() -> Any:
-    return (
-        select(Customer.manager_id, func.count().label("customers"))
-        .where(Customer.status == "active", Customer.manager_id.is_not(None))
-        .group_by(Customer.manager_id)
-        .subquery()
-    )
-
-
-async def least_loaded_manager(session: AsyncSession, branch_code: str | None) -> Manager | None:
-    """The active manager with room left, the customer's branch first, then the one whose
-    portfolio is least full for its capacity."""
-    sizes = _portfolio_sizes()
-    served = func.coalesce(sizes.c.customers, 0)
+async def fees_paid(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime
+) -> dict[str, Decimal]:
     statement = (
-        select(Manager)
-        .outerjoin(sizes, sizes.c.manager_id == Manager.id)
-        .where(Manager.active.is_(True), served < Manager.capacity)
-        .order_by(
-            (Manager.branch_code == (branch_code or "")).desc(),
-            (served * 1.0 / Manager.capacity).asc(),
-            Manager.created_at,
+        select(PostedTransaction.currency, func.sum(PostedTransaction.amount))
+        .where(
+            PostedTransaction.customer_id == customer_id,
+            PostedTransaction.kind == "fee",
+            PostedTransaction.booked_at >= since,
         )
-        .limit(1)
+        .group_by(PostedTransaction.currency)
     )
-    return (await session.scalars(statement)).one_or_none()
-
-
-async def manager_workloads(
-    session: AsyncSession, *, branch_code: str | None
-) -> list[tuple[Manager, dict[str, int]]]:
-    statement = (
-        select(Manager, Customer.value_tier, func.count(Customer.id))
-        .outerjoin(Customer, and_(Customer.manager_id == Manager.id, Customer.status == "active"))
-        .group_by(Manager.id, Customer.value_tier)
-        .order_by(Manager.branch_code, Manager.employee_number)
-    )
-    if branch_code:
-        statement = statement.where(Manager.branch_code == branch_code)
-    workloads: dict[uuid.UUID, tuple[Manager, dict[str, int]]] = {}
-    for manager, tier, count in (await session.execute(statement)).all():
-        entry = workloads.setdefault(manager.id, (manager, {}))
-        if tier is not None:
-            entry[1][tier] = count
-    return list(workloads.values())
+    return {currency: total for currency, total in (await session.execute(statement)).all()}
