@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,9 +13,13 @@ import yaml
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
+from services.customer.config import Settings as CustomerSettings
+from services.customer.valuation import revalue_everyone
 from shared.asyncapi import build_asyncapi
+from shared.db import create_engine, create_sessionmaker
 from shared.logging import configure_logging, get_logger
 from shared.migrations import upgrade
+from shared.outbox import EVENT_SOURCE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_DATABASE = "crm"
@@ -116,6 +121,25 @@ def openapi(out: Path) -> None:
         path = out / f"{name}.json"
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         click.echo(f"wrote {path}", err=True)
+
+
+@main.command()
+def revalue() -> None:
+    """Decide every active customer's segments again (the customer service's batch)."""
+    configure_logging()
+    changed = asyncio.run(_revalue())
+    click.echo(" ".join(f"{key}={value}" for key, value in sorted(changed.items())))
+
+
+async def _revalue() -> dict[str, int]:
+    settings = CustomerSettings()
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    sessions.configure(info={EVENT_SOURCE: settings.event_source})
+    try:
+        return await revalue_everyone(sessions, settings=settings, at=datetime.now(UTC))
+    finally:
+        await engine.dispose()
 
 
 @main.command(name="check-config")

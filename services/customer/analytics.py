@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
+from services.customer.identity import mask_name
 from services.customer.schemas import (
     DriftingCustomer,
     MigrationCell,
+    RfmScore,
     SegmentMigration,
     TierValue,
     ValuePyramid,
@@ -110,6 +112,28 @@ async def drifting(
                 if row.satisfaction_index is None
                 else Decimal(row.satisfaction_index).quantize(Decimal("0.1"))
             ),
+        )
+        for row in rows
+    ]
+
+
+async def rfm(session: AsyncSession, *, settings: Settings, limit: int) -> list[RfmScore]:
+    now = datetime.now(UTC)
+    rows = await repository.rfm_scores(
+        session, rates=settings.fx_rates_to_cny, now=now, since=now - YEAR, limit=limit
+    )
+    return [
+        RfmScore(
+            id=row.id,
+            name=mask_name(row.name),
+            value_tier=row.value_tier,
+            recency_days=int(row.recency_days),
+            frequency=row.frequency,
+            monetary_cny=Decimal(row.monetary).quantize(Decimal("0.01")),
+            recency=row.r_score,
+            frequency_score=row.f_score,
+            monetary=row.m_score,
+            rfm=f"{row.r_score}{row.f_score}{row.m_score}",
         )
         for row in rows
     ]

@@ -17,6 +17,7 @@ from services.customer.schemas import (
     LeadRead,
     RelationshipCreate,
     RelationshipRead,
+    RfmScore,
     SegmentMigration,
     SurveyCreate,
     SurveyRead,
@@ -139,3 +140,14 @@ async def drifting_customers(
     return await analytics.drifting(
         session, settings=settings, satisfied_only=satisfied_only, limit=limit
     )
+
+
+@router.get("/analytics/rfm", tags=["analytics"])
+async def rfm_scores(
+    session: SessionDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[RfmScore]:
+    """Recency, frequency and monetary scores (1-5 by quintile over the last year), best
+    customers first."""
+    return await analytics.rfm(session, settings=settings, limit=limit)

@@ -600,5 +600,18 @@ class DriftingCustomer(BaseModel):
     satisfaction_index: Decimal | None
 
 
+class RfmScore(BaseModel):
+    id: uuid.UUID
+    name: str
+    value_tier: str
+    recency_days: int
+    frequency: int
+    monetary_cny: Decimal
+    recency: int = Field(ge=1, le=5)
+    frequency_score: int = Field(ge=1, le=5)
+    monetary: int = Field(ge=1, le=5)
+    rfm: str = Field(description="The three scores as a cell, e.g. 555.")
+
+
 # The view refers to models declared after it.
 CustomerView.model_rebuild()

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.customer import repository
 from services.customer.config import Settings
@@ -222,3 +222,30 @@ async def customer_value(
             cents
         ),
     )
+
+
+async def revalue_everyone(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    settings: Settings,
+    at: datetime,
+    page: int = 500,
+) -> dict[str, int]:
+    """The batch: every active customer decided again, each in a transaction of its own (a
+    failure stops at one customer, and the run can be repeated: unchanged segments record
+    nothing). Catches what time alone changes, such as dormancy."""
+    changed: dict[str, int] = {"customers": 0}
+    after: uuid.UUID | None = None
+    while True:
+        async with sessions() as session:
+            ids = await repository.active_customer_ids(session, after=after, limit=page)
+        if not ids:
+            return changed
+        for customer_id in ids:
+            async with sessions() as session, session.begin():
+                for dimension in await revalue_customer(
+                    session, customer_id, settings=settings, at=at
+                ):
+                    changed[dimension] = changed.get(dimension, 0) + 1
+            changed["customers"] += 1
+        after = ids[-1]

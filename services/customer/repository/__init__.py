@@ -2,6 +2,7 @@
 
 from services.customer.repository.analytics import (
     drifting_customers,
+    rfm_scores,
     tier_migration,
     top_fifth_share,
     valuation_parameters,
@@ -11,6 +12,7 @@ from services.customer.repository.customers import (
     CustomerFilter,
     MoneyFacts,
     accounts_of,
+    active_customer_ids,
     add_identifier,
     add_interaction,
     add_monthly_flows,
@@ -55,6 +57,7 @@ __all__ = [
     "CustomerFilter",
     "MoneyFacts",
     "accounts_of",
+    "active_customer_ids",
     "add_identifier",
     "add_interaction",
     "add_monthly_flows",
@@ -85,6 +88,7 @@ __all__ = [
     "recent_transactions",
     "relationships_of",
     "replace_identifiers",
+    "rfm_scores",
     "satisfaction_index",
     "search_customers",
     "segments_as_of",

@@ -138,3 +138,43 @@ async def tier_migration(
         " GROUP BY 1, 2 ORDER BY 1, 2"
     )
     return (await session.execute(statement, {"start": start, "end": end})).all()
+
+
+async def rfm_scores(
+    session: AsyncSession,
+    *,
+    rates: dict[str, Decimal],
+    now: datetime,
+    since: datetime,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Recency, frequency and monetary value over the period, each scored 1-5 by quintile
+    against every active customer (5 is best), highest total first."""
+    statement = text(
+        "WITH rates AS (SELECT * FROM unnest(CAST(:currencies AS text[]),"
+        "   CAST(:rates AS numeric[])) AS r(currency, rate)),"
+        " activity AS (SELECT c.id, c.name, c.value_tier,"
+        "   coalesce(extract(day FROM CAST(:now AS timestamptz) - c.last_activity_at), 100000)"
+        "     AS recency_days,"
+        "   count(t.transaction_id) AS frequency,"
+        "   coalesce(sum(t.amount * r.rate) FILTER (WHERE t.direction = 'credit'), 0)"
+        "     AS monetary"
+        "   FROM customers c"
+        "   LEFT JOIN transactions t ON t.customer_id = c.id AND t.booked_at >= :since"
+        "   LEFT JOIN rates r ON r.currency = t.currency"
+        "   WHERE c.status = 'active' GROUP BY c.id),"
+        " scored AS (SELECT *,"
+        "   ntile(5) OVER (ORDER BY recency_days DESC) AS r_score,"
+        "   ntile(5) OVER (ORDER BY frequency) AS f_score,"
+        "   ntile(5) OVER (ORDER BY monetary) AS m_score FROM activity)"
+        " SELECT * FROM scored"
+        " ORDER BY r_score + f_score + m_score DESC, monetary DESC, id LIMIT :limit"
+    )
+    values = {
+        "currencies": list(rates),
+        "rates": list(rates.values()),
+        "now": now,
+        "since": since,
+        "limit": limit,
+    }
+    return (await session.execute(statement, values)).all()

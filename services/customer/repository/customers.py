@@ -339,3 +339,12 @@ async def fees_paid(
         .group_by(PostedTransaction.currency)
     )
     return {currency: total for currency, total in (await session.execute(statement)).all()}
+
+
+async def active_customer_ids(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[uuid.UUID]:
+    statement = select(Customer.id).where(Customer.status == "active").order_by(Customer.id)
+    if after is not None:
+        statement = statement.where(Customer.id > after)
+    return list((await session.scalars(statement.limit(limit))).all())

@@ -9,7 +9,13 @@ import httpx
 
 from services.customer.config import Settings
 from tests.service.customer.conftest import event_types, scalar
-from tests.service.customer.factories import corporate, create_customer, individual
+from tests.service.customer.factories import (
+    corporate,
+    create_customer,
+    individual,
+    open_account,
+    transaction,
+)
 
 
 async def _survey(client: httpx.AsyncClient, customer_id: str, **scores: Any) -> httpx.Response:
@@ -233,3 +239,23 @@ class TestAnalytics:
         assert Decimal(view["satisfaction_index"]) == Decimal("90.0")
         assert Decimal(view["value"]["yearly_contribution_cny"]) == Decimal("-300.00")
         assert view["relationships"] == []
+
+
+class TestRfm:
+    async def test_an_active_big_customer_scores_above_a_silent_one(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        busy = await create_customer(client)
+        silent = await create_customer(client)
+        account = (await open_account(client, busy["id"]))["full_number"]
+        await client.post(
+            "/v1/transactions",
+            json={"transactions": [transaction(account, amount="90000.00") for _ in range(12)]},
+        )
+
+        scores = (await client.get("/v1/analytics/rfm", params={"limit": 1000})).json()
+
+        by_id = {s["id"]: s for s in scores}
+        assert by_id[busy["id"]]["frequency"] == 12
+        assert by_id[busy["id"]]["rfm"] > by_id[silent["id"]]["rfm"]
+        assert by_id[silent["id"]]["frequency"] == 0

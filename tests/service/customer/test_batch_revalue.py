@@ -1,0 +1,61 @@
+"""The batch that decides every customer's segments again: what time alone changes."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from services.customer.config import Settings
+from services.customer.valuation import revalue_everyone
+from shared.db import create_engine, create_sessionmaker
+from shared.outbox import EVENT_SOURCE
+from tests.service.customer.conftest import scalar
+from tests.service.customer.factories import create_customer, open_account, transaction
+from tests.waiting import wait_until
+
+
+class TestBatchRevalue:
+    async def test_a_customer_gone_quiet_is_found_by_the_batch_and_a_rerun_changes_nothing(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        customer = await create_customer(client)
+        account = (await open_account(client, customer["id"]))["full_number"]
+        await client.post("/v1/transactions", json={"transactions": [transaction(account)]})
+
+        async def valued_by_its_events() -> bool:
+            # Every transaction-topic event about the customer is in the consumer's inbox.
+            pending = await scalar(
+                customer_settings,
+                "SELECT count(*) FROM outbox o WHERE o.message_key = :k"
+                " AND o.topic = 'crm.transactions.v1' AND NOT EXISTS"
+                " (SELECT 1 FROM inbox i WHERE i.event_id = o.event_id::text)",
+                k=customer["id"],
+            )
+            return pending == 0
+
+        await wait_until(valued_by_its_events, timeout=20)
+        engine = create_engine(customer_settings)
+        sessions = create_sessionmaker(engine)
+        sessions.configure(info={EVENT_SOURCE: customer_settings.event_source})
+        half_a_year_later = datetime.now(UTC) + timedelta(days=200)
+
+        try:
+            first = await revalue_everyone(
+                sessions, settings=customer_settings, at=half_a_year_later
+            )
+            second = await revalue_everyone(
+                sessions, settings=customer_settings, at=half_a_year_later
+            )
+        finally:
+            await engine.dispose()
+
+        segments = (
+            await client.get(
+                f"/v1/customers/{customer['id']}/segments",
+                params={"as_of": (half_a_year_later + timedelta(seconds=1)).isoformat()},
+            )
+        ).json()["segments"]
+        assert segments["loyalty"]["current"] == "non_cooperative"
+        assert segments["loyalty"]["reason"] == "no activity for 200 days"
+        assert first["customers"] >= 1
+        assert first.get("loyalty", 0) >= 1
+        assert second == {"customers": second["customers"]}
