@@ -1,1 +1,49 @@
-"""Events the complaints service publishes (frozen pydantic models, one per catalogue type)."""
+"""Events the complaints service publishes (the contract other services build on).
+
+A complaint from someone who is not a customer has no ``customer_id``; its key is then the
+complaint id, so its events still stay in order."""
+
+import uuid
+from datetime import datetime
+
+from shared.catalogue import EventType
+from shared.events import DomainEvent
+
+
+class _ComplaintEvent(DomainEvent):
+    complaint_id: uuid.UUID
+    customer_id: uuid.UUID | None
+
+    @property
+    def subject(self) -> str:
+        return str(self.customer_id or self.complaint_id)
+
+
+class ComplaintReceived(_ComplaintEvent):
+    event_type = EventType.COMPLAINT_RECEIVED
+    channel: str
+    category: str
+    priority: str
+    received_at: datetime
+    due_at: datetime
+
+
+class ComplaintStepCompleted(_ComplaintEvent):
+    event_type = EventType.COMPLAINT_STEP_COMPLETED
+    step: str
+    next_step: str | None
+    completed_at: datetime
+    due_at: datetime | None
+
+
+class ComplaintEscalated(_ComplaintEvent):
+    event_type = EventType.COMPLAINT_ESCALATED
+    level: int
+    reason: str
+    escalated_at: datetime
+
+
+class ComplaintClosed(_ComplaintEvent):
+    event_type = EventType.COMPLAINT_CLOSED
+    outcome: str  # "resolved", "invalid" or "withdrawn"
+    closed_at: datetime

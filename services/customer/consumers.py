@@ -2,7 +2,8 @@
 
 The service consumes its own transaction and account events to keep segments current: ingest
 answers at once, and valuation follows within moments, in order per customer. Contacts the
-contact centre records arrive as ``interaction.recorded`` and join the customer's timeline.
+contact centre records arrive as ``interaction.recorded`` and join the customer's timeline;
+complaints and opportunities are kept as projections for the 360 view.
 
 Handlers need the service's settings (thresholds, policies), so the map is built per app."""
 
@@ -10,7 +11,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customer import service
+from services.complaints.events import (
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintReceived,
+    ComplaintStepCompleted,
+)
+from services.customer import projections, service
 from services.customer.config import Settings
 from services.customer.events import (
     AccountClosed,
@@ -20,6 +27,7 @@ from services.customer.events import (
 )
 from services.customer.schemas import InteractionCreate
 from services.customer.valuation import revalue_customer
+from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
 
@@ -65,4 +73,11 @@ def build_handlers(settings: Settings) -> Handlers:
         AccountOpened: revalue,
         AccountClosed: revalue,
         InteractionRecorded: _timeline(settings),
+        ComplaintReceived: projections.complaint_received,
+        ComplaintStepCompleted: projections.complaint_step_completed,
+        ComplaintEscalated: projections.complaint_escalated,
+        ComplaintClosed: projections.complaint_closed,
+        OpportunityCreated: projections.opportunity_created,
+        OpportunityUpdated: projections.opportunity_updated,
+        OpportunityClosed: projections.opportunity_closed,
     }

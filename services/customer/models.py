@@ -326,3 +326,38 @@ class Relationship(Base):
     since: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (UniqueConstraint("customer_id", "related_customer_id", "kind"),)
+
+
+class OpenComplaint(Base):
+    """Projection of the complaints service's events: a customer's complaints still open."""
+
+    __tablename__ = "open_complaints"
+
+    complaint_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    category: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_open_complaints_customer", "customer_id"),)
+
+
+class OpenOpportunity(Base):
+    """Projection of the events service's opportunities still open for a customer."""
+
+    __tablename__ = "open_opportunities"
+
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(40))
+    product: Mapped[str | None] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_open_opportunities_customer", "customer_id"),)

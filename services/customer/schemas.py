@@ -405,6 +405,8 @@ class CustomerView(BaseModel):
     value: CustomerValue
     satisfaction_index: Decimal | None
     relationships: list["RelationshipRead"]
+    open_complaints: list["OpenComplaintRead"]
+    open_opportunities: list["OpenOpportunityRead"]
     recent_transactions: list[TransactionRead]
     recent_interactions: list[InteractionRead]
     monthly_figures: list[MonthlyFigures]
@@ -611,6 +613,27 @@ class RfmScore(BaseModel):
     frequency_score: int = Field(ge=1, le=5)
     monetary: int = Field(ge=1, le=5)
     rfm: str = Field(description="The three scores as a cell, e.g. 555.")
+
+
+class OpenComplaintRead(BaseModel):
+    complaint_id: uuid.UUID
+    category: str
+    priority: str
+    step: str
+    received_at: datetime
+    due_at: datetime | None
+    escalation_level: int
+
+
+class OpenOpportunityRead(BaseModel):
+    opportunity_id: uuid.UUID
+    action: str
+    product: str | None
+    priority: int
+    status: str
+    owner: str
+    due_at: datetime
+    expires_at: datetime
 
 
 # The view refers to models declared after it.

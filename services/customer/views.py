@@ -43,6 +43,8 @@ from services.customer.schemas import (
     InteractionRead,
     LookupResult,
     MonthlyFigures,
+    OpenComplaintRead,
+    OpenOpportunityRead,
     RelationshipRead,
     SegmentChangeRead,
     SegmentRead,
@@ -176,6 +178,31 @@ async def customer_view(
         relationships=[
             RelationshipRead(related_customer_id=r.related_customer_id, kind=r.kind, since=r.since)
             for r in await repository.relationships_of(session, customer.id)
+        ],
+        open_complaints=[
+            OpenComplaintRead(
+                complaint_id=c.complaint_id,
+                category=c.category,
+                priority=c.priority,
+                step=c.step,
+                received_at=c.received_at,
+                due_at=c.due_at,
+                escalation_level=c.escalation_level,
+            )
+            for c in await repository.open_complaints_of(session, customer.id)
+        ],
+        open_opportunities=[
+            OpenOpportunityRead(
+                opportunity_id=o.opportunity_id,
+                action=o.action,
+                product=o.product,
+                priority=o.priority,
+                status=o.status,
+                owner=o.owner,
+                due_at=o.due_at,
+                expires_at=o.expires_at,
+            )
+            for o in await repository.open_opportunities_of(session, customer.id)
         ],
         recent_transactions=[
             transaction_read(t)

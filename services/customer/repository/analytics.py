@@ -148,8 +148,8 @@ async def rfm_scores(
     since: datetime,
     limit: int,
 ) -> Sequence[Row[Any]]:
-    """Recency, frequency and monetary value over the period, each scored 1-5 by quintile
-    against every active customer (5 is best), highest total first."""
+    """Recency, frequency and monetary value over the period, each scored 1-5 by quintile of
+    percent rank against every active customer (5 is best; ties score alike), highest first."""
     statement = text(
         "WITH rates AS (SELECT * FROM unnest(CAST(:currencies AS text[]),"
         "   CAST(:rates AS numeric[])) AS r(currency, rate)),"
@@ -163,10 +163,13 @@ async def rfm_scores(
         "   LEFT JOIN transactions t ON t.customer_id = c.id AND t.booked_at >= :since"
         "   LEFT JOIN rates r ON r.currency = t.currency"
         "   WHERE c.status = 'active' GROUP BY c.id),"
+        # Quintiles by percent rank, so that equal values always get equal scores.
         " scored AS (SELECT *,"
-        "   ntile(5) OVER (ORDER BY recency_days DESC) AS r_score,"
-        "   ntile(5) OVER (ORDER BY frequency) AS f_score,"
-        "   ntile(5) OVER (ORDER BY monetary) AS m_score FROM activity)"
+        "   least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY recency_days DESC)))::int"
+        "     AS r_score,"
+        "   least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY frequency)))::int AS f_score,"
+        "   least(5, 1 + floor(5 * percent_rank() OVER (ORDER BY monetary)))::int AS m_score"
+        "   FROM activity)"
         " SELECT * FROM scored"
         " ORDER BY r_score + f_score + m_score DESC, monetary DESC, id LIMIT :limit"
     )

@@ -259,3 +259,5 @@ class TestRfm:
         assert by_id[busy["id"]]["frequency"] == 12
         assert by_id[busy["id"]]["rfm"] > by_id[silent["id"]]["rfm"]
         assert by_id[silent["id"]]["frequency"] == 0
+        assert (by_id[silent["id"]]["frequency_score"], by_id[silent["id"]]["monetary"]) == (1, 1)
+        assert by_id[busy["id"]]["monetary"] == 5

@@ -1,0 +1,79 @@
+"""Queries of the projections kept from other services' events."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.models import OpenComplaint, OpenOpportunity
+
+
+async def upsert_open_complaint(session: AsyncSession, row: dict[str, Any]) -> None:
+    statement = insert(OpenComplaint).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[OpenComplaint.complaint_id],
+        set_={k: statement.excluded[k] for k in row if k != "complaint_id"},
+    )
+    await session.execute(statement)
+
+
+async def update_open_complaint(
+    session: AsyncSession, complaint_id: uuid.UUID, **values: Any
+) -> None:
+    await session.execute(
+        update(OpenComplaint).where(OpenComplaint.complaint_id == complaint_id).values(**values)
+    )
+
+
+async def remove_open_complaint(session: AsyncSession, complaint_id: uuid.UUID) -> None:
+    await session.execute(delete(OpenComplaint).where(OpenComplaint.complaint_id == complaint_id))
+
+
+async def open_complaints_of(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> Sequence[OpenComplaint]:
+    statement = (
+        select(OpenComplaint)
+        .where(OpenComplaint.customer_id == customer_id)
+        .order_by(OpenComplaint.received_at)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def upsert_open_opportunity(session: AsyncSession, row: dict[str, Any]) -> None:
+    statement = insert(OpenOpportunity).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[OpenOpportunity.opportunity_id],
+        set_={k: statement.excluded[k] for k in row if k != "opportunity_id"},
+    )
+    await session.execute(statement)
+
+
+async def update_open_opportunity(
+    session: AsyncSession, opportunity_id: uuid.UUID, **values: Any
+) -> None:
+    await session.execute(
+        update(OpenOpportunity)
+        .where(OpenOpportunity.opportunity_id == opportunity_id)
+        .values(**values)
+    )
+
+
+async def remove_open_opportunity(session: AsyncSession, opportunity_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(OpenOpportunity).where(OpenOpportunity.opportunity_id == opportunity_id)
+    )
+
+
+async def open_opportunities_of(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> Sequence[OpenOpportunity]:
+    statement = (
+        select(OpenOpportunity)
+        .where(OpenOpportunity.customer_id == customer_id)
+        .order_by(OpenOpportunity.priority, OpenOpportunity.due_at)
+    )
+    return (await session.scalars(statement)).all()
