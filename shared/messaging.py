@@ -15,6 +15,8 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
+    Integer,
+    LargeBinary,
     String,
     func,
     text,
@@ -64,6 +66,20 @@ class InboxRecord(MessagingBase):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(200))
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdempotencyRecord(MessagingBase):
+    """The first answer to a POST sent with an ``Idempotency-Key`` (see shared/idempotency)."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[object | None] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def create_messaging_tables_v1() -> None:

@@ -33,6 +33,7 @@ from services.customer.schemas import (
     TransactionBatchResult,
 )
 from shared.http import SessionDep
+from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
 
 router = APIRouter(prefix="/v1")
@@ -41,16 +42,24 @@ router = APIRouter(prefix="/v1")
 @router.post(
     "/customers",
     status_code=status.HTTP_201_CREATED,
+    response_model=CustomerRead,
     tags=["customers"],
     responses={409: {"description": "The ID number or credit code is already a customer's"}},
 )
 async def register_customer(
-    body: CustomerCreate, session: SessionDep, settings: SettingsDep, response: Response
-) -> CustomerRead:
-    """Register an individual (个人客户) or corporate (公司客户) customer."""
-    customer = await service.register_customer(session, body, settings=settings)
-    response.headers["Location"] = f"/v1/customers/{customer.id}"
-    return views.customer_read(customer, settings)
+    body: CustomerCreate, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+) -> Response:
+    """Register an individual (个人客户) or corporate (公司客户) customer. A retry with the
+    same ``Idempotency-Key`` gets the first answer."""
+
+    async def register() -> tuple[CustomerRead, dict[str, str]]:
+        customer = await service.register_customer(session, body, settings=settings)
+        return views.customer_read(customer, settings), {"Location": f"/v1/customers/{customer.id}"}
+
+    return await answer_once(
+        session, key=key, scope="POST /v1/customers", request_body=body,
+        status_code=status.HTTP_201_CREATED, produce=register,
+    )  # fmt: skip
 
 
 @router.get("/customers", tags=["customers"])
@@ -160,12 +169,24 @@ async def customer_segments(
     return await views.segments_as_of(session, customer_id, moment, settings=settings)
 
 
-@router.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+@router.post(
+    "/accounts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AccountRead,
+    tags=["accounts"],
+)
 async def open_account(
-    body: AccountOpen, session: SessionDep, settings: SettingsDep
-) -> AccountRead:
+    body: AccountOpen, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+) -> Response:
     """Record an account or product opened for a customer (a card keeps only its token)."""
-    return views.account_read(await service.open_account(session, body, settings=settings))
+
+    async def open_it() -> tuple[AccountRead, dict[str, str]]:
+        return views.account_read(await service.open_account(session, body, settings=settings)), {}
+
+    return await answer_once(
+        session, key=key, scope="POST /v1/accounts", request_body=body,
+        status_code=status.HTTP_201_CREATED, produce=open_it,
+    )  # fmt: skip
 
 
 @router.post("/accounts/{account_number}/close", tags=["accounts"])

@@ -27,6 +27,7 @@ from services.customer.schemas import (
     VisitPlanRead,
 )
 from shared.http import SessionDep
+from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
 
 router = APIRouter(prefix="/v1")
@@ -42,10 +43,20 @@ async def record_survey(body: SurveyCreate, session: SessionDep, response: Respo
     return answer
 
 
-@router.post("/leads", status_code=status.HTTP_201_CREATED, tags=["leads"])
-async def create_lead(body: LeadCreate, session: SessionDep, settings: SettingsDep) -> LeadRead:
+@router.post("/leads", status_code=status.HTTP_201_CREATED, response_model=LeadRead, tags=["leads"])
+async def create_lead(
+    body: LeadCreate, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+) -> Response:
     """Register a potential customer (潜在客户); its grade follows its estimated value."""
-    return prospects.lead_read(await prospects.create_lead(session, body, settings=settings))
+
+    async def create() -> tuple[LeadRead, dict[str, str]]:
+        lead = await prospects.create_lead(session, body, settings=settings)
+        return prospects.lead_read(lead), {}
+
+    return await answer_once(
+        session, key=key, scope="POST /v1/leads", request_body=body,
+        status_code=status.HTTP_201_CREATED, produce=create,
+    )  # fmt: skip
 
 
 @router.get("/leads", tags=["leads"])
@@ -78,13 +89,29 @@ async def record_visit_outcome(
     return prospects.visit_read(visit)
 
 
-@router.post("/leads/{lead_id}/convert", status_code=status.HTTP_201_CREATED, tags=["leads"])
+@router.post(
+    "/leads/{lead_id}/convert",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CustomerRead,
+    tags=["leads"],
+)
 async def convert_lead(
-    lead_id: uuid.UUID, body: CustomerCreate, session: SessionDep, settings: SettingsDep
-) -> CustomerRead:
+    lead_id: uuid.UUID,
+    body: CustomerCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    key: IdempotencyKey = None,
+) -> Response:
     """Register the potential customer as a customer (publishes ``lead.converted``)."""
-    customer = await prospects.convert_lead(session, lead_id, body, settings=settings)
-    return views.customer_read(customer, settings)
+
+    async def convert() -> tuple[CustomerRead, dict[str, str]]:
+        customer = await prospects.convert_lead(session, lead_id, body, settings=settings)
+        return views.customer_read(customer, settings), {"Location": f"/v1/customers/{customer.id}"}
+
+    return await answer_once(
+        session, key=key, scope=f"POST /v1/leads/{lead_id}/convert", request_body=body,
+        status_code=status.HTTP_201_CREATED, produce=convert,
+    )  # fmt: skip
 
 
 @router.post(

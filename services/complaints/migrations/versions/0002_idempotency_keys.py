@@ -1,0 +1,21 @@
+"""Idempotency keys: a retried POST gets its first answer again.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+
+from shared.idempotency import create_idempotency_table_v1, drop_idempotency_table_v1
+
+revision = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    create_idempotency_table_v1()
+
+
+def downgrade() -> None:
+    drop_idempotency_table_v1()

@@ -1,0 +1,110 @@
+"""``Idempotency-Key``: a channel that retries a POST gets the first answer again.
+
+The key is claimed in the request's own transaction before the work is done, and the answer
+is stored in that same transaction: a retry that arrives while the first is still running waits
+on the claim's row lock, then replays the committed answer; if the first rolled back, so did
+its claim, and the retry does the work. The same key with a different body is refused (422):
+that is a client bug, not a retry. (The IETF draft "The Idempotency-Key HTTP Header Field"
+describes the header; the storage is ours because it must share the service's transaction.)
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import sqlalchemy as sa
+from alembic import op
+from fastapi import Header
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.messaging import IdempotencyRecord
+from shared.problems import ProblemError
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_\-:.]+$",
+        description="Send the same key when retrying; the first answer comes back.",
+    ),
+]
+
+
+class IdempotencyKeyReused(ProblemError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency key used for another request"
+
+
+def _fingerprint(scope: str, body: BaseModel | None) -> bytes:
+    payload = json.dumps([scope, body.model_dump(mode="json") if body else None], sort_keys=True)
+    return hashlib.sha256(payload.encode()).digest()
+
+
+async def answer_once(
+    session: AsyncSession,
+    *,
+    key: str | None,
+    scope: str,
+    request_body: BaseModel | None,
+    status_code: int,
+    produce: Callable[[], Awaitable[tuple[BaseModel, dict[str, str]]]],
+) -> Response:
+    """Run ``produce`` (which returns the answer and its headers) once per key and scope."""
+    if key is None:
+        answer, headers = await produce()
+        return JSONResponse(answer.model_dump(mode="json"), status_code, headers=headers)
+    fingerprint = _fingerprint(scope, request_body)
+    claimed = await session.scalar(
+        insert(IdempotencyRecord)
+        .values(key=key, scope=scope, fingerprint=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.key)
+    )
+    if claimed is None:
+        stored = (
+            await session.scalars(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.key == key, IdempotencyRecord.scope == scope
+                )
+            )
+        ).one()
+        if stored.fingerprint != fingerprint or stored.status_code is None:
+            raise IdempotencyKeyReused(
+                "Idempotency-Key: this key was used with a different request",
+                field="Idempotency-Key",
+            )
+        replay_headers = {**(stored.headers or {}), "Idempotent-Replayed": "true"}
+        return JSONResponse(stored.body, stored.status_code, headers=replay_headers)
+    answer, headers = await produce()
+    body = answer.model_dump(mode="json")
+    record = await session.get(IdempotencyRecord, (key, scope))
+    assert record is not None, "claimed above in this transaction"
+    record.status_code, record.body, record.headers = status_code, body, headers
+    return JSONResponse(body, status_code, headers=headers)
+
+
+def create_idempotency_table_v1() -> None:
+    """Frozen: called by each service's migration that adds idempotency keys."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("scope", sa.String(200), nullable=False),
+        sa.Column("fingerprint", sa.LargeBinary(32), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("body", JSONB(), nullable=True),
+        sa.Column("headers", JSONB(), nullable=True),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("key", "scope", name="pk_idempotency_keys"),
+    )
+
+
+def drop_idempotency_table_v1() -> None:
+    op.drop_table("idempotency_keys")
