@@ -25,7 +25,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.events import DomainEvent
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
-from shared.outbox import EVENT_SOURCE, OutboxRelay, record_event
+from shared.outbox import EVENT_SOURCE, OutboxRelay, record_events
 from shared.runtime import create_bus
 from shared.settings import BusBackend, SharedSettings
 
@@ -42,9 +42,11 @@ class BalanceObserved(DomainEvent):
 
 
 async def _fill(sessions: async_sessionmaker[AsyncSession], events: int) -> None:
+    observed = [
+        BalanceObserved(customer_id=f"C{i % 500:05d}", balance=f"{i}.00") for i in range(events)
+    ]
     async with sessions() as session, session.begin():
-        for i in range(events):
-            record_event(session, BalanceObserved(customer_id=f"C{i % 500:05d}", balance=f"{i}.00"))
+        await record_events(session, observed)
 
 
 async def _drain_seconds(

@@ -38,7 +38,13 @@ def _revalue(settings: Settings) -> Handler:
         event: TransactionPosted | AccountOpened | AccountClosed,
         envelope: EventEnvelope,
     ) -> None:
-        await revalue_customer(session, event.customer_id, settings=settings, at=datetime.now(UTC))
+        await revalue_customer(
+            session,
+            event.customer_id,
+            settings=settings,
+            at=datetime.now(UTC),
+            unless_valued_since=envelope.time,
+        )
 
     return revalue
 

@@ -8,7 +8,7 @@ retried batch safe. Accounts are locked in a fixed order, so balances never lose
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.customer import repository
 from services.customer.errors import ConcurrentDuplicate, InvalidBatch
 from services.customer.events import TransactionPosted
-from services.customer.models import Account, AccountStatus, Customer, Direction, ProductType
+from services.customer.models import Account, AccountStatus, Direction, ProductType
 from services.customer.schemas import (
     TransactionBatch,
     TransactionBatchResult,
     TransactionIn,
     TransactionOutcome,
 )
-from shared.outbox import record_event
+from shared.outbox import record_events
 
 
 @dataclass
@@ -95,7 +95,7 @@ async def ingest_transactions(
 
     rows: list[dict[str, Any]] = []
     flows: dict[tuple[uuid.UUID, date, str], _Flow] = defaultdict(_Flow)
-    last_activity: dict[uuid.UUID, Any] = {}
+    last_activity: dict[uuid.UUID, datetime] = {}
     for transaction in fresh:
         account = accounts[transaction.account_number]
         account.balance += signed_change(account, transaction)
@@ -112,11 +112,14 @@ async def ingest_transactions(
         if previous is None or transaction.booked_at > previous:
             last_activity[account.customer_id] = transaction.booked_at
 
-    inserted = await repository.insert_transactions(session, rows)
-    if len(inserted) != len(rows):
+    try:
+        await repository.insert_transactions(session, rows)
+    except repository.DuplicateTransactionId as error:
         # Another batch posted one of these ids between our check and our insert (possible
         # only across different accounts): refuse the whole batch; its retry sorts it out.
-        raise ConcurrentDuplicate("a transaction of this batch was posted concurrently; retry")
+        raise ConcurrentDuplicate(
+            "a transaction of this batch was posted concurrently; retry"
+        ) from error
     await repository.add_monthly_flows(
         session,
         [
@@ -125,16 +128,15 @@ async def ingest_transactions(
             for (customer, month, currency), f in flows.items()
         ],
     )  # fmt: skip
-    await _touch_customers(session, last_activity)
-    for row in rows:
-        account = accounts[row["account_number"]]
-        record_event(
-            session,
+    await repository.touch_last_activity(session, last_activity)
+    await record_events(
+        session,
+        [
             TransactionPosted(
                 customer_id=row["customer_id"],
                 transaction_id=row["transaction_id"],
                 account_number=row["account_number"],
-                product_type=account.product_type,
+                product_type=accounts[row["account_number"]].product_type,
                 direction=row["direction"],
                 amount=row["amount"],
                 currency=row["currency"],
@@ -143,8 +145,10 @@ async def ingest_transactions(
                 channel=row["channel"],
                 counterparty_bank=row["counterparty_bank"],
                 booked_at=row["booked_at"],
-            ),
-        )
+            )
+            for row in rows
+        ],
+    )
     return TransactionBatchResult(
         posted=len(rows),
         duplicates=len(ids) - len(rows),
@@ -153,12 +157,3 @@ async def ingest_transactions(
             for i in ids
         ],
     )
-
-
-async def _touch_customers(session: AsyncSession, last_activity: dict[uuid.UUID, Any]) -> None:
-    for customer_id, at in sorted(last_activity.items()):
-        customer: Customer | None = await repository.get_customer(session, customer_id)
-        if customer is not None and (
-            customer.last_activity_at is None or at > customer.last_activity_at
-        ):
-            customer.last_activity_at = at

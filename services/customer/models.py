@@ -91,6 +91,8 @@ class Customer(Base):
     usage_density: Mapped[str | None] = mapped_column(String(20))
     lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the segments were last decided: an event older than that is already reflected.
+    valued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -65,11 +65,13 @@ async def workloads(session: AsyncSession, *, branch_code: str | None) -> list[M
     ]
 
 
-def _assign(session: AsyncSession, customer: Customer, manager: Manager, *, reason: str) -> None:
+async def _assign(
+    session: AsyncSession, customer: Customer, manager: Manager, *, reason: str
+) -> None:
     previous = customer.manager_id
     customer.manager_id = manager.id
     customer.version += 1
-    record_event(
+    await record_event(
         session,
         CustomerManagerAssigned(
             customer_id=customer.id,
@@ -95,7 +97,7 @@ async def assign_manager(
     if not manager.active:
         raise ManagerUnavailable("the manager is not active", manager_id=str(manager.id))
     if customer.manager_id != manager.id:
-        _assign(session, customer, manager, reason=request.reason)
+        await _assign(session, customer, manager, reason=request.reason)
     return customer
 
 
@@ -113,4 +115,4 @@ async def ensure_manager(
         # (analytics) rather than overloading a manager silently.
         log.warning("manager.none_available", customer_id=str(customer.id))
         return
-    _assign(session, customer, manager, reason=reason)
+    await _assign(session, customer, manager, reason=reason)

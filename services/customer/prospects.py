@@ -153,7 +153,7 @@ async def convert_lead(
         customer.manager_id = lead.manager_id
     lead.status = LeadStatus.CONVERTED
     lead.converted_customer_id = customer.id
-    record_event(
+    await record_event(
         session,
         LeadConverted(
             customer_id=customer.id,

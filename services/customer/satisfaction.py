@@ -32,7 +32,7 @@ async def record_survey(session: AsyncSession, request: SurveyCreate) -> tuple[S
         answer = await repository.survey_by_external_id(session, request.external_id)
     index = await satisfaction_index(session, customer.id, at=request.answered_at)
     if created:
-        record_event(
+        await record_event(
             session,
             SurveyAnswered(
                 customer_id=customer.id,

@@ -133,7 +133,7 @@ async def register_customer(
     session.add(customer)
     await session.flush()
     await _sync_identifiers(session, customer, identifiers)
-    record_event(
+    await record_event(
         session,
         CustomerRegistered(
             customer_id=customer.id,
@@ -222,7 +222,7 @@ async def update_customer(
     customer.updated_at = _now()
     identifiers = identifiers_for(customer)
     await _sync_identifiers(session, customer, identifiers)
-    record_event(
+    await record_event(
         session,
         CustomerUpdated(
             customer_id=customer.id,
@@ -255,7 +255,7 @@ async def close_customer(
     customer.version += 1
     customer.updated_at = customer.closed_at
     customer.profile = {**customer.profile, "closing_reason": request.reason}
-    record_event(
+    await record_event(
         session,
         CustomerUpdated(
             customer_id=customer.id,
@@ -304,7 +304,7 @@ async def open_account(
     await repository.add_identifier(
         session, customer.id, IdentifierKind.ACCOUNT_NUMBER, account.account_number
     )
-    record_event(
+    await record_event(
         session,
         AccountOpened(
             customer_id=customer.id,
@@ -350,7 +350,7 @@ async def close_account(
     account.closed_on = request.closed_on
     if request.paid_off:
         account.balance = Decimal("0.00")
-    record_event(
+    await record_event(
         session,
         AccountClosed(
             customer_id=account.customer_id,
@@ -390,7 +390,7 @@ async def record_interaction(
         return existing.id, False
     if customer.last_activity_at is None or request.occurred_at > customer.last_activity_at:
         customer.last_activity_at = request.occurred_at
-    record_event(
+    await record_event(
         session,
         InteractionRecorded(
             customer_id=customer.id,

@@ -114,7 +114,7 @@ async def _apply(
         ),
     )
     is_tier = decision.dimension is SegmentDimension.VALUE_TIER
-    record_event(
+    await record_event(
         session,
         CustomerSegmentChanged(
             customer_id=customer.id,
@@ -164,12 +164,28 @@ async def record_initial_tier(
 
 
 async def revalue_customer(
-    session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings, at: datetime
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    *,
+    settings: Settings,
+    at: datetime,
+    unless_valued_since: datetime | None = None,
 ) -> list[str]:
-    """Decide every dimension again; returns the dimensions that changed."""
+    """Decide every dimension again; returns the dimensions that changed.
+
+    With ``unless_valued_since`` (the time of the event that asks), nothing is done if the
+    customer was valued after it: a batch of a thousand transactions is one valuation, not a
+    thousand."""
     customer = await repository.get_customer(session, customer_id, for_update=True)
     if customer is None:
         return []
+    if (
+        unless_valued_since is not None
+        and customer.valued_at is not None
+        and customer.valued_at >= unless_valued_since
+    ):
+        return []
+    customer.valued_at = at
     facts = await gather_facts(session, customer, settings=settings, at=at)
     decisions = decide_segments(
         facts,

@@ -78,7 +78,7 @@ def sample(metrics: ServiceMetrics, name: str, **labels: str) -> float:
 async def _record(sessions: async_sessionmaker[AsyncSession], *events: ProbeEvent) -> None:
     async with sessions() as session, session.begin():
         for event in events:
-            record_event(session, event)
+            await record_event(session, event)
 
 
 async def _unpublished(engine: AsyncEngine, topic: str) -> int:
@@ -99,7 +99,7 @@ class TestOutbox:
 
         async def refused_change() -> None:
             async with sessions() as session, session.begin():
-                record_event(session, probe(customer_id="C1", sequence=1))
+                await record_event(session, probe(customer_id="C1", sequence=1))
                 raise RuntimeError("change refused")
 
         with pytest.raises(RuntimeError, match="change refused"):

@@ -46,7 +46,7 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/deposits", status_code=201)
 async def record_deposit(body: DepositIn, session: SessionDep) -> dict[str, str]:
-    event_id = record_event(
+    event_id = await record_event(
         session, DepositRecorded(customer_id=body.customer_id, amount=body.amount)
     )
     if body.amount > Decimal("1000000"):

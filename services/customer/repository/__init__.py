@@ -10,6 +10,7 @@ from services.customer.repository.analytics import (
 )
 from services.customer.repository.customers import (
     CustomerFilter,
+    DuplicateTransactionId,
     MoneyFacts,
     accounts_of,
     active_customer_ids,
@@ -34,6 +35,7 @@ from services.customer.repository.customers import (
     replace_identifiers,
     search_customers,
     segments_as_of,
+    touch_last_activity,
 )
 from services.customer.repository.managers import (
     get_manager,
@@ -65,6 +67,7 @@ from services.customer.repository.relations import (
 
 __all__ = [
     "CustomerFilter",
+    "DuplicateTransactionId",
     "MoneyFacts",
     "accounts_of",
     "active_customer_ids",
@@ -109,6 +112,7 @@ __all__ = [
     "survey_by_external_id",
     "tier_migration",
     "top_fifth_share",
+    "touch_last_activity",
     "update_open_complaint",
     "update_open_opportunity",
     "upsert_open_complaint",

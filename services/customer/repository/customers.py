@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from asyncpg.exceptions import UniqueViolationError
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from services.customer.models import (
     ProductType,
     SegmentChange,
 )
+from shared.db import copy_rows
 
 
 async def get_customer(
@@ -174,17 +176,30 @@ async def existing_transaction_ids(session: AsyncSession, ids: Sequence[str]) ->
     return set((await session.scalars(statement)).all())
 
 
-async def insert_transactions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert, skipping ids already there; returns the ids this call inserted."""
+TRANSACTION_COLUMNS = (
+    "transaction_id", "customer_id", "account_number", "direction", "amount", "currency",
+    "balance_after", "kind", "channel", "counterparty_name", "counterparty_bank",
+    "description", "booked_at",
+)  # fmt: skip
+
+
+class DuplicateTransactionId(Exception):
+    """A transaction id is already posted (by a concurrent batch)."""
+
+
+async def insert_transactions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk-load new transactions; raises DuplicateTransactionId if one is already there."""
     if not rows:
-        return set()
-    statement = (
-        insert(PostedTransaction)
-        .on_conflict_do_nothing(index_elements=[PostedTransaction.transaction_id])
-        .returning(PostedTransaction.transaction_id)
-    )
-    result = await session.scalars(statement, list(rows))
-    return set(result.all())
+        return
+    try:
+        await copy_rows(
+            session,
+            PostedTransaction.__tablename__,
+            TRANSACTION_COLUMNS,
+            [tuple(row[column] for column in TRANSACTION_COLUMNS) for row in rows],
+        )
+    except UniqueViolationError as error:
+        raise DuplicateTransactionId(str(error)) from error
 
 
 async def add_monthly_flows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -348,3 +363,18 @@ async def active_customer_ids(
     if after is not None:
         statement = statement.where(Customer.id > after)
     return list((await session.scalars(statement.limit(limit))).all())
+
+
+async def touch_last_activity(session: AsyncSession, latest: dict[uuid.UUID, datetime]) -> None:
+    """Move each customer's last activity forward (never back), in one statement."""
+    if not latest:
+        return
+    ids, times = zip(*sorted(latest.items()), strict=True)
+    await session.execute(
+        text(
+            "UPDATE customers c SET last_activity_at = greatest(c.last_activity_at, v.at)"
+            " FROM unnest(CAST(:ids AS uuid[]), CAST(:times AS timestamptz[])) AS v(id, at)"
+            " WHERE c.id = v.id"
+        ),
+        {"ids": list(ids), "times": list(times)},
+    )
