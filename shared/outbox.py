@@ -9,6 +9,7 @@ next round, and the consumers' inbox absorbs the duplicate.
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from shared.waiting import wait_for_event
 log = get_logger(__name__)
 
 EVENT_SOURCE = "event_source"
+BACKLOG_REFRESH_SECONDS = 5.0
 OUTBOX_COLUMNS = (
     "event_id", "topic", "message_key", "event_type", "source", "occurred_at",
     "correlation_id", "payload",
@@ -111,6 +113,7 @@ class OutboxRelay:
         # Fault injection for tests: runs after the bus acknowledged a batch, before the rows
         # are marked; raising here is a relay that dies between publishing and marking.
         self.after_publish: Callable[[], Awaitable[None]] | None = None
+        self._observed_at = 0.0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -148,7 +151,12 @@ class OutboxRelay:
                 )
                 for row in rows:
                     self._metrics.events_published.labels(row.topic).inc()
-            await self._observe_backlog(session)
+            # Counting a large backlog costs a scan: look at most every few seconds, and
+            # whenever the outbox has just been drained.
+            now = time.monotonic()
+            if len(rows) < self._batch_size or now - self._observed_at >= BACKLOG_REFRESH_SECONDS:
+                self._observed_at = now
+                await self._observe_backlog(session)
         return len(rows)
 
     async def _observe_backlog(self, session: AsyncSession) -> None:
