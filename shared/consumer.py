@@ -101,6 +101,10 @@ class EventConsumer:
                 await self._consumer.start()
                 break
             except Exception as error:
+                if self._consumer is not None:
+                    with contextlib.suppress(Exception):
+                        await self._consumer.stop()
+                    self._consumer = None
                 failures += 1
                 log.warning("consumer.start_failed", group=self.group, error=str(error))
                 await self._pause(min(0.2 * 2**failures, 5.0))
