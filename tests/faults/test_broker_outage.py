@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from crm.infra.kafka import KafkaBroker, kafka_available
 from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
 from shared.bus.kafka import KafkaBus
-from shared.db import create_engine
 from shared.migrations import upgrade
+from tests.faults.conftest import unpublished
 from tests.service.conftest import serving
 from tests.service.customer.factories import create_customer, open_account, transaction
 from tests.waiting import wait_until
@@ -34,18 +33,6 @@ def own_broker(tmp_path: Path, kafka_bootstrap: str) -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
-
-
-async def _unpublished(settings: Settings) -> int:
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as conn:
-            count = await conn.scalar(
-                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            )
-            return int(count or 0)
-    finally:
-        await engine.dispose()
 
 
 class TestBrokerOutage:
@@ -74,13 +61,13 @@ class TestBrokerOutage:
                 answer = await client.post("/v1/transactions", json={"transactions": [body]})
                 accepted.append(answer.status_code)
                 posted.append(body["transaction_id"])
-            waiting = await _unpublished(settings)
+            waiting = await unpublished(settings)
             await asyncio.sleep(max(0.0, 5 - (time.monotonic() - stopped_at)))
 
             own_broker.start()
 
             async def drained() -> bool:
-                return await _unpublished(settings) == 0
+                return await unpublished(settings) == 0
 
             await wait_until(drained, timeout=90, every=0.5)
             ready_again = await client.get("/readyz")

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
-from shared.db import create_engine
 from shared.migrations import upgrade
+from tests.faults.conftest import unpublished
 from tests.service.conftest import serving
 from tests.service.customer.factories import individual
 from tests.waiting import wait_until
@@ -40,16 +39,6 @@ async def _timed(
     return answer, time.monotonic() - started
 
 
-async def _unpublished(settings: Settings) -> int:
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as conn:
-            sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-            return int(await conn.scalar(text(sql)) or 0)
-    finally:
-        await engine.dispose()
-
-
 class TestDatabaseOutage:
     async def test_fast_503_while_down_and_recovery_without_restart(
         self, own_postgres: EmbeddedPostgres
@@ -71,7 +60,7 @@ class TestDatabaseOutage:
 
             async def relayed() -> bool:
                 # The relay and the consumer came back by themselves: the outbox empties.
-                return await _unpublished(settings) == 0
+                return await unpublished(settings) == 0
 
             await wait_until(relayed, timeout=30)
 
