@@ -13,6 +13,8 @@ import pytest
 
 from crm.infra.kafka import KafkaBroker, free_port, kafka_available
 from crm.infra.postgres import EmbeddedPostgres
+from crm.registry import SERVICES
+from shared.migrations import upgrade
 
 TEST_DATABASE = "crm_test"
 
@@ -64,3 +66,11 @@ def kafka_bootstrap(
         yield broker.bootstrap_servers
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(database_url: str) -> str:
+    """The test database with every service's schema migrated to head."""
+    for spec in SERVICES.values():
+        await upgrade(spec.settings_class(database_url=database_url), spec.migrations)
+    return database_url

@@ -5,19 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
-from crm.registry import SERVICES, ServiceSpec
-from shared.migrations import upgrade
+from crm.registry import ServiceSpec
 from shared.settings import SharedSettings
-
-
-@pytest.fixture(scope="session")
-async def migrated_database(database_url: str) -> str:
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=database_url), spec.migrations)
-    return database_url
 
 
 @asynccontextmanager
