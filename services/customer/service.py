@@ -222,19 +222,20 @@ async def update_customer(
     customer.updated_at = _now()
     identifiers = identifiers_for(customer)
     await _sync_identifiers(session, customer, identifiers)
-    await record_event(
-        session,
-        CustomerUpdated(
-            customer_id=customer.id,
-            version=customer.version,
-            status=customer.status,
-            changed_fields=sorted(changed),
-            identifiers=_digests(identifiers, settings),
-            consent=consent_flags(customer),
-            preferred_channel=profile.get("preferred_channel"),
-        ),
-    )
+    await record_event(session, _updated(customer, changed, settings=settings))
     return customer
+
+
+def _updated(customer: Customer, changed: list[str], *, settings: Settings) -> CustomerUpdated:
+    return CustomerUpdated(
+        customer_id=customer.id,
+        version=customer.version,
+        status=customer.status,
+        changed_fields=sorted(changed),
+        identifiers=_digests(identifiers_for(customer), settings),
+        consent=consent_flags(customer),
+        preferred_channel=customer.profile.get("preferred_channel"),
+    )
 
 
 async def close_customer(
@@ -255,18 +256,7 @@ async def close_customer(
     customer.version += 1
     customer.updated_at = customer.closed_at
     customer.profile = {**customer.profile, "closing_reason": request.reason}
-    await record_event(
-        session,
-        CustomerUpdated(
-            customer_id=customer.id,
-            version=customer.version,
-            status=customer.status,
-            changed_fields=["status"],
-            identifiers=_digests(identifiers_for(customer), settings),
-            consent=consent_flags(customer),
-            preferred_channel=customer.profile.get("preferred_channel"),
-        ),
-    )
+    await record_event(session, _updated(customer, ["status"], settings=settings))
     return customer
 
 
