@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.metrics import ServiceMetrics
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
@@ -424,3 +426,31 @@ class TestMonitoringFiles:
         assert prometheus["type"] == "prometheus"
         assert prometheus["url"] == "http://prometheus:9090"
         assert "9090:9090" in _services()["prometheus"]["ports"]
+
+
+class TestGrafanaDashboards:
+    def test_every_panel_queries_metrics_the_services_export(self) -> None:
+        # Family names: counters lose "_total", histograms expose _bucket/_sum/_count.
+        exported = {family.name for family in ServiceMetrics("probe").registry.collect()}
+        dashboards = list((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
+        assert dashboards
+        for path in dashboards:
+            document = json.loads(path.read_text())
+            for panel in document["panels"]:
+                for target in panel["targets"]:
+                    names = set(re.findall(r"\b(http_\w+|crm_\w+)\b", target["expr"]))
+                    assert names
+                    known = {
+                        n for n in names
+                        if re.sub(r"_(total|bucket|sum|count)$", "", n) in exported
+                    }  # fmt: skip
+                    assert known == names, (path.name, panel["title"], names - known)
+
+    def test_compose_mounts_the_dashboards_where_the_provider_reads_them(self) -> None:
+        provider = yaml.safe_load(
+            (ROOT / "deploy/grafana/provisioning/dashboards/crm.yaml").read_text()
+        )
+        path = provider["providers"][0]["options"]["path"]
+        mounts = _compose()["services"]["grafana"]["volumes"]
+
+        assert f"./deploy/grafana/dashboards:{path}:ro" in mounts
