@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 
-.PHONY: run test lint typecheck unit integration kafka-jars bench up down docs clean
+.PHONY: run test lint typecheck unit integration kafka-jars promtool alert-rules bench up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,26 @@ kafka-jars:
 	    echo "!!! mvn or java not found: the Kafka tests will be SKIPPED !!!" >&2; \
 	fi
 
+# promtool comes with Debian's prometheus package (the server is not started). Installed when
+# missing and we may; outside CI a machine without it skips the rule checks, loudly.
+promtool:
+	@if command -v promtool >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; \
+	elif [ "$$CI" = "true" ]; then \
+	    echo "CI needs promtool (Debian package prometheus)" >&2; exit 1; \
+	else \
+	    echo "!!! promtool not found: alert rule checks SKIPPED (apt install prometheus) !!!" >&2; \
+	fi
+
+## The alert rules: syntax, the scrape config that loads them, and their unit tests.
+alert-rules: promtool
+	@if command -v promtool >/dev/null 2>&1; then \
+	    promtool check config deploy/prometheus/prometheus.yml && \
+	    promtool test rules deploy/prometheus/alerts_test.yml; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,7 +65,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy shared services crm tests bench
 
 ## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.
-test: $(STAMP) kafka-jars lint typecheck
+test: $(STAMP) kafka-jars lint typecheck alert-rules
 	$(BIN)/pytest -q -ra
 
 unit: $(STAMP)
