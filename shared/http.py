@@ -11,11 +11,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
+from shared.problems import Unavailable
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "x-correlation-id"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BackPressure(Unavailable):
+    slug, title = "back-pressure", "Too much work is waiting; retry later"
 
 
 def runtime_of(request: Request) -> "ServiceRuntime":
@@ -27,6 +33,11 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction: committed before the answer is sent, so an answer of
     success means the change and its events are durable; rolled back if anything raises."""
     runtime = runtime_of(request)
+    backlog = runtime.relay.backlog
+    if request.method not in READ_METHODS and backlog > runtime.settings.outbox_backlog_limit:
+        raise BackPressure(
+            f"{backlog} events are waiting to be published; retry later", backlog=backlog
+        )
     async with runtime.sessions() as session:
         async with session.begin():
             yield session

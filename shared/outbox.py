@@ -114,6 +114,8 @@ class OutboxRelay:
         # are marked; raising here is a relay that dies between publishing and marking.
         self.after_publish: Callable[[], Awaitable[None]] | None = None
         self._observed_at = 0.0
+        # Events waiting, as last counted; writes are refused above the service's limit.
+        self.backlog = 0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -167,9 +169,20 @@ class OutboxRelay:
                 )
             )
         ).one()
+        self.backlog = int(backlog)
         self._metrics.outbox_backlog.set(backlog)
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
         self._metrics.outbox_oldest_age.set(max(age, 0.0))
+
+    async def observe_backlog(self) -> None:
+        """Count the backlog on its own: while the bus is down no round succeeds, and the
+        backlog is what back-pressure and the alerts need to see then."""
+        try:
+            async with self._sessions() as session:
+                await self._observe_backlog(session)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
 
     async def purge_published(self) -> int:
         async with self._sessions() as session, session.begin():
@@ -198,6 +211,7 @@ class OutboxRelay:
                     log.warning("outbox.relay_unavailable", schema=self._schema, error=str(error))
                 self._metrics.relay_failures.inc()
                 failures += 1
+                await self.observe_backlog()
                 await self._sleep(min(0.2 * 2**failures, 5.0))
                 continue
             if published < self._batch_size:

@@ -54,6 +54,9 @@ class SharedSettings(BaseSettings):
 
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
     relay_poll_interval_seconds: float = Field(default=0.5, gt=0)
+    # Above this many unpublished events new writes get 503 + Retry-After (back-pressure):
+    # the bus has been away long enough that piling up more only delays recovery.
+    outbox_backlog_limit: int = Field(default=100_000, ge=1)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_batch_size: int = Field(default=100, ge=1)
