@@ -1,0 +1,47 @@
+"""The `crm` command an operator uses, against the real database."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from crm.cli import main
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, migrated_database: str) -> CliRunner:
+    monkeypatch.setenv("CRM_DATABASE_URL", migrated_database)
+    monkeypatch.setenv("CRM_LOG_LEVEL", "WARNING")
+    return CliRunner()
+
+
+class TestCli:
+    def test_check_config_reports_each_service(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["check-config"])
+
+        assert result.exit_code == 0, result.output
+        assert "customer: port=8001 schema=customer bus=local" in result.output
+        assert "contact_center: port=8004" in result.output
+
+    def test_migrate_is_idempotent(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["migrate", "customer", "events"])
+
+        assert result.exit_code == 0, result.output
+
+    def test_revalue_reports_what_it_did(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["revalue"])
+
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("customers=")
+
+    def test_asyncapi_as_json_lists_the_topics(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["asyncapi", "--format", "json"])
+
+        document = json.loads(result.output)
+        assert document["channels"]["transactions"]["address"] == "crm.transactions.v1"
+
+    def test_an_unknown_service_is_refused(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["migrate", "payments"])
+
+        assert result.exit_code == 2
+        assert "payments" in result.output
