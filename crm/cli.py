@@ -4,16 +4,18 @@ import asyncio
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
+import httpx
 import yaml
 
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
 from services.customer.config import Settings as CustomerSettings
+from services.customer.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
 from services.customer.valuation import revalue_everyone
 from shared.asyncapi import build_asyncapi
 from shared.db import create_engine, create_sessionmaker
@@ -140,6 +142,34 @@ async def _revalue() -> dict[str, int]:
         return await revalue_everyone(sessions, settings=settings, at=datetime.now(UTC))
     finally:
         await engine.dispose()
+
+
+@main.command()
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8001",
+    show_default=True,
+    help="The customer service to load.",
+)
+@click.option("--customers", default=2000, show_default=True)
+@click.option("--transactions", default=100_000, show_default=True)
+@click.option("--seed", "seed_value", default=1, show_default=True)
+def seed(url: str, customers: int, transactions: int, seed_value: int) -> None:
+    """Load a deterministic synthetic bank (a year of transactions) into a running customer
+    service, through its API: start `make run`, then `make seed` in another shell."""
+    bank = SyntheticBank(
+        seed=seed_value, customers=customers, transactions=transactions, end_date=date.today()
+    )
+    report = asyncio.run(_seed(url, bank))
+    click.echo(
+        f"loaded {report.customers} customers, {report.accounts} accounts, "
+        f"{report.transactions} transactions in {report.seconds:.1f} s"
+    )
+
+
+async def _seed(url: str, bank: SyntheticBank) -> LoadReport:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        return await load_synthetic_bank(client, bank)
 
 
 @main.command(name="check-config")

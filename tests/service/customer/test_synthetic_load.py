@@ -1,0 +1,28 @@
+"""The synthetic bank loads through the real API, rules and all."""
+
+from datetime import date
+
+import httpx
+
+from services.customer.config import Settings
+from services.customer.synthetic import SyntheticBank, load_synthetic_bank
+from tests.service.customer.conftest import scalar
+
+
+class TestSyntheticLoad:
+    async def test_a_small_bank_loads_completely(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        bank = SyntheticBank(seed=4242, customers=25, transactions=900, end_date=date.today())
+
+        report = await load_synthetic_bank(
+            client, bank, batch=customer_settings.max_transactions_per_batch
+        )
+
+        assert report.customers == 25
+        posted = await scalar(
+            customer_settings,
+            "SELECT count(*) FROM transactions WHERE transaction_id LIKE 'SYN-4242-%'",
+        )
+        assert posted == report.transactions
+        assert abs(report.transactions - 900) <= 45
