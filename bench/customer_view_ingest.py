@@ -1,0 +1,288 @@
+"""The customer service against bare baselines, side by side in one run.
+
+1. Loads a synthetic bank (``--transactions``, default 1,000,000) into the real customer
+   service (`crm serve customer`, its consumer and relay running) through its HTTP API, and
+   waits until its events are published and handled.
+2. The 360 view: the service against a bare Starlette + asyncpg app doing the same reads
+   (bench/baseline_customer_app.py), in alternating rounds — closed-loop throughput with
+   ``--clients`` concurrent clients, then p50/p99 latency when paced at half of each one's
+   measured maximum rate.
+3. Ingest: 1,000-transaction batches POSTed to the service against a raw asyncpg COPY loop of
+   the same rows into a scratch table, in alternating rounds.
+
+    .venv/bin/python -m bench.customer_view_ingest [--transactions 1000000] [--customers N]
+
+The machine is shared and noisy: read the ratios; the absolute figures move run to run.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from crm.infra.kafka import free_port
+from crm.infra.postgres import EmbeddedPostgres
+from services.customer.app import MIGRATIONS
+from services.customer.config import Settings
+from services.customer.repository.customers import TRANSACTION_COLUMNS
+from services.customer.synthetic import SyntheticBank, load_synthetic_bank
+from shared.migrations import upgrade
+
+BIN = Path(sys.executable).parent
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _ready(url: str, timeout: float = 60) -> None:
+    async with httpx.AsyncClient() as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url, timeout=1)).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} not ready")
+
+
+async def _settled(base: str, timeout: float) -> float:
+    """Wait until the service's outbox is empty and its consumer has caught up."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=base) as client:
+        while time.monotonic() - started < timeout:
+            metrics = (await client.get("/metrics")).text
+            backlog = lag = 0.0
+            for line in metrics.splitlines():
+                if line.startswith("crm_outbox_backlog "):
+                    backlog = float(line.split()[1])
+                elif line.startswith("crm_consumer_lag{"):
+                    lag += float(line.split()[1])
+            if backlog == 0 and lag == 0:
+                return time.monotonic() - started
+            await asyncio.sleep(2)
+    return -1.0
+
+
+async def _closed_loop(base: str, ids: list[str], clients: int, seconds: float) -> float:
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def worker(client: httpx.AsyncClient, offset: int) -> None:
+        nonlocal done
+        i = offset
+        while time.monotonic() < stop:
+            answer = await client.get(f"/v1/customers/{ids[i % len(ids)]}/view")
+            assert answer.status_code == 200, answer.text[:200]
+            done += 1
+            i += clients
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(worker(client, n) for n in range(clients)))
+        return done / (time.monotonic() - started)
+
+
+async def _paced(base: str, ids: list[str], rate: float, seconds: float) -> list[float]:
+    latencies: list[float] = []
+
+    async def one(client: httpx.AsyncClient, customer_id: str) -> None:
+        started = time.perf_counter()
+        answer = await client.get(f"/v1/customers/{customer_id}/view")
+        latencies.append(time.perf_counter() - started)
+        assert answer.status_code == 200
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        tasks = []
+        begin = time.monotonic()
+        for n in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, begin + n / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(one(client, ids[n % len(ids)])))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q * 100) - 1] if len(values) > 1 else values[0]
+
+
+def _fresh_batches(accounts: list[tuple[str, str]], count: int) -> list[list[dict[str, Any]]]:
+    now = datetime.now(UTC).isoformat()
+    r = random.Random(99)
+    return [
+        [
+            {"transaction_id": f"BENCH-{uuid.uuid4().hex}", "account_number": number,
+             "direction": "credit", "amount": f"{r.randrange(1, 500)}.00", "currency": currency,
+             "kind": "deposit", "channel": "core", "booked_at": now}
+            for number, currency in r.choices(accounts, k=1000)
+        ]
+        for _ in range(count)
+    ]  # fmt: skip
+
+
+async def _ingest_service(base: str, batches: list[list[dict[str, Any]]]) -> float:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        started = time.monotonic()
+        for batch in batches:
+            answer = await client.post("/v1/transactions", json={"transactions": batch})
+            assert answer.status_code == 200, answer.text[:300]
+        return sum(len(b) for b in batches) / (time.monotonic() - started)
+
+
+async def _ingest_copy(
+    dsn: str, batches: list[list[dict[str, Any]]], owners: dict[str, Any]
+) -> float:
+    """The floor: the same rows straight into a table by COPY, no checks, no events."""
+
+    def row(t: dict[str, Any]) -> tuple[Any, ...]:
+        values = {
+            **t,
+            "customer_id": owners[t["account_number"]],
+            "amount": Decimal(t["amount"]),
+            "balance_after": Decimal(t["amount"]),
+            "booked_at": datetime.fromisoformat(t["booked_at"]),
+        }
+        return tuple(values.get(column) for column in TRANSACTION_COLUMNS)
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        started = time.monotonic()
+        for batch in batches:
+            async with connection.transaction():
+                await connection.copy_records_to_table(
+                    "bench_copy",
+                    records=[row(t) for t in batch],
+                    columns=list(TRANSACTION_COLUMNS),
+                    schema_name="customer",
+                )
+        return sum(len(b) for b in batches) / (time.monotonic() - started)
+    finally:
+        await connection.close()
+
+
+async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
+    settings = Settings(database_url=postgres.url("bench"))
+    await upgrade(settings, MIGRATIONS)
+    dsn = postgres.url("bench").replace("postgresql+asyncpg", "postgresql")
+    service_port, baseline_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update(CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(service_port),
+               CRM_LOG_LEVEL="WARNING", CRM_CUSTOMER_DATABASE_POOL_SIZE="20")  # fmt: skip
+    service = _start([str(BIN / "crm"), "serve", "customer"], env)
+    baseline = _start([sys.executable, "-m", "bench.baseline_customer_app", "--dsn", dsn,
+                       "--port", str(baseline_port)], env)  # fmt: skip
+    service_url, baseline_url = (
+        f"http://127.0.0.1:{service_port}",
+        f"http://127.0.0.1:{baseline_port}",
+    )
+    try:
+        await _ready(f"{service_url}/readyz")
+        await _ready(f"{baseline_url}/v1/customers/{uuid.uuid4()}/view")
+        bank = SyntheticBank(seed=1, customers=args.customers, transactions=args.transactions,
+                             end_date=date.today())  # fmt: skip
+        async with httpx.AsyncClient(base_url=service_url, timeout=120) as client:
+            report = await load_synthetic_bank(client, bank)
+        loaded_rate = report.transactions / report.seconds
+        print(
+            f"loaded {report.customers} customers, {report.accounts} accounts, "
+            f"{report.transactions} transactions through the API in {report.seconds:.0f} s "
+            f"({loaded_rate:.0f} transactions/s, customers and accounts included)"
+        )
+        settle = await _settled(service_url, timeout=args.settle_timeout)
+        print(
+            f"events published and handled {settle:.0f} s later"
+            if settle >= 0
+            else f"consumer still behind after {args.settle_timeout:.0f} s; measuring anyway"
+        )
+
+        connection = await asyncpg.connect(dsn)
+        ids = [str(r["id"]) for r in await connection.fetch(
+            "SELECT id FROM customer.customers ORDER BY random() LIMIT 500")]  # fmt: skip
+        accounts = [(r["account_number"], r["currency"]) for r in await connection.fetch(
+            "SELECT account_number, currency FROM customer.accounts"
+            " WHERE status = 'open' AND product_type = 'current'")]  # fmt: skip
+        owners = {r["account_number"]: r["customer_id"] for r in await connection.fetch(
+            "SELECT account_number, customer_id FROM customer.accounts")}  # fmt: skip
+        await connection.execute("CREATE TABLE customer.bench_copy"
+                                 " (LIKE customer.transactions INCLUDING DEFAULTS)")  # fmt: skip
+        await connection.close()
+
+        throughput: dict[str, list[float]] = {"service": [], "baseline": []}
+        for _ in range(args.rounds):
+            for name, url in (("service", service_url), ("baseline", baseline_url)):
+                throughput[name].append(await _closed_loop(url, ids, args.clients, args.seconds))
+        best = {name: statistics.median(values) for name, values in throughput.items()}
+        latency: dict[str, list[float]] = {}
+        for name, url in (("service", service_url), ("baseline", baseline_url)):
+            latency[name] = await _paced(url, ids, best[name] / 2, args.seconds)
+
+        ingest: dict[str, list[float]] = {"service": [], "copy": []}
+        for _ in range(args.rounds):
+            ingest["service"].append(
+                await _ingest_service(service_url, _fresh_batches(accounts, args.batches))
+            )
+            ingest["copy"].append(await _ingest_copy(dsn, _fresh_batches(accounts, args.batches),
+                                                     owners))  # fmt: skip
+        rate = {name: statistics.median(values) for name, values in ingest.items()}
+    finally:
+        for process in (service, baseline):
+            process.terminate()
+            process.wait(timeout=30)
+
+    p = {name: (_quantile(v, 0.5) * 1000, _quantile(v, 0.99) * 1000) for name, v in latency.items()}
+    view_ratio = best["service"] / best["baseline"]
+    ingest_ratio = rate["service"] / rate["copy"]
+    print()
+    print(f"{'360 view':<34}{'service':>12}{'baseline':>12}{'ratio':>9}")
+    print(f"{'  max throughput (req/s)':<34}{best['service']:>12.0f}{best['baseline']:>12.0f}"
+          f"{view_ratio:>9.2f}")  # fmt: skip
+    print(f"{'  p50 at half max rate (ms)':<34}{p['service'][0]:>12.1f}{p['baseline'][0]:>12.1f}")
+    print(f"{'  p99 at half max rate (ms)':<34}{p['service'][1]:>12.1f}{p['baseline'][1]:>12.1f}")
+    print(f"{'ingest (transactions/s)':<34}{rate['service']:>12.0f}{rate['copy']:>12.0f}"
+          f"{ingest_ratio:>9.2f}")  # fmt: skip
+    print()
+    print(f"aim: view ≥ 60% of baseline: {'met' if view_ratio >= 0.6 else 'NOT met'}; "
+          f"view p99 < 25 ms: {'met' if p['service'][1] < 25 else 'NOT met'}; "
+          f"ingest ≥ 25% of COPY: {'met' if ingest_ratio >= 0.25 else 'NOT met'}; "
+          f"ingest ≥ 20,000/s: {'met' if rate['service'] >= 20_000 else 'NOT met'}")  # fmt: skip
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=0, help="default: transactions / 50")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=20, help="ingest batches of 1,000 a round")
+    parser.add_argument("--settle-timeout", type=float, default=900.0)
+    args = parser.parse_args()
+    args.customers = args.customers or max(args.transactions // 50, 50)
+    with tempfile.TemporaryDirectory() as work:
+        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
+        postgres.start()
+        try:
+            postgres.ensure_database("bench")
+            asyncio.run(main(args, postgres))
+        finally:
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    run()
