@@ -82,6 +82,7 @@ integration: $(STAMP) kafka-jars
 bench: $(STAMP) kafka-jars
 	$(BIN)/python -m bench.outbox_relay --bus local
 	$(BIN)/python -m bench.outbox_relay --bus kafka
+	$(BIN)/python -m bench.customer_view_ingest --transactions 100000
 
 ## The published documents, generated from the code (tests keep them equal to it).
 docs: $(STAMP)
