@@ -42,6 +42,16 @@ Configuration:
 """
 
 
+def new_cluster_id() -> str:
+    """16 random bytes in unpadded base64url, like `kafka-storage random-uuid`; never starting
+    with "-", which the storage tool's argument parser would take for an option (Kafka's own
+    Uuid.randomUuid() avoids it the same way)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class KafkaStartError(RuntimeError):
     """The broker could not be formatted or started; the message carries its log's tail."""
 
@@ -250,8 +260,8 @@ class KafkaBroker:
 
     def _format(self) -> None:
         # A cluster id is 16 random bytes in unpadded base64url, as `kafka-storage random-uuid`.
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        command = ["format", "-t", cluster_id, "-c", str(self.config_file)]
+        cluster_id = new_cluster_id()
+        command = ["format", f"--cluster-id={cluster_id}", "-c", str(self.config_file)]
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
             stdin=subprocess.DEVNULL,

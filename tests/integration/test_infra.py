@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 
-from crm.infra.kafka import KafkaBroker, free_port, kafka_available
+from crm.infra.kafka import KafkaBroker, free_port, kafka_available, new_cluster_id
 from crm.infra.postgres import EmbeddedPostgres
 
 HEADERS = [("ce_type", b"bank.crm.customer.updated"), ("ce_id", uuid.uuid4().bytes)]
@@ -178,3 +178,11 @@ async def test_kafka_broker_recovers_its_data_after_a_kill(tmp_path: Path) -> No
     finally:
         await asyncio.to_thread(broker.stop)
     assert not broker.pid_file.exists()
+
+
+def test_a_cluster_id_never_reads_as_an_option() -> None:
+    ids = [new_cluster_id() for _ in range(5000)]
+
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 22 for i in ids)
+    assert len(set(ids)) == len(ids)
