@@ -6,6 +6,7 @@ in a batch. Every change is kept with its reason and published as ``segment_chan
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.customer import repository
 from services.customer.config import Settings
 from services.customer.events import CustomerSegmentChanged
-from services.customer.models import Customer, ProductType, SegmentChange
+from services.customer.models import Account, AccountStatus, Customer, ProductType, SegmentChange
 from services.customer.portfolios import ensure_manager
 from services.customer.schemas import CustomerValue
 from services.customer.segmentation import (
@@ -42,17 +43,9 @@ def to_cny(amount: Decimal, currency: str, settings: Settings) -> Decimal:
 async def gather_facts(
     session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
 ) -> SegmentFacts:
+    accounts = await repository.accounts_of(session, customer.id)
+    aum, loans = balances_cny(accounts, settings)
     money = await repository.money_facts(session, customer.id, now=at)
-    aum = sum(
-        (to_cny(total, currency, settings) for (product, currency), total in money.balances.items()
-         if product in ASSET_PRODUCTS),
-        Decimal("0"),
-    )  # fmt: skip
-    loans = sum(
-        (to_cny(total, currency, settings) for (product, currency), total in money.balances.items()
-         if product is ProductType.LOAN),
-        Decimal("0"),
-    )  # fmt: skip
     inflow = sum((to_cny(v, c, settings) for c, v in money.inflow_90d.items()), Decimal("0"))
     previous = sum(
         (to_cny(v, c, settings) for c, v in money.inflow_previous_90d.items()), Decimal("0")
@@ -61,7 +54,7 @@ async def gather_facts(
     return SegmentFacts(
         aum_cny=aum,
         loan_balance_cny=loans,
-        open_products=money.open_products,
+        open_products=sum(1 for a in accounts if a.status == AccountStatus.OPEN),
         tenure_days=max((at - customer.created_at).days, 0),
         inflow_90d_cny=inflow,
         inflow_previous_90d_cny=previous,
@@ -214,24 +207,41 @@ def lifetime_value(contribution: Decimal, retention: Decimal, discount_rate: Dec
     return contribution * (1 + discount_rate) / (1 + discount_rate - retention)
 
 
+def balances_cny(accounts: Sequence[Account], settings: Settings) -> tuple[Decimal, Decimal]:
+    """Assets under management and loans outstanding, in CNY, of the open accounts given."""
+    assets = loans = Decimal("0")
+    for account in accounts:
+        if account.status != AccountStatus.OPEN:
+            continue
+        if account.product_type in ASSET_PRODUCTS:
+            assets += to_cny(account.balance, account.currency, settings)
+        elif account.product_type == ProductType.LOAN:
+            loans += to_cny(account.balance, account.currency, settings)
+    return assets, loans
+
+
 async def customer_value(
-    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+    session: AsyncSession,
+    customer: Customer,
+    accounts: Sequence[Account],
+    *,
+    settings: Settings,
+    at: datetime,
 ) -> CustomerValue:
+    """The customer's worth, from the accounts already read for the view and one query for
+    the fees of the year."""
     model = settings.profit_model
-    facts = await gather_facts(session, customer, settings=settings, at=at)
+    assets, loans = balances_cny(accounts, settings)
     fees = await repository.fees_paid(session, customer.id, since=at - timedelta(days=365))
     fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
     contribution = (
-        facts.aum_cny * model.deposit_margin
-        + facts.loan_balance_cny * model.loan_margin
-        + fees_cny
-        - model.cost_to_serve
+        assets * model.deposit_margin + loans * model.loan_margin + fees_cny - model.cost_to_serve
     )
     retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
     cents = Decimal("0.01")
     return CustomerValue(
-        assets_cny=facts.aum_cny.quantize(cents),
-        loans_cny=facts.loan_balance_cny.quantize(cents),
+        assets_cny=assets.quantize(cents),
+        loans_cny=loans.quantize(cents),
         yearly_contribution_cny=contribution.quantize(cents),
         retention=retention,
         lifetime_value_cny=lifetime_value(contribution, retention, model.discount_rate).quantize(

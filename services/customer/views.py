@@ -26,7 +26,6 @@ from services.customer.identity import (
 )
 from services.customer.models import (
     Account,
-    AccountStatus,
     Customer,
     CustomerKind,
     IdentifierKind,
@@ -52,7 +51,7 @@ from services.customer.schemas import (
     TransactionRead,
 )
 from services.customer.service import consent_flags, get_customer, months_back
-from services.customer.valuation import ASSET_PRODUCTS, customer_value, to_cny
+from services.customer.valuation import balances_cny, customer_value
 
 RECENT = 10
 FIGURE_MONTHS = 6
@@ -162,18 +161,14 @@ async def customer_view(
 ) -> CustomerView:
     customer = await get_customer(session, customer_id)
     accounts = await repository.accounts_of(session, customer.id)
-    total = sum(
-        (to_cny(a.balance, a.currency, settings) for a in accounts
-         if a.status == AccountStatus.OPEN and a.product_type in ASSET_PRODUCTS),
-        Decimal("0"),
-    )  # fmt: skip
+    total, _ = balances_cny(accounts, settings)
     now = datetime.now(UTC)
     since = months_back(now.date(), FIGURE_MONTHS - 1)
     return CustomerView(
         customer=customer_read(customer, settings),
         accounts=[account_read(a) for a in accounts],
         total_balance_cny=total.quantize(Decimal("0.01")),
-        value=await customer_value(session, customer, settings=settings, at=now),
+        value=await customer_value(session, customer, accounts, settings=settings, at=now),
         satisfaction_index=await satisfaction_index(session, customer.id, at=now),
         relationships=[
             RelationshipRead(related_customer_id=r.related_customer_id, kind=r.kind, since=r.since)

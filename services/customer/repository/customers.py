@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import (
     Account,
-    AccountStatus,
     Customer,
     CustomerIdentifier,
     Direction,
@@ -22,7 +21,6 @@ from services.customer.models import (
     Interaction,
     MonthlyFlow,
     PostedTransaction,
-    ProductType,
     SegmentChange,
 )
 from shared.db import copy_rows
@@ -271,8 +269,8 @@ async def recent_interactions(
 
 @dataclass(frozen=True)
 class MoneyFacts:
-    balances: dict[tuple[ProductType, str], Decimal]
-    open_products: int
+    """Money in over the last 90 days and the 90 before, per currency."""
+
     inflow_90d: dict[str, Decimal]
     inflow_previous_90d: dict[str, Decimal]
     transactions_90d: int
@@ -281,16 +279,6 @@ class MoneyFacts:
 async def money_facts(
     session: AsyncSession, customer_id: uuid.UUID, *, now: datetime
 ) -> MoneyFacts:
-    balance_rows = await session.execute(
-        select(Account.product_type, Account.currency, func.sum(Account.balance), func.count())
-        .where(Account.customer_id == customer_id, Account.status == AccountStatus.OPEN)
-        .group_by(Account.product_type, Account.currency)
-    )
-    balances: dict[tuple[ProductType, str], Decimal] = {}
-    open_products = 0
-    for product_type, currency, total, count in balance_rows.all():
-        balances[(ProductType(product_type), currency)] = total
-        open_products += count
     recent_start, previous_start = now - timedelta(days=90), now - timedelta(days=180)
     credit = PostedTransaction.direction == Direction.CREDIT
     recent = PostedTransaction.booked_at >= recent_start
@@ -319,7 +307,7 @@ async def money_facts(
         inflow[row.currency] = row.recent_in
         previous[row.currency] = row.previous_in
         count += row.recent_count
-    return MoneyFacts(balances, open_products, inflow, previous, count)
+    return MoneyFacts(inflow, previous, count)
 
 
 async def add_segment_change(session: AsyncSession, change: SegmentChange) -> None:
