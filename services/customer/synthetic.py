@@ -80,6 +80,7 @@ class SyntheticBank:
         self.start_date = end_date - timedelta(days=364)
         self.target_transactions = transactions
         self._random = random.Random(seed)
+        self._used_ids: set[str] = set()
         self._customers = [self._customer(n) for n in range(customers)]
         # Salaries come on top of the activity: take them out of the target first.
         salaries = sum(12 for c in self._customers if c.salary is not None)
@@ -90,17 +91,21 @@ class SyntheticBank:
 
     def _resident_id(self, n: int) -> tuple[str, date]:
         r = self._random
-        birth = date(1950, 1, 1) + timedelta(days=r.randrange(0, 18_000))
-        base = f"{r.choice(REGIONS)}{birth:%Y%m%d}{n % 1000:03d}"
-        for check in "0123456789X":
-            try:
-                return validate_resident_id(base + check, today=self.end_date).number, birth
-            except InvalidIdentifier:
+        while True:  # draw again on a repeat: one ID number is one customer
+            birth = date(1950, 1, 1) + timedelta(days=r.randrange(0, 18_000))
+            base = f"{r.choice(REGIONS)}{birth:%Y%m%d}{r.randrange(1000):03d}"
+            if base in self._used_ids:
                 continue
-        raise AssertionError(f"no check character for {base}")
+            self._used_ids.add(base)
+            for check in "0123456789X":
+                try:
+                    return validate_resident_id(base + check, today=self.end_date).number, birth
+                except InvalidIdentifier:
+                    continue
+            raise AssertionError(f"no check character for {base}")
 
     def _credit_code(self, n: int) -> str:
-        base = f"9111000{n % 10:01d}{n:08d}"[:16]
+        base = f"911{self.seed % 1000:03d}00{n % 100_000_000:08d}"
         for organisation_check in USCC_ALPHABET:
             for check in USCC_ALPHABET:
                 try:
@@ -220,7 +225,11 @@ class SyntheticBank:
             r = random.Random(f"{self.seed}-{month_start:%Y%m}")
             month: list[tuple[datetime, dict[str, Any]]] = []
             for customer in self._customers:
-                month += self._month_of(customer, r, month_start, next_month)
+                month += [
+                    item
+                    for item in self._month_of(customer, r, month_start, next_month)
+                    if customer.dormant_from is None or item[0].date() < customer.dormant_from
+                ]
             month.sort(key=lambda item: (item[0], item[1]["account_number"]))
             for booked_at, body in month:
                 counter += 1
@@ -326,6 +335,9 @@ async def load_synthetic_bank(
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
         async with limit:
             answer = await client.post(path, json=body)
+            while answer.status_code == 503:  # back-pressure: wait as told, then again
+                await asyncio.sleep(float(answer.headers.get("retry-after", "5")))
+                answer = await client.post(path, json=body)
         if answer.status_code >= 300:
             raise RuntimeError(f"POST {path}: {answer.status_code} {answer.text[:300]}")
         result: dict[str, Any] = answer.json()

@@ -83,3 +83,12 @@ class TestSyntheticBank:
         dormant = [a for a, seen in last_seen.items() if seen < cutoff]
         assert dormant
         assert set(last_seen) <= accounts
+
+    def test_identity_numbers_never_repeat(self) -> None:
+        bank = SyntheticBank(seed=1, customers=20_000, transactions=0, end_date=END)
+        numbers = [
+            body["profile"].get("id_number") or body["profile"]["social_credit_code"]
+            for _, body in bank.customers()
+        ]
+
+        assert len(set(numbers)) == len(numbers)
