@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import httpx
 import yaml
+from pydantic import ValidationError
 
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
@@ -174,9 +175,21 @@ async def _seed(url: str, bank: SyntheticBank) -> LoadReport:
 
 @main.command(name="check-config")
 def check_config() -> None:
-    """Load every service's settings from the environment and report what they resolve to."""
+    """Load every service's settings from the environment and report what they resolve to;
+    exit 1 naming each setting that is wrong."""
+    wrong = False
     for name, spec in SERVICES.items():
-        settings = spec.settings()
+        try:
+            settings = spec.settings()
+        except ValidationError as error:
+            wrong = True
+            for problem in error.errors():
+                field = "_".join(str(part) for part in problem["loc"]).upper()
+                setting = f"CRM_{name.upper()}_{field} (or CRM_{field})"
+                click.echo(f"{name}: {setting}: {problem['msg']}", err=True)
+            continue
         click.echo(
             f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value}"
         )
+    if wrong:
+        raise SystemExit(1)

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -106,3 +107,15 @@ async def copy_rows(
         await connection.execute(text("SELECT 1"))
     assert driver.is_in_transaction()
     await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+async def upsert(
+    session: AsyncSession, model: type[ServiceBase], row: dict[str, Any], *, key: str
+) -> None:
+    """Insert ``row``, or overwrite the columns it names on the row with the same ``key``:
+    how projections apply the latest event about something."""
+    statement = pg_insert(model).values(**row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={k: statement.excluded[k] for k in row if k != key}
+    )
+    await session.execute(statement)

@@ -54,10 +54,15 @@ async def answer_once(
     request_body: BaseModel | None,
     status_code: int,
     produce: Callable[[], Awaitable[tuple[BaseModel, dict[str, str]]]],
+    status_of: Callable[[BaseModel], int] | None = None,
 ) -> Response:
-    """Run ``produce`` (which returns the answer and its headers) once per key and scope."""
+    """Run ``produce`` (which returns the answer and its headers) once per key and scope.
+
+    ``status_of`` picks the status from the answer when it depends on what happened (a
+    submission linked to an existing case is 200, not 201)."""
     if key is None:
         answer, headers = await produce()
+        status_code = status_of(answer) if status_of else status_code
         return JSONResponse(answer.model_dump(mode="json"), status_code, headers=headers)
     fingerprint = _fingerprint(scope, request_body)
     claimed = await session.scalar(
@@ -82,6 +87,7 @@ async def answer_once(
         replay_headers = {**(stored.headers or {}), "Idempotent-Replayed": "true"}
         return JSONResponse(stored.body, stored.status_code, headers=replay_headers)
     answer, headers = await produce()
+    status_code = status_of(answer) if status_of else status_code
     body = answer.model_dump(mode="json")
     record = await session.get(IdempotencyRecord, (key, scope))
     assert record is not None, "claimed above in this transaction"

@@ -7,7 +7,7 @@ service package only declares its routers and its handlers.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
@@ -42,6 +42,17 @@ def create_bus(settings: SharedSettings, engine: AsyncEngine) -> Bus:
     return LocalBus(engine, partitions=settings.local_bus_partitions)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a service does on the clock rather than on a request or an event (a deadline
+    sweep). ``run`` opens its own transaction; with several replicas each runs the job, so
+    the job must share work safely (row locks with SKIP LOCKED)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[["ServiceRuntime"], Awaitable[None]]
+
+
 @dataclass
 class ServiceRuntime:
     settings: SharedSettings
@@ -51,11 +62,18 @@ class ServiceRuntime:
     metrics: ServiceMetrics
     relay: OutboxRelay
     consumer: EventConsumer | None
+    jobs: Sequence[PeriodicJob] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def build(
-        cls, settings: SharedSettings, *, handlers: Handlers, metrics: ServiceMetrics
+        cls,
+        settings: SharedSettings,
+        *,
+        handlers: Handlers,
+        metrics: ServiceMetrics,
+        jobs: Sequence[PeriodicJob] = (),
     ) -> "ServiceRuntime":
         engine = create_engine(settings)
         sessions = create_sessionmaker(engine)
@@ -84,7 +102,7 @@ class ServiceRuntime:
             if handlers
             else None
         )
-        return cls(settings, engine, sessions, bus, metrics, relay, consumer)
+        return cls(settings, engine, sessions, bus, metrics, relay, consumer, jobs)
 
     async def start(self) -> None:
         try:
@@ -96,8 +114,21 @@ class ServiceRuntime:
         self.tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.consumer is not None:
             self.tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
+        for job in self.jobs:
+            self.tasks.append(asyncio.create_task(self._run_periodically(job), name=job.name))
+
+    async def _run_periodically(self, job: PeriodicJob) -> None:
+        while not self.stopping.is_set():
+            try:
+                await job.run(self)
+            except Exception as error:
+                # The database may be away; the next round tries again, nothing is lost.
+                log.warning("job.failed", job=job.name, error=str(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=job.every_seconds)
 
     async def stop(self) -> None:
+        self.stopping.set()
         if self.consumer is not None:
             self.consumer.stop()
         self.relay.stop()
@@ -122,13 +153,14 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     handlers: Handlers,
+    jobs: Sequence[PeriodicJob] = (),
 ) -> FastAPI:
     metrics = ServiceMetrics(settings.service_name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(level=settings.log_level, json=settings.log_json)
-        runtime = ServiceRuntime.build(settings, handlers=handlers, metrics=metrics)
+        runtime = ServiceRuntime.build(settings, handlers=handlers, metrics=metrics, jobs=jobs)
         app.state.runtime = runtime
         await runtime.start()
         log.info("service.started", service=settings.service_name, bus=settings.bus.value)

@@ -9,6 +9,7 @@ import services.complaints as service_package
 from services.complaints.config import Settings
 from services.complaints.consumers import HANDLERS
 from services.complaints.endpoints import router
+from services.complaints.jobs import DeadlineSweep
 from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -17,10 +18,12 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     return create_service_app(
-        settings or Settings(),
+        settings,
         title="Bank CRM: complaints service",
         description=DESCRIPTION,
         routers=[router],
         handlers=HANDLERS,
+        jobs=[DeadlineSweep(settings).job()],
     )

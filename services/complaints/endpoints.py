@@ -1,5 +1,181 @@
-"""The complaints service's HTTP API under ``/v1``."""
+"""The complaints service's HTTP API under ``/v1``: parse, call the service, shape the answer."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-router = APIRouter(prefix="/v1")
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from services.complaints import repository, service, statistics, views
+from services.complaints.config import Settings
+from services.complaints.errors import ComplaintNotFound
+from services.complaints.models import ComplaintPriority, ComplaintStatus
+from services.complaints.procedure import ComplaintStep
+from services.complaints.repository import ComplaintFilter
+from services.complaints.schemas import (
+    ActionRequest,
+    ComplaintCreate,
+    ComplaintDetail,
+    ComplaintPage,
+    ComplaintRead,
+    ComplaintStats,
+)
+from services.complaints.staff import ActingStaff
+from shared.http import SessionDep, runtime_of
+from shared.idempotency import IdempotencyKey, answer_once
+from shared.pagination import decode_cursor, encode_cursor
+from shared.problems import ProblemError
+
+router = APIRouter(prefix="/v1", tags=["complaints"])
+
+ComplaintId = Annotated[uuid.UUID, Path(description="The complaint case")]
+
+
+def _settings(request: Request) -> Settings:
+    settings = runtime_of(request).settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@router.post(
+    "/complaints",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintRead,
+    responses={
+        200: {
+            "model": ComplaintRead,
+            "description": "The customer already had an open case of this category: the "
+            "submission was linked to it (``linked_to_open_case``), not opened twice",
+        }
+    },
+)
+async def receive_complaint(
+    body: ComplaintCreate, request: Request, session: SessionDep, key: IdempotencyKey = None
+) -> Response:
+    """Record a complaint from any channel (step 1, 登记). Its priority follows the customer's
+    value tier, the category and the channel; its deadlines follow the configured pack."""
+    settings, now = _settings(request), datetime.now(UTC)
+
+    async def receive() -> tuple[ComplaintRead, dict[str, str]]:
+        received = await service.receive_complaint(session, body, settings=settings, now=now)
+        case = received.complaint
+        answer = views.complaint_read(case, now=now, linked=received.linked_to_open_case)
+        return answer, {"Location": f"/v1/complaints/{case.id}"}
+
+    return await answer_once(
+        session, key=key, scope="POST /v1/complaints", request_body=body,
+        status_code=status.HTTP_201_CREATED, produce=receive,
+        status_of=lambda answer: (
+            status.HTTP_200_OK
+            if isinstance(answer, ComplaintRead) and answer.linked_to_open_case
+            else status.HTTP_201_CREATED
+        ),
+    )  # fmt: skip
+
+
+@router.get("/complaints")
+async def list_complaints(
+    session: SessionDep,
+    customer_id: uuid.UUID | None = None,
+    status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
+    step: ComplaintStep | None = None,
+    department: Annotated[str | None, Query(max_length=60)] = None,
+    priority: ComplaintPriority | None = None,
+    escalated: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ComplaintPage:
+    """Cases, newest first; pages follow ``next_cursor``."""
+    criteria = ComplaintFilter(
+        customer_id=customer_id, status=status_, step=step, department=department,
+        priority=priority, escalated=escalated,
+    )  # fmt: skip
+    return await _page(session, criteria, cursor=cursor, limit=limit)
+
+
+@router.get("/complaints/overdue")
+async def overdue_complaints(
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ComplaintPage:
+    """Open cases past the deadline of the step they wait at."""
+    criteria = ComplaintFilter(overdue_at=datetime.now(UTC))
+    return await _page(session, criteria, cursor=cursor, limit=limit)
+
+
+async def _page(
+    session: SessionDep, criteria: ComplaintFilter, *, cursor: str | None, limit: int
+) -> ComplaintPage:
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.list_complaints(session, criteria, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    now = datetime.now(UTC)
+    return ComplaintPage(
+        items=[views.complaint_read(case, now=now) for case in page],
+        next_cursor=encode_cursor(page[-1].received_at, page[-1].id) if more and page else None,
+    )
+
+
+@router.get("/complaints/stats")
+async def complaint_stats(
+    session: SessionDep,
+    received_from: Annotated[datetime | None, Query(alias="from")] = None,
+    received_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> ComplaintStats:
+    """Volumes by category, cause, channel and department; time per step; on-time rate;
+    repeats; satisfaction after resolution; customers who left after complaining. The period
+    is of receipt, the last 30 days unless given."""
+    now = datetime.now(UTC)
+    end = _aware(received_to, "to") or now
+    start = _aware(received_from, "from") or end - timedelta(days=30)
+    if start >= end:
+        raise ProblemError("from: must be before to", field="from")
+    return await statistics.complaint_stats(session, start=start, end=end, now=now)
+
+
+def _aware(at: datetime | None, field: str) -> datetime | None:
+    if at is not None and at.tzinfo is None:
+        raise ProblemError(
+            f"{field}: give a time zone (e.g. 2026-11-01T00:00:00+08:00)", field=field
+        )
+    return at
+
+
+@router.get("/complaints/{complaint_id}")
+async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> ComplaintDetail:
+    """The case with its whole history: who did what, when, what was decided."""
+    case = await repository.complaint(session, complaint_id)
+    if case is None:
+        raise ComplaintNotFound(f"no complaint {complaint_id}")
+    history = list(await repository.history_of(session, complaint_id))
+    return views.complaint_detail(case, history, now=datetime.now(UTC))
+
+
+@router.post(
+    "/complaints/{complaint_id}/actions",
+    responses={
+        401: {"description": "X-Staff-Id / X-Staff-Role missing"},
+        403: {"description": "The step is another role's"},
+        409: {"description": "The case is not at a step that takes this action (``allowed``)"},
+    },
+)
+async def act_on_complaint(
+    complaint_id: ComplaintId,
+    body: ActionRequest,
+    staff: ActingStaff,
+    request: Request,
+    session: SessionDep,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Move the case through its procedure; the answer is the case after the step."""
+    settings, now = _settings(request), datetime.now(UTC)
+
+    async def act() -> tuple[ComplaintRead, dict[str, str]]:
+        case = await service.act(session, complaint_id, body, staff, settings=settings, now=now)
+        return views.complaint_read(case, now=now), {}
+
+    return await answer_once(
+        session, key=key, scope=f"POST /v1/complaints/{complaint_id}/actions",
+        request_body=body, status_code=status.HTTP_200_OK, produce=act,
+    )  # fmt: skip

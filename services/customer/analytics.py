@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
-from services.customer.identity import mask_name
 from services.customer.schemas import (
     DriftingCustomer,
     MigrationCell,
@@ -19,6 +18,7 @@ from services.customer.schemas import (
     ValuePyramid,
 )
 from services.customer.segmentation import TIER_RANK, ValueTier
+from shared.masking import mask_name
 
 YEAR = timedelta(days=365)
 PLACES = Decimal("0.0001")

@@ -59,10 +59,6 @@ class LookupNeedsOneKey(ProblemError):
     status, slug, title = 400, "lookup-needs-one-key", "Give exactly one identifier"
 
 
-class InvalidCursor(ProblemError):
-    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
-
-
 class LeadNotFound(NotFound):
     slug = "lead-not-found"
 

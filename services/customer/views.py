@@ -3,9 +3,6 @@
 Responses are built field by field from explicit output models, never by dumping a row, so a
 column added tomorrow does not leak into an answer."""
 
-import base64
-import binascii
-import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,15 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
-from services.customer.errors import InvalidCursor
-from services.customer.identity import (
-    mask_account,
-    mask_email,
-    mask_name,
-    mask_phone,
-    mask_resident_id,
-    mask_social_credit_code,
-)
 from services.customer.models import (
     Account,
     Customer,
@@ -52,6 +40,15 @@ from services.customer.schemas import (
 )
 from services.customer.service import consent_flags, get_customer, months_back
 from services.customer.valuation import balances_cny, customer_value
+from shared.masking import (
+    mask_account,
+    mask_email,
+    mask_name,
+    mask_phone,
+    mask_resident_id,
+    mask_social_credit_code,
+)
+from shared.pagination import decode_cursor, encode_cursor
 
 RECENT = 10
 FIGURE_MONTHS = 6
@@ -251,20 +248,6 @@ async def lookup(session: AsyncSession, kind: IdentifierKind, value: str) -> Loo
     return LookupResult(matches=[customer_summary(c) for c in matches])
 
 
-def encode_cursor(customer: Customer) -> str:
-    raw = json.dumps([customer.created_at.isoformat(), str(customer.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, customer_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), uuid.UUID(customer_id)
-    except (ValueError, binascii.Error, TypeError) as error:
-        raise InvalidCursor("cursor: not a cursor this service gave", field="cursor") from error
-
-
 async def search(
     session: AsyncSession,
     criteria: repository.CustomerFilter,
@@ -277,5 +260,5 @@ async def search(
     page, more = rows[:limit], len(rows) > limit
     return CustomerPage(
         items=[customer_summary(c) for c in page],
-        next_cursor=encode_cursor(page[-1]) if more and page else None,
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more and page else None,
     )

@@ -19,6 +19,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
+from tests.service.customer.factories import individual
 
 SERVICES = ("customer", "events", "complaints", "contact_center")
 CRM = Path(sys.executable).with_name("crm")
@@ -86,6 +87,31 @@ def _sql(dsn: str, statement: str) -> list[tuple[object, ...]]:
     return asyncio.run(run())
 
 
+def _complaint_reaches_the_customer_view(ports: dict[str, int]) -> None:
+    """Across services on the local bus: the customer service publishes the customer, the
+    complaints service learns the tier, and its complaint comes back into the 360 view."""
+    customer_api = f"http://127.0.0.1:{ports['customer']}"
+    complaints_api = f"http://127.0.0.1:{ports['complaints']}"
+    customer = httpx.post(f"{customer_api}/v1/customers", json=individual(), timeout=10)
+    assert customer.status_code == 201, customer.text
+    customer_id = customer.json()["id"]
+    complaint = httpx.post(
+        f"{complaints_api}/v1/complaints",
+        json={"customer_id": customer_id, "channel": "branch", "category": "service_attitude",
+              "description": "The teller refused to explain the transfer fee."},
+        timeout=10,
+    )  # fmt: skip
+    assert complaint.status_code == 201, complaint.text
+    deadline = time.monotonic() + 30
+    shown: list[dict[str, object]] = []
+    while time.monotonic() < deadline and not shown:
+        view = httpx.get(f"{customer_api}/v1/customers/{customer_id}/view", timeout=10).json()
+        shown = view["open_complaints"]
+        time.sleep(0.2)
+    assert [c["complaint_id"] for c in shown] == [complaint.json()["id"]]
+    assert shown[0]["step"] == "validity"
+
+
 class TestEmbeddedRun:
     def test_serves_four_ready_services_stops_on_ctrl_c_and_keeps_its_data(
         self, embedded: tuple[dict[str, str], dict[str, int], int], tmp_path: Path
@@ -97,6 +123,7 @@ class TestEmbeddedRun:
         first = _start(env, data_dir, pg_port)
         try:
             _wait_ready(ports, first, timeout=120)
+            _complaint_reaches_the_customer_view(ports)
             _sql(dsn, "CREATE TABLE public.restart_marker (note text)")
             _sql(dsn, "INSERT INTO public.restart_marker VALUES ('数据仍在')")
         finally:

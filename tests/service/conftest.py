@@ -1,13 +1,21 @@
 """Fixtures of the service tests: each service's app, migrated and started on the real
 PostgreSQL with the local bus, reached over HTTP through ASGI."""
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from crm.registry import ServiceSpec
+from shared.bus.local import LocalBus
+from shared.db import create_engine
+from shared.events import DomainEvent
+from shared.messaging import OutboxRecord
+from shared.outbox import to_message
 from shared.settings import SharedSettings
 
 
@@ -21,3 +29,41 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def settings_for(spec: ServiceSpec, database_url: str) -> SharedSettings:
     return spec.settings_class(database_url=database_url)
+
+
+async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -> None:
+    """Publish as another service's relay would: CloudEvents headers, customer key."""
+    engine = create_engine(settings)
+    bus = LocalBus(engine, partitions=settings.local_bus_partitions)
+    try:
+        await bus.start()
+        await bus.ensure_topics(sorted({e.topic for e in events}))
+        await bus.publish(
+            [
+                to_message(
+                    OutboxRecord(
+                        event_id=uuid.uuid4(),
+                        topic=e.topic,
+                        message_key=e.subject,
+                        event_type=e.event_type,
+                        source=source,
+                        occurred_at=datetime.now(UTC),
+                        correlation_id=None,
+                        payload=e.model_dump(mode="json"),
+                    )
+                )
+                for e in events
+            ]
+        )
+    finally:
+        await engine.dispose()
+
+
+async def scalar(settings: SharedSettings, sql: str, **params: object) -> object:
+    """One statement straight on the service's schema, committed."""
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            return (await conn.execute(text(sql), params)).scalar()
+    finally:
+        await engine.dispose()

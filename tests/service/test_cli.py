@@ -23,6 +23,17 @@ class TestCli:
         assert "customer: port=8001 schema=customer bus=local" in result.output
         assert "contact_center: port=8004" in result.output
 
+    def test_check_config_names_a_wrong_setting_and_fails(
+        self, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("CRM_COMPLAINTS_DEADLINE_PACK", "mars")
+        result = runner.invoke(main, ["check-config"])
+
+        assert result.exit_code == 1
+        assert "complaints: CRM_COMPLAINTS_DEADLINE_PACK" in result.output
+        assert "unknown deadline pack 'mars'" in result.output
+        assert "customer: port=8001" in result.output  # the others are still reported
+
     def test_migrate_is_idempotent(self, runner: CliRunner) -> None:
         result = runner.invoke(main, ["migrate", "customer", "events"])
 

@@ -5,19 +5,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import OpenComplaint, OpenOpportunity
+from shared.db import upsert
 
 
 async def upsert_open_complaint(session: AsyncSession, row: dict[str, Any]) -> None:
-    statement = insert(OpenComplaint).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=[OpenComplaint.complaint_id],
-        set_={k: statement.excluded[k] for k in row if k != "complaint_id"},
-    )
-    await session.execute(statement)
+    await upsert(session, OpenComplaint, row, key="complaint_id")
 
 
 async def update_open_complaint(
@@ -44,12 +39,7 @@ async def open_complaints_of(
 
 
 async def upsert_open_opportunity(session: AsyncSession, row: dict[str, Any]) -> None:
-    statement = insert(OpenOpportunity).values(**row)
-    statement = statement.on_conflict_do_update(
-        index_elements=[OpenOpportunity.opportunity_id],
-        set_={k: statement.excluded[k] for k in row if k != "opportunity_id"},
-    )
-    await session.execute(statement)
+    await upsert(session, OpenOpportunity, row, key="opportunity_id")
 
 
 async def update_open_opportunity(

@@ -27,16 +27,6 @@ async def client(customer_settings: Settings) -> AsyncIterator[httpx.AsyncClient
         yield client
 
 
-async def scalar(settings: Settings, sql: str, **params: object) -> object:
-    """One value straight from the service's schema, to check what was (not) written."""
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as conn:
-            return (await conn.execute(text(sql), params)).scalar()
-    finally:
-        await engine.dispose()
-
-
 async def event_types(settings: Settings, customer_id: str) -> list[str]:
     engine = create_engine(settings)
     try:

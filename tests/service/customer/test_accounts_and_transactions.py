@@ -5,7 +5,8 @@ from decimal import Decimal
 import httpx
 
 from services.customer.config import Settings
-from tests.service.customer.conftest import event_types, scalar
+from tests.service.conftest import scalar
+from tests.service.customer.conftest import event_types
 from tests.service.customer.factories import create_customer, open_account, transaction
 
 

@@ -8,7 +8,7 @@ from services.customer.config import Settings
 from services.customer.valuation import revalue_everyone
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
-from tests.service.customer.conftest import scalar
+from tests.service.conftest import scalar
 from tests.service.customer.factories import create_customer, open_account, transaction
 from tests.waiting import wait_until
 

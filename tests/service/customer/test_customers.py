@@ -4,7 +4,8 @@ import httpx
 
 from services.customer.config import Settings
 from shared.problems import PROBLEM_JSON
-from tests.service.customer.conftest import event_types, scalar
+from tests.service.conftest import scalar
+from tests.service.customer.conftest import event_types
 from tests.service.customer.factories import (
     corporate,
     create_customer,

@@ -5,7 +5,7 @@ import uuid
 import httpx
 
 from services.customer.config import Settings
-from tests.service.customer.conftest import scalar
+from tests.service.conftest import scalar
 from tests.service.customer.factories import individual
 
 

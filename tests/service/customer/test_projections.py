@@ -9,41 +9,9 @@ import httpx
 from services.complaints.events import ComplaintClosed, ComplaintReceived, ComplaintStepCompleted
 from services.customer.config import Settings
 from services.events.events import OpportunityCreated, OpportunityUpdated
-from shared.bus.local import LocalBus
-from shared.db import create_engine
-from shared.events import DomainEvent
-from shared.messaging import OutboxRecord
-from shared.outbox import to_message
+from tests.service.conftest import publish
 from tests.service.customer.factories import create_customer
 from tests.waiting import wait_until
-
-
-async def publish(settings: Settings, *events: DomainEvent, source: str) -> None:
-    """Publish as another service's relay would: CloudEvents headers, customer key."""
-    engine = create_engine(settings)
-    bus = LocalBus(engine, partitions=settings.local_bus_partitions)
-    try:
-        await bus.start()
-        await bus.ensure_topics(sorted({e.topic for e in events}))
-        await bus.publish(
-            [
-                to_message(
-                    OutboxRecord(
-                        event_id=uuid.uuid4(),
-                        topic=e.topic,
-                        message_key=e.subject,
-                        event_type=e.event_type,
-                        source=source,
-                        occurred_at=datetime.now(UTC),
-                        correlation_id=None,
-                        payload=e.model_dump(mode="json"),
-                    )
-                )
-                for e in events
-            ]
-        )
-    finally:
-        await engine.dispose()
 
 
 async def _view(client: httpx.AsyncClient, customer_id: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from services.customer.config import Settings
-from tests.service.customer.conftest import event_types, scalar
+from tests.service.conftest import scalar
+from tests.service.customer.conftest import event_types
 from tests.service.customer.factories import (
     corporate,
     create_customer,

@@ -6,7 +6,7 @@ import httpx
 
 from services.customer.config import Settings
 from services.customer.synthetic import SyntheticBank, load_synthetic_bank
-from tests.service.customer.conftest import scalar
+from tests.service.conftest import scalar
 
 
 class TestSyntheticLoad:

@@ -15,16 +15,18 @@ from services.customer.identity import (
     InvalidIdentifier,
     ResidentId,
     card_token_last_four,
+    normalise_mobile,
+    normalise_phone,
+    validate_resident_id,
+    validate_unified_social_credit_code,
+)
+from shared.masking import (
     mask_account,
     mask_email,
     mask_name,
     mask_phone,
     mask_resident_id,
     mask_social_credit_code,
-    normalise_mobile,
-    normalise_phone,
-    validate_resident_id,
-    validate_unified_social_credit_code,
 )
 
 TODAY = date(2024, 6, 15)

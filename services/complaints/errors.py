@@ -1,0 +1,33 @@
+"""The complaints service's problems: each carries its HTTP status and a stable type."""
+
+from shared.problems import Conflict, NotFound, ProblemError
+
+
+class ComplaintNotFound(NotFound):
+    slug = "complaint-not-found"
+
+
+class ActionNotAllowed(Conflict):
+    """The case is not at a step where this action is taken; ``allowed`` lists those that are."""
+
+    slug, title = "action-not-allowed", "The case cannot take this action now"
+
+
+class RoleNotAllowed(ProblemError):
+    status, slug, title = 403, "role-not-allowed", "This step is not the caller's role"
+
+
+class StaffUnidentified(ProblemError):
+    status, slug, title = 401, "staff-unidentified", "Who is acting is not known"
+
+
+class NoFurtherExtension(Conflict):
+    slug, title = "no-further-extension", "The deadline cannot be extended further"
+
+
+class ReopenPeriodOver(Conflict):
+    slug, title = "reopen-period-over", "The case was closed too long ago to reopen"
+
+
+class OpenCaseExists(Conflict):
+    slug, title = "open-case-exists", "The customer already has an open case of this category"

@@ -1,0 +1,30 @@
+"""Keyset cursors for list endpoints: the last row's (time, id), opaque to the caller.
+
+A keyset (not an offset) keeps a page stable while rows are added ahead of it, and costs one
+index range scan whatever the page number."""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from shared.problems import ProblemError
+
+
+class InvalidCursor(ProblemError):
+    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+
+
+def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    raw = json.dumps([at.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, row_id = json.loads(raw)
+        return datetime.fromisoformat(at), uuid.UUID(row_id)
+    except (ValueError, binascii.Error, TypeError) as error:
+        raise InvalidCursor("cursor: not a cursor this service gave", field="cursor") from error
