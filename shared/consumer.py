@@ -17,6 +17,7 @@ import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -202,7 +203,10 @@ class EventConsumer:
         self, message: ReceivedMessage
     ) -> tuple[EventEnvelope, DomainEvent | None, Handler | None]:
         try:
-            envelope = EventEnvelope.from_headers(message.headers)
+            envelope = replace(
+                EventEnvelope.from_headers(message.headers),
+                position=(message.topic, message.partition, message.offset),
+            )
         except EnvelopeError as error:
             raise _Poison() from error
         entry = self._handlers.get(envelope.type)

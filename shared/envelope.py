@@ -30,6 +30,9 @@ class EventEnvelope:
     correlation_id: str | None = None
     traceparent: str | None = None
     data_content_type: str = JSON_CONTENT_TYPE
+    # Where a consumer read it (topic, partition, offset): transport, not a CloudEvents
+    # attribute, so never a header; kept for lineage ("which messages made this decision").
+    position: tuple[str, int, int] | None = None
 
     def to_headers(self) -> Headers:
         headers = [

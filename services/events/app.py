@@ -7,8 +7,10 @@ from fastapi import FastAPI
 
 import services.events as service_package
 from services.events.config import Settings
-from services.events.consumers import HANDLERS
+from services.events.consumers import build_handlers
 from services.events.endpoints import router
+from services.events.jobs import scheduled_jobs
+from services.events.service import RuleBook
 from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -17,10 +19,15 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+    settings = settings or Settings()
+    rule_book = RuleBook()
+    app = create_service_app(
+        settings,
         title="Bank CRM: events service",
         description=DESCRIPTION,
         routers=[router],
-        handlers=HANDLERS,
+        handlers=build_handlers(settings, rule_book),
+        jobs=scheduled_jobs(settings, rule_book),
     )
+    app.state.rule_book = rule_book
+    return app

@@ -1,6 +1,11 @@
-"""Settings of the events service: ``CRM_EVENTS_*`` first, then ``CRM_*``."""
+"""Settings of the events service: ``CRM_EVENTS_*`` first, then ``CRM_*``.
+
+The suppression limits, the priority each tier adds and the clocks are configuration; the
+rules themselves are data, managed through ``/v1/rules``."""
 
 from typing import ClassVar
+
+from pydantic import Field
 
 from shared.settings import SharedSettings
 
@@ -8,3 +13,23 @@ from shared.settings import SharedSettings
 class Settings(SharedSettings):
     service_name: ClassVar[str] = "events"
     default_port: ClassVar[int] = 8002
+
+    # The bank's business day (for windows, birthdays and maturities).
+    timezone: str = "Asia/Shanghai"
+    # Contact fatigue across rules: at most this many marketing contacts per customer within
+    # the window (service recovery is never held back by it).
+    fatigue_cap: int = Field(default=2, ge=1)
+    fatigue_window_days: int = Field(default=7, ge=1)
+    # Added to a rule's priority by the customer's value tier, then clamped to 1-100.
+    priority_by_tier: dict[str, int] = Field(
+        default_factory=lambda: {"premium": 30, "key": 20, "potential": 10, "restricted": -20}
+    )
+    # An opportunity counts as converted when the customer opens an account this soon after.
+    conversion_days: int = Field(default=30, ge=1)
+    schedule_interval_seconds: float = Field(default=300.0, gt=0)
+    expiry_interval_seconds: float = Field(default=60.0, gt=0)
+    # Rules are cached per process and reread this often (other replicas' changes).
+    rule_cache_seconds: float = Field(default=5.0, ge=0)
+    # Consumed events kept for lineage and backtests.
+    history_days: int = Field(default=400, ge=30)
+    backtest_max_events: int = Field(default=2_000_000, ge=1)

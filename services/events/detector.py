@@ -1,0 +1,192 @@
+"""The detector's rules for turning a match into an opportunity: suppression, the control
+group, priority, owner, lineage. No HTTP, no Kafka, no commit.
+
+Every decision is taken at the moment's own time (the event's, or the scheduler's tick), never
+the wall clock, so replaying the topics reaches the same opportunities as the live run."""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.events.config import Settings
+from services.events.evaluation import Match, Moment
+from services.events.events import OpportunityCreated
+from services.events.repository import opportunities as store
+from services.events.rules import RuleDefinition
+from services.events.state import CustomerState
+from shared.outbox import record_event
+
+
+@dataclass(frozen=True)
+class LiveRule:
+    rule_id: str
+    version: int
+    status: str  # "active" or "shadow"
+    definition: RuleDefinition
+
+    def listens_to(self, event_name: str | None) -> bool:
+        trigger = self.definition.trigger
+        return trigger.schedule if event_name is None else event_name in trigger.events
+
+
+def in_control_group(rule_id: str, customer_id: str, share: float) -> bool:
+    """Deterministic from the customer id: the same customer is always in or out of a rule's
+    control group, on every replica and in every replay."""
+    digest = hashlib.sha256(f"{rule_id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def priority_of(rule: RuleDefinition, state: CustomerState, settings: Settings) -> int:
+    bonus = settings.priority_by_tier.get(state.value_tier or "", 0)
+    return max(1, min(100, rule.priority + bonus))
+
+
+class ContactHistory(Protocol):
+    """What suppression asks about earlier decisions: the live store, or a backtest's memory."""
+
+    async def has_facts(self, dedupe_key: str) -> bool: ...
+
+    async def last_for_rule(self, customer_id: uuid.UUID, rule_id: str) -> datetime | None: ...
+
+    async def marketing_contacts_since(self, customer_id: uuid.UUID, since: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class StoredHistory:
+    session: AsyncSession
+
+    async def has_facts(self, dedupe_key: str) -> bool:
+        return await store.exists_for_facts(self.session, dedupe_key)
+
+    async def last_for_rule(self, customer_id: uuid.UUID, rule_id: str) -> datetime | None:
+        return await store.last_for_rule(self.session, customer_id, rule_id)
+
+    async def marketing_contacts_since(self, customer_id: uuid.UUID, since: datetime) -> int:
+        return await store.marketing_contacts_since(self.session, customer_id, since)
+
+
+async def suppression(
+    history: ContactHistory,
+    rule_id: str,
+    rule: RuleDefinition,
+    match: Match,
+    state: CustomerState,
+    at: datetime,
+    settings: Settings,
+) -> tuple[str | None, list[str]]:
+    """The first check the match fails (or None), and the checks it passed, in order."""
+    passed: list[str] = []
+    customer_id = uuid.UUID(state.customer_id)
+    if await history.has_facts(match.dedupe_key):
+        return "duplicate_facts", passed
+    passed.append("duplicate_facts")
+    last = await history.last_for_rule(customer_id, rule_id)
+    if last is not None and at - last < timedelta(days=rule.cooldown_days):
+        return "cooldown", passed
+    passed.append("cooldown")
+    if not rule.action.kind.is_marketing:
+        return None, passed
+    if state.open_complaints > 0:
+        return "open_complaint", passed
+    passed.append("open_complaint")
+    if state.consent.get(rule.action.channel) is not True:
+        return "no_consent", passed
+    passed.append("consent")
+    since = at - timedelta(days=settings.fatigue_window_days)
+    if await history.marketing_contacts_since(customer_id, since) >= settings.fatigue_cap:
+        return "contact_fatigue", passed
+    passed.append("contact_fatigue")
+    return None, passed
+
+
+async def decide(
+    session: AsyncSession,
+    live: LiveRule,
+    match: Match,
+    state: CustomerState,
+    moment: Moment,
+    settings: Settings,
+    *,
+    lineage_events: list[dict[str, Any]],
+) -> str:
+    """Record the firing and, for an active version, the opportunity; returns the decision."""
+    failed, passed = await suppression(
+        StoredHistory(session), live.rule_id, live.definition, match, state, moment.at, settings
+    )
+    customer_id = uuid.UUID(state.customer_id)
+    shadow = live.status == "shadow"
+    opportunity_id: uuid.UUID | None = None
+    if failed is not None:
+        decision = f"{'would_suppress' if shadow else 'suppressed'}:{failed}"
+    elif shadow:
+        decision = "would_create"
+    else:
+        held_out = in_control_group(
+            live.rule_id, state.customer_id, float(live.definition.holdout_share)
+        )
+        opportunity_id = await _open(
+            session, live, match, state, moment, settings,
+            held_out=held_out,
+            lineage={"rule_id": live.rule_id, "rule_version": live.version,
+                     "events": lineage_events, "checks_passed": passed,
+                     "control_group": held_out, "evaluated_at": moment.at.isoformat()},
+        )  # fmt: skip
+        decision = "held_out" if held_out else "created"
+    await store.record_firing(
+        session,
+        {"rule_id": live.rule_id, "rule_version": live.version, "mode": live.status,
+         "customer_id": customer_id, "dedupe_key": match.dedupe_key, "decision": decision,
+         "opportunity_id": opportunity_id, "fired_at": moment.at},
+    )  # fmt: skip
+    return decision
+
+
+async def _open(
+    session: AsyncSession,
+    live: LiveRule,
+    match: Match,
+    state: CustomerState,
+    moment: Moment,
+    settings: Settings,
+    *,
+    held_out: bool,
+    lineage: dict[str, Any],
+) -> uuid.UUID | None:
+    action = live.definition.action
+    owner, owner_id = action.owner, state.manager_id
+    if owner == "manager" and owner_id is None:
+        owner = "contact_center"  # no manager yet: the contact centre calls
+    if owner == "contact_center":
+        owner_id = None
+    opportunity_id = uuid.uuid4()
+    values = {
+        "id": opportunity_id, "dedupe_key": match.dedupe_key,
+        "customer_id": uuid.UUID(state.customer_id), "rule_id": live.rule_id,
+        "rule_version": live.version, "action": action.kind.value, "product": action.product,
+        "priority": priority_of(live.definition, state, settings), "owner": owner,
+        "owner_id": owner_id, "channel": action.channel,
+        "due_at": moment.at + timedelta(hours=action.due_in_hours),
+        "expires_at": moment.at + timedelta(hours=action.expires_in_hours),
+        # A held-out customer is recorded, never contacted: the control group.
+        "status": "held_out" if held_out else "open", "outcome": None,
+        "control_group": held_out, "facts": match.facts, "lineage": lineage,
+        "created_at": moment.at, "updated_at": moment.at,
+    }  # fmt: skip
+    if not await store.insert_opportunity(session, values):
+        return None
+    if not held_out:
+        await record_event(
+            session,
+            OpportunityCreated(
+                opportunity_id=opportunity_id, customer_id=values["customer_id"],
+                rule_id=live.rule_id, rule_version=live.version, action=action.kind.value,
+                product=action.product, priority=values["priority"], owner=owner,
+                owner_id=uuid.UUID(owner_id) if owner_id else None, channel=action.channel,
+                due_at=values["due_at"], expires_at=values["expires_at"], facts=match.facts,
+            ),
+        )  # fmt: skip
+    return opportunity_id

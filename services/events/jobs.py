@@ -1,0 +1,34 @@
+"""The detector's clock: the time-based rules (birthdays, maturities, dormancy), the expiry
+of opportunities nobody acted on, and the pruning of the consumed history. Each replica runs
+them; decisions are idempotent by their facts and expiry takes rows with SKIP LOCKED."""
+
+from datetime import UTC, datetime, timedelta
+
+from services.events import repository, service
+from services.events.config import Settings
+from services.events.service import RuleBook
+from shared.db import transaction
+from shared.runtime import PeriodicJob, ServiceRuntime
+
+
+def scheduled_jobs(settings: Settings, rule_book: RuleBook) -> list[PeriodicJob]:
+    async def tick(runtime: ServiceRuntime) -> None:
+        async with transaction(runtime.sessions) as session:
+            rules = await rule_book.live(session, settings)
+            now = datetime.now(UTC)
+            await service.run_scheduled_rules(session, rules=rules, settings=settings, now=now)
+            await repository.forget_history_before(
+                session, now - timedelta(days=settings.history_days)
+            )
+        runtime.relay.wake()
+
+    async def expire(runtime: ServiceRuntime) -> None:
+        async with transaction(runtime.sessions) as session:
+            expired = await service.expire_opportunities(session, now=datetime.now(UTC))
+        if expired:
+            runtime.relay.wake()
+
+    return [
+        PeriodicJob("opportunity-schedule", settings.schedule_interval_seconds, tick),
+        PeriodicJob("opportunity-expiry", settings.expiry_interval_seconds, expire),
+    ]

@@ -1,0 +1,179 @@
+"""Queries of opportunities and firings."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.events.models import Firing, Opportunity
+
+OPEN_STATUSES = ("open", "in_contact")
+
+
+async def insert_opportunity(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """False when an opportunity for the same facts exists (``dedupe_key``)."""
+    statement = (
+        insert(Opportunity)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Opportunity.id)
+    )
+    return (await session.scalar(statement)) is not None
+
+
+async def exists_for_facts(session: AsyncSession, dedupe_key: str) -> bool:
+    statement = select(Opportunity.id).where(Opportunity.dedupe_key == dedupe_key)
+    return (await session.scalar(statement)) is not None
+
+
+async def last_for_rule(
+    session: AsyncSession, customer_id: uuid.UUID, rule_id: str
+) -> datetime | None:
+    """When the rule last reached (or held out) this customer: the cool-down's start."""
+    statement = select(func.max(Opportunity.created_at)).where(
+        Opportunity.customer_id == customer_id, Opportunity.rule_id == rule_id
+    )
+    return await session.scalar(statement)
+
+
+async def marketing_contacts_since(
+    session: AsyncSession, customer_id: uuid.UUID, since: datetime
+) -> int:
+    statement = select(func.count()).where(
+        Opportunity.customer_id == customer_id,
+        Opportunity.created_at >= since,
+        Opportunity.control_group.is_(False),
+        Opportunity.action != "service_recovery",
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def record_firing(session: AsyncSession, values: dict[str, Any]) -> None:
+    statement = (
+        insert(Firing)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["rule_id", "rule_version", "dedupe_key"])
+    )
+    await session.execute(statement)
+
+
+async def opportunity(
+    session: AsyncSession, opportunity_id: uuid.UUID, *, for_update: bool = False
+) -> Opportunity | None:
+    statement = select(Opportunity).where(Opportunity.id == opportunity_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement.execution_options(populate_existing=True))).first()
+
+
+@dataclass(frozen=True)
+class OpportunityFilter:
+    customer_id: uuid.UUID | None = None
+    owner: str | None = None
+    owner_id: str | None = None
+    status: str | None = None
+    rule_id: str | None = None
+    include_control_group: bool = False
+
+
+async def list_opportunities(
+    session: AsyncSession,
+    criteria: OpportunityFilter,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Opportunity]:
+    conditions: list[Any] = []
+    if not criteria.include_control_group:
+        conditions.append(Opportunity.control_group.is_(False))
+    for column, value in (
+        (Opportunity.customer_id, criteria.customer_id),
+        (Opportunity.owner, criteria.owner),
+        (Opportunity.owner_id, criteria.owner_id),
+        (Opportunity.status, criteria.status),
+        (Opportunity.rule_id, criteria.rule_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if after is not None:
+        at, row_id = after
+        conditions.append(
+            or_(
+                Opportunity.created_at < at,
+                and_(Opportunity.created_at == at, Opportunity.id < row_id),
+            )
+        )
+    statement = (
+        select(Opportunity)
+        .where(*conditions)
+        .order_by(Opportunity.created_at.desc(), Opportunity.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def due_to_expire(session: AsyncSession, now: datetime, limit: int) -> Sequence[Opportunity]:
+    statement = (
+        select(Opportunity)
+        .where(Opportunity.status.in_(OPEN_STATUSES), Opportunity.expires_at < now)
+        .order_by(Opportunity.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def mark_converted(
+    session: AsyncSession, customer_id: uuid.UUID, at: datetime, since: datetime
+) -> None:
+    """The customer opened an account: every opportunity of the last ``since`` converted,
+    treated and held out alike (the control group is what the uplift is measured against)."""
+    await session.execute(
+        update(Opportunity)
+        .where(
+            Opportunity.customer_id == customer_id,
+            Opportunity.created_at >= since,
+            Opportunity.created_at <= at,
+            Opportunity.converted_at.is_(None),
+        )
+        .values(converted_at=at)
+    )
+
+
+async def firing_counts(
+    session: AsyncSession, rule_id: str, start: datetime, end: datetime
+) -> list[tuple[int, str, str, int]]:
+    """(version, mode, decision, count)."""
+    statement = (
+        select(Firing.rule_version, Firing.mode, Firing.decision, func.count())
+        .where(Firing.rule_id == rule_id, Firing.fired_at >= start, Firing.fired_at < end)
+        .group_by(Firing.rule_version, Firing.mode, Firing.decision)
+        .order_by(Firing.rule_version, Firing.mode, Firing.decision)
+    )
+    return [(v, m, d, int(n)) for v, m, d, n in await session.execute(statement)]
+
+
+async def outcome_counts(
+    session: AsyncSession, rule_id: str, start: datetime, end: datetime
+) -> list[tuple[bool, str, int, int]]:
+    """(control group, status, count, converted)."""
+    statement = (
+        select(
+            Opportunity.control_group,
+            Opportunity.status,
+            func.count(),
+            func.count(Opportunity.converted_at),
+        )
+        .where(
+            Opportunity.rule_id == rule_id,
+            Opportunity.created_at >= start,
+            Opportunity.created_at < end,
+        )
+        .group_by(Opportunity.control_group, Opportunity.status)
+    )
+    return [(c, s, int(n), int(k)) for c, s, n, k in await session.execute(statement)]

@@ -1,0 +1,255 @@
+"""Trigger rules as data: what a rule looks at, the conditions it tests, what it recommends.
+
+A rule is a typed document, not a string of code: each condition is one of a closed set of
+kinds, each checked on the way in against the events the rule listens to, so a rule that
+cannot be evaluated is refused with the field and the reason, never discovered at 3 a.m. on
+the live stream."""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from services.complaints.events import ComplaintClosed, ComplaintReceived
+from services.customer.events import (
+    AccountClosed,
+    AccountOpened,
+    CustomerManagerAssigned,
+    CustomerRegistered,
+    CustomerSegmentChanged,
+    CustomerUpdated,
+    InteractionRecorded,
+    TransactionPosted,
+)
+from shared.events import DomainEvent
+
+# The events a rule may listen to, by their catalogue name without prefix and version.
+TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
+    "transaction.posted": TransactionPosted,
+    "account.opened": AccountOpened,
+    "account.closed": AccountClosed,
+    "interaction.recorded": InteractionRecorded,
+    "customer.registered": CustomerRegistered,
+    "customer.updated": CustomerUpdated,
+    "customer.segment_changed": CustomerSegmentChanged,
+    "customer.manager_assigned": CustomerManagerAssigned,
+    "complaint.received": ComplaintReceived,
+    "complaint.closed": ComplaintClosed,
+}
+VALUE_TIERS = ("premium", "key", "ordinary", "restricted", "potential")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Comparison(StrEnum):
+    EQ = "=="
+    NE = "!="
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+    IN = "in"
+    NOT_IN = "not_in"
+
+
+ORDERING = frozenset({Comparison.GT, Comparison.GE, Comparison.LT, Comparison.LE})
+NumericComparison = Literal[">", ">=", "<", "<=", "==", "!="]
+Days = Annotated[int, Field(ge=1, le=366)]
+
+
+class EventField(Strict):
+    """A field of the event that arrived (``amount >= 50000``, ``kind in [...]``)."""
+
+    kind: Literal["event_field"]
+    field: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    op: Comparison
+    # Decimal first: JSON 1 and 0 are numbers here, not true and false.
+    value: Decimal | bool | str | list[str] | None
+
+
+class Window(Strict):
+    """Money in or out of the customer over the last ``days`` days, today included."""
+
+    kind: Literal["window"]
+    measure: Literal["sum", "count", "max"]
+    flow: Literal["in", "out"]
+    days: Days
+    op: NumericComparison
+    value: Decimal
+
+
+class RelativeToHistory(Strict):
+    """The event's amount against the customer's own average movement in the same direction
+    over ``days`` days: a deposit ``factor`` times what this customer usually moves."""
+
+    kind: Literal["relative_to_history"]
+    days: Days
+    factor: Annotated[Decimal, Field(gt=0)]
+    min_history: Annotated[int, Field(ge=1)] = 3
+
+
+class BalanceChange(Strict):
+    """Deposit balances now against ``days`` days ago, in percent (-30 = fell by 30%)."""
+
+    kind: Literal["balance_change"]
+    days: Days
+    op: NumericComparison
+    percent: Decimal
+
+
+class DaysSinceActivity(Strict):
+    kind: Literal["days_since_activity"]
+    op: NumericComparison
+    days: Annotated[int, Field(ge=0, le=3660)]
+
+
+class NewRecurringCredit(Strict):
+    """A credit from the same payer in a second consecutive month (a new salary, say)."""
+
+    kind: Literal["new_recurring_credit"]
+
+
+class Segment(Strict):
+    kind: Literal["segment"]
+    tiers: Annotated[list[Literal["premium", "key", "ordinary", "restricted", "potential"]],
+                     Field(min_length=1)]  # fmt: skip
+
+
+class ContactsWithin(Strict):
+    kind: Literal["contacts_within"]
+    days: Days
+    op: NumericComparison
+    count: Annotated[int, Field(ge=0)]
+
+
+class BirthdayWithin(Strict):
+    kind: Literal["birthday_within"]
+    days: Annotated[int, Field(ge=0, le=60)]
+
+
+class MaturityWithin(Strict):
+    kind: Literal["maturity_within"]
+    days: Annotated[int, Field(ge=0, le=90)]
+    product_type: Literal["term_deposit", "wealth"] = "term_deposit"
+
+
+Condition = Annotated[
+    EventField | Window | RelativeToHistory | BalanceChange | DaysSinceActivity
+    | NewRecurringCredit | Segment | ContactsWithin | BirthdayWithin | MaturityWithin,
+    Field(discriminator="kind"),
+]  # fmt: skip
+
+# Conditions that pick the customers a scheduled rule looks at; one is needed.
+SCHEDULE_SELECTORS = (BirthdayWithin, MaturityWithin, DaysSinceActivity)
+SCHEDULE_ONLY = (BirthdayWithin, MaturityWithin)
+
+
+class ActionKind(StrEnum):
+    RETENTION_CALL = "retention_call"
+    CROSS_SELL = "cross_sell"
+    UP_SELL = "up_sell"
+    SERVICE_RECOVERY = "service_recovery"
+    RELATIONSHIP_CARE = "relationship_care"  # a greeting or a courtesy call, no offer
+
+    @property
+    def is_marketing(self) -> bool:
+        """Marketing needs consent, respects fatigue and waits while a complaint is open."""
+        return self is not ActionKind.SERVICE_RECOVERY
+
+
+class Action(Strict):
+    kind: ActionKind
+    product: Annotated[str | None, Field(max_length=60)] = None
+    owner: Literal["manager", "contact_center"] = "manager"
+    channel: Literal["phone", "sms", "email", "branch", "mobile"] = "phone"
+    due_in_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 48
+    expires_in_hours: Annotated[int, Field(ge=1, le=24 * 180)] = 24 * 14
+
+
+class Trigger(Strict):
+    events: Annotated[list[str], Field(max_length=10)] = []
+    schedule: bool = False
+
+
+class RuleDefinition(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    trigger: Trigger
+    conditions: Annotated[list[Condition], Field(max_length=12)] = []
+    action: Action
+    priority: Annotated[int, Field(ge=1, le=100)] = 50
+    cooldown_days: Annotated[int, Field(ge=0, le=365)] = 30
+    holdout_share: Annotated[Decimal, Field(ge=0, le=Decimal("0.5"))] = Decimal("0.1")
+
+
+def rule_problems(rule: RuleDefinition) -> list[tuple[str, str]]:
+    """Every reason the rule cannot be evaluated, as (field path, why)."""
+    problems: list[tuple[str, str]] = []
+    trigger = rule.trigger
+    if trigger.schedule == bool(trigger.events):
+        problems.append(("trigger", "give either events or schedule: true, not both"))
+    unknown = [name for name in trigger.events if name not in TRIGGER_EVENTS]
+    for name in unknown:
+        problems.append(("trigger.events", f"{name!r} is not one of {sorted(TRIGGER_EVENTS)}"))
+    models = [TRIGGER_EVENTS[name] for name in trigger.events if name in TRIGGER_EVENTS]
+    for index, condition in enumerate(rule.conditions):
+        where = f"conditions[{index}]"
+        if isinstance(condition, EventField):
+            problems += _event_field_problems(condition, models, where, trigger.schedule)
+        elif isinstance(condition, RelativeToHistory | NewRecurringCredit):
+            if trigger.events != ["transaction.posted"]:
+                problems.append((f"{where}.kind", "needs trigger.events = ['transaction.posted']"))
+        elif isinstance(condition, SCHEDULE_ONLY) and not trigger.schedule:
+            problems.append((f"{where}.kind", f"{condition.kind} needs trigger.schedule"))
+    if trigger.schedule and not any(isinstance(c, SCHEDULE_SELECTORS) for c in rule.conditions):
+        problems.append((
+            "conditions",
+            "a scheduled rule needs birthday_within, maturity_within or days_since_activity",
+        ))  # fmt: skip
+    action = rule.action
+    if action.kind in (ActionKind.CROSS_SELL, ActionKind.UP_SELL) and not action.product:
+        problems.append(("action.product", f"{action.kind} names the product to offer"))
+    if action.expires_in_hours < action.due_in_hours:
+        problems.append(("action.expires_in_hours", "must not be before due_in_hours"))
+    return problems
+
+
+def _event_field_problems(
+    condition: EventField, models: list[type[DomainEvent]], where: str, scheduled: bool
+) -> list[tuple[str, str]]:
+    if scheduled:
+        return [(f"{where}.kind", "a scheduled rule has no arriving event to read fields of")]
+    problems = []
+    for model in models:
+        info = model.model_fields.get(condition.field)
+        if info is None:
+            problems.append((
+                f"{where}.field",
+                f"{model.event_type} has no field {condition.field!r}; "
+                f"it has {sorted(model.model_fields)}",
+            ))  # fmt: skip
+            continue
+        adapter: TypeAdapter[Any] = TypeAdapter(info.annotation or Any)
+        values = condition.value if isinstance(condition.value, list) else [condition.value]
+        if condition.op in (Comparison.IN, Comparison.NOT_IN) and not isinstance(
+            condition.value, list
+        ):
+            problems.append((f"{where}.value", f"{condition.op} needs a list"))
+            continue
+        for value in values:
+            try:
+                typed = adapter.validate_python(value)
+            except ValidationError:
+                problems.append(
+                    (
+                        f"{where}.value",
+                        f"{value!r} is not a {condition.field} of {model.event_type}",
+                    )
+                )
+                continue
+            if condition.op in ORDERING and not isinstance(typed, int | Decimal | float):
+                problems.append((f"{where}.op", f"{condition.field} cannot be ordered"))
+    return problems

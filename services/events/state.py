@@ -1,0 +1,205 @@
+"""What the detector knows of one customer, and how each event changes it.
+
+Pure data and pure functions: the live consumer loads a customer's state from its tables,
+applies the event and saves it; a backtest keeps the same state in memory and replays the
+stored history through the very same code, so both decide alike.
+
+Money flows are kept per day (sum, count and largest movement in and out, contacts, the
+closing balance), which makes every sliding window a sum over at most a year of small rows."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+DEPOSIT_PRODUCTS = frozenset({"current", "term_deposit", "wealth"})
+RECURRING_KINDS = frozenset({"salary", "transfer_in"})
+MAX_WINDOW_DAYS = 366
+
+
+@dataclass
+class DayFigures:
+    money_in: Decimal = Decimal(0)
+    money_out: Decimal = Decimal(0)
+    count_in: int = 0
+    count_out: int = 0
+    max_in: Decimal = Decimal(0)
+    max_out: Decimal = Decimal(0)
+    contacts: int = 0
+    closing_balance: Decimal | None = None
+
+
+@dataclass
+class Holding:
+    product_type: str
+    balance: Decimal = Decimal(0)
+    maturity_date: date | None = None
+    open: bool = True
+
+
+@dataclass
+class RecurringCredit:
+    last_month: date  # the first day of the last month it arrived in
+    streak: int  # consecutive months
+
+
+@dataclass
+class CustomerState:
+    customer_id: str
+    value_tier: str | None = None
+    manager_id: str | None = None
+    consent: dict[str, bool] = field(default_factory=dict)
+    preferred_channel: str | None = None
+    birth_month_day: str | None = None
+    status: str = "active"
+    last_activity_at: datetime | None = None
+    open_complaints: int = 0
+    days: dict[date, DayFigures] = field(default_factory=dict)
+    holdings: dict[str, Holding] = field(default_factory=dict)
+    recurring: dict[str, RecurringCredit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one event changed, for the live store to save, and what the evaluation needs to
+    know about the moment before it (the history a rule compares against)."""
+
+    day: date | None = None
+    account: str | None = None
+    recurring_source: str | None = None
+    previous_activity_at: datetime | None = None
+    became_recurring: bool = False
+
+
+def deposit_balance(state: CustomerState) -> Decimal:
+    return sum(
+        (
+            h.balance
+            for h in state.holdings.values()
+            if h.open and h.product_type in DEPOSIT_PRODUCTS
+        ),
+        Decimal(0),
+    )
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def apply_event(
+    state: CustomerState, event_name: str, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    """Fold one event into the state; ``day`` is its business day in the bank's time zone."""
+    previous_activity = state.last_activity_at
+    match event_name:
+        case "transaction.posted":
+            figures = state.days.setdefault(day, DayFigures())
+            amount = Decimal(fields["amount"])
+            if fields["direction"] == "credit":
+                figures.money_in += amount
+                figures.count_in += 1
+                figures.max_in = max(figures.max_in, amount)
+            else:
+                figures.money_out += amount
+                figures.count_out += 1
+                figures.max_out = max(figures.max_out, amount)
+            account = fields["account_number"]
+            holding = state.holdings.setdefault(account, Holding(fields["product_type"]))
+            holding.balance = Decimal(fields["balance_after"])
+            figures.closing_balance = deposit_balance(state)
+            _touch(state, at)
+            source, became = _note_recurring(state, fields, day)
+            return Applied(day, account, source, previous_activity, became)
+        case "account.opened":
+            state.holdings[fields["account_number"]] = Holding(
+                fields["product_type"],
+                maturity_date=_date(fields.get("maturity_date")),
+            )
+            return Applied(account=fields["account_number"], previous_activity_at=previous_activity)
+        case "account.closed":
+            holding = state.holdings.setdefault(
+                fields["account_number"], Holding(fields["product_type"])
+            )
+            holding.open = False
+            holding.balance = Decimal(0)
+            figures = state.days.setdefault(day, DayFigures())
+            figures.closing_balance = deposit_balance(state)
+            return Applied(day, fields["account_number"], previous_activity_at=previous_activity)
+        case "interaction.recorded":
+            state.days.setdefault(day, DayFigures()).contacts += 1
+            _touch(state, at)
+            return Applied(day, previous_activity_at=previous_activity)
+        case "customer.registered":
+            state.value_tier = fields["value_tier"]
+            state.consent = dict(fields["consent"])
+            state.preferred_channel = fields["preferred_channel"]
+            state.birth_month_day = fields["birth_month_day"]
+        case "customer.updated":
+            state.status = fields["status"]
+            state.consent = dict(fields["consent"])
+            state.preferred_channel = fields["preferred_channel"]
+        case "customer.segment_changed":
+            if fields["dimension"] == "value_tier":
+                state.value_tier = fields["current"]
+        case "customer.manager_assigned":
+            state.manager_id = str(fields["manager_id"])
+        case "complaint.received":
+            state.open_complaints += 1
+        case "complaint.closed":
+            state.open_complaints = max(state.open_complaints - 1, 0)
+    return Applied(previous_activity_at=previous_activity)
+
+
+def _touch(state: CustomerState, at: datetime) -> None:
+    if state.last_activity_at is None or at > state.last_activity_at:
+        state.last_activity_at = at
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _note_recurring(
+    state: CustomerState, fields: dict[str, Any], day: date
+) -> tuple[str | None, bool]:
+    """A credit of the same kind from the same payer in consecutive months is recurring (a
+    salary, a pension, rent received); the second month in a row is when it becomes new."""
+    if fields["direction"] != "credit" or fields["kind"] not in RECURRING_KINDS:
+        return None, False
+    source = f"{fields['kind']}:{fields.get('counterparty_bank') or 'own'}"
+    month = _month(day)
+    known = state.recurring.get(source)
+    if known is None:
+        state.recurring[source] = RecurringCredit(month, 1)
+        return source, False
+    if known.last_month == month:
+        return source, False
+    known.streak = known.streak + 1 if known.last_month == _previous_month(month) else 1
+    known.last_month = month
+    return source, known.streak == 2
+
+
+def window(state: CustomerState, until: date, days: int) -> list[DayFigures]:
+    """The day rows of the ``days`` days ending with ``until``, that day included."""
+    start = until - timedelta(days=days - 1)
+    return [figures for day, figures in state.days.items() if start <= day <= until]
+
+
+def balance_on(state: CustomerState, day: date) -> Decimal | None:
+    """The closing deposit balance of the latest known day on or before ``day``."""
+    known = [d for d, f in state.days.items() if d <= day and f.closing_balance is not None]
+    if not known:
+        return None
+    return state.days[max(known)].closing_balance
+
+
+def forget_before(state: CustomerState, day: date) -> None:
+    """Drop day rows no window can reach any more (keeps backtests' memory bounded)."""
+    for old in [d for d in state.days if d < day - timedelta(days=MAX_WINDOW_DAYS)]:
+        del state.days[old]
