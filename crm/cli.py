@@ -12,6 +12,7 @@ import httpx
 import yaml
 from pydantic import ValidationError
 
+from crm.detector_cli import replay, rules
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
@@ -193,3 +194,7 @@ def check_config() -> None:
         )
     if wrong:
         raise SystemExit(1)
+
+
+main.add_command(rules)
+main.add_command(replay)

@@ -37,7 +37,7 @@ from shared.catalogue import dead_letter_topic
 from shared.db import is_unavailable
 from shared.envelope import EnvelopeError, EventEnvelope
 from shared.events import DomainEvent
-from shared.inbox import claim
+from shared.inbox import claim, claim_many
 from shared.logging import correlation_id_var, get_logger
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
@@ -47,6 +47,9 @@ log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Any, EventEnvelope], Awaitable[None]]
 Handlers = Mapping[type[DomainEvent], Handler]
+# Applies a partition's run of events, in order, in one transaction; must have the same
+# effect as the per-event handlers, which take over when a batch fails.
+BatchHandler = Callable[[AsyncSession, list[tuple[Any, EventEnvelope]]], Awaitable[None]]
 
 LAG_REFRESH_SECONDS = 5.0
 
@@ -72,8 +75,10 @@ class EventConsumer:
         retry_backoff: float,
         batch_size: int,
         on_committed: Callable[[], None] | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.group = group
+        self._batch_handler = batch_handler
         self._bus = bus
         self._sessions = sessions
         self._handlers = {model.event_type: (model, handler) for model, handler in handlers.items()}
@@ -127,6 +132,15 @@ class EventConsumer:
         finally:
             await consumer.stop()
 
+    async def caught_up(self) -> bool:
+        """Whether every assigned partition is handled and committed to its end (a replay
+        uses this to know it is done)."""
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        lag = await consumer.lag()
+        return bool(lag) and not any(lag.values())
+
     async def _consume_once(self, consumer: BusConsumer) -> None:
         messages = await consumer.poll(max_records=self._batch_size, timeout=1.0)
         await self._observe_lag(consumer)
@@ -146,6 +160,11 @@ class EventConsumer:
 
     async def _handle_partition(self, messages: list[ReceivedMessage]) -> int | None:
         """Handle in order; return the next offset to commit (None if none was finished)."""
+        if self._batch_handler is not None and len(messages) > 1:
+            if await self._handle_batch_until_done(messages):
+                return messages[-1].offset + 1
+            if self._stopping.is_set():
+                return None
         next_offset: int | None = None
         for message in messages:
             if not await self._handle_until_done(message):
@@ -168,6 +187,55 @@ class EventConsumer:
                 )
                 await self._pause(min(0.2 * 2**failures, 5.0))
         return False
+
+    async def _handle_batch_until_done(self, messages: list[ReceivedMessage]) -> bool:
+        """The whole run in one transaction. False sends the caller to the per-event path:
+        a message that cannot be decoded, or a handler error, is then isolated (retried,
+        dead-lettered) without holding back the rest of the run."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                return await self._handle_batch(messages)
+            except Exception as error:
+                if not _is_transient(error):
+                    log.warning("consumer.batch_failed", group=self.group, error=repr(error)[:300])
+                    return False
+                failures += 1
+                log.warning("consumer.unavailable", group=self.group, error=str(error))
+                await self._pause(min(0.2 * 2**failures, 5.0))
+        return False
+
+    async def _handle_batch(self, messages: list[ReceivedMessage]) -> bool:
+        assert self._batch_handler is not None
+        decoded = []
+        for message in messages:
+            try:
+                envelope, event, handler = self._decode(message)
+            except _Poison:
+                return False
+            decoded.append((message, envelope, event, handler))
+        wanted = [(m, env, e) for m, env, e, h in decoded if h is not None and e is not None]
+        started = time.perf_counter()
+        async with self._sessions() as session:
+            async with session.begin():
+                claimed = await claim_many(
+                    session, group=self.group, events=[(env.id, env.type) for _, env, _ in wanted]
+                )
+                items = [(e, env) for _, env, e in wanted if env.id in claimed]
+                if items:
+                    await self._batch_handler(session, items)
+            if session.info.pop(OUTBOX_WRITTEN, False) and self._on_committed is not None:
+                self._on_committed()
+        elapsed = time.perf_counter() - started
+        for message, envelope, _, handler in decoded:
+            labels = (self.group, message.topic)
+            if handler is None:
+                outcome = "ignored"
+            else:
+                outcome = "applied" if envelope.id in claimed else "duplicate"
+                self._metrics.handler_duration.labels(*labels).observe(elapsed / len(wanted))
+            self._metrics.events_consumed.labels(*labels, outcome).inc()
+        return True
 
     async def _handle(self, message: ReceivedMessage) -> None:
         labels = (self.group, message.topic)

@@ -1,5 +1,8 @@
 """The inbox: the ids of the events a consumer group has applied."""
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,3 +24,20 @@ async def claim(session: AsyncSession, *, group: str, event_id: str, event_type:
     )
     result = await session.execute(statement)
     return result.scalar_one_or_none() is not None
+
+
+async def claim_many(
+    session: AsyncSession, *, group: str, events: list[tuple[str, str]]
+) -> set[str]:
+    """:func:`claim` for a batch of (event id, event type); returns the ids claimed now."""
+    if not events:
+        return set()
+    # Core executemany: compiled once and cached (a multi-row VALUES is compiled every call).
+    statement = (
+        insert(cast(Table, InboxRecord.__table__))
+        .on_conflict_do_nothing()
+        .returning(InboxRecord.event_id)
+    )
+    rows = [{"consumer_group": group, "event_id": i, "event_type": t} for i, t in events]
+    result = await session.execute(statement, rows)
+    return {row.event_id for row in result}

@@ -4,6 +4,8 @@ the events it causes and on into the logs of the consumers that handle them."""
 import logging
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import structlog
@@ -13,6 +15,16 @@ correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", defaul
 
 def current_correlation_id() -> str | None:
     return correlation_id_var.get()
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Work done inside (log lines, events written) carries ``correlation_id``."""
+    token = correlation_id_var.set(correlation_id)
+    try:
+        yield
+    finally:
+        correlation_id_var.reset(token)
 
 
 def new_correlation_id() -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.bus import Bus
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
-from shared.consumer import EventConsumer, Handlers
+from shared.consumer import BatchHandler, EventConsumer, Handlers
 from shared.db import create_engine, create_sessionmaker
 from shared.health import router as operations_router
 from shared.http import RequestContextMiddleware
@@ -74,6 +74,7 @@ class ServiceRuntime:
         handlers: Handlers,
         metrics: ServiceMetrics,
         jobs: Sequence[PeriodicJob] = (),
+        batch_handler: BatchHandler | None = None,
     ) -> "ServiceRuntime":
         engine = create_engine(settings)
         sessions = create_sessionmaker(engine)
@@ -98,6 +99,7 @@ class ServiceRuntime:
                 retry_backoff=settings.consumer_retry_backoff_seconds,
                 batch_size=settings.consumer_batch_size,
                 on_committed=relay.wake,
+                batch_handler=batch_handler,
             )
             if handlers
             else None
@@ -154,13 +156,18 @@ def create_service_app(
     routers: Sequence[APIRouter],
     handlers: Handlers,
     jobs: Sequence[PeriodicJob] = (),
+    metrics: ServiceMetrics | None = None,
+    batch_handler: BatchHandler | None = None,
 ) -> FastAPI:
-    metrics = ServiceMetrics(settings.service_name)
+    """``metrics``: pass one when the service registers domain metrics of its own on it."""
+    metrics = metrics or ServiceMetrics(settings.service_name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(level=settings.log_level, json=settings.log_json)
-        runtime = ServiceRuntime.build(settings, handlers=handlers, metrics=metrics, jobs=jobs)
+        runtime = ServiceRuntime.build(
+            settings, handlers=handlers, metrics=metrics, jobs=jobs, batch_handler=batch_handler
+        )
         app.state.runtime = runtime
         await runtime.start()
         log.info("service.started", service=settings.service_name, bus=settings.bus.value)

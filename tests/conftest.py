@@ -74,3 +74,14 @@ async def migrated_database(database_url: str) -> str:
     for spec in SERVICES.values():
         await upgrade(spec.settings_class(database_url=database_url), spec.migrations)
     return database_url
+
+
+@pytest.fixture(scope="session")
+async def events_database(postgres_server: EmbeddedPostgres) -> str:
+    """A database of its own: its local bus holds only what these tests publish, so the
+    events service's consumer does not first work through every other test's events."""
+    postgres_server.ensure_database("crm_events_test")
+    url = postgres_server.url("crm_events_test")
+    for spec in SERVICES.values():
+        await upgrade(spec.settings_class(database_url=url), spec.migrations)
+    return url

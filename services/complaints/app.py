@@ -9,7 +9,8 @@ import services.complaints as service_package
 from services.complaints.config import Settings
 from services.complaints.consumers import HANDLERS
 from services.complaints.endpoints import router
-from services.complaints.jobs import DeadlineSweep
+from services.complaints.jobs import ComplaintMetrics, DeadlineSweep
+from shared.metrics import ServiceMetrics
 from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,11 +20,14 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    metrics = ServiceMetrics(settings.service_name)
+    sweep = DeadlineSweep(settings, ComplaintMetrics(metrics.registry))
     return create_service_app(
         settings,
         title="Bank CRM: complaints service",
         description=DESCRIPTION,
         routers=[router],
         handlers=HANDLERS,
-        jobs=[DeadlineSweep(settings).job()],
+        jobs=[sweep.job()],
+        metrics=metrics,
     )

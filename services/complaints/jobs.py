@@ -37,9 +37,9 @@ class ComplaintMetrics:
 
 
 class DeadlineSweep:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: ComplaintMetrics) -> None:
         self._settings = settings
-        self._metrics: ComplaintMetrics | None = None
+        self._metrics = metrics
 
     def job(self) -> PeriodicJob:
         return PeriodicJob(
@@ -47,8 +47,6 @@ class DeadlineSweep:
         )
 
     async def run(self, runtime: ServiceRuntime) -> None:
-        if self._metrics is None:
-            self._metrics = ComplaintMetrics(runtime.metrics.registry)
         now = datetime.now(UTC)
         async with transaction(runtime.sessions) as session:
             report = await service.sweep_deadlines(session, settings=self._settings, now=now)

@@ -7,10 +7,12 @@ from fastapi import FastAPI
 
 import services.events as service_package
 from services.events.config import Settings
-from services.events.consumers import build_handlers
+from services.events.consumers import build_batch_handler, build_handlers
 from services.events.endpoints import router
 from services.events.jobs import scheduled_jobs
+from services.events.metrics import DetectorMetrics
 from services.events.service import RuleBook
+from shared.metrics import ServiceMetrics
 from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -21,13 +23,18 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     rule_book = RuleBook()
+    metrics = ServiceMetrics(settings.service_name)
+    detector_metrics = DetectorMetrics(metrics.registry)
     app = create_service_app(
         settings,
         title="Bank CRM: events service",
         description=DESCRIPTION,
         routers=[router],
-        handlers=build_handlers(settings, rule_book),
-        jobs=scheduled_jobs(settings, rule_book),
+        handlers=build_handlers(settings, rule_book, detector_metrics),
+        batch_handler=build_batch_handler(settings, rule_book, detector_metrics),
+        jobs=scheduled_jobs(settings, rule_book, detector_metrics),
+        metrics=metrics,
     )
     app.state.rule_book = rule_book
+    app.state.detector_metrics = detector_metrics
     return app

@@ -14,6 +14,11 @@ class Settings(SharedSettings):
     service_name: ClassVar[str] = "events"
     default_port: ClassVar[int] = 8002
 
+    # Records per consumer poll: a partition's run is handled in one transaction, so larger
+    # runs raise throughput and the wait of the last event in them (bench/detector.py: 200 →
+    # 3.2k events/s, p50 0.15 s; 1000 → 4.6k/s, p50 0.38 s on 2 cores).
+    consumer_batch_size: int = Field(default=500, ge=1)
+
     # The bank's business day (for windows, birthdays and maturities).
     timezone: str = "Asia/Shanghai"
     # Contact fatigue across rules: at most this many marketing contacts per customer within

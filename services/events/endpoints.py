@@ -11,6 +11,7 @@ from services.events import rule_admin, service, statistics
 from services.events.backtest import backtest
 from services.events.config import Settings
 from services.events.errors import OpportunityNotFound, RuleNotFound, VersionNotFound
+from services.events.metrics import DetectorMetrics
 from services.events.models import Opportunity
 from services.events.repository import opportunities as opportunity_store
 from services.events.repository import rules as rule_store
@@ -265,6 +266,7 @@ async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> Op
 async def record_outcome(
     opportunity_id: uuid.UUID,
     body: OutcomeCreate,
+    request: Request,
     session: SessionDep,
     key: IdempotencyKey = None,
 ) -> Response:
@@ -275,6 +277,8 @@ async def record_outcome(
         opportunity = await service.record_outcome(
             session, opportunity_id, body.status, body.outcome, now=datetime.now(UTC)
         )
+        metrics: DetectorMetrics = request.app.state.detector_metrics
+        metrics.outcomes.labels(opportunity.rule_id, body.status).inc()
         return _read(opportunity), {}
 
     return await answer_once(

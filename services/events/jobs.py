@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from services.events import repository, service
 from services.events.config import Settings
+from services.events.metrics import DetectorMetrics
 from services.events.service import RuleBook
 from shared.db import transaction
 from shared.runtime import PeriodicJob, ServiceRuntime
 
 
-def scheduled_jobs(settings: Settings, rule_book: RuleBook) -> list[PeriodicJob]:
+def scheduled_jobs(
+    settings: Settings, rule_book: RuleBook, metrics: DetectorMetrics
+) -> list[PeriodicJob]:
     async def tick(runtime: ServiceRuntime) -> None:
         async with transaction(runtime.sessions) as session:
             rules = await rule_book.live(session, settings)
@@ -25,6 +28,8 @@ def scheduled_jobs(settings: Settings, rule_book: RuleBook) -> list[PeriodicJob]
     async def expire(runtime: ServiceRuntime) -> None:
         async with transaction(runtime.sessions) as session:
             expired = await service.expire_opportunities(session, now=datetime.now(UTC))
+        for rule_id in expired:
+            metrics.outcomes.labels(rule_id, "expired").inc()
         if expired:
             runtime.relay.wake()
 

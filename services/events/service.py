@@ -31,6 +31,7 @@ from services.events.rules import (
 from services.events.state import MAX_WINDOW_DAYS, apply_event
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
+from shared.logging import correlated
 from shared.outbox import record_event, record_events
 
 # The moment an event happened, by the field that says so; otherwise the envelope's time.
@@ -82,54 +83,72 @@ class RuleBook:
 
 @dataclass(frozen=True)
 class Handled:
-    decisions: list[str]
+    firings: list[tuple[str, str, str]]  # (rule id, mode, decision)
+
+    @property
+    def decisions(self) -> list[str]:
+        return [decision for _, _, decision in self.firings]
 
 
-async def handle_event(
+async def handle_events(
     session: AsyncSession,
-    event: DomainEvent,
-    envelope: EventEnvelope,
+    items: Sequence[tuple[DomainEvent, EventEnvelope]],
     *,
     rules: Sequence[LiveRule],
     settings: Settings,
 ) -> Handled:
-    customer_id: uuid.UUID | None = getattr(event, "customer_id", None)
-    if customer_id is None:
-        return Handled([])  # a complaint from someone who is not a customer
-    name = event_name_of(envelope.type)
-    fields = event.model_dump()
-    at = occurred_at(fields, envelope)
-    day = business_day(at, settings)
+    """A run of events, in their order, in the caller's transaction: the customers' states
+    are read and written once for the whole run, and each event is judged on the state as it
+    stood right after that event."""
+    mine = [(e, env) for e, env in items if getattr(e, "customer_id", None) is not None]
+    if not mine:
+        return Handled([])  # complaints from people who are not customers
+    prepared = []
+    for event, envelope in mine:
+        fields = event.model_dump()
+        at = occurred_at(fields, envelope)
+        prepared.append((event, envelope, fields, at, business_day(at, settings)))
+    customers = sorted({e.customer_id for e, *_ in prepared})  # type: ignore[attr-defined]
+    await repository.lock_customers(session, customers)
+    since = min(day for *_, day in prepared) - timedelta(days=MAX_WINDOW_DAYS)
+    states = await repository.load_states(session, customers, since=since)
+    await repository.observe(session, [_observed(e, env, at) for e, env, _, at, _ in prepared])
+    changes = repository.Changes()
+    firings: list[tuple[str, str, str]] = []
+    for event, envelope, fields, at, day in prepared:
+        customer_id: uuid.UUID = event.customer_id  # type: ignore[attr-defined]
+        name = event_name_of(envelope.type)
+        state = states[customer_id]
+        applied = apply_event(state, name, fields, at, day)
+        changes.note(customer_id, applied)
+        if name == "account.opened":
+            since_offer = at - timedelta(days=settings.conversion_days)
+            await store.mark_converted(session, customer_id, at, since_offer)
+        moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
+                        applied=applied)  # fmt: skip
+        topic, partition, offset = envelope.position or (None, None, None)
+        lineage = [{"id": envelope.id, "type": envelope.type, "topic": topic,
+                    "partition": partition, "offset": offset}]  # fmt: skip
+        with correlated(envelope.correlation_id):
+            for live in rules:
+                if not live.listens_to(name):
+                    continue
+                for match in evaluate(live.rule_id, live.definition, state, moment):
+                    decision = await decide(
+                        session, live, match, state, moment, settings, lineage_events=lineage
+                    )
+                    firings.append((live.rule_id, live.status, decision))
+    await repository.save_states(session, states, changes)
+    return Handled(firings)
+
+
+def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
     topic, partition, offset = envelope.position or (None, None, None)
-    await repository.observe(
-        session,
-        {"event_id": envelope.id, "customer_id": customer_id, "event_name": name,
-         "occurred_at": at, "topic": topic, "partition": partition, "offset": offset,
-         "payload": event.model_dump(mode="json")},
-    )  # fmt: skip
-    await repository.lock_customer(session, customer_id)
-    state = await repository.load_state(
-        session, customer_id, since=day - timedelta(days=MAX_WINDOW_DAYS)
-    )
-    applied = apply_event(state, name, fields, at, day)
-    await repository.save_state(session, state, applied)
-    if name == "account.opened":
-        since = at - timedelta(days=settings.conversion_days)
-        await store.mark_converted(session, customer_id, at, since)
-    moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
-                    applied=applied)  # fmt: skip
-    lineage = [{"id": envelope.id, "type": envelope.type, "topic": topic,
-                "partition": partition, "offset": offset}]  # fmt: skip
-    decisions = []
-    for live in rules:
-        if not live.listens_to(name):
-            continue
-        for match in evaluate(live.rule_id, live.definition, state, moment):
-            decisions.append(
-                await decide(session, live, match, state, moment, settings,
-                             lineage_events=lineage)
-            )  # fmt: skip
-    return Handled(decisions)
+    return {
+        "event_id": envelope.id, "customer_id": event.customer_id,  # type: ignore[attr-defined]
+        "event_name": event_name_of(envelope.type), "occurred_at": at, "topic": topic,
+        "partition": partition, "offset": offset, "payload": event.model_dump(mode="json"),
+    }  # fmt: skip
 
 
 async def run_scheduled_rules(
@@ -142,7 +161,7 @@ async def run_scheduled_rules(
         if not live.listens_to(None):
             continue
         for customer_id in await _candidates(session, live.definition, today, now):
-            await repository.lock_customer(session, customer_id)
+            await repository.lock_customers(session, [customer_id])
             state = await repository.load_state(
                 session, customer_id, since=today - timedelta(days=MAX_WINDOW_DAYS)
             )
@@ -174,7 +193,10 @@ async def _candidates(
     return []
 
 
-async def expire_opportunities(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+async def expire_opportunities(
+    session: AsyncSession, *, now: datetime, limit: int = 500
+) -> list[str]:
+    """Close what nobody acted on in time; returns the rule id of each one expired."""
     expired = await store.due_to_expire(session, now, limit)
     for opportunity in expired:
         opportunity.status, opportunity.updated_at = "expired", now
@@ -188,7 +210,7 @@ async def expire_opportunities(session: AsyncSession, *, now: datetime, limit: i
             for o in expired
         ],
     )  # fmt: skip
-    return len(expired)
+    return [o.rule_id for o in expired]
 
 
 # What an owner may record, from each status.

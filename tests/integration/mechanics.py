@@ -126,3 +126,26 @@ async def read_topic(
 
 def ids_of(messages: Sequence[ReceivedMessage]) -> list[str]:
     return [EventEnvelope.from_headers(m.headers).id for m in messages]
+
+
+async def read_for_keys(
+    bootstrap: str, topic: str, keys: set[str], *, expected: int, timeout: float = 60.0
+) -> list[ReceivedMessage]:
+    """From the beginning of a Kafka topic, the messages keyed by ``keys`` (other tests share
+    the broker and its topics), until ``expected`` have arrived."""
+    # Six partitions, as the services create their topics, should this reader come first.
+    bus = KafkaBus(bootstrap, client_id="crm-test", partitions=6, replication_factor=1)
+    await bus.start()
+    await bus.ensure_topics([topic])
+    consumer = bus.consumer(f"reader-{uuid.uuid4().hex[:8]}", [topic])
+    await consumer.start()
+    found: list[ReceivedMessage] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(found) < expected:
+                batch = await consumer.poll(max_records=500, timeout=0.5)
+                found += [m for m in batch if m.key is not None and m.key.decode() in keys]
+    finally:
+        await consumer.stop()
+        await bus.stop()
+    return found

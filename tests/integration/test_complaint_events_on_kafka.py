@@ -1,43 +1,21 @@
 """The complaints service on the real Kafka broker: a case's events reach
 ``crm.complaints.v1`` in order, keyed by the customer, in CloudEvents binary mode."""
 
-import asyncio
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.complaints.app import create_app
 from services.complaints.config import Settings
-from shared.bus import ReceivedMessage
-from shared.bus.kafka import KafkaBus
 from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
+from tests.integration.mechanics import read_for_keys
 from tests.service.complaints.conftest import file_complaint, walk_to
 from tests.service.conftest import serving
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
-
-
-async def _events_of(
-    bootstrap: str, customer_id: str, *, expected: int, timeout: float = 60.0
-) -> list[ReceivedMessage]:
-    bus = KafkaBus(bootstrap, client_id="complaints-test", partitions=6, replication_factor=1)
-    await bus.start()
-    consumer = bus.consumer(f"reader-{uuid.uuid4().hex[:8]}", [Topic.COMPLAINTS])
-    await consumer.start()
-    found: list[ReceivedMessage] = []
-    try:
-        async with asyncio.timeout(timeout):
-            while len(found) < expected:
-                batch = await consumer.poll(max_records=500, timeout=0.5)
-                found += [m for m in batch if m.key == customer_id.encode()]
-    finally:
-        await consumer.stop()
-        await bus.stop()
-    return found
 
 
 async def test_a_case_s_events_arrive_on_kafka_in_order(
@@ -61,7 +39,9 @@ async def test_a_case_s_events_arrive_on_kafka_in_order(
 
         await wait_until(escalated, timeout=30)
         await walk_to(client, case["id"], "closed")
-        messages = await _events_of(kafka_bootstrap, case["customer_id"], expected=11)
+        messages = await read_for_keys(
+            kafka_bootstrap, Topic.COMPLAINTS, {case["customer_id"]}, expected=11
+        )
 
     envelopes = [EventEnvelope.from_headers(m.headers) for m in messages]
     assert [e.type.split(".")[2] for e in envelopes] == [

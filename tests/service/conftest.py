@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from crm.registry import ServiceSpec
-from shared.bus.local import LocalBus
 from shared.db import create_engine
 from shared.events import DomainEvent
 from shared.messaging import OutboxRecord
 from shared.outbox import to_message
+from shared.runtime import create_bus
 from shared.settings import SharedSettings
 
 
@@ -32,9 +32,10 @@ def settings_for(spec: ServiceSpec, database_url: str) -> SharedSettings:
 
 
 async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -> None:
-    """Publish as another service's relay would: CloudEvents headers, customer key."""
+    """Publish as another service's relay would, on the bus the settings name: CloudEvents
+    headers, customer key."""
     engine = create_engine(settings)
-    bus = LocalBus(engine, partitions=settings.local_bus_partitions)
+    bus = create_bus(settings, engine)
     try:
         await bus.start()
         await bus.ensure_topics(sorted({e.topic for e in events}))
@@ -56,6 +57,7 @@ async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -
             ]
         )
     finally:
+        await bus.stop()
         await engine.dispose()
 
 

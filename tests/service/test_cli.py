@@ -1,8 +1,11 @@
 """The `crm` command an operator uses, against the real database."""
 
 import json
+import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from crm.cli import main
@@ -58,3 +61,36 @@ class TestCli:
 
         assert result.exit_code == 2
         assert "payments" in result.output
+
+
+class TestRulesCli:
+    def test_export_then_load_as_new_versions(self, runner: CliRunner, tmp_path: Path) -> None:
+        exported = runner.invoke(main, ["rules", "export"])
+        assert exported.exit_code == 0, exported.output
+        document = yaml.safe_load(exported.output)
+        assert document["large_deposit"]["action"]["product"] == "wealth_management"
+
+        rule_id = f"cli_{uuid.uuid4().hex[:8]}"
+        path = tmp_path / "rules.yaml"
+        rule = dict(document["loan_paid_off"], name="Loan paid off (branch campaign)")
+        path.write_text(yaml.safe_dump({rule_id: rule}))
+        first = runner.invoke(main, ["rules", "load", str(path), "--status", "draft"])
+        assert first.output.strip().splitlines()[-1] == "created=1 new_versions=0"
+        again = runner.invoke(main, ["rules", "load", str(path), "--status", "draft"])
+        assert again.output.strip().splitlines()[-1] == "created=0 new_versions=1"
+
+    def test_a_rule_file_that_cannot_be_evaluated_loads_nothing(
+        self, runner: CliRunner, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "bad.yaml"
+        rule_id = f"cli_{uuid.uuid4().hex[:8]}"
+        path.write_text(yaml.safe_dump({rule_id: {
+            "name": "Broken", "trigger": {"events": ["transaction.posted"]},
+            "conditions": [{"kind": "event_field", "field": "colour", "op": "==", "value": "red"}],
+            "action": {"kind": "retention_call"},
+        }}))  # fmt: skip
+        result = runner.invoke(main, ["rules", "load", str(path)])
+        assert result.exit_code == 1
+        assert "no field 'colour'" in result.output
+        exported = yaml.safe_load(runner.invoke(main, ["rules", "export"]).output)
+        assert rule_id not in exported

@@ -345,10 +345,12 @@ class TestMonitoringFiles:
         """The sample names a service's /metrics can show (counters end in _total): the shared
         ones and the services' own."""
         from services.complaints.jobs import ComplaintMetrics
+        from services.events.metrics import DetectorMetrics
         from shared.metrics import ServiceMetrics
 
-        metrics = ServiceMetrics("complaints")
+        metrics = ServiceMetrics("probe")
         ComplaintMetrics(metrics.registry)
+        DetectorMetrics(metrics.registry)
         suffixes = {
             "counter": ("_total",),
             "gauge": ("",),

@@ -2,11 +2,12 @@
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, delete, select, text
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import (
@@ -23,129 +24,154 @@ from services.events.state import (
     Holding,
     RecurringCredit,
 )
-from shared.db import upsert
 
 
-async def lock_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    """Serialise work on one customer until the transaction ends. A customer's events come on
-    several topics (transactions, contacts, profile changes) and are handled concurrently;
+async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
+    """Serialise work on these customers until the transaction ends. A customer's events come
+    on several topics (transactions, contacts, profile changes) and are handled concurrently;
     without this, two handlers could each load the state and the second save would undo the
-    first's change."""
-    key = int.from_bytes(customer_id.bytes[:8], "big", signed=True)
-    await session.execute(select(func.pg_advisory_xact_lock(key)))
+    first's change. Taken in key order, so two batches never wait on each other in a ring."""
+    keys = sorted({int.from_bytes(c.bytes[:8], "big", signed=True) for c in customer_ids})
+    if keys:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": keys},
+        )
 
 
-async def load_state(
-    session: AsyncSession, customer_id: uuid.UUID, *, since: date
-) -> CustomerState:
-    state = CustomerState(str(customer_id))
-    profile = await session.get(CustomerProfile, customer_id)
-    if profile is not None:
+async def load_states(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, since: date
+) -> dict[uuid.UUID, CustomerState]:
+    """The customers' states in five queries, whatever their number."""
+    states = {c: CustomerState(str(c)) for c in customer_ids}
+    for profile in await session.scalars(
+        select(CustomerProfile).where(CustomerProfile.customer_id.in_(customer_ids))
+    ):
+        state = states[profile.customer_id]
         state.value_tier, state.manager_id = profile.value_tier, profile.manager_id
         state.consent, state.preferred_channel = dict(profile.consent), profile.preferred_channel
         state.birth_month_day, state.status = profile.birth_month_day, profile.status
         state.last_activity_at = profile.last_activity_at
         state.open_complaints = profile.open_complaints
-    days = await session.scalars(
-        select(CustomerDay).where(CustomerDay.customer_id == customer_id, CustomerDay.day >= since)
-    )
-    for row in days:
-        state.days[row.day] = DayFigures(
+    for row in await session.scalars(
+        select(CustomerDay).where(
+            CustomerDay.customer_id.in_(customer_ids), CustomerDay.day >= since
+        )
+    ):
+        states[row.customer_id].days[row.day] = DayFigures(
             row.money_in, row.money_out, row.count_in, row.count_out, row.max_in, row.max_out,
             row.contacts, row.closing_balance,
         )  # fmt: skip
-    # The balance before the window began, so "N days ago" has a baseline on quiet accounts.
-    before = await session.scalar(
-        select(CustomerDay)
+    # Each customer's last balance before the window, so "N days ago" has a baseline on a
+    # quiet account.
+    before = (
+        select(CustomerDay.customer_id, CustomerDay.day, CustomerDay.closing_balance)
         .where(
-            CustomerDay.customer_id == customer_id,
+            CustomerDay.customer_id.in_(customer_ids),
             CustomerDay.day < since,
             CustomerDay.closing_balance.is_not(None),
         )
-        .order_by(CustomerDay.day.desc())
-        .limit(1)
+        .order_by(CustomerDay.customer_id, CustomerDay.day.desc())
+        .ext(distinct_on(CustomerDay.customer_id))
     )
-    if before is not None:
-        state.days[before.day] = DayFigures(closing_balance=before.closing_balance)
+    for customer_id, day, balance in await session.execute(before):
+        states[customer_id].days[day] = DayFigures(closing_balance=balance)
     for holding in await session.scalars(
-        select(CustomerHolding).where(CustomerHolding.customer_id == customer_id)
+        select(CustomerHolding).where(CustomerHolding.customer_id.in_(customer_ids))
     ):
-        state.holdings[holding.account_number] = Holding(
+        states[holding.customer_id].holdings[holding.account_number] = Holding(
             holding.product_type, holding.balance, holding.maturity_date, holding.open
         )
     for credit in await session.scalars(
-        select(CustomerRecurringCredit).where(CustomerRecurringCredit.customer_id == customer_id)
+        select(CustomerRecurringCredit).where(CustomerRecurringCredit.customer_id.in_(customer_ids))
     ):
-        state.recurring[credit.source] = RecurringCredit(credit.last_month, credit.streak)
-    return state
-
-
-async def save_state(session: AsyncSession, state: CustomerState, applied: Applied) -> None:
-    """Write back what ``applied`` says the event changed."""
-    customer_id = uuid.UUID(state.customer_id)
-    await upsert(
-        session, CustomerProfile,
-        {"customer_id": customer_id, "value_tier": state.value_tier,
-         "manager_id": state.manager_id, "consent": state.consent,
-         "preferred_channel": state.preferred_channel, "birth_month_day": state.birth_month_day,
-         "status": state.status, "last_activity_at": state.last_activity_at,
-         "open_complaints": state.open_complaints},
-        key="customer_id",
-    )  # fmt: skip
-    if applied.day is not None:
-        figures = state.days[applied.day]
-        await _upsert_day(session, customer_id, applied.day, figures)
-    if applied.account is not None:
-        holding = state.holdings[applied.account]
-        await _upsert_holding(session, customer_id, applied.account, holding)
-    if applied.recurring_source is not None:
-        credit = state.recurring[applied.recurring_source]
-        statement = insert(CustomerRecurringCredit).values(
-            customer_id=customer_id, source=applied.recurring_source,
-            last_month=credit.last_month, streak=credit.streak,
-        )  # fmt: skip
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["customer_id", "source"],
-                set_={"last_month": credit.last_month, "streak": credit.streak},
-            )
+        states[credit.customer_id].recurring[credit.source] = RecurringCredit(
+            credit.last_month, credit.streak
         )
+    return states
 
 
-async def _upsert_day(
-    session: AsyncSession, customer_id: uuid.UUID, day: date, figures: DayFigures
+async def load_state(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: date
+) -> CustomerState:
+    return (await load_states(session, [customer_id], since=since))[customer_id]
+
+
+@dataclass
+class Changes:
+    """What a run of events changed, to be written back in one statement per table."""
+
+    profiles: set[uuid.UUID] = field(default_factory=set)
+    days: set[tuple[uuid.UUID, date]] = field(default_factory=set)
+    holdings: set[tuple[uuid.UUID, str]] = field(default_factory=set)
+    recurring: set[tuple[uuid.UUID, str]] = field(default_factory=set)
+
+    def note(self, customer_id: uuid.UUID, applied: Applied) -> None:
+        self.profiles.add(customer_id)
+        if applied.day is not None:
+            self.days.add((customer_id, applied.day))
+        if applied.account is not None:
+            self.holdings.add((customer_id, applied.account))
+        if applied.recurring_source is not None:
+            self.recurring.add((customer_id, applied.recurring_source))
+
+
+async def save_states(
+    session: AsyncSession, states: dict[uuid.UUID, CustomerState], changes: Changes
 ) -> None:
-    values = {
+    profiles = [
+        {"customer_id": c, "value_tier": s.value_tier, "manager_id": s.manager_id,
+         "consent": s.consent, "preferred_channel": s.preferred_channel,
+         "birth_month_day": s.birth_month_day, "status": s.status,
+         "last_activity_at": s.last_activity_at, "open_complaints": s.open_complaints}
+        for c in sorted(changes.profiles)
+        for s in (states[c],)
+    ]  # fmt: skip
+    days = [
+        {"customer_id": c, "day": d, **_day_values(states[c].days[d])}
+        for c, d in sorted(changes.days)
+    ]
+    holdings = [
+        {"customer_id": c, "account_number": a, "product_type": h.product_type,
+         "balance": h.balance, "maturity_date": h.maturity_date, "open": h.open}
+        for c, a in sorted(changes.holdings)
+        for h in (states[c].holdings[a],)
+    ]  # fmt: skip
+    recurring = [
+        {"customer_id": c, "source": k, "last_month": r.last_month, "streak": r.streak}
+        for c, k in sorted(changes.recurring)
+        for r in (states[c].recurring[k],)
+    ]
+    for model, rows, keys in (
+        (CustomerProfile, profiles, ["customer_id"]),
+        (CustomerDay, days, ["customer_id", "day"]),
+        (CustomerHolding, holdings, ["customer_id", "account_number"]),
+        (CustomerRecurringCredit, recurring, ["customer_id", "source"]),
+    ):
+        if rows:
+            # Core and executemany: the statement compiles once and is cached; a multi-row
+            # VALUES built per call would be compiled afresh each time, row by row.
+            statement = insert(cast(Table, model.__table__))
+            statement = statement.on_conflict_do_update(
+                index_elements=keys,
+                set_={k: statement.excluded[k] for k in rows[0] if k not in keys},
+            )
+            await session.execute(statement, rows)
+
+
+def _day_values(figures: DayFigures) -> dict[str, Any]:
+    return {
         "money_in": figures.money_in, "money_out": figures.money_out,
         "count_in": figures.count_in, "count_out": figures.count_out,
         "max_in": figures.max_in, "max_out": figures.max_out,
         "contacts": figures.contacts, "closing_balance": figures.closing_balance,
     }  # fmt: skip
-    statement = insert(CustomerDay).values(customer_id=customer_id, day=day, **values)
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["customer_id", "day"], set_=values)
-    )
 
 
-async def _upsert_holding(
-    session: AsyncSession, customer_id: uuid.UUID, account: str, holding: Holding
-) -> None:
-    values = {
-        "product_type": holding.product_type, "balance": holding.balance,
-        "maturity_date": holding.maturity_date, "open": holding.open,
-    }  # fmt: skip
-    statement = insert(CustomerHolding).values(
-        customer_id=customer_id, account_number=account, **values
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["customer_id", "account_number"], set_=values
-        )
-    )
-
-
-async def observe(session: AsyncSession, row: dict[str, Any]) -> None:
-    await session.execute(insert(ObservedEvent).values(**row).on_conflict_do_nothing())
+async def observe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        table = cast(Table, ObservedEvent.__table__)
+        await session.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 async def history(

@@ -14,8 +14,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from crm.infra.postgres import EmbeddedPostgres
-from crm.registry import SERVICES
 from services.complaints.events import ComplaintReceived
 from services.customer.events import (
     AccountClosed,
@@ -34,22 +32,10 @@ from services.events.rules import RuleDefinition
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
-from shared.migrations import upgrade
 from shared.outbox import EVENT_SOURCE
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _offsets = itertools.count()
-
-
-@pytest.fixture(scope="session")
-async def events_database(postgres_server: EmbeddedPostgres) -> str:
-    """A database of its own: its local bus holds only what these tests publish, so the
-    events service's consumer does not first work through every other test's events."""
-    postgres_server.ensure_database("crm_events_test")
-    url = postgres_server.url("crm_events_test")
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=url), spec.migrations)
-    return url
 
 
 @pytest.fixture
@@ -100,8 +86,8 @@ class Detector:
             position=(event.topic, 0, next(_offsets)),
         )  # fmt: skip
         async with transaction(self.sessions) as session:
-            handled = await service.handle_event(
-                session, event, envelope, rules=list(rules), settings=self.settings
+            handled = await service.handle_events(
+                session, [(event, envelope)], rules=list(rules), settings=self.settings
             )
         return handled.decisions
 

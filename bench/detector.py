@@ -1,0 +1,291 @@
+"""The detector against a raw aiokafka consume-and-produce loop, on the real broker.
+
+Both read the same transaction events from the same topic in the same run, one after the
+other, so the machine's noise hits both alike; the ratios are what to read.
+
+- Throughput: a backlog of ``--events`` transactions (2% of them large withdrawals that fire
+  a rule) is consumed from the beginning by one detector process (consumer, state, rules,
+  opportunities, outbox relay) and by the raw loop (decode, the same threshold test, produce
+  an output message, commit), each under a fresh group.
+- Latency at a steady rate: ``--rate`` events/s for ``--seconds``; for each firing event, the
+  time from its publication to its opportunity on ``crm.opportunities.v1`` (for the raw loop,
+  to its output message). The rule's control group (10%) is never published, so about a
+  tenth of the detector's firings do not arrive, by design. Lag left after the run is
+  reported. The publisher, both consumers and the watchers share this one process.
+
+    .venv/bin/python -m bench.detector [--events 20000] [--rate 1000] [--seconds 10]
+                                       [--batch 500]
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from crm.infra.kafka import KafkaBroker, free_port
+from crm.infra.postgres import EmbeddedPostgres
+from crm.registry import SERVICES
+from services.customer.events import CustomerRegistered, TransactionPosted
+from services.events.config import Settings
+from services.events.consumers import build_batch_handler, build_handlers
+from services.events.service import RuleBook
+from shared.bus.kafka import KafkaBus
+from shared.catalogue import Topic
+from shared.events import DomainEvent
+from shared.messaging import OutboxRecord
+from shared.metrics import ServiceMetrics
+from shared.migrations import upgrade
+from shared.outbox import to_message
+from shared.runtime import ServiceRuntime
+
+RAW_OUTPUT = "crm.bench.raw_opportunities.v1"
+FIRING_EVERY = 50  # one event in 50 is a large withdrawal
+
+
+def _transaction(customer_id: uuid.UUID, n: int, stamp: float) -> TransactionPosted:
+    fires = n % FIRING_EVERY == 0
+    return TransactionPosted(
+        customer_id=customer_id, transaction_id=f"B{stamp:.6f}-{n}",
+        account_number="6222000011112222", product_type="current",
+        direction="debit" if fires else "credit",
+        amount=Decimal(150_000 if fires else 100 + n % 900), currency="CNY",
+        balance_after=Decimal(1_000_000), kind="withdrawal" if fires else "deposit",
+        channel="web", counterparty_bank=None, booked_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def _message(event: DomainEvent) -> tuple[str, bytes, bytes, list[tuple[str, bytes]]]:
+    outgoing = to_message(
+        OutboxRecord(
+            event_id=uuid.uuid4(), topic=event.topic, message_key=event.subject,
+            event_type=event.event_type, source="/crm/customer",
+            occurred_at=datetime.now(UTC), correlation_id=None,
+            payload=event.model_dump(mode="json"),
+        )
+    )  # fmt: skip
+    return outgoing.topic, outgoing.key or b"", outgoing.value, list(outgoing.headers)
+
+
+async def _send(producer: AIOKafkaProducer, events: Sequence[DomainEvent]) -> None:
+    batch = []
+    for event in events:
+        topic, key, value, headers = _message(event)
+        batch.append(await producer.send(topic, value, key=key, headers=headers))
+    await asyncio.gather(*batch)
+
+
+def _raw_fires(value: bytes) -> bool:
+    body = json.loads(value)
+    return bool(body["direction"] == "debit" and Decimal(body["amount"]) >= 100_000)
+
+
+async def _raw_loop(bootstrap: str, stop_after: int | None, seen: dict[str, float]) -> float:
+    """Consume from the beginning, test, produce, commit; returns seconds for ``stop_after``
+    messages (or runs until cancelled, recording output times in ``seen``)."""
+    consumer = AIOKafkaConsumer(
+        Topic.TRANSACTIONS, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False, auto_offset_reset="earliest",
+    )  # fmt: skip
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    handled, started = 0, time.perf_counter()
+    try:
+        while stop_after is None or handled < stop_after:
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            for messages in batches.values():
+                sends = [
+                    await producer.send(RAW_OUTPUT, m.value, key=m.key)
+                    for m in messages
+                    if _raw_fires(m.value)
+                ]
+                await asyncio.gather(*sends)
+                handled += len(messages)
+            if batches:
+                await consumer.commit()
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def _detector_until(settings: Settings, handled: int) -> tuple[float, ServiceRuntime]:
+    metrics = ServiceMetrics("events")
+    book = RuleBook()
+    runtime = ServiceRuntime.build(
+        settings, handlers=build_handlers(settings, book), metrics=metrics,
+        batch_handler=build_batch_handler(settings, book),
+    )  # fmt: skip
+    started = time.perf_counter()
+    await runtime.start()
+    assert runtime.consumer is not None
+    while _applied(metrics) < handled:  # noqa: ASYNC110  (a metric has no event to wait on)
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - started, runtime
+
+
+def _applied(metrics: ServiceMetrics) -> float:
+    return sum(
+        sample.value
+        for family in metrics.registry.collect()
+        if family.name == "crm_events_consumed"
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels.get("topic") == Topic.TRANSACTIONS
+    )
+
+
+async def _arrivals(bootstrap: str, topic: str, seen: dict[str, float]) -> None:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"watch-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for messages in batches.values():
+                for message in messages:
+                    seen.setdefault((message.key or b"").decode(), now)
+    finally:
+        await consumer.stop()
+
+
+async def _steady(
+    producer: AIOKafkaProducer,
+    customers: list[uuid.UUID],
+    firing: list[uuid.UUID],
+    rate: int,
+    seconds: int,
+) -> dict[str, float]:
+    """Publish at ``rate``/s; returns each firing event's customer → publication time. Each
+    firing event has a customer of its own (registered beforehand, so with consent, and never
+    in a cool-down)."""
+    sent: dict[str, float] = {}
+    stamp, n, tick = time.time(), 0, 0.05
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        due = int((time.perf_counter() - started) * rate)
+        events = []
+        while n < due:
+            customer = customers[n % len(customers)]
+            if n % FIRING_EVERY == 0:
+                customer = firing.pop()
+                sent[str(customer)] = time.perf_counter()
+            events.append(_transaction(customer, n, stamp))
+            n += 1
+        await _send(producer, events)
+        await asyncio.sleep(tick)
+    return sent
+
+
+def _latencies(sent: dict[str, float], seen: dict[str, float]) -> tuple[list[float], int]:
+    found = [1000 * (seen[k] - t) for k, t in sent.items() if k in seen]
+    return sorted(found), len(sent) - len(found)
+
+
+def _pct(values: list[float], q: float) -> float:
+    return values[min(int(q * len(values)), len(values) - 1)] if values else float("nan")
+
+
+async def main(settings: Settings, events: int, rate: int, seconds: int) -> None:
+    for spec in SERVICES.values():
+        await upgrade(spec.settings_class(database_url=settings.database_url), spec.migrations)
+    bootstrap = settings.kafka_bootstrap_servers
+    admin = KafkaBus(bootstrap, client_id="bench", partitions=6, replication_factor=1)
+    await admin.start()
+    await admin.ensure_topics([Topic.CUSTOMER, Topic.TRANSACTIONS, Topic.OPPORTUNITIES, RAW_OUTPUT])
+    await admin.stop()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    customers = [uuid.uuid4() for _ in range(500)]
+    firing = [uuid.uuid4() for _ in range(rate * seconds // FIRING_EVERY + 10)]
+    try:
+        await _send(producer, [
+            CustomerRegistered(customer_id=c, kind="individual", branch_code="0101",
+                               value_tier="ordinary", identifiers=[], consent={"phone": True},
+                               preferred_channel="phone", birth_month_day=None)
+            for c in [*customers, *firing]
+        ])  # fmt: skip
+        stamp = time.time()
+        await _send(producer, [_transaction(customers[n % 500], n, stamp) for n in range(events)])
+
+        raw_seconds = await _raw_loop(bootstrap, events, {})
+        detector_seconds, runtime = await _detector_until(settings, events)
+        raw_rate, detector_rate = events / raw_seconds, events / detector_seconds
+        print(f"throughput, backlog of {events} transactions (2% firing), one process each")
+        print(f"  raw aiokafka consume-test-produce : {raw_rate:9.0f} events/s")
+        print(f"  detector                          : {detector_rate:9.0f} events/s")
+        print(f"  ratio detector/raw                : {detector_rate / raw_rate:9.2f}")
+
+        # Steady rate: the detector (already running) and the raw loop side by side.
+        seen_detector: dict[str, float] = {}
+        seen_raw: dict[str, float] = {}
+        watchers = [
+            asyncio.create_task(_arrivals(bootstrap, Topic.OPPORTUNITIES, seen_detector)),
+            asyncio.create_task(_arrivals(bootstrap, RAW_OUTPUT, seen_raw)),
+            asyncio.create_task(_raw_loop(bootstrap, None, seen_raw)),
+        ]
+        await asyncio.sleep(3)  # the watchers join their groups
+        sent = await _steady(producer, customers, firing, rate, seconds)
+        await asyncio.sleep(5)  # let the last ones arrive
+        assert runtime.consumer is not None
+        caught_up = await runtime.consumer.caught_up()
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await runtime.stop()
+        detector_ms, detector_missing = _latencies(sent, seen_detector)
+        raw_ms, raw_missing = _latencies(sent, seen_raw)
+        print(f"steady {rate} events/s for {seconds} s: publication to opportunity")
+        for name, values, missing in (("raw", raw_ms, raw_missing),
+                                      ("detector", detector_ms, detector_missing)):  # fmt: skip
+            print(
+                f"  {name:9} p50 {_pct(values, 0.5):8.1f} ms  p99 {_pct(values, 0.99):8.1f} ms"
+                f"  ({len(values)} arrived; {missing} not: held out or later than 5 s)"
+            )
+        if raw_ms and detector_ms:
+            ratio = statistics.median(detector_ms) / statistics.median(raw_ms)
+            print(f"  p50 ratio detector/raw : {ratio:.1f}")
+        print(f"  detector lag left after the run: {'none' if caught_up else 'some'}")
+    finally:
+        await producer.stop()
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=500, help="records per consumer poll")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as work:
+        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
+        broker = KafkaBroker(Path(work) / "kafka")
+        postgres.start()
+        try:
+            broker.start()
+            postgres.ensure_database("bench")
+            settings = Settings(
+                database_url=postgres.url("bench"), bus="kafka",
+                kafka_bootstrap_servers=broker.bootstrap_servers, log_level="WARNING",
+                relay_poll_interval_seconds=0.05, schedule_interval_seconds=3600,
+                consumer_batch_size=args.batch,
+            )  # fmt: skip
+            asyncio.run(main(settings, args.events, args.rate, args.seconds))
+        finally:
+            broker.stop()
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,150 @@
+"""The detector on the real Kafka broker: opportunities name the Kafka position of the event
+that raised them, and two replicas in one group lose and double nothing when one leaves."""
+
+import asyncio
+import contextlib
+import json
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from services.events.app import create_app
+from services.events.config import Settings
+from shared.bus.kafka import KafkaBus
+from shared.catalogue import Topic
+from shared.envelope import EventEnvelope
+from tests.integration.mechanics import read_for_keys
+from tests.service.conftest import publish, scalar, serving
+from tests.service.events.conftest import NOW, debit, registered
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.kafka
+SOURCE = "/crm/customer"
+
+
+@pytest.fixture
+def kafka_settings(events_database: str, kafka_bootstrap: str) -> Settings:
+    return Settings(
+        database_url=events_database, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap,
+        relay_poll_interval_seconds=0.05, rule_cache_seconds=0, consumer_batch_size=5,
+        schedule_interval_seconds=3600,
+    )  # fmt: skip
+
+
+async def _observed(settings: Settings, customers: list[uuid.UUID], total: int) -> None:
+    async def done() -> bool:
+        count = await scalar(
+            settings, "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)",
+            c=customers,
+        )  # fmt: skip
+        return bool(count == total)
+
+    await wait_until(done, timeout=90)
+
+
+async def test_an_opportunity_names_the_kafka_position_of_its_event(
+    kafka_settings: Settings, kafka_bootstrap: str
+) -> None:
+    customer_id = uuid.uuid4()
+    async with serving(create_app(kafka_settings)) as client:
+        await publish(kafka_settings, registered(customer_id), source=SOURCE)
+        await _observed(kafka_settings, [customer_id], 1)
+        await publish(kafka_settings, debit(customer_id, 150_000), source=SOURCE)
+        (message,) = await read_for_keys(
+            kafka_bootstrap, Topic.OPPORTUNITIES, {str(customer_id)}, expected=1
+        )
+        opportunities = (
+            await client.get("/v1/opportunities", params={"customer_id": str(customer_id)})
+        ).json()["items"]
+    assert EventEnvelope.from_headers(message.headers).type == "crm.opportunity.created.v1"
+    body = json.loads(message.value)
+    assert body["rule_id"] == "large_withdrawal"
+    (opportunity,) = [o for o in opportunities if o["rule_id"] == "large_withdrawal"]
+    (source,) = opportunity["lineage"]["events"]
+    assert source["topic"] == Topic.TRANSACTIONS
+    assert isinstance(source["partition"], int)
+    assert isinstance(source["offset"], int)
+    # The position is the real one: that offset of that partition holds the event.
+    bus = KafkaBus(kafka_bootstrap, client_id="detector-test", partitions=6, replication_factor=1)
+    await bus.start()
+    reader = bus.consumer(f"reader-{uuid.uuid4().hex[:8]}", [Topic.TRANSACTIONS])
+    await reader.start()
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                batch = await reader.poll(max_records=500, timeout=0.5)
+                position = (source["partition"], source["offset"])
+                hit = [m for m in batch if (m.partition, m.offset) == position]
+                if hit:
+                    break
+    finally:
+        await reader.stop()
+        await bus.stop()
+    assert EventEnvelope.from_headers(hit[0].headers).id == source["id"]
+
+
+async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
+    kafka_settings: Settings, kafka_bootstrap: str
+) -> None:
+    customers = [uuid.uuid4() for _ in range(30)]
+    # Two large withdrawals each, 20 days apart (past the 14-day cool-down).
+    stream = [
+        debit(c, 150_000 + n, at=NOW - timedelta(days=days))
+        for days in (21, 1)
+        for n, c in enumerate(customers)
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        first = await stack.enter_async_context(serving(create_app(kafka_settings)))
+        await publish(kafka_settings, *(registered(c) for c in customers), source=SOURCE)
+        await _observed(kafka_settings, customers, len(customers))
+        leaving = contextlib.AsyncExitStack()
+        await leaving.enter_async_context(stack.pop_all())  # the first replica, to leave
+        second = await stack.enter_async_context(serving(create_app(kafka_settings)))
+        for chunk in range(6):
+            await publish(kafka_settings, *stream[chunk * 10 : chunk * 10 + 10], source=SOURCE)
+            if chunk == 3:
+                handled_by_first = await _handled_by(first)
+                await leaving.aclose()  # a member leaves mid-stream
+            await asyncio.sleep(0.3)
+        await _observed(kafka_settings, customers, 3 * len(customers))
+        rows = await scalar(
+            kafka_settings,
+            "SELECT count(*) FROM opportunities WHERE customer_id = ANY(:c) "
+            "AND rule_id = 'large_withdrawal'",
+            c=customers,
+        )
+        firings = await scalar(
+            kafka_settings,
+            "SELECT count(*) FROM rule_firings WHERE customer_id = ANY(:c) "
+            "AND rule_id = 'large_withdrawal'",
+            c=customers,
+        )
+        handled_by_second = await _handled_by(second)
+    assert rows == 2 * len(customers)  # none lost, none doubled
+    assert firings == 2 * len(customers)
+    # Both members really worked: the partitions moved from the first to the second.
+    assert handled_by_first > 0
+    assert handled_by_second > 0
+
+
+async def _assigned(replica: httpx.AsyncClient) -> bool:
+    metrics = (await replica.get("/metrics")).text
+    return 'crm_consumer_lag{group="crm-events"' in metrics
+
+
+async def _handled_by(replica: httpx.AsyncClient) -> float:
+    """Events this replica applied, from its own /metrics."""
+    total = 0.0
+    for line in (await replica.get("/metrics")).text.splitlines():
+        if line.startswith("crm_events_consumed_total") and 'outcome="applied"' in line:
+            total += float(line.split()[-1])
+    return total
+
+
+async def _some_observed(settings: Settings, customers: list[uuid.UUID]) -> bool:
+    count = await scalar(
+        settings, "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)", c=customers
+    )
+    return bool(int(str(count)) > len(customers) + 5)

@@ -1,0 +1,63 @@
+"""What becomes of opportunities: expiry, conversion, and the uplift over the control group."""
+
+import uuid
+from datetime import timedelta
+
+from services.events import service, statistics
+from shared.db import transaction
+from tests.service.events.conftest import (
+    NOW,
+    Detector,
+    custom,
+    known_customer,
+    opened,
+    posted,
+)
+
+DEPOSIT_OFFER = {
+    "name": "Offer after a deposit", "trigger": {"events": ["transaction.posted"]},
+    "conditions": [{"kind": "event_field", "field": "kind", "op": "==", "value": "refund"}],
+    "action": {"kind": "cross_sell", "product": "savings_plan", "expires_in_hours": 48},
+    "cooldown_days": 0, "holdout_share": "0.5",
+}  # fmt: skip
+
+
+async def test_nobody_acting_in_time_expires_it_and_says_so(detector: Detector) -> None:
+    rule = custom(f"expiry_{uuid.uuid4().hex[:6]}", {**DEPOSIT_OFFER, "holdout_share": "0"})
+    customer_id = await known_customer(detector)
+    await detector.feed(posted(customer_id, 100, kind="refund", at=NOW - timedelta(days=3)), rule)
+    async with transaction(detector.sessions) as session:
+        expired = await service.expire_opportunities(session, now=NOW)
+    assert rule.rule_id in expired
+    (opportunity,) = await detector.opportunities(customer_id)
+    assert opportunity.status == "expired"
+
+
+async def test_uplift_is_conversion_of_the_contacted_minus_the_held_out(
+    detector: Detector,
+) -> None:
+    rule = custom(f"uplift_{uuid.uuid4().hex[:6]}", DEPOSIT_OFFER)
+    customers = [await known_customer(detector) for _ in range(30)]
+    decided = {}
+    for customer_id in customers:
+        (decided[customer_id],) = await detector.feed(
+            posted(customer_id, 100, kind="refund", at=NOW - timedelta(days=5)), rule
+        )
+    treated = [c for c in customers if decided[c] == "created"]
+    control = [c for c in customers if decided[c] == "held_out"]
+    assert treated
+    assert control
+    # Half the treated customers open an account within the window, one held-out customer too.
+    converting = treated[: len(treated) // 2] + control[:1]
+    for n, customer_id in enumerate(converting):
+        await detector.feed(opened(customer_id, f"62220000777{n:05d}", "wealth"))
+    async with detector.sessions() as session:
+        stats = await statistics.rule_stats(
+            session, rule.rule_id, start=NOW - timedelta(days=30), end=NOW + timedelta(days=1)
+        )
+    assert (stats.contacted, stats.held_out) == (len(treated), len(control))
+    treated_rate = (len(treated) // 2) / len(treated)
+    control_rate = 1 / len(control)
+    assert stats.treated_conversion_rate == round(treated_rate, 4)
+    assert stats.control_conversion_rate == round(control_rate, 4)
+    assert stats.uplift == round(treated_rate - control_rate, 4)
