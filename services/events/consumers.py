@@ -1,10 +1,12 @@
 """Handlers of the events the detector consumes: every event a rule may listen to goes
-through the same path (keep the customer's state, run the rules)."""
+through the same path (keep the customer's state, run the rules); the contact centre's call
+results record what became of the opportunities it called about."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contact_center.events import OutboundAttempted
 from services.events import service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
@@ -23,15 +25,22 @@ def build_batch_handler(
     async def detect_all(
         session: AsyncSession, items: list[tuple[DomainEvent, EventEnvelope]]
     ) -> None:
+        results = [e for e, _ in items if isinstance(e, OutboundAttempted)]
+        if results:
+            outcomes = await service.record_call_results(session, results, now=datetime.now(UTC))
+            if metrics is not None:
+                for rule_id, status in outcomes:
+                    metrics.outcomes.labels(rule_id, status).inc()
+        observed = [(e, env) for e, env in items if not isinstance(e, OutboundAttempted)]
         rules = await rule_book.live(session, settings)
-        handled = await service.handle_events(session, items, rules=rules, settings=settings)
+        handled = await service.handle_events(session, observed, rules=rules, settings=settings)
         if metrics is not None:
             # Counted before the commit: a rolled-back decision is retried and counted again,
             # which a rate over minutes does not notice; an exact count is in rule_firings.
             for rule_id, mode, decision in handled.firings:
                 metrics.decisions.labels(rule_id, mode, decision).inc()
             now = datetime.now(UTC)
-            for _, envelope in items:
+            for _, envelope in observed:
                 metrics.detection_delay.observe(max((now - envelope.time).total_seconds(), 0.0))
 
     return detect_all
@@ -47,4 +56,4 @@ def build_handlers(
         await detect_all(session, [(event, envelope)])
 
     handler: Handler = detect
-    return dict.fromkeys(TRIGGER_EVENTS.values(), handler)
+    return dict.fromkeys([*TRIGGER_EVENTS.values(), OutboundAttempted], handler)

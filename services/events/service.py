@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contact_center.events import OutboundAttempted
 from services.events import repository
 from services.events.config import Settings
 from services.events.detector import LiveRule, decide
@@ -213,6 +214,30 @@ async def expire_opportunities(
     return [o.rule_id for o in expired]
 
 
+# What a call's result makes of an opportunity (no answer and a wrong number change nothing:
+# the call list tries again, or gives up, and expiry follows).
+CALL_RESULT_STATUS = {"reached": "in_contact", "accepted": "accepted", "declined": "declined"}
+
+
+async def record_call_results(
+    session: AsyncSession, attempts: Sequence[OutboundAttempted], *, now: datetime
+) -> list[tuple[str, str]]:
+    """Outcomes the contact centre reports; returns (rule id, status) of each one applied.
+    An event cannot be refused: a result that does not fit the opportunity any more (it was
+    accepted at the branch meanwhile, say) is left out, not an error."""
+    applied = []
+    for attempt in attempts:
+        status = CALL_RESULT_STATUS.get(attempt.result)
+        if attempt.opportunity_id is None or status is None:
+            continue
+        opportunity = await store.opportunity(session, attempt.opportunity_id, for_update=True)
+        if opportunity is None or status not in OUTCOMES.get(opportunity.status, ()):
+            continue
+        await _set_outcome(session, opportunity, status, f"call: {attempt.result}", now=now)
+        applied.append((opportunity.rule_id, status))
+    return applied
+
+
 # What an owner may record, from each status.
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "open": ("in_contact", "accepted", "declined"),
@@ -238,6 +263,18 @@ async def record_outcome(
             f"an opportunity that is {opportunity.status} cannot become {status}",
             current_status=opportunity.status, allowed=list(allowed),
         )  # fmt: skip
+    await _set_outcome(session, opportunity, status, outcome, now=now)
+    return opportunity
+
+
+async def _set_outcome(
+    session: AsyncSession,
+    opportunity: Opportunity,
+    status: str,
+    outcome: str | None,
+    *,
+    now: datetime,
+) -> None:
     opportunity.status, opportunity.outcome, opportunity.updated_at = status, outcome, now
     if status in FINAL:
         await record_event(
@@ -255,4 +292,3 @@ async def record_outcome(
                 status=status, outcome=outcome, updated_at=now,
             ),
         )  # fmt: skip
-    return opportunity

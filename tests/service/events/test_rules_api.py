@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.contact_center.events import OutboundAttempted
 from services.events.app import create_app
 from services.events.config import Settings
 from tests.service.conftest import publish, serving
@@ -190,6 +191,44 @@ class TestLiveRules:
         await _handled(client, events_settings, marker)
         stats = (await client.get(f"/v1/rules/{rule_id}/stats")).json()
         assert stats["versions"] == []
+
+
+class TestCallResults:
+    async def test_the_contact_centre_s_call_results_move_the_opportunity(
+        self, client: httpx.AsyncClient, events_settings: Settings
+    ) -> None:
+        rule_id = _rule_id()
+        await client.post(
+            "/v1/rules",
+            json={"rule_id": rule_id, "definition": big_payment_rule(75_000), "status": "active"},
+        )
+        customer_id = await _known_customer(client, events_settings)
+        await publish(
+            events_settings, posted(customer_id, 75_000, direction="debit", kind="payment"),
+            source=CUSTOMER_SOURCE,
+        )  # fmt: skip
+        opportunity = await _one_opportunity(client, customer_id)
+        opportunity_id = uuid.UUID(opportunity["id"])
+
+        def attempt(result: str, n: int) -> OutboundAttempted:
+            return OutboundAttempted(
+                customer_id=customer_id, attempt_id=uuid.uuid4(), opportunity_id=opportunity_id,
+                result=result, attempt=n, agent_id="agent-17", attempted_at=NOW,
+            )  # fmt: skip
+
+        await publish(
+            events_settings, attempt("no_answer", 1), attempt("reached", 2),
+            attempt("accepted", 2), source="/crm/contact_center",
+        )  # fmt: skip
+
+        async def accepted() -> bool:
+            current = (await client.get(f"/v1/opportunities/{opportunity_id}")).json()
+            return bool(current["status"] == "accepted")
+
+        await wait_until(accepted, timeout=20)
+        current = (await client.get(f"/v1/opportunities/{opportunity_id}")).json()
+        assert current["outcome"] == "call: accepted"
+        await client.post(f"/v1/rules/{rule_id}/disable")
 
 
 class TestBacktest:
