@@ -7,11 +7,12 @@ other, so the machine's noise hits both alike; the ratios are what to read.
   a rule) is consumed from the beginning by one detector process (consumer, state, rules,
   opportunities, outbox relay) and by the raw loop (decode, the same threshold test, produce
   an output message, commit), each under a fresh group.
-- Latency at a steady rate: ``--rate`` events/s for ``--seconds``; for each firing event, the
-  time from its publication to its opportunity on ``crm.opportunities.v1`` (for the raw loop,
-  to its output message). The rule's control group (10%) is never published, so about a
-  tenth of the detector's firings do not arrive, by design. Lag left after the run is
-  reported. The publisher, both consumers and the watchers share this one process.
+- Latency at a steady rate: ``--rate`` events/s for ``--seconds``, first for the detector,
+  then for the raw loop; for each firing event, the time from its publication to its
+  opportunity on ``crm.opportunities.v1`` (for the raw loop, to its output message). The
+  rule's control group (10%) is never published, so about a tenth of the detector's firings
+  do not arrive, by design. Lag left after the run is reported. The publisher and the
+  watcher share the process with what is measured.
 
     .venv/bin/python -m bench.detector [--events 20000] [--rate 1000] [--seconds 10]
                                        [--batch 500]
@@ -88,12 +89,12 @@ def _raw_fires(value: bytes) -> bool:
     return bool(body["direction"] == "debit" and Decimal(body["amount"]) >= 100_000)
 
 
-async def _raw_loop(bootstrap: str, stop_after: int | None, seen: dict[str, float]) -> float:
-    """Consume from the beginning, test, produce, commit; returns seconds for ``stop_after``
-    messages (or runs until cancelled, recording output times in ``seen``)."""
+async def _raw_loop(bootstrap: str, stop_after: int | None, *, start: str = "earliest") -> float:
+    """Consume (from ``start``), test, produce, commit; returns seconds for ``stop_after``
+    messages, or runs until cancelled."""
     consumer = AIOKafkaConsumer(
         Topic.TRANSACTIONS, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        enable_auto_commit=False, auto_offset_reset=start,
     )  # fmt: skip
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await consumer.start()
@@ -188,6 +189,12 @@ async def _steady(
     return sent
 
 
+async def _cancel(*tasks: "asyncio.Task[object]") -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _latencies(sent: dict[str, float], seen: dict[str, float]) -> tuple[list[float], int]:
     found = [1000 * (seen[k] - t) for k, t in sent.items() if k in seen]
     return sorted(found), len(sent) - len(found)
@@ -208,7 +215,8 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     customers = [uuid.uuid4() for _ in range(500)]
-    firing = [uuid.uuid4() for _ in range(rate * seconds // FIRING_EVERY + 10)]
+    # Two steady phases, each firing event with a customer of its own.
+    firing = [uuid.uuid4() for _ in range(2 * (rate * seconds // FIRING_EVERY + 10))]
     try:
         await _send(producer, [
             CustomerRegistered(customer_id=c, kind="individual", branch_code="0101",
@@ -219,7 +227,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         stamp = time.time()
         await _send(producer, [_transaction(customers[n % 500], n, stamp) for n in range(events)])
 
-        raw_seconds = await _raw_loop(bootstrap, events, {})
+        raw_seconds = await _raw_loop(bootstrap, events)
         detector_seconds, runtime = await _detector_until(settings, events)
         raw_rate, detector_rate = events / raw_seconds, events / detector_seconds
         print(f"throughput, backlog of {events} transactions (2% firing), one process each")
@@ -227,26 +235,31 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         print(f"  detector                          : {detector_rate:9.0f} events/s")
         print(f"  ratio detector/raw                : {detector_rate / raw_rate:9.2f}")
 
-        # Steady rate: the detector (already running) and the raw loop side by side.
+        # Steady rate, one after the other so that neither takes the other's CPU: the
+        # detector (already running), then the raw loop.
         seen_detector: dict[str, float] = {}
-        seen_raw: dict[str, float] = {}
-        watchers = [
-            asyncio.create_task(_arrivals(bootstrap, Topic.OPPORTUNITIES, seen_detector)),
-            asyncio.create_task(_arrivals(bootstrap, RAW_OUTPUT, seen_raw)),
-            asyncio.create_task(_raw_loop(bootstrap, None, seen_raw)),
-        ]
-        await asyncio.sleep(3)  # the watchers join their groups
-        sent = await _steady(producer, customers, firing, rate, seconds)
+        watcher = asyncio.create_task(_arrivals(bootstrap, Topic.OPPORTUNITIES, seen_detector))
+        await asyncio.sleep(3)  # the watcher joins its group
+        sent_detector = await _steady(producer, customers, firing, rate, seconds)
         await asyncio.sleep(5)  # let the last ones arrive
         assert runtime.consumer is not None
         caught_up = await runtime.consumer.caught_up()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
+        await _cancel(watcher)
         await runtime.stop()
-        detector_ms, detector_missing = _latencies(sent, seen_detector)
-        raw_ms, raw_missing = _latencies(sent, seen_raw)
-        print(f"steady {rate} events/s for {seconds} s: publication to opportunity")
+
+        seen_raw: dict[str, float] = {}
+        tasks = [
+            asyncio.create_task(_arrivals(bootstrap, RAW_OUTPUT, seen_raw)),
+            asyncio.create_task(_raw_loop(bootstrap, None, start="latest")),
+        ]
+        await asyncio.sleep(3)
+        sent_raw = await _steady(producer, customers, firing, rate, seconds)
+        await asyncio.sleep(5)
+        await _cancel(*tasks)
+
+        detector_ms, detector_missing = _latencies(sent_detector, seen_detector)
+        raw_ms, raw_missing = _latencies(sent_raw, seen_raw)
+        print(f"steady {rate} events/s for {seconds} s each: publication to opportunity")
         for name, values, missing in (("raw", raw_ms, raw_missing),
                                       ("detector", detector_ms, detector_missing)):  # fmt: skip
             print(

@@ -102,9 +102,10 @@ def _complaint_reaches_the_customer_view(ports: dict[str, int]) -> None:
         timeout=10,
     )  # fmt: skip
     assert complaint.status_code == 201, complaint.text
+    # Received, then step 1 completed: the view follows both events to "validity".
     deadline = time.monotonic() + 30
     shown: list[dict[str, object]] = []
-    while time.monotonic() < deadline and not shown:
+    while time.monotonic() < deadline and [c["step"] for c in shown] != ["validity"]:
         view = httpx.get(f"{customer_api}/v1/customers/{customer_id}/view", timeout=10).json()
         shown = view["open_complaints"]
         time.sleep(0.2)
