@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 import services.customer as service_package
 from services.customer.config import Settings
-from services.customer.consumers import build_handlers
+from services.customer.consumers import build_batch_handler, build_handlers
 from services.customer.endpoints import router
 from services.customer.endpoints_relationship import router as relationship_router
 from shared.runtime import create_service_app
@@ -25,4 +25,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[router, relationship_router],
         handlers=build_handlers(settings),
+        batch_handler=build_batch_handler(settings),
     )

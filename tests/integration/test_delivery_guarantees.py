@@ -256,6 +256,93 @@ class TestDeadLetters:
         assert dict(dead[0].headers)["dlq_error"].startswith(b"ValidationError")
 
 
+class TestBatchedRuns:
+    """With a batch handler a partition's run is one transaction; when it fails, the run is
+    handled event by event, so the failing event is isolated and nothing is applied twice."""
+
+    async def test_a_failing_event_in_a_run_is_dead_lettered_alone(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        events = [probe(customer_id="C7", sequence=i, fail=(i == 4)) for i in range(10)]
+        await _record(sessions, *events)
+        while await _relay(sessions, bus, metrics).publish_pending():
+            pass
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        single = recording_handler(group)
+        runs: list[int] = []
+
+        async def batch(
+            session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]
+        ) -> None:
+            runs.append(len(items))
+            for event, envelope in items:
+                await single(session, event, envelope)  # type: ignore[operator]
+
+        consumer = EventConsumer(
+            bus=bus, sessions=sessions, group=group,
+            handlers={probe: single},  # type: ignore[dict-item]
+            metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
+            batch_handler=batch,
+        )  # fmt: skip
+        async with running(consumer):
+
+            async def rest_applied() -> bool:
+                return sorted(s for _, s, _ in await effects(engine, group)) == [
+                    0, 1, 2, 3, 5, 6, 7, 8, 9,
+                ]  # fmt: skip
+
+            await wait_until(rest_applied)
+        assert max(runs) > 1  # the run was tried whole first
+        dead = await read_topic(bus, dead_letter_topic(probe.topic), expected=1)
+        assert json.loads(dead[0].value)["sequence"] == 4
+        # In order, once each: the failed run left nothing behind.
+        assert [s for _, s, _ in await effects(engine, group)] == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+
+    async def test_a_run_applies_each_event_once_in_order(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await _record(sessions, *(probe(customer_id="C8", sequence=i) for i in range(40)))
+        while await _relay(sessions, bus, metrics).publish_pending():
+            pass
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        single = recording_handler(group)
+        runs: list[int] = []
+
+        async def batch(
+            session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]
+        ) -> None:
+            runs.append(len(items))
+            for event, envelope in items:
+                await single(session, event, envelope)  # type: ignore[operator]
+
+        consumer = EventConsumer(
+            bus=bus, sessions=sessions, group=group,
+            handlers={probe: single},  # type: ignore[dict-item]
+            metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
+            batch_handler=batch,
+        )  # fmt: skip
+        async with running(consumer):
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) == 40
+
+            await wait_until(all_applied)
+        assert [s for _, s, _ in await effects(engine, group)] == list(range(40))
+        assert max(runs) > 1
+        labels = {"group": group, "topic": probe.topic, "outcome": "applied"}
+        assert sample(metrics, "crm_events_consumed_total", **labels) == 40
+
+
 class TestPerCustomerOrder:
     async def test_order_holds_through_partitions_two_members_and_rebalances(
         self,
