@@ -34,7 +34,7 @@ from shared.bus import (
     TopicPartition,
 )
 from shared.catalogue import dead_letter_topic
-from shared.db import is_unavailable
+from shared.db import is_retryable_conflict, is_unavailable
 from shared.envelope import EnvelopeError, EventEnvelope
 from shared.events import DomainEvent
 from shared.inbox import claim, claim_many
@@ -55,7 +55,11 @@ LAG_REFRESH_SECONDS = 5.0
 
 
 def _is_transient(error: BaseException) -> bool:
-    return is_unavailable(error) or isinstance(error, BusUnavailableError | TimeoutError)
+    return (
+        is_unavailable(error)
+        or is_retryable_conflict(error)
+        or isinstance(error, BusUnavailableError | TimeoutError)
+    )
 
 
 class _Poison(Exception):

@@ -89,6 +89,19 @@ def is_unavailable(error: BaseException) -> bool:
     )
 
 
+# deadlock_detected, serialization_failure: the transaction lost a race and was rolled back
+# whole; the same work tried again succeeds.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable_conflict(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back to break a deadlock or a
+    serialization conflict: nothing was applied, and retrying is the remedy."""
+    if not isinstance(error, DBAPIError):
+        return False
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 async def copy_rows(
     session: AsyncSession, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:

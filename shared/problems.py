@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.bus import BusUnavailableError
-from shared.db import is_unavailable
+from shared.db import is_retryable_conflict, is_unavailable
 from shared.logging import current_correlation_id, get_logger
 
 log = get_logger(__name__)
@@ -151,6 +151,16 @@ async def _http_problem(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+    if is_retryable_conflict(error):
+        log.warning("request.conflict_retryable", path=request.url.path, error=str(error)[:200])
+        return problem_response(
+            request,
+            status=503,
+            slug="try-again",
+            title="The request met a concurrent one; retry it",
+            detail="Nothing was applied; the same request retried will succeed.",
+            headers={"Retry-After": "1"},
+        )
     if is_unavailable(error) or isinstance(error, BusUnavailableError | TimeoutError):
         log.warning("request.dependency_unavailable", path=request.url.path, error=str(error))
         return problem_response(

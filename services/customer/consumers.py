@@ -18,7 +18,7 @@ from services.complaints.events import (
     ComplaintReceived,
     ComplaintStepCompleted,
 )
-from services.customer import projections, service
+from services.customer import projections, repository, service
 from services.customer.config import Settings
 from services.customer.events import (
     AccountClosed,
@@ -87,6 +87,9 @@ def build_batch_handler(settings: Settings) -> BatchHandler:
     async def handle_run(
         session: AsyncSession, items: list[tuple[DomainEvent, EventEnvelope]]
     ) -> None:
+        # Every customer of the run locked up front, in id order (see lock_customers).
+        customers = [c for e, _ in items if (c := getattr(e, "customer_id", None)) is not None]
+        await repository.lock_customers(session, customers)
         asked: dict[uuid.UUID, EventEnvelope] = {}
         for event, envelope in items:
             if isinstance(event, REVALUING):

@@ -12,6 +12,7 @@ import pytest
 
 from services.events.app import create_app
 from services.events.config import Settings
+from services.events.detector import in_control_group
 from shared.bus.kafka import KafkaBus
 from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
@@ -47,7 +48,10 @@ async def _observed(settings: Settings, customers: list[uuid.UUID], total: int) 
 async def test_an_opportunity_names_the_kafka_position_of_its_event(
     kafka_settings: Settings, kafka_bootstrap: str
 ) -> None:
-    customer_id = uuid.uuid4()
+    # A customer outside the rule's control group, whose opportunity is published.
+    customer_id = next(
+        c for c in iter(uuid.uuid4, None) if not in_control_group("large_withdrawal", str(c), 0.1)
+    )
     async with serving(create_app(kafka_settings)) as client:
         await publish(kafka_settings, registered(customer_id), source=SOURCE)
         await _observed(kafka_settings, [customer_id], 1)

@@ -1,6 +1,8 @@
 """What every endpoint gets from the shared HTTP plumbing: one transaction per request with its
 outbox rows, problem+json errors that name the field, and fast 503s without a database."""
 
+import asyncio
+import random
 import uuid
 from decimal import Decimal
 from typing import Annotated, ClassVar
@@ -8,7 +10,7 @@ from typing import Annotated, ClassVar
 import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.app import MIGRATIONS
@@ -53,6 +55,16 @@ async def record_deposit(body: DepositIn, session: SessionDep) -> dict[str, str]
         # The event row is already in the session: the refusal must take it back with it.
         raise Conflict("amount above the probe's limit", limit="1000000")
     return {"event_id": str(event_id)}
+
+
+@router.post("/locks/{first}/{second}")
+async def lock_two(first: int, second: int, session: SessionDep) -> dict[str, str]:
+    """Takes two advisory locks with a pause between: two requests in opposite orders
+    deadlock, and PostgreSQL rolls one back."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": first})
+    await asyncio.sleep(0.3)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": second})
+    return {"locked": f"{first},{second}"}
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +172,22 @@ class TestProblems:
         assert answer.status_code == 503
         assert answer.headers["retry-after"] == "5"
         assert answer.json()["type"].endswith("/unavailable")
+
+
+class TestRetryableConflicts:
+    async def test_the_deadlock_victim_gets_a_503_to_retry_not_a_500(
+        self, probe_settings: SharedSettings
+    ) -> None:
+        a, b = random.sample(range(10**9), 2)
+        async with serving(_probe_app(probe_settings)) as client:
+            answers = await asyncio.gather(
+                client.post(f"/v1/locks/{a}/{b}"), client.post(f"/v1/locks/{b}/{a}")
+            )
+            statuses = sorted(answer.status_code for answer in answers)
+            assert statuses == [200, 503]
+            victim = next(answer for answer in answers if answer.status_code == 503)
+            assert victim.headers["content-type"] == PROBLEM_JSON
+            assert victim.headers["retry-after"] == "1"
+            assert victim.json()["type"].endswith("/try-again")
+            retried = await client.post(victim.request.url.path)
+            assert retried.status_code == 200

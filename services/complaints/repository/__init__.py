@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,10 @@ async def insert_unless_open_case(session: AsyncSession, values: dict[str, Any])
         .values(**values)
         .on_conflict_do_nothing(
             index_elements=[Complaint.customer_id, Complaint.category],
-            index_where=and_(_OPEN, Complaint.customer_id.is_not(None)),
+            # As SQL text, not bound values: PostgreSQL matches the partial index against
+            # this predicate, and once a prepared statement goes generic a "$1" in place
+            # of 'open' no longer matches ("no unique constraint matching ON CONFLICT").
+            index_where=text("status = 'open' AND customer_id IS NOT NULL"),
         )
         .returning(Complaint.id)
     )

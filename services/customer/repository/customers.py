@@ -353,11 +353,24 @@ async def active_customer_ids(
     return list((await session.scalars(statement.limit(limit))).all())
 
 
+async def lock_customers(session: AsyncSession, customer_ids: list[uuid.UUID]) -> None:
+    """Lock the customers' rows in id order. Everything that locks several customers in one
+    transaction (ingest, the consumer's runs) takes them in this order, so two such
+    transactions never wait on each other in a ring."""
+    await session.execute(
+        text(
+            "SELECT id FROM customers WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
+        ),
+        {"ids": sorted(customer_ids)},
+    )
+
+
 async def touch_last_activity(session: AsyncSession, latest: dict[uuid.UUID, datetime]) -> None:
     """Move each customer's last activity forward (never back), in one statement."""
     if not latest:
         return
     ids, times = zip(*sorted(latest.items()), strict=True)
+    await lock_customers(session, list(ids))
     await session.execute(
         text(
             "UPDATE customers c SET last_activity_at = greatest(c.last_activity_at, v.at)"
