@@ -8,9 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from services.complaints import repository, service
 from services.complaints.config import Settings
+from services.complaints.models import Complaint
+from services.complaints.schemas import ComplaintCreate
 from services.customer.events import CustomerRegistered, CustomerSegmentChanged
+from shared.db import create_engine, create_sessionmaker, transaction
+from shared.outbox import EVENT_SOURCE
 from tests.service.complaints.conftest import complaint_body, file_complaint, outbox_types, walk_to
 from tests.service.conftest import publish, scalar
 from tests.waiting import wait_until
@@ -271,3 +277,28 @@ class TestListsAndRetries:
         bad = await client.get("/v1/complaints", params={"cursor": "not-a-cursor"})
         assert bad.status_code == 400
         assert bad.json()["field"] == "cursor"
+
+
+class TestOneOpenCaseRule:
+    async def test_holds_when_postgresql_plans_the_insert_generically(
+        self, complaints_settings: Settings
+    ) -> None:
+        """A prepared statement goes generic after a few runs; the ON CONFLICT that finds the
+        partial unique index must not depend on a bound value then."""
+        engine = create_engine(complaints_settings)
+        sessions = create_sessionmaker(engine)
+        sessions.configure(info={EVENT_SOURCE: complaints_settings.event_source})
+        try:
+            async with transaction(sessions) as session:
+                await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+                body = ComplaintCreate.model_validate(complaint_body())
+                received = await service.receive_complaint(
+                    session, body, settings=complaints_settings, now=datetime.now(UTC)
+                )
+                case = received.complaint
+                twin = {
+                    column.key: getattr(case, column.key) for column in Complaint.__table__.columns
+                } | {"id": uuid.uuid4()}
+                assert await repository.insert_unless_open_case(session, twin) is False
+        finally:
+            await engine.dispose()
