@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
+from services.complaints.jobs import ComplaintMetrics
+from services.events.metrics import DetectorMetrics
 from shared.metrics import ServiceMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -339,18 +342,19 @@ class TestDockerfile:
         assert int(uid) != 0
 
 
+def _service_metrics() -> CollectorRegistry:
+    """Every metric a service can export: the shared ones and the services' own."""
+    metrics = ServiceMetrics("probe")
+    ComplaintMetrics(metrics.registry)
+    DetectorMetrics(metrics.registry)
+    return metrics.registry
+
+
 class TestMonitoringFiles:
     @staticmethod
     def _exported_metrics() -> set[str]:
         """The sample names a service's /metrics can show (counters end in _total): the shared
         ones and the services' own."""
-        from services.complaints.jobs import ComplaintMetrics
-        from services.events.metrics import DetectorMetrics
-        from shared.metrics import ServiceMetrics
-
-        metrics = ServiceMetrics("probe")
-        ComplaintMetrics(metrics.registry)
-        DetectorMetrics(metrics.registry)
         suffixes = {
             "counter": ("_total",),
             "gauge": ("",),
@@ -358,7 +362,7 @@ class TestMonitoringFiles:
         }
         return {
             family.name + suffix
-            for family in metrics.registry.collect()
+            for family in _service_metrics().collect()
             for suffix in suffixes[family.type]
         }
 
@@ -436,7 +440,7 @@ class TestMonitoringFiles:
 class TestGrafanaDashboards:
     def test_every_panel_queries_metrics_the_services_export(self) -> None:
         # Family names: counters lose "_total", histograms expose _bucket/_sum/_count.
-        exported = {family.name for family in ServiceMetrics("probe").registry.collect()}
+        exported = {family.name for family in _service_metrics().collect()}
         dashboards = list((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
         assert dashboards
         for path in dashboards:
@@ -450,6 +454,17 @@ class TestGrafanaDashboards:
                         if re.sub(r"_(total|bucket|sum|count)$", "", n) in exported
                     }  # fmt: skip
                     assert known == names, (path.name, panel["title"], names - known)
+
+    def test_the_system_and_business_dashboards_each_have_their_own_uid(self) -> None:
+        documents = [
+            json.loads(path.read_text())
+            for path in (ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")
+        ]
+        uids = [document["uid"] for document in documents]
+        assert sorted(uids) == ["crm-business", "crm-system"]
+        for document in documents:
+            ids = [panel["id"] for panel in document["panels"]]
+            assert len(ids) == len(set(ids)), document["uid"]
 
     def test_compose_mounts_the_dashboards_where_the_provider_reads_them(self) -> None:
         provider = yaml.safe_load(
