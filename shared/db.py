@@ -7,9 +7,9 @@ schema per service and a database per service alike.
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -123,12 +123,23 @@ async def copy_rows(
 
 
 async def upsert(
-    session: AsyncSession, model: type[ServiceBase], row: dict[str, Any], *, key: str
+    session: AsyncSession,
+    model: type[ServiceBase],
+    rows: dict[str, Any] | Sequence[dict[str, Any]],
+    *,
+    key: str | Sequence[str],
 ) -> None:
-    """Insert ``row``, or overwrite the columns it names on the row with the same ``key``:
-    how projections apply the latest event about something."""
-    statement = pg_insert(model).values(**row)
+    """Insert each row, or overwrite the columns it names on the row with the same ``key``:
+    how projections apply the latest event about something. The rows name the same columns.
+
+    Core and executemany: the statement compiles once and is cached, where a multi-row
+    VALUES would be compiled afresh for each call, row by row."""
+    rows = [rows] if isinstance(rows, dict) else list(rows)
+    if not rows:
+        return
+    keys = [key] if isinstance(key, str) else list(key)
+    statement = pg_insert(cast(Table, model.__table__))
     statement = statement.on_conflict_do_update(
-        index_elements=[key], set_={k: statement.excluded[k] for k in row if k != key}
+        index_elements=keys, set_={k: statement.excluded[k] for k in rows[0] if k not in keys}
     )
-    await session.execute(statement)
+    await session.execute(statement, rows)

@@ -1,8 +1,8 @@
 """HTTP plumbing every service shares: the request's unit of work, correlation ids, metrics."""
 
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,11 +12,13 @@ from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
 from shared.problems import Unavailable
+from shared.settings import SharedSettings
 
 if TYPE_CHECKING:
     from shared.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "x-correlation-id"
+S = TypeVar("S", bound=SharedSettings)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -27,6 +29,18 @@ class BackPressure(Unavailable):
 def runtime_of(request: Request) -> "ServiceRuntime":
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
+
+
+def settings_dependency(kind: type[S]) -> Callable[[Request], S]:
+    """A dependency giving the running service's settings as its own class: a service
+    declares ``SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]``."""
+
+    def settings(request: Request) -> S:
+        found = runtime_of(request).settings
+        assert isinstance(found, kind)
+        return found
+
+    return settings
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from services.complaints import repository, service, statistics, views
 from services.complaints.config import Settings
@@ -21,7 +21,7 @@ from services.complaints.schemas import (
     ComplaintStats,
 )
 from services.complaints.staff import ActingStaff
-from shared.http import SessionDep, runtime_of
+from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import ProblemError
@@ -31,10 +31,7 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 ComplaintId = Annotated[uuid.UUID, Path(description="The complaint case")]
 
 
-def _settings(request: Request) -> Settings:
-    settings = runtime_of(request).settings
-    assert isinstance(settings, Settings)
-    return settings
+SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 
 
 @router.post(
@@ -50,11 +47,11 @@ def _settings(request: Request) -> Settings:
     },
 )
 async def receive_complaint(
-    body: ComplaintCreate, request: Request, session: SessionDep, key: IdempotencyKey = None
+    body: ComplaintCreate, settings: SettingsDep, session: SessionDep, key: IdempotencyKey = None
 ) -> Response:
     """Record a complaint from any channel (step 1, 登记). Its priority follows the customer's
     value tier, the category and the channel; its deadlines follow the configured pack."""
-    settings, now = _settings(request), datetime.now(UTC)
+    now = datetime.now(UTC)
 
     async def receive() -> tuple[ComplaintRead, dict[str, str]]:
         received = await service.receive_complaint(session, body, settings=settings, now=now)
@@ -164,12 +161,12 @@ async def act_on_complaint(
     complaint_id: ComplaintId,
     body: ActionRequest,
     staff: ActingStaff,
-    request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """Move the case through its procedure; the answer is the case after the step."""
-    settings, now = _settings(request), datetime.now(UTC)
+    now = datetime.now(UTC)
 
     async def act() -> tuple[ComplaintRead, dict[str, str]]:
         case = await service.act(session, complaint_id, body, staff, settings=settings, now=now)

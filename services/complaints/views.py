@@ -29,64 +29,39 @@ def _complainant(contact: dict[str, Any] | None) -> ComplainantRead | None:
     )
 
 
-def complaint_read(case: Complaint, *, now: datetime, linked: bool = False) -> ComplaintRead:
+def _fields(case: Complaint, *, now: datetime, linked: bool) -> dict[str, Any]:
     disputed = (
         Money(amount=case.disputed_amount, currency=case.disputed_currency)
         if case.disputed_amount is not None and case.disputed_currency is not None
         else None
     )
-    return ComplaintRead.model_validate(
-        {
-            **{name: getattr(case, name) for name in _COPIED},
-            "complainant": _complainant(case.complainant),
-            "disputed_amount": disputed,
-            "overdue": case.step_due_at is not None and case.step_due_at < now,
-            "allowed_actions": allowed_actions(ComplaintStep(case.step)),
-            "linked_to_open_case": linked,
-        }
-    )
+    return {
+        **{name: getattr(case, name) for name in _COPIED},
+        "complainant": _complainant(case.complainant),
+        "disputed_amount": disputed,
+        "overdue": case.step_due_at is not None and case.step_due_at < now,
+        "allowed_actions": allowed_actions(ComplaintStep(case.step)),
+        "linked_to_open_case": linked,
+    }
+
+
+def complaint_read(case: Complaint, *, now: datetime, linked: bool = False) -> ComplaintRead:
+    return ComplaintRead.model_validate(_fields(case, now=now, linked=linked))
 
 
 def complaint_detail(
     case: Complaint, history: list[HistoryEntry], *, now: datetime
 ) -> ComplaintDetail:
-    read = complaint_read(case, now=now)
-    return ComplaintDetail(
-        **read.model_dump(),
-        history=[HistoryEntryRead.model_validate(entry, from_attributes=True) for entry in history],
+    return ComplaintDetail.model_validate(
+        {
+            **_fields(case, now=now, linked=False),
+            "history": [
+                HistoryEntryRead.model_validate(entry, from_attributes=True) for entry in history
+            ],
+        }
     )
 
 
-_COPIED = [
-    "id",
-    "customer_id",
-    "channel",
-    "category",
-    "cause",
-    "description",
-    "transaction_ids",
-    "attachments",
-    "call_id",
-    "priority",
-    "status",
-    "step",
-    "outcome",
-    "department",
-    "resolution",
-    "deadline_pack",
-    "received_at",
-    "accepted_at",
-    "acknowledge_by",
-    "decide_by",
-    "decided_at",
-    "extensions_used",
-    "step_due_at",
-    "escalation_level",
-    "closed_at",
-    "reopen_count",
-    "linked_count",
-    "is_repeat",
-    "satisfaction",
-    "root_cause",
-    "lesson",
-]
+# What the answer computes; every other field of it is the case's column of the same name.
+_COMPUTED = {"complainant", "disputed_amount", "overdue", "allowed_actions", "linked_to_open_case"}
+_COPIED = [name for name in ComplaintRead.model_fields if name not in _COMPUTED]

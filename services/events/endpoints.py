@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from services.events import rule_admin, service, statistics
 from services.events.backtest import backtest
@@ -33,7 +33,7 @@ from services.events.schemas import (
     VersionPromotion,
 )
 from services.events.service import RuleBook
-from shared.http import SessionDep, runtime_of
+from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import ProblemError
@@ -43,10 +43,7 @@ router = APIRouter(prefix="/v1")
 RuleIdPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{2,59}$")]
 
 
-def _settings(request: Request) -> Settings:
-    settings = runtime_of(request).settings
-    assert isinstance(settings, Settings)
-    return settings
+SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 
 
 def _rule_book(request: Request) -> RuleBook:
@@ -166,7 +163,7 @@ async def rule_stats(
 
 @router.post("/rules/{rule_id}/backtest", tags=["rules"])
 async def backtest_rule(
-    rule_id: RuleIdPath, body: BacktestRequest, request: Request, session: SessionDep
+    rule_id: RuleIdPath, body: BacktestRequest, settings: SettingsDep, session: SessionDep
 ) -> BacktestReport:
     """Run a saved version (the active one unless ``version``), or an edited ``definition``,
     over the history kept for the period; nothing is emitted."""
@@ -184,20 +181,20 @@ async def backtest_rule(
             raise VersionNotFound(f"rule {rule_id!r} has no such version", field="version")
         definition = RuleDefinition.model_validate(chosen[0].definition)
         version = chosen[0].version
-    return await _backtest(session, request, rule_id, version, definition, body)
+    return await _backtest(session, settings, rule_id, version, definition, body)
 
 
 @router.post("/rules/backtest", tags=["rules"])
 async def backtest_draft(
-    body: DraftBacktestRequest, request: Request, session: SessionDep
+    body: DraftBacktestRequest, settings: SettingsDep, session: SessionDep
 ) -> BacktestReport:
     """A draft rule, not saved, over the kept history."""
-    return await _backtest(session, request, "draft", None, body.definition, body)
+    return await _backtest(session, settings, "draft", None, body.definition, body)
 
 
 async def _backtest(
     session: SessionDep,
-    request: Request,
+    settings: Settings,
     rule_id: str,
     version: int | None,
     definition: RuleDefinition,
@@ -211,9 +208,8 @@ async def _backtest(
         )
     start, end = _period(body.received_from, body.received_to)
     return await backtest(
-        session, rule_id, version, definition, start=start, end=end,
-        settings=_settings(request),
-    )  # fmt: skip
+        session, rule_id, version, definition, start=start, end=end, settings=settings
+    )
 
 
 @router.get("/opportunities", tags=["opportunities"])

@@ -37,7 +37,6 @@ TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
     "complaint.received": ComplaintReceived,
     "complaint.closed": ComplaintClosed,
 }
-VALUE_TIERS = ("premium", "key", "ordinary", "restricted", "potential")
 
 
 class Strict(BaseModel):

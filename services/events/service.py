@@ -35,6 +35,8 @@ from shared.events import DomainEvent
 from shared.logging import correlated
 from shared.outbox import record_event, record_events
 
+SCHEDULE_CHUNK = 500
+
 # The moment an event happened, by the field that says so; otherwise the envelope's time.
 _TIME_FIELDS = ("booked_at", "occurred_at", "received_at", "effective_at", "closed_at")
 
@@ -157,22 +159,28 @@ async def run_scheduled_rules(
 ) -> int:
     """Tick the time-based rules (birthdays, maturities, dormancy) for their candidates."""
     today = business_day(now, settings)
+    moment = Moment(at=now, day=today)
+    lineage = [{"schedule_at": now.isoformat()}]
     fired = 0
     for live in rules:
         if not live.listens_to(None):
             continue
-        for customer_id in await _candidates(session, live.definition, today, now):
-            await repository.lock_customers(session, [customer_id])
-            state = await repository.load_state(
-                session, customer_id, since=today - timedelta(days=MAX_WINDOW_DAYS)
+        candidates = await _candidates(session, live.definition, today, now)
+        # States read a chunk at a time, as the consumer reads a run's: a few queries per
+        # chunk, not per customer.
+        for start in range(0, len(candidates), SCHEDULE_CHUNK):
+            chunk = sorted(candidates[start : start + SCHEDULE_CHUNK])
+            await repository.lock_customers(session, chunk)
+            states = await repository.load_states(
+                session, chunk, since=today - timedelta(days=MAX_WINDOW_DAYS)
             )
-            moment = Moment(at=now, day=today)
-            for match in evaluate(live.rule_id, live.definition, state, moment):
-                lineage = [{"schedule_at": now.isoformat()}]
-                decision = await decide(
-                    session, live, match, state, moment, settings, lineage_events=lineage
-                )
-                fired += decision in ("created", "held_out")
+            for customer_id in chunk:
+                state = states[customer_id]
+                for match in evaluate(live.rule_id, live.definition, state, moment):
+                    decision = await decide(
+                        session, live, match, state, moment, settings, lineage_events=lineage
+                    )
+                    fired += decision in ("created", "held_out")
     return fired
 
 

@@ -197,9 +197,3 @@ def balance_on(state: CustomerState, day: date) -> Decimal | None:
     if not known:
         return None
     return state.days[max(known)].closing_balance
-
-
-def forget_before(state: CustomerState, day: date) -> None:
-    """Drop day rows no window can reach any more (keeps backtests' memory bounded)."""
-    for old in [d for d in state.days if d < day - timedelta(days=MAX_WINDOW_DAYS)]:
-        del state.days[old]

@@ -7,7 +7,7 @@ its own, so that its consumer has only these messages to read."""
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
 
 import pytest
 
@@ -16,17 +16,15 @@ from crm.registry import SERVICES
 from services.complaints.events import ComplaintReceived
 from services.contact_center.events import OutboundAttempted
 from services.events.events import OpportunityCreated
-from shared.bus import OutgoingMessage, ReceivedMessage
+from shared.bus import ReceivedMessage
 from shared.bus.local import LocalBus
 from shared.catalogue import dead_letter_topic
 from shared.db import create_engine
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
-from shared.messaging import OutboxRecord
 from shared.migrations import upgrade
-from shared.outbox import to_message
 from shared.settings import SharedSettings
-from tests.service.conftest import scalar, serving
+from tests.service.conftest import message_of, scalar, serving
 from tests.service.customer.factories import create_customer
 from tests.service.events.conftest import NOW, contact, posted, registered
 from tests.waiting import wait_until
@@ -79,19 +77,6 @@ CASES: list[tuple[str, Factory]] = [
 ]
 
 
-def _message(event: DomainEvent, *, body: bytes | None = None) -> OutgoingMessage:
-    message = to_message(
-        OutboxRecord(
-            event_id=uuid.uuid4(), topic=event.topic, message_key=event.subject,
-            event_type=event.event_type, source="/crm/test", occurred_at=datetime.now(UTC),
-            correlation_id=None, payload=event.model_dump(mode="json"),
-        )
-    )  # fmt: skip
-    if body is None:
-        return message
-    return OutgoingMessage(message.topic, message.key, body, message.headers)
-
-
 async def _dead_letter_of(bus: LocalBus, topic: str, key: str) -> ReceivedMessage:
     """The dead letter keyed ``key`` (other cases dead-letter on the same topics)."""
     consumer = bus.consumer(f"reader-{uuid.uuid4().hex[:8]}", [topic])
@@ -132,8 +117,11 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
                 else uuid.uuid4()
             )
             event = good(customer_id)
-            poison = _message(event, body=b'{"customer_id": "%s"}' % str(customer_id).encode())
-            behind = _message(event)
+            poison = replace(
+                message_of(event, source="/crm/test"),
+                value=b'{"customer_id": "%s"}' % str(customer_id).encode(),
+            )
+            behind = message_of(event, source="/crm/test")
             await bus.start()
             await bus.ensure_topics([event.topic])
             await bus.publish([poison, behind])

@@ -61,6 +61,31 @@ def _consumer(
     )
 
 
+def _batched_consumer(
+    bus: Bus,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: ServiceMetrics,
+    probe: type[ProbeEvent],
+    group: str,
+    runs: list[int],
+) -> EventConsumer:
+    """A consumer whose batch handler applies a run with the recording handler, noting the
+    size of each run it is given in ``runs``."""
+    single = recording_handler(group)
+
+    async def batch(session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]) -> None:
+        runs.append(len(items))
+        for event, envelope in items:
+            await single(session, event, envelope)  # type: ignore[operator]
+
+    return EventConsumer(
+        bus=bus, sessions=sessions, group=group,
+        handlers={probe: single},  # type: ignore[dict-item]
+        metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
+        batch_handler=batch,
+    )  # fmt: skip
+
+
 @contextlib.asynccontextmanager
 async def running(consumer: EventConsumer) -> AsyncIterator[asyncio.Task[None]]:
     task = asyncio.create_task(consumer.run())
@@ -273,22 +298,8 @@ class TestBatchedRuns:
         while await _relay(sessions, bus, metrics).publish_pending():
             pass
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
-        single = recording_handler(group)
         runs: list[int] = []
-
-        async def batch(
-            session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]
-        ) -> None:
-            runs.append(len(items))
-            for event, envelope in items:
-                await single(session, event, envelope)  # type: ignore[operator]
-
-        consumer = EventConsumer(
-            bus=bus, sessions=sessions, group=group,
-            handlers={probe: single},  # type: ignore[dict-item]
-            metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
-            batch_handler=batch,
-        )  # fmt: skip
+        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs)
         async with running(consumer):
 
             async def rest_applied() -> bool:
@@ -315,22 +326,8 @@ class TestBatchedRuns:
         while await _relay(sessions, bus, metrics).publish_pending():
             pass
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
-        single = recording_handler(group)
         runs: list[int] = []
-
-        async def batch(
-            session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]
-        ) -> None:
-            runs.append(len(items))
-            for event, envelope in items:
-                await single(session, event, envelope)  # type: ignore[operator]
-
-        consumer = EventConsumer(
-            bus=bus, sessions=sessions, group=group,
-            handlers={probe: single},  # type: ignore[dict-item]
-            metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
-            batch_handler=batch,
-        )  # fmt: skip
+        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs)
         async with running(consumer):
 
             async def all_applied() -> bool:

@@ -18,8 +18,7 @@ from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
 from tests.integration.mechanics import read_for_keys
 from tests.service.conftest import publish, scalar, serving
-from tests.service.events.conftest import NOW, debit, registered
-from tests.waiting import wait_until
+from tests.service.events.conftest import NOW, debit, observed, registered, wait_observed
 
 pytestmark = pytest.mark.kafka
 SOURCE = "/crm/customer"
@@ -34,17 +33,6 @@ def kafka_settings(events_database: str, kafka_bootstrap: str) -> Settings:
     )  # fmt: skip
 
 
-async def _observed(settings: Settings, customers: list[uuid.UUID], total: int) -> None:
-    async def done() -> bool:
-        count = await scalar(
-            settings, "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)",
-            c=customers,
-        )  # fmt: skip
-        return bool(count == total)
-
-    await wait_until(done, timeout=90)
-
-
 async def test_an_opportunity_names_the_kafka_position_of_its_event(
     kafka_settings: Settings, kafka_bootstrap: str
 ) -> None:
@@ -54,7 +42,7 @@ async def test_an_opportunity_names_the_kafka_position_of_its_event(
     )
     async with serving(create_app(kafka_settings)) as client:
         await publish(kafka_settings, registered(customer_id), source=SOURCE)
-        await _observed(kafka_settings, [customer_id], 1)
+        await wait_observed(kafka_settings, [customer_id], 1)
         await publish(kafka_settings, debit(customer_id, 150_000), source=SOURCE)
         (message,) = await read_for_keys(
             kafka_bootstrap, Topic.OPPORTUNITIES, {str(customer_id)}, expected=1
@@ -102,7 +90,7 @@ async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
     async with contextlib.AsyncExitStack() as stack:
         first = await stack.enter_async_context(serving(create_app(kafka_settings)))
         await publish(kafka_settings, *(registered(c) for c in customers), source=SOURCE)
-        await _observed(kafka_settings, customers, len(customers))
+        await wait_observed(kafka_settings, customers, len(customers))
         leaving = contextlib.AsyncExitStack()
         await leaving.enter_async_context(stack.pop_all())  # the first replica, to leave
         second = await stack.enter_async_context(serving(create_app(kafka_settings)))
@@ -112,7 +100,7 @@ async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
                 handled_by_first = await _handled_by(first)
                 await leaving.aclose()  # a member leaves mid-stream
             await asyncio.sleep(0.3)
-        await _observed(kafka_settings, customers, 3 * len(customers))
+        await wait_observed(kafka_settings, customers, 3 * len(customers))
         rows = await scalar(
             kafka_settings,
             "SELECT count(*) FROM opportunities WHERE customer_id = ANY(:c) "
@@ -148,7 +136,4 @@ async def _handled_by(replica: httpx.AsyncClient) -> float:
 
 
 async def _some_observed(settings: Settings, customers: list[uuid.UUID]) -> bool:
-    count = await scalar(
-        settings, "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)", c=customers
-    )
-    return bool(int(str(count)) > len(customers) + 5)
+    return await observed(settings, customers) > len(customers) + 5

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from crm.registry import ServiceSpec
+from shared.bus import OutgoingMessage
 from shared.db import create_engine
 from shared.events import DomainEvent
 from shared.messaging import OutboxRecord
@@ -31,6 +32,17 @@ def settings_for(spec: ServiceSpec, database_url: str) -> SharedSettings:
     return spec.settings_class(database_url=database_url)
 
 
+def message_of(event: DomainEvent, *, source: str) -> OutgoingMessage:
+    """The message another service's relay would send: CloudEvents headers, customer key."""
+    return to_message(
+        OutboxRecord(
+            event_id=uuid.uuid4(), topic=event.topic, message_key=event.subject,
+            event_type=event.event_type, source=source, occurred_at=datetime.now(UTC),
+            correlation_id=None, payload=event.model_dump(mode="json"),
+        )
+    )  # fmt: skip
+
+
 async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -> None:
     """Publish as another service's relay would, on the bus the settings name: CloudEvents
     headers, customer key."""
@@ -39,23 +51,7 @@ async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -
     try:
         await bus.start()
         await bus.ensure_topics(sorted({e.topic for e in events}))
-        await bus.publish(
-            [
-                to_message(
-                    OutboxRecord(
-                        event_id=uuid.uuid4(),
-                        topic=e.topic,
-                        message_key=e.subject,
-                        event_type=e.event_type,
-                        source=source,
-                        occurred_at=datetime.now(UTC),
-                        correlation_id=None,
-                        payload=e.model_dump(mode="json"),
-                    )
-                )
-                for e in events
-            ]
-        )
+        await bus.publish([message_of(e, source=source) for e in events])
     finally:
         await bus.stop()
         await engine.dispose()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,7 +206,3 @@ async def customer_tier(session: AsyncSession, customer_id: uuid.UUID) -> str | 
     return await session.scalar(
         select(CustomerStanding.value_tier).where(CustomerStanding.customer_id == customer_id)
     )
-
-
-async def bump(session: AsyncSession, complaint_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(update(Complaint).where(Complaint.id == complaint_id).values(**values))

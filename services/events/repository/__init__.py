@@ -24,6 +24,7 @@ from services.events.state import (
     Holding,
     RecurringCredit,
 )
+from shared.db import upsert
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
@@ -91,12 +92,6 @@ async def load_states(
     return states
 
 
-async def load_state(
-    session: AsyncSession, customer_id: uuid.UUID, *, since: date
-) -> CustomerState:
-    return (await load_states(session, [customer_id], since=since))[customer_id]
-
-
 @dataclass
 class Changes:
     """What a run of events changed, to be written back in one statement per table."""
@@ -142,21 +137,10 @@ async def save_states(
         for c, k in sorted(changes.recurring)
         for r in (states[c].recurring[k],)
     ]
-    for model, rows, keys in (
-        (CustomerProfile, profiles, ["customer_id"]),
-        (CustomerDay, days, ["customer_id", "day"]),
-        (CustomerHolding, holdings, ["customer_id", "account_number"]),
-        (CustomerRecurringCredit, recurring, ["customer_id", "source"]),
-    ):
-        if rows:
-            # Core and executemany: the statement compiles once and is cached; a multi-row
-            # VALUES built per call would be compiled afresh each time, row by row.
-            statement = insert(cast(Table, model.__table__))
-            statement = statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={k: statement.excluded[k] for k in rows[0] if k not in keys},
-            )
-            await session.execute(statement, rows)
+    await upsert(session, CustomerProfile, profiles, key="customer_id")
+    await upsert(session, CustomerDay, days, key=("customer_id", "day"))
+    await upsert(session, CustomerHolding, holdings, key=("customer_id", "account_number"))
+    await upsert(session, CustomerRecurringCredit, recurring, key=("customer_id", "source"))
 
 
 def _day_values(figures: DayFigures) -> dict[str, Any]:

@@ -33,6 +33,8 @@ from shared.db import create_engine, create_sessionmaker, transaction
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.outbox import EVENT_SOURCE
+from tests.service.conftest import scalar
+from tests.waiting import wait_until
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 _offsets = itertools.count()
@@ -220,3 +222,22 @@ async def known_customer(
         registered(customer_id, tier=tier, consent=consent, birth_month_day=birth_month_day)
     )
     return customer_id
+
+
+async def observed(settings: Settings, customers: list[uuid.UUID]) -> int:
+    """Events of these customers the detector has consumed (its kept history)."""
+    count = await scalar(
+        settings, "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)", c=customers
+    )
+    return int(str(count))
+
+
+async def wait_observed(
+    settings: Settings, customers: list[uuid.UUID], total: int, *, timeout: float = 90
+) -> None:
+    """Until the detector has consumed ``total`` events of these customers."""
+
+    async def done() -> bool:
+        return await observed(settings, customers) == total
+
+    await wait_until(done, timeout=timeout)

@@ -11,9 +11,15 @@ from services.events.config import Settings
 from services.events.models import Firing, Opportunity
 from services.events.replay import rebuild
 from shared.db import create_engine, create_sessionmaker, transaction
-from tests.service.conftest import publish, scalar, serving
-from tests.service.events.conftest import NOW, contact, debit, posted, registered
-from tests.waiting import wait_until
+from tests.service.conftest import publish, serving
+from tests.service.events.conftest import (
+    NOW,
+    contact,
+    debit,
+    posted,
+    registered,
+    wait_observed,
+)
 
 SOURCE = "/crm/customer"
 
@@ -47,9 +53,9 @@ async def test_a_replay_from_the_beginning_reproduces_the_live_opportunities(
         stream += [contact(customer_id, NOW - timedelta(hours=h)) for h in (30, 20, 10)]
     async with serving(create_app(events_settings)):
         await publish(events_settings, *(registered(c) for c in customers), source=SOURCE)
-        await _consumed(events_settings, customers, each=1)
+        await wait_observed(events_settings, customers, len(customers))
         await publish(events_settings, *stream, source=SOURCE)
-        await _consumed(events_settings, customers, each=1 + len(stream) // len(customers))
+        await wait_observed(events_settings, customers, len(customers) + len(stream))
     live = await _snapshot(events_settings, customers)
     rules_fired = {row[1] for row in live}
     assert {"large_deposit", "large_withdrawal", "repeated_contacts"} <= rules_fired
@@ -64,15 +70,3 @@ async def test_a_replay_from_the_beginning_reproduces_the_live_opportunities(
 
     await rebuild(events_settings)
     assert await _snapshot(events_settings, customers) == live
-
-
-async def _consumed(settings: Settings, customers: list[uuid.UUID], *, each: int) -> None:
-    async def all_in() -> bool:
-        counts = await scalar(
-            settings,
-            "SELECT count(*) FROM observed_events WHERE customer_id = ANY(:c)",
-            c=customers,
-        )
-        return bool(counts == each * len(customers))
-
-    await wait_until(all_in, timeout=60)

@@ -13,7 +13,7 @@ from services.contact_center.events import OutboundAttempted
 from services.events.app import create_app
 from services.events.config import Settings
 from tests.service.conftest import publish, serving
-from tests.service.events.conftest import NOW, posted, registered
+from tests.service.events.conftest import NOW, posted, registered, wait_observed
 from tests.waiting import wait_until
 
 CUSTOMER_SOURCE = "/crm/customer"
@@ -110,7 +110,7 @@ class TestLiveRules:
             json={"rule_id": rule_id, "definition": big_payment_rule(70_000), "status": "active"},
         )
         assert created.status_code == 201, created.text
-        customer_id = await _known_customer(client, events_settings)
+        customer_id = await _known_customer(events_settings)
         await publish(
             events_settings, posted(customer_id, 70_000, direction="debit", kind="payment"),
             source=CUSTOMER_SOURCE,
@@ -146,8 +146,8 @@ class TestLiveRules:
             json={"definition": big_payment_rule(60_000), "status": "shadow"},
         )
         assert [v["status"] for v in shadow.json()["versions"]] == ["active", "shadow"]
-        small = await _known_customer(client, events_settings)
-        large = await _known_customer(client, events_settings)
+        small = await _known_customer(events_settings)
+        large = await _known_customer(events_settings)
         await publish(
             events_settings,
             posted(small, 65_000, direction="debit", kind="payment"),
@@ -188,7 +188,7 @@ class TestLiveRules:
             posted(customer_id, 95_000, direction="debit", kind="payment"),
             registered(marker), source=CUSTOMER_SOURCE,
         )  # fmt: skip
-        await _handled(client, events_settings, marker)
+        await wait_observed(events_settings, [marker], 1)
         stats = (await client.get(f"/v1/rules/{rule_id}/stats")).json()
         assert stats["versions"] == []
 
@@ -202,7 +202,7 @@ class TestCallResults:
             "/v1/rules",
             json={"rule_id": rule_id, "definition": big_payment_rule(75_000), "status": "active"},
         )
-        customer_id = await _known_customer(client, events_settings)
+        customer_id = await _known_customer(events_settings)
         await publish(
             events_settings, posted(customer_id, 75_000, direction="debit", kind="payment"),
             source=CUSTOMER_SOURCE,
@@ -243,7 +243,7 @@ class TestBacktest:
                 at = NOW - timedelta(days=20 - day)
                 events.append(posted(customer_id, amount, direction="debit", kind="payment", at=at))
         await publish(events_settings, *events, source=CUSTOMER_SOURCE)
-        await _handled(client, events_settings, customers[-1], count=6)
+        await wait_observed(events_settings, [customers[-1]], 6)
         period = {"from": (NOW - timedelta(days=30)).isoformat(), "to": NOW.isoformat()}
         # Service recovery needs no consent: the customers' profiles arrived after their
         # payments here, and the backtest replays them in that order.
@@ -264,12 +264,12 @@ class TestBacktest:
         assert scheduled.status_code == 400
 
 
-async def _known_customer(client: httpx.AsyncClient, settings: Settings) -> uuid.UUID:
+async def _known_customer(settings: Settings) -> uuid.UUID:
     """A customer the detector has registered (with consent to call): a customer's events on
     different topics are not ordered among themselves, so the profile goes first."""
     customer_id = uuid.uuid4()
     await publish(settings, registered(customer_id), source=CUSTOMER_SOURCE)
-    await _handled(client, settings, customer_id)
+    await wait_observed(settings, [customer_id], 1)
     return customer_id
 
 
@@ -285,18 +285,3 @@ async def _one_opportunity(client: httpx.AsyncClient, customer_id: uuid.UUID) ->
     await wait_until(arrived, timeout=20)
     (opportunity,) = found
     return opportunity
-
-
-async def _handled(
-    client: httpx.AsyncClient, settings: Settings, customer_id: uuid.UUID, count: int = 1
-) -> None:
-    """Until the detector has consumed ``count`` events of the customer."""
-    from tests.service.conftest import scalar
-
-    async def consumed() -> bool:
-        seen = await scalar(
-            settings, "SELECT count(*) FROM observed_events WHERE customer_id = :c", c=customer_id
-        )
-        return bool(seen == count)
-
-    await wait_until(consumed, timeout=20)
