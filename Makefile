@@ -84,6 +84,7 @@ bench: $(STAMP) kafka-jars
 	$(BIN)/python -m bench.outbox_relay --bus kafka
 	$(BIN)/python -m bench.customer_view_ingest --transactions 100000
 	$(BIN)/python -m bench.detector --events 20000 --rate 1000 --seconds 10
+	$(BIN)/python -m bench.screen_pop --customers 200 --calls 2000
 
 ## The published documents, generated from the code (tests keep them equal to it).
 docs: $(STAMP)

@@ -16,6 +16,7 @@ from crm.detector_cli import replay, rules
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
+from crm.traffic import simulate_calls
 from services.customer.config import Settings as CustomerSettings
 from services.customer.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
 from services.customer.valuation import revalue_everyone
@@ -198,3 +199,4 @@ def check_config() -> None:
 
 main.add_command(rules)
 main.add_command(replay)
+main.add_command(simulate_calls)

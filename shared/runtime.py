@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -40,6 +41,10 @@ def create_bus(settings: SharedSettings, engine: AsyncEngine) -> Bus:
             replication_factor=settings.kafka_replication_factor,
         )
     return LocalBus(engine, partitions=settings.local_bus_partitions)
+
+
+class AsyncClosable(Protocol):
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,10 @@ def create_service_app(
     jobs: Sequence[PeriodicJob] = (),
     metrics: ServiceMetrics | None = None,
     batch_handler: BatchHandler | None = None,
+    clients: Sequence[AsyncClosable] = (),
 ) -> FastAPI:
-    """``metrics``: pass one when the service registers domain metrics of its own on it."""
+    """``metrics``: pass one when the service registers domain metrics of its own on it.
+    ``clients``: what the service holds open to others (HTTP clients), closed last."""
     metrics = metrics or ServiceMetrics(settings.service_name)
 
     @contextlib.asynccontextmanager
@@ -175,6 +182,9 @@ def create_service_app(
             yield
         finally:
             await runtime.stop()
+            for client in clients:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
             log.info("service.stopped", service=settings.service_name)
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)

@@ -29,6 +29,7 @@ class Environment(StrEnum):
 
 
 DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5433/crm"
+DEVELOPMENT_IDENTIFIER_KEY = "development-only-identifier-key"
 
 
 class SharedSettings(BaseSettings):
@@ -60,6 +61,11 @@ class SharedSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_batch_size: int = Field(default=100, ge=1)
+
+    # Keys the HMACs of personal identifiers (events carry digests, never the numbers) and of
+    # card numbers (never stored). Shared: a channel service recognises a caller by hashing
+    # what the caller typed with the same key the customer service used.
+    identifier_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_IDENTIFIER_KEY), min_length=16)
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -94,6 +100,10 @@ class SharedSettings(BaseSettings):
             self.database_url.get_secret_value() == DEVELOPMENT_DATABASE_URL
         ):
             raise ValueError("CRM_DATABASE_URL must be set in production")
+        if self.environment is Environment.PRODUCTION and (
+            self.identifier_key.get_secret_value() == DEVELOPMENT_IDENTIFIER_KEY
+        ):
+            raise ValueError("CRM_IDENTIFIER_KEY must be set in production")
         return self
 
     @property

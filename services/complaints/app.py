@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 import services.complaints as service_package
 from services.complaints.config import Settings
-from services.complaints.consumers import HANDLERS
+from services.complaints.consumers import build_handlers
 from services.complaints.endpoints import router
 from services.complaints.jobs import ComplaintMetrics, DeadlineSweep
 from shared.metrics import ServiceMetrics
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Bank CRM: complaints service",
         description=DESCRIPTION,
         routers=[router],
-        handlers=HANDLERS,
+        handlers=build_handlers(settings),
         jobs=[sweep.job()],
         metrics=metrics,
     )

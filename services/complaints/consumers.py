@@ -1,12 +1,18 @@
 """Handlers of the events the complaints service consumes: what it keeps of the customers
 (their value tier sets a complaint's priority; a downgrade or a closing after a complaint is a
-customer the bank may have lost)."""
+customer the bank may have lost), and the complaints agents take on calls."""
+
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints import repository
+from services.complaints import repository, service
+from services.complaints.config import Settings
+from services.complaints.models import ComplaintChannel
+from services.complaints.schemas import ComplaintCreate
+from services.contact_center.events import CallEnded
 from services.customer.events import CustomerRegistered, CustomerSegmentChanged, CustomerUpdated
-from shared.consumer import Handlers
+from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
 
 VALUE_TIER = "value_tier"
@@ -37,8 +43,24 @@ async def customer_updated(
         await repository.note_customer_closed(session, event.customer_id, envelope.time)
 
 
-HANDLERS: Handlers = {
-    CustomerRegistered: customer_registered,
-    CustomerSegmentChanged: segment_changed,
-    CustomerUpdated: customer_updated,
-}
+def _complaint_from_call(settings: Settings) -> Handler:
+    async def open_case(session: AsyncSession, event: CallEnded, envelope: EventEnvelope) -> None:
+        if event.complaint is None or event.customer_id is None:
+            return
+        body = ComplaintCreate(
+            customer_id=event.customer_id, channel=ComplaintChannel.PHONE,
+            category=event.complaint.category, description=event.complaint.description,
+            call_id=str(event.call_id), received_at=event.ended_at,
+        )  # fmt: skip
+        await service.receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
+
+    return open_case
+
+
+def build_handlers(settings: Settings) -> Handlers:
+    return {
+        CustomerRegistered: customer_registered,
+        CustomerSegmentChanged: segment_changed,
+        CustomerUpdated: customer_updated,
+        CallEnded: _complaint_from_call(settings),
+    }

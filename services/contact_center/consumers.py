@@ -1,5 +1,61 @@
-"""Handlers of the events the contact_center service consumes, keyed by event model."""
+"""Handlers of the events the contact centre consumes: the customers (identifier digests, the
+tier and its routing policy, consent) and the opportunities it is to call about."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.contact_center import identification, outbound
+from services.customer.events import CustomerRegistered, CustomerSegmentChanged, CustomerUpdated
+from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.consumer import Handlers
+from shared.envelope import EventEnvelope
 
-HANDLERS: Handlers = {}
+VALUE_TIER = "value_tier"
+
+
+async def customer_registered(
+    session: AsyncSession, event: CustomerRegistered, envelope: EventEnvelope
+) -> None:
+    await identification.note_customer(
+        session, event.customer_id, at=envelope.time, identifiers=event.identifiers,
+        consent=event.consent, status="active", value_tier=event.value_tier,
+    )  # fmt: skip
+
+
+async def customer_updated(
+    session: AsyncSession, event: CustomerUpdated, envelope: EventEnvelope
+) -> None:
+    await identification.note_customer(
+        session, event.customer_id, at=envelope.time, identifiers=event.identifiers,
+        consent=event.consent, status=event.status,
+    )  # fmt: skip
+
+
+async def segment_changed(
+    session: AsyncSession, event: CustomerSegmentChanged, envelope: EventEnvelope
+) -> None:
+    if event.dimension == VALUE_TIER:
+        await identification.note_tier(
+            session, event.customer_id, event.current, event.policy, at=envelope.time
+        )
+
+
+async def opportunity_created(
+    session: AsyncSession, event: OpportunityCreated, envelope: EventEnvelope
+) -> None:
+    await outbound.note_opportunity(session, event, now=envelope.time)
+
+
+async def opportunity_changed(
+    session: AsyncSession, event: OpportunityUpdated | OpportunityClosed, envelope: EventEnvelope
+) -> None:
+    await outbound.note_opportunity_status(session, event.opportunity_id, event.status)
+
+
+HANDLERS: Handlers = {
+    CustomerRegistered: customer_registered,
+    CustomerUpdated: customer_updated,
+    CustomerSegmentChanged: segment_changed,
+    OpportunityCreated: opportunity_created,
+    OpportunityUpdated: opportunity_changed,
+    OpportunityClosed: opportunity_changed,
+}

@@ -7,11 +7,9 @@ decided it."""
 from decimal import Decimal
 from typing import ClassVar
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from shared.settings import Environment, SharedSettings
-
-DEVELOPMENT_IDENTIFIER_KEY = "development-only-identifier-key"
+from shared.settings import SharedSettings
 
 
 class ValueThresholds(BaseModel):
@@ -121,17 +119,10 @@ class Settings(SharedSettings):
     satisfied_from: Decimal = Decimal("70")
     # Reference rates to CNY for valuing foreign-currency balances (a daily feed in production).
     fx_rates_to_cny: dict[str, Decimal] = Field(default_factory=_default_fx)
-    # Keys the HMACs of identifiers carried in events and of card numbers (never stored).
-    identifier_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_IDENTIFIER_KEY), min_length=16)
     max_transactions_per_batch: int = Field(default=1000, ge=1, le=10_000)
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "Settings":
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.identifier_key.get_secret_value() == DEVELOPMENT_IDENTIFIER_KEY
-        ):
-            raise ValueError("CRM_CUSTOMER_IDENTIFIER_KEY must be set in production")
+    def _every_tier_has_a_policy(self) -> "Settings":
         missing = {"premium", "key", "potential", "ordinary", "restricted"} - set(
             self.tier_policies
         )

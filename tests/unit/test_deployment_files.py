@@ -23,6 +23,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from services.complaints.jobs import ComplaintMetrics
+from services.contact_center.jobs import ContactMetrics
 from services.events.metrics import DetectorMetrics
 from shared.metrics import ServiceMetrics
 
@@ -35,7 +36,7 @@ GRAFANA_DIR = ROOT / "deploy" / "grafana"
 SERVICE_PORTS = {"customer": 8001, "events": 8002, "complaints": 8003, "contact_center": 8004}
 
 # Values for the variables that compose requires (`${NAME:?message}`) from the operator.
-OPERATOR_VARIABLES = {"CRM_CUSTOMER_IDENTIFIER_KEY": "a-test-identifier-key"}
+OPERATOR_VARIABLES = {"CRM_IDENTIFIER_KEY": "a-test-identifier-key"}
 
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)"
@@ -347,6 +348,7 @@ def _service_metrics() -> CollectorRegistry:
     metrics = ServiceMetrics("probe")
     ComplaintMetrics(metrics.registry)
     DetectorMetrics(metrics.registry)
+    ContactMetrics(metrics.registry)
     return metrics.registry
 
 

@@ -73,7 +73,7 @@ class TestShared:
         assert not [d for d in _documents() if d["kind"] == "Secret"]
         customer = _one("Deployment", "crm-customer")["spec"]["template"]["spec"]
         names = {e["name"] for e in customer["containers"][0]["env"]}
-        assert {"CRM_DATABASE_URL", "CRM_CUSTOMER_IDENTIFIER_KEY"} <= names
+        assert {"CRM_DATABASE_URL", "CRM_IDENTIFIER_KEY"} <= names
 
     def test_migrations_run_as_a_job(self) -> None:
         job = _one("Job", "crm-migrate")["spec"]["template"]["spec"]["containers"][0]
