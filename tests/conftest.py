@@ -85,3 +85,14 @@ async def events_database(postgres_server: EmbeddedPostgres) -> str:
     for spec in SERVICES.values():
         await upgrade(spec.settings_class(database_url=url), spec.migrations)
     return url
+
+
+@pytest.fixture(scope="session")
+async def contact_database(postgres_server: EmbeddedPostgres) -> str:
+    """A database of its own for the contact centre: routing picks among every agent and
+    every waiting call in it, so its tests empty the floor and share it with nobody else."""
+    postgres_server.ensure_database("crm_contact_test")
+    url = postgres_server.url("crm_contact_test")
+    for spec in SERVICES.values():
+        await upgrade(spec.settings_class(database_url=url), spec.migrations)
+    return url

@@ -1,7 +1,8 @@
 """The contact centre on the real PostgreSQL, in a database of its own, with the customer
 service beside it (reached in-process through ASGI, as the screen pop and the lookup reach it
 over HTTP in production). Each test starts with an empty floor: routing picks among every
-agent and every waiting call, so one test's agents must not take another's calls."""
+agent and every waiting call, so one test's agents must not take another's calls. The
+database (``contact_database``) is the session's, in tests/conftest.py."""
 
 import itertools
 import uuid
@@ -14,8 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from crm.infra.postgres import EmbeddedPostgres
-from crm.registry import SERVICES
 from services.contact_center.app import create_app
 from services.contact_center.config import Settings
 from services.customer.app import create_app as create_customer_app
@@ -27,7 +26,6 @@ from services.customer.events import (
 )
 from shared.db import create_engine
 from shared.identifiers import identifier_digest
-from shared.migrations import upgrade
 from tests.service.conftest import publish, scalar, serving
 from tests.service.customer.factories import account_number, individual
 from tests.waiting import wait_until
@@ -50,15 +48,6 @@ def at(seconds: float) -> str:
 
 def new_mobile() -> str:
     return f"137{next(_numbers):08d}"
-
-
-@pytest.fixture(scope="session")
-async def contact_database(postgres_server: EmbeddedPostgres) -> str:
-    postgres_server.ensure_database("crm_contact_test")
-    url = postgres_server.url("crm_contact_test")
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=url), spec.migrations)
-    return url
 
 
 @pytest.fixture
