@@ -3,7 +3,7 @@ helpers to build each bus backend and read topics back."""
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from sqlalchemy import text
@@ -133,6 +133,21 @@ async def read_for_keys(
 ) -> list[ReceivedMessage]:
     """From the beginning of a Kafka topic, the messages keyed by ``keys`` (other tests share
     the broker and its topics), until ``expected`` have arrived."""
+    return await read_until(
+        bootstrap, topic, keys, lambda found: len(found) >= expected, timeout=timeout
+    )
+
+
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    keys: set[str],
+    enough: Callable[[list[ReceivedMessage]], bool],
+    *,
+    timeout: float = 60.0,
+) -> list[ReceivedMessage]:
+    """From the beginning of a Kafka topic, the messages keyed by ``keys``, until ``enough``
+    says so."""
     # Six partitions, as the services create their topics, should this reader come first.
     bus = KafkaBus(bootstrap, client_id="crm-test", partitions=6, replication_factor=1)
     await bus.start()
@@ -142,7 +157,7 @@ async def read_for_keys(
     found: list[ReceivedMessage] = []
     try:
         async with asyncio.timeout(timeout):
-            while len(found) < expected:
+            while not enough(found):
                 batch = await consumer.poll(max_records=500, timeout=0.5)
                 found += [m for m in batch if m.key is not None and m.key.decode() in keys]
     finally:
