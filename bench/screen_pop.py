@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -30,18 +29,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.customer_view_ingest import _ready, _start
+from bench.customer_view_ingest import _quantile, _ready, _start
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from shared.migrations import upgrade
 
 BIN = Path(sys.executable).parent
-
-
-def _quantiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
 
 
 async def _register(customers: httpx.AsyncClient, count: int) -> list[tuple[str, str]]:
@@ -135,8 +129,8 @@ async def run(customer_count: int, calls: int, rounds: int) -> None:
                 process.terminate()
                 process.wait(timeout=15)
             server.stop()
-    base50, base99 = _quantiles(baseline)
-    pop50, pop99 = _quantiles(subject)
+    base50, base99 = _quantile(baseline, 0.5), _quantile(baseline, 0.99)
+    pop50, pop99 = _quantile(subject, 0.5), _quantile(subject, 0.99)
     print(
         f"customers {customer_count}, {len(subject)} calls, {len(baseline)} views, {rounds} rounds"
     )

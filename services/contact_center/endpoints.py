@@ -5,10 +5,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from services.contact_center import identification, repository, service, statistics, views
 from services.contact_center.config import Settings
+from services.contact_center.dependencies import DirectoryDep, SettingsDep, reported_at
 from services.contact_center.directory import CustomerDirectory
 from services.contact_center.errors import AgentNotFound, CallNotFound
 from services.contact_center.identification import Identification, Lookup
@@ -31,24 +32,15 @@ from services.contact_center.schemas import (
     Transfer,
     WrapUp,
 )
-from shared.http import SessionDep, settings_dependency
+from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
 
 router = APIRouter(prefix="/v1")
 
-SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 CallId = Annotated[uuid.UUID, Path(description="The call")]
 AgentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_]{1,29}$")]
 MAX_STATS_DAYS = 92
-
-
-def customer_directory(request: Request) -> CustomerDirectory:
-    directory: CustomerDirectory = request.app.state.customer_directory
-    return directory
-
-
-DirectoryDep = Annotated[CustomerDirectory, Depends(customer_directory)]
 
 
 async def _identify(
@@ -82,8 +74,7 @@ async def receive_call(
     """A call arrives from the switch: identify the caller, queue the call by skill and tier,
     offer it to the longest-idle agent with the skill, and answer with the screen pop.
     ``Idempotency-Key`` (the switch's own call id) makes a retried arrival one call."""
-    now = datetime.now(UTC)
-    at = service.moment(body.at, now=now, settings=settings)
+    at = reported_at(body, settings)
 
     async def arrive() -> tuple[CallArrived, dict[str, str]]:
         identity = await _identify(body, session, settings, directory)
@@ -91,9 +82,7 @@ async def receive_call(
         # delays only this caller's pop, never the routing of anyone else's call.
         view = await directory.view(identity.customer_id) if identity.customer_id else None
         call = await service.receive_call(session, body, identity, settings=settings, at=at)
-        pop = views.screen_pop(
-            identity, view, asked=identity.customer_id is not None, settings=settings
-        )
+        pop = views.screen_pop(identity, view, settings=settings)
         answer = CallArrived(
             call=await views.call_read(session, call, settings=settings), screen_pop=pop
         )
@@ -114,16 +103,12 @@ async def read_call(call_id: CallId, session: SessionDep, settings: SettingsDep)
     return await views.call_read(session, call, settings=settings)
 
 
-def _at(body: Timed, settings: Settings) -> datetime:
-    return service.moment(body.at, now=datetime.now(UTC), settings=settings)
-
-
 @router.post("/calls/{call_id}/answer", tags=["calls"])
 async def answer_call(
     call_id: CallId, body: AnswerCall, session: SessionDep, settings: SettingsDep
 ) -> CallRead:
     """The agent the call is offered to picks it up."""
-    call = await service.answer(session, call_id, body.agent_id, _at(body, settings))
+    call = await service.answer(session, call_id, body.agent_id, reported_at(body, settings))
     return await views.call_read(session, call, settings=settings)
 
 
@@ -131,7 +116,7 @@ async def answer_call(
 async def hold_call(
     call_id: CallId, session: SessionDep, settings: SettingsDep, body: Timed | None = None
 ) -> CallRead:
-    call = await service.hold(session, call_id, _at(body or Timed(), settings))
+    call = await service.hold(session, call_id, reported_at(body, settings))
     return await views.call_read(session, call, settings=settings)
 
 
@@ -139,7 +124,7 @@ async def hold_call(
 async def resume_call(
     call_id: CallId, session: SessionDep, settings: SettingsDep, body: Timed | None = None
 ) -> CallRead:
-    call = await service.resume(session, call_id, _at(body or Timed(), settings))
+    call = await service.resume(session, call_id, reported_at(body, settings))
     return await views.call_read(session, call, settings=settings)
 
 
@@ -148,7 +133,7 @@ async def transfer_call(
     call_id: CallId, body: Transfer, session: SessionDep, settings: SettingsDep
 ) -> CallAndNext:
     """Blind transfer to a queue (the call keeps its priority) or to an available agent."""
-    call, next_call = await service.transfer(session, call_id, body, _at(body, settings))
+    call, next_call = await service.transfer(session, call_id, body, reported_at(body, settings))
     return CallAndNext(
         call=await views.call_read(session, call, settings=settings),
         next_call=await views.maybe_call_read(session, next_call, settings=settings),
@@ -161,7 +146,7 @@ async def hang_up(
 ) -> CallAndNext:
     """The line closed. Before an agent answered, the call is abandoned; after, the agent
     goes to wrap-up."""
-    call, next_call = await service.hang_up(session, call_id, _at(body or Timed(), settings))
+    call, next_call = await service.hang_up(session, call_id, reported_at(body, settings))
     return CallAndNext(
         call=await views.call_read(session, call, settings=settings),
         next_call=await views.maybe_call_read(session, next_call, settings=settings),
@@ -174,7 +159,9 @@ async def wrap_up(
 ) -> CallAfterWrapUp:
     """Finish the call's record: a wrap-up code, notes, and a complaint or a callback taken on
     the call. A complaint is opened by the complaints service from the ``call.ended`` event."""
-    done = await service.wrap_up(session, call_id, body, _at(body, settings), settings=settings)
+    done = await service.wrap_up(
+        session, call_id, body, reported_at(body, settings), settings=settings
+    )
     return CallAfterWrapUp(
         call=await views.call_read(session, done.call, settings=settings),
         callback_id=done.call.callback_id,
@@ -188,7 +175,7 @@ async def wrap_up(
 @router.post("/agents", status_code=status.HTTP_201_CREATED, tags=["agents"])
 async def add_agent(body: AgentCreate, session: SessionDep, settings: SettingsDep) -> AgentRead:
     """An agent joins the floor, signed out until they say they are available."""
-    return views.agent_read(await service.add_agent(session, body, now=_at(body, settings)))
+    return views.agent_read(await service.add_agent(session, body, now=reported_at(body, settings)))
 
 
 @router.get("/agents", tags=["agents"])
@@ -211,7 +198,7 @@ async def set_agent_state(
     """Available, on a break or signed out. An agent becoming available is offered the most
     urgent waiting call for their skills at once."""
     agent, offered = await service.set_agent_state(
-        session, agent_id, body.state, _at(body, settings)
+        session, agent_id, body.state, reported_at(body, settings)
     )
     return AgentAfterChange(
         agent=views.agent_read(agent),

@@ -5,10 +5,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from services.contact_center import outbound, repository, service, views
-from services.contact_center.config import Settings
+from services.contact_center import outbound, repository, views
+from services.contact_center.dependencies import SettingsDep, reported_at
 from services.contact_center.errors import CallbackNotFound
 from services.contact_center.models import CallbackStatus, OutboundStatus
 from services.contact_center.schemas import (
@@ -21,13 +21,12 @@ from services.contact_center.schemas import (
     OutboundAttempt,
     OutboundEntryRead,
 )
-from shared.http import SessionDep, settings_dependency
+from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/v1")
 
-SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -82,7 +81,7 @@ async def attempt_callback(
     callback_id: uuid.UUID, body: CallbackAttempt, session: SessionDep, settings: SettingsDep
 ) -> CallbackRead:
     """The result of one try: reached completes it; after the last try it has failed."""
-    at = service.moment(body.at, now=datetime.now(UTC), settings=settings)
+    at = reported_at(body, settings)
     callback = await outbound.attempt_callback(session, callback_id, body, at, settings=settings)
     return views.callback_read(callback)
 
@@ -137,7 +136,7 @@ async def record_attempt(
 ) -> OutboundEntryRead:
     """The result of one dial, published as ``outbound.attempted``. Refused with 409
     ``calling-rule`` when a calling rule forbids the call at that moment."""
-    at = service.moment(body.at, now=datetime.now(UTC), settings=settings)
+    at = reported_at(body, settings)
     found = await outbound.record_attempt(session, entry_id, body, at, settings=settings)
     return await views.entry_read(session, found, now=at, settings=settings)
 

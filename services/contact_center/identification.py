@@ -116,16 +116,13 @@ async def note_customer(
     status: str | None = None,
     value_tier: str | None = None,
 ) -> None:
-    existing = await repository.known_customer(session, customer_id)
-    values = {
-        "customer_id": customer_id,
-        "value_tier": value_tier or (existing.value_tier if existing else None),
-        "queue_priority": existing.queue_priority if existing else None,
-        "route_to_vip_queue": existing.route_to_vip_queue if existing else False,
-        "consent": consent,
-        "status": status or (existing.status if existing else "active"),
-        "updated_at": at,
-    }
+    """Registration or a change: consent, status, the tier if the event names it, and the
+    identifier digests. The upsert writes only these columns; the tier's policy stays."""
+    values: dict[str, object] = {"customer_id": customer_id, "consent": consent, "updated_at": at}
+    if status is not None:
+        values["status"] = status
+    if value_tier is not None:
+        values["value_tier"] = value_tier
     await repository.save_known_customer(session, values)
     digests = [(i.kind, i.digest) for i in identifiers if i.kind in {PHONE, RESIDENT_ID}]
     await repository.replace_identifiers(session, customer_id, digests)
@@ -139,17 +136,16 @@ async def note_tier(
     *,
     at: datetime,
 ) -> None:
-    existing = await repository.known_customer(session, customer_id)
-    priority = policy.get("queue_priority") if policy else None
+    """A new value tier and its service policy; consent and status stay as they are."""
+    policy = policy or {}
+    priority = policy.get("queue_priority")
     await repository.save_known_customer(
         session,
         {
             "customer_id": customer_id,
             "value_tier": value_tier,
             "queue_priority": int(priority) if priority is not None else None,
-            "route_to_vip_queue": bool(policy.get("route_to_vip_queue")) if policy else False,
-            "consent": existing.consent if existing else {},
-            "status": existing.status if existing else "active",
+            "route_to_vip_queue": bool(policy.get("route_to_vip_queue", False)),
             "updated_at": at,
         },
     )

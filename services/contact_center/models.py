@@ -62,7 +62,6 @@ class CallStatus(StrEnum):
 
 WAITING_STATUSES = frozenset({CallStatus.WAITING, CallStatus.OFFERED})
 TALKING_STATUSES = frozenset({CallStatus.CONNECTED, CallStatus.ON_HOLD})
-ENDED_STATUSES = frozenset({CallStatus.COMPLETED, CallStatus.ABANDONED})
 
 
 class IdentifiedBy(StrEnum):

@@ -50,9 +50,11 @@ def estimated_wait(position: int, handle_seconds: float, staffed: int) -> float 
     return round(position * handle_seconds / staffed, 1)
 
 
-async def _handle_seconds(session: AsyncSession, queue: str, settings: Settings) -> float:
-    recent = await repository.recent_handle_seconds(session, queue)
-    return recent if recent is not None else settings.assumed_handle_seconds
+async def _handle_seconds(
+    session: AsyncSession, queues: list[str], settings: Settings
+) -> dict[str, float]:
+    recent = await repository.recent_handle_seconds(session, queues)
+    return {q: recent.get(q, settings.assumed_handle_seconds) for q in queues}
 
 
 async def call_read(session: AsyncSession, call: Call, *, settings: Settings) -> CallRead:
@@ -61,9 +63,8 @@ async def call_read(session: AsyncSession, call: Call, *, settings: Settings) ->
         leg = await repository.current_leg(session, call.id)
         position = await repository.position_in_queue(session, leg)
         staffed, _ = (await repository.agents_by_skill(session)).get(call.queue, (0, 0))
-        wait = estimated_wait(
-            position, await _handle_seconds(session, call.queue, settings), staffed
-        )
+        handle = (await _handle_seconds(session, [call.queue], settings))[call.queue]
+        wait = estimated_wait(position, handle, staffed)
     return CallRead(
         id=call.id, direction=call.direction, status=call.status, queue=call.queue,
         priority=call.priority, customer_id=call.customer_id, identified_by=call.identified_by,
@@ -93,11 +94,12 @@ def agent_read(agent: Agent) -> AgentRead:
 async def queues(session: AsyncSession, *, now: datetime, settings: Settings) -> list[QueueRead]:
     waiting = await repository.waiting_by_queue(session)
     agents = await repository.agents_by_skill(session)
+    handle_by_queue = await _handle_seconds(session, list(Skill), settings)
     answer = []
     for queue in Skill:
         count, oldest = waiting.get(queue, (0, None))
         staffed, available = agents.get(queue, (0, 0))
-        handle = await _handle_seconds(session, queue, settings)
+        handle = handle_by_queue[queue]
         answer.append(
             QueueRead(
                 queue=queue, waiting=count,
@@ -139,10 +141,10 @@ async def entry_read(
 
 
 def screen_pop(
-    identity: Identification, view: dict[str, Any] | None, *, asked: bool, settings: Settings
+    identity: Identification, view: dict[str, Any] | None, *, settings: Settings
 ) -> ScreenPop:
     """The customer view from the customer service, with this service's own knowledge of the
-    tier's policy and the scripts. ``asked`` is whether the view was requested at all."""
+    tier's policy and the scripts. An identified caller without a view is a degraded pop."""
     policy = TierPolicyCard(
         queue_priority=identity.queue_priority
         if identity.queue_priority is not None
@@ -153,7 +155,7 @@ def screen_pop(
         customer_id=identity.customer_id, identified_by=identity.identified_by,
         value_tier=identity.value_tier, policy=policy, profile=None, total_balance_cny=None,
         products=[], recent_interactions=[], open_complaints=[], open_opportunities=[],
-        degraded=[CUSTOMER_SERVICE] if asked and view is None else [],
+        degraded=[CUSTOMER_SERVICE] if identity.customer_id and view is None else [],
     )  # fmt: skip
     if view is None:
         return pop

@@ -18,13 +18,10 @@ counts, and prints:
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -36,6 +33,7 @@ from services.events.config import Settings
 from shared.bus.kafka import KafkaBus
 from shared.catalogue import Topic
 from shared.migrations import upgrade
+from tests.faults.conftest import serve_in_own_process, stop
 from tests.service.conftest import message_of, scalar
 from tests.waiting import wait_until
 
@@ -44,17 +42,10 @@ pytestmark = pytest.mark.kafka
 CUSTOMERS = 20
 CREDITS_EACH = 50
 ACCOUNT = "6222000099990000"
-CRM = Path(sys.executable).parent / "crm"
 
 
 async def _at_least(count: Callable[[], Awaitable[int]], target: int) -> bool:
     return await count() >= target
-
-
-def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(CRM), "serve", "events"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
 
 
 def _credit(customer_id: uuid.UUID, number: int, at: datetime) -> TransactionPosted:
@@ -103,7 +94,7 @@ async def test_a_killed_consumer_restarts_and_loses_doubles_and_reorders_nothing
         assert isinstance(found, int)
         return found
 
-    process = _serve(env)
+    process = serve_in_own_process("events", env)
     try:
         stream = asyncio.create_task(load())
         # Kill it once it is consuming: some effects in, most of the stream still to come.
@@ -112,16 +103,12 @@ async def test_a_killed_consumer_restarts_and_loses_doubles_and_reorders_nothing
         process.wait(timeout=10)
         killed_with = await applied()
         restarted_at = time.monotonic()
-        process = _serve(env)
+        process = serve_in_own_process("events", env)
         await stream
         await wait_until(lambda: _at_least(applied, acknowledged), timeout=120)
         recovery = time.monotonic() - restarted_at
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         await bus.stop()
 
     found = await applied()

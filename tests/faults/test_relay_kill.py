@@ -22,11 +22,8 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -38,6 +35,7 @@ from services.customer.config import Settings
 from shared.bus import ReceivedMessage
 from shared.catalogue import Topic
 from shared.migrations import upgrade
+from tests.faults.conftest import serve_in_own_process, stop
 from tests.integration.mechanics import read_until
 from tests.service.customer.factories import create_customer, open_account, transaction
 from tests.waiting import wait_until
@@ -46,16 +44,6 @@ pytestmark = pytest.mark.kafka
 
 CUSTOMERS = 10
 ROUNDS = 30
-CRM = Path(sys.executable).parent / "crm"
-
-
-def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(CRM), "serve", "customer"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def _ready(client: httpx.AsyncClient) -> bool:
@@ -78,7 +66,7 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
         "CRM_LOG_LEVEL": "WARNING", "CRM_RELAY_POLL_INTERVAL_SECONDS": "0.1",
     }  # fmt: skip
     acknowledged: dict[str, list[str]] = {}  # customer id → transaction ids, in answer order
-    process = _serve(env)
+    process = serve_in_own_process("customer", env)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         try:
             await wait_until(lambda: _ready(client), timeout=60)
@@ -107,22 +95,21 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
                             acknowledged[customer_id].append(body["transaction_id"])
                     await asyncio.sleep(0.05)
 
+            async def sixty_in() -> bool:
+                return sum(map(len, acknowledged.values())) >= 60
+
             stream = asyncio.create_task(load())
-            await wait_until(lambda: _true(sum(map(len, acknowledged.values())) >= 60), timeout=60)
+            await wait_until(sixty_in, timeout=60)
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
             await asyncio.sleep(0.5)
             restarted_at = time.monotonic()
-            process = _serve(env)
+            process = serve_in_own_process("customer", env)
             await wait_until(lambda: _ready(client), timeout=60)
             recovery = time.monotonic() - restarted_at
             await stream
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
     wanted = {t for ids in acknowledged.values() for t in ids}
     messages = await _read_until_all(kafka_bootstrap, set(acknowledged), wanted)
@@ -147,10 +134,6 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
     assert count >= CUSTOMERS * ROUNDS
     assert published == count
     assert reordered == 0
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def _read_until_all(

@@ -48,16 +48,19 @@ def _consumer(
     group: str,
     *,
     max_attempts: int = 3,
+    handler: object | None = None,
+    batch_size: int = 50,
 ) -> EventConsumer:
+    """A consumer of the probe type; by default its handler is the recording one."""
     return EventConsumer(
         bus=bus,
         sessions=sessions,
         group=group,
-        handlers={probe: recording_handler(group)},  # type: ignore[dict-item]
+        handlers={probe: handler or recording_handler(group)},  # type: ignore[dict-item]
         metrics=metrics,
         max_attempts=max_attempts,
         retry_backoff=0.01,
-        batch_size=50,
+        batch_size=batch_size,
     )
 
 
@@ -106,6 +109,18 @@ async def _record(sessions: async_sessionmaker[AsyncSession], *events: ProbeEven
             await record_event(session, event)
 
 
+async def _published(
+    sessions: async_sessionmaker[AsyncSession],
+    bus: Bus,
+    metrics: ServiceMetrics,
+    *events: ProbeEvent,
+) -> None:
+    """Record the events in the outbox and relay them all, as a producing service would."""
+    await _record(sessions, *events)
+    while await _relay(sessions, bus, metrics).publish_pending():
+        pass
+
+
 async def _unpublished(engine: AsyncEngine, topic: str) -> int:
     async with AsyncSession(engine) as session:
         count = await session.scalar(
@@ -129,10 +144,7 @@ class TestOutbox:
 
         with pytest.raises(RuntimeError, match="change refused"):
             await refused_change()
-        await _record(sessions, probe(customer_id="C1", sequence=2))
-
-        while await _relay(sessions, bus, metrics).publish_pending():
-            pass
+        await _published(sessions, bus, metrics, probe(customer_id="C1", sequence=2))
 
         consumer = bus.consumer(f"check-{uuid.uuid4().hex[:6]}", [probe.topic])
         await consumer.start()
@@ -233,9 +245,7 @@ class TestDeadLetters:
     ) -> None:
         probe = new_probe_type()
         events = [probe(customer_id="C9", sequence=i, fail=(i == 1)) for i in range(3)]
-        await _record(sessions, *events)
-        while await _relay(sessions, bus, metrics).publish_pending():
-            pass
+        await _published(sessions, bus, metrics, *events)
 
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         async with running(_consumer(bus, sessions, metrics, probe, group, max_attempts=3)):
@@ -294,9 +304,7 @@ class TestBatchedRuns:
     ) -> None:
         probe = new_probe_type()
         events = [probe(customer_id="C7", sequence=i, fail=(i == 4)) for i in range(10)]
-        await _record(sessions, *events)
-        while await _relay(sessions, bus, metrics).publish_pending():
-            pass
+        await _published(sessions, bus, metrics, *events)
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         runs: list[int] = []
         consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs)
@@ -322,9 +330,9 @@ class TestBatchedRuns:
         metrics: ServiceMetrics,
     ) -> None:
         probe = new_probe_type()
-        await _record(sessions, *(probe(customer_id="C8", sequence=i) for i in range(40)))
-        while await _relay(sessions, bus, metrics).publish_pending():
-            pass
+        await _published(
+            sessions, bus, metrics, *(probe(customer_id="C8", sequence=i) for i in range(40))
+        )
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         runs: list[int] = []
         consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs)
@@ -430,17 +438,10 @@ class TestSlowConsumer:
                 await asyncio.sleep(0.05)
             await record(session, event, envelope)  # type: ignore[operator]
 
-        consumer = EventConsumer(
-            bus=bus, sessions=sessions, group=group,
-            handlers={probe: handle},
-            metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=5,
-        )  # fmt: skip
+        consumer = _consumer(bus, sessions, metrics, probe, group, handler=handle, batch_size=5)
         total = 300
-        await _record(
-            sessions, *(probe(customer_id=f"S{i % 12}", sequence=i) for i in range(total))
-        )
-        while await _relay(sessions, bus, metrics).publish_pending():
-            pass
+        events = [probe(customer_id=f"S{i % 12}", sequence=i) for i in range(total)]
+        await _published(sessions, bus, metrics, *events)
 
         def lag() -> float:
             return sum(

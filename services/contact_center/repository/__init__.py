@@ -49,6 +49,8 @@ async def known_customer(session: AsyncSession, customer_id: uuid.UUID) -> Known
 
 
 async def save_known_customer(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert, or overwrite only the columns ``values`` names; an insert takes the column
+    defaults for the rest (no consent, active, no policy yet)."""
     await upsert(session, KnownCustomer, values, key="customer_id")
 
 
@@ -196,18 +198,27 @@ async def waiting_by_queue(session: AsyncSession) -> dict[str, tuple[int, dateti
 
 
 async def recent_handle_seconds(
-    session: AsyncSession, queue: str, *, calls: int = 50
-) -> float | None:
-    """Average handle time of the queue's last few handled calls: the wait estimate's pace."""
-    recent = (
-        select((func.extract("epoch", CallLeg.wrapped_at - CallLeg.answered_at)).label("s"))
-        .where(CallLeg.queue == queue, CallLeg.wrapped_at.is_not(None))
-        .order_by(CallLeg.wrapped_at.desc())
-        .limit(calls)
+    session: AsyncSession, queues: Sequence[str], *, calls: int = 50
+) -> dict[str, float]:
+    """Average handle time of each queue's last few handled calls: the wait estimate's pace.
+    One query for all the queues asked; a queue with no handled call is absent."""
+    handled = (
+        select(
+            CallLeg.queue,
+            func.extract("epoch", CallLeg.wrapped_at - CallLeg.answered_at).label("seconds"),
+            func.row_number()
+            .over(partition_by=CallLeg.queue, order_by=CallLeg.wrapped_at.desc())
+            .label("recency"),
+        )
+        .where(CallLeg.queue.in_(queues), CallLeg.wrapped_at.is_not(None))
         .subquery()
     )
-    average = await session.scalar(select(func.avg(recent.c.s)))
-    return float(average) if average is not None else None
+    statement = (
+        select(handled.c.queue, func.avg(handled.c.seconds))
+        .where(handled.c.recency <= calls)
+        .group_by(handled.c.queue)
+    )
+    return {q: float(avg) for q, avg in (await session.execute(statement)).all()}
 
 
 # --- Callbacks --------------------------------------------------------------------------------
