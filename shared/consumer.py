@@ -152,7 +152,11 @@ class EventConsumer:
             return
         async with consumer.assignment_lock:
             if not consumer.is_current(messages[0].generation):
-                return  # fetched before a rebalance; the partition's new owner reads them
+                # Fetched across a rebalance. When a partition stayed with this member, its
+                # position has already moved past these messages: back to the committed offset,
+                # or they would be skipped for good.
+                await consumer.rewind()
+                return
             by_partition: dict[TopicPartition, list[ReceivedMessage]] = defaultdict(list)
             for message in messages:
                 by_partition[(message.topic, message.partition)].append(message)

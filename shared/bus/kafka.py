@@ -8,7 +8,8 @@ Rebalances: aiokafka runs the rebalance listener on its own task. ``getmany`` is
 the assignment lock and handling happens inside it; the listener waits for the lock, so a
 partition is only handed over once the batch in hand is handled and committed (the pattern
 recommended in aiokafka issue #335). Messages fetched before the hand-over carry the old
-generation and are dropped unhandled; the new owner reads them from the committed offset.
+generation and are dropped unhandled, and the member rewinds to the committed offsets: the
+partitions' new owner, which may be this member again, reads them from there.
 """
 
 import asyncio
@@ -217,8 +218,15 @@ class KafkaBusConsumer:
         return generation == self.generation
 
     async def rewind(self) -> None:
+        # Not aiokafka's seek_to_committed: it leaves a partition with no committed offset (or
+        # one at 0) where it is, so what was fetched there and dropped would never come back.
         try:
-            await self._consumer.seek_to_committed()
+            for tp in self._consumer.assignment():
+                committed = await self._consumer.committed(tp)
+                if committed is None:
+                    await self._consumer.seek_to_beginning(tp)  # as auto_offset_reset=earliest
+                else:
+                    self._consumer.seek(tp, committed)
         except (KafkaError, IllegalStateError) as error:
             raise BusUnavailableError(f"consumer {self.group}: {error}") from error
 

@@ -103,6 +103,25 @@ class TestConsumerGroups:
 
         assert [m.value for m in again] == [b"1", b"2"]
 
+    async def test_rewind_with_nothing_committed_reads_from_the_start(self, bus: Bus) -> None:
+        # A partition that changed hands before its first commit: what was fetched and dropped
+        # must come back, not be skipped.
+        topic, group = _topic(), f"group-{uuid.uuid4().hex[:6]}"
+        await bus.ensure_topics([topic])
+        await bus.publish(_messages(topic, customers=1, per_customer=3))
+        consumer = bus.consumer(group, [topic])
+        await consumer.start()
+        fetched: list[ReceivedMessage] = []
+        async with asyncio.timeout(30):
+            while len(fetched) < 3:
+                fetched += await consumer.poll(max_records=100, timeout=0.5)
+
+        await consumer.rewind()
+        again = await drain(consumer, expected=3)
+        await consumer.stop()
+
+        assert [m.value for m in again] == [b"0", b"1", b"2"]
+
     async def test_two_members_share_the_partitions(self, bus: Bus) -> None:
         topic, group = _topic(), f"group-{uuid.uuid4().hex[:6]}"
         await bus.ensure_topics([topic])
