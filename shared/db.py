@@ -79,11 +79,20 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
+# connection_exception (class 08), and the server refusing work while it starts, stops or
+# is full: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` means the database (or the network to it) is unavailable right now,
     as opposed to a fault of the request or the code: the caller should retry later."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES:
+            return True
     return isinstance(
         error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout | OSError
     )

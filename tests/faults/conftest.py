@@ -1,13 +1,25 @@
 """What the fault tests share."""
 
+import asyncio
+import json
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
+from shared.bus import ReceivedMessage
+from shared.catalogue import Topic
 from shared.db import create_engine
 from shared.settings import SharedSettings
+from tests.integration.mechanics import read_until
+from tests.service.customer.factories import create_customer, open_account, transaction
 
 
 async def unpublished(settings: SharedSettings) -> int:
@@ -37,3 +49,109 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@dataclass(frozen=True)
+class Published:
+    """What reached ``crm.transactions.v1`` of the transactions the API acknowledged."""
+
+    acknowledged: int
+    published: int
+    republished: int  # extra copies: allowed, delivery is at least once
+    out_of_order: int  # customers whose transactions arrived in another order than answered
+
+    @property
+    def lost(self) -> int:
+        return self.acknowledged - self.published
+
+    def line(self) -> str:
+        return (
+            f"acknowledged {self.acknowledged}, published {self.published}, lost {self.lost}, "
+            f"republished {self.republished}, out of order {self.out_of_order}"
+        )
+
+
+async def published_transactions(
+    bootstrap: str, acknowledged: dict[str, list[str]], *, timeout: float = 120
+) -> Published:
+    """Reads the topic until every acknowledged transaction id (customer id → ids, in the
+    order the API answered) is found, or ``timeout``; then counts."""
+    wanted = {t for ids in acknowledged.values() for t in ids}
+
+    def complete(found: list[ReceivedMessage]) -> bool:
+        return wanted <= {json.loads(m.value).get("transaction_id") for m in found}
+
+    messages = await read_until(
+        bootstrap, Topic.TRANSACTIONS, set(acknowledged), complete, timeout=timeout
+    )
+    seen: dict[str, list[str]] = {c: [] for c in acknowledged}
+    copies = 0
+    for message in messages:
+        body = json.loads(message.value)
+        if body.get("transaction_id") not in wanted:
+            continue
+        if body["transaction_id"] in seen[body["customer_id"]]:
+            copies += 1
+            continue
+        seen[body["customer_id"]].append(body["transaction_id"])
+    return Published(
+        acknowledged=len(wanted),
+        published=sum(len(ids) for ids in seen.values()),
+        republished=copies,
+        out_of_order=sum(1 for c, ids in acknowledged.items() if seen[c] != ids),
+    )
+
+
+@dataclass
+class TransactionLoad:
+    """A steady stream of transactions posted one at a time through the customer service's
+    API, round after round over its customers. Only a 200 that posted it counts as
+    acknowledged; a request that fails (refused, or the service unreachable) is not."""
+
+    client: httpx.AsyncClient
+    accounts: dict[str, str]  # customer id → account number
+    pause: float = 0.05  # between rounds
+    acknowledged: dict[str, list[str]] = field(init=False)  # customer id → ids, in answer order
+    refused: Counter[int] = field(default_factory=Counter)  # status → requests
+    refused_ids: list[str] = field(default_factory=list)
+    slowest_refusal: float = 0.0  # seconds
+    unreachable: int = 0
+
+    def __post_init__(self) -> None:
+        self.acknowledged = {customer_id: [] for customer_id in self.accounts}
+
+    @classmethod
+    async def for_new_customers(
+        cls, client: httpx.AsyncClient, customers: int, *, pause: float = 0.05
+    ) -> "TransactionLoad":
+        accounts = {}
+        for _ in range(customers):
+            customer = await create_customer(client)
+            accounts[customer["id"]] = (await open_account(client, customer["id"]))["full_number"]
+        return cls(client, accounts, pause)
+
+    @property
+    def count(self) -> int:
+        return sum(map(len, self.acknowledged.values()))
+
+    async def run(self, done: Callable[["TransactionLoad"], bool]) -> None:
+        while not done(self):
+            for customer_id, account in self.accounts.items():
+                body = transaction(account, booked_at=datetime.now(UTC).isoformat())
+                started = time.monotonic()
+                try:
+                    answer = await self.client.post(
+                        "/v1/transactions", json={"transactions": [body]}
+                    )
+                except httpx.TransportError:
+                    self.unreachable += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                if answer.status_code == 200 and answer.json()["posted"] == 1:
+                    self.acknowledged[customer_id].append(body["transaction_id"])
+                else:
+                    self.refused[answer.status_code] += 1
+                    self.refused_ids.append(body["transaction_id"])
+                    took = time.monotonic() - started
+                    self.slowest_refusal = max(self.slowest_refusal, took)
+            await asyncio.sleep(self.pause)
