@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.bus import BusUnavailableError
@@ -159,6 +160,18 @@ async def _unexpected_problem(request: Request, error: Exception) -> JSONRespons
             slug="try-again",
             title="The request met a concurrent one; retry it",
             detail="Nothing was applied; the same request retried will succeed.",
+            headers={"Retry-After": "1"},
+        )
+    if isinstance(error, PoolTimeout):
+        # Every connection of the pool stayed busy for the pool timeout: the service is at
+        # capacity, not broken. Refusing now keeps requests from piling up behind the pool.
+        log.warning("request.pool_exhausted", path=request.url.path)
+        return problem_response(
+            request,
+            status=503,
+            slug="back-pressure",
+            title="Too much work is waiting; retry later",
+            detail="Every database connection of this service is busy; nothing was applied.",
             headers={"Retry-After": "1"},
         )
     if is_unavailable(error) or isinstance(error, BusUnavailableError | TimeoutError):

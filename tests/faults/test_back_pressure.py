@@ -1,13 +1,19 @@
-"""Back-pressure: when the outbox cannot drain, new writes get 503 with Retry-After instead
-of piling up; reads go on."""
+"""Back-pressure: when the outbox cannot drain, or every database connection is busy, new
+writes get 503 with Retry-After instead of piling up."""
 
+import asyncio
+import time
 import uuid
+
+import httpx
+from sqlalchemy import text
 
 from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
+from shared.db import create_engine
 from shared.migrations import upgrade
-from tests.service.conftest import serving
-from tests.service.customer.factories import individual
+from tests.service.conftest import scalar, serving
+from tests.service.customer.factories import create_customer, individual, open_account, transaction
 from tests.waiting import wait_until
 
 
@@ -43,3 +49,62 @@ class TestOutboxBackPressure:
         assert refused.json()["type"].endswith("/back-pressure")
         assert refused.json()["backlog"] == 4
         assert read.status_code == 200
+
+
+class TestDatabasePoolBackPressure:
+    async def test_writes_beyond_the_pool_are_refused_fast_and_nothing_half_written(
+        self, database_url: str
+    ) -> None:
+        settings = Settings(
+            database_url=database_url,
+            db_schema=f"pool_{uuid.uuid4().hex[:8]}",
+            database_pool_size=2,
+            database_pool_timeout_seconds=0.5,
+        )
+        await upgrade(settings, MIGRATIONS)
+        async with serving(create_app(settings)) as client:
+            customer = await create_customer(client)
+            account = (await open_account(client, customer["id"]))["full_number"]
+            bodies = [transaction(account) for _ in range(20)]
+
+            async def post(body: dict[str, object]) -> tuple[httpx.Response, float]:
+                started = time.monotonic()
+                answer = await client.post("/v1/transactions", json={"transactions": [body]})
+                return answer, time.monotonic() - started
+
+            # Another system holds the account's row: each posting waits for it while holding
+            # one of the pool's two connections, and the rest find the pool exhausted.
+            engine = create_engine(settings)
+            try:
+                async with engine.begin() as holder:
+                    await holder.execute(
+                        text("SELECT 1 FROM accounts WHERE account_number = :n FOR UPDATE"),
+                        {"n": account},
+                    )
+                    answers = asyncio.gather(*(post(body) for body in bodies))
+                    await asyncio.sleep(2)  # well past the pool timeout
+                results = await answers
+            finally:
+                await engine.dispose()
+            stored = await scalar(
+                settings,
+                "SELECT array_agg(transaction_id) FROM transactions WHERE account_number = :n",
+                n=account,
+            )
+
+        accepted = [b["transaction_id"] for b, (a, _) in zip(bodies, results, strict=True)
+                    if a.status_code == 200]  # fmt: skip
+        refused = [(a, took) for a, took in results if a.status_code != 200]
+        slowest = max(took for _, took in refused)
+        assert isinstance(stored, list)
+        print(
+            f"\ndatabase pool of 2 exhausted by 20 concurrent postings: accepted {len(accepted)}, "
+            f"refused {len(refused)} (slowest refusal {slowest:.2f} s), stored {len(stored)}"
+        )
+        assert len(accepted) == 2
+        assert len(refused) == 18
+        assert {a.status_code for a, _ in refused} == {503}
+        assert all(a.headers["retry-after"] == "1" for a, _ in refused)
+        assert all(a.json()["type"].endswith("/back-pressure") for a, _ in refused)
+        assert slowest < 1.5  # refused at the pool timeout, not after waiting for the lock
+        assert sorted(stored) == sorted(accepted)  # nothing refused was half-written
