@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 
-.PHONY: run test lint typecheck unit integration kafka-jars promtool alert-rules bench seed up down docs clean
+.PHONY: run test soak lint typecheck unit integration kafka-jars promtool alert-rules bench seed up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ typecheck: $(STAMP)
 ## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.
 test: $(STAMP) kafka-jars lint typecheck alert-rules
 	$(BIN)/pytest -q -ra
+
+## The 10-minute soak on the real broker: memory, descriptors and connections stay flat.
+soak: $(STAMP) kafka-jars
+	$(BIN)/pytest -q -ra -s -m soak
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

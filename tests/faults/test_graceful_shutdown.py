@@ -48,6 +48,7 @@ class TestGracefulShutdown:
                 process.kill()
             stderr = process.communicate()[1].decode(errors="replace")
 
+        print(f"\nSIGTERM of the customer service: exit code {code}, {took:.1f} s to exit")
         assert created.status_code == 201
         assert code == 0, stderr[-2000:]
         assert took < GRACE

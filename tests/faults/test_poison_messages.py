@@ -141,6 +141,10 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
         await bus.stop()
         await engine.dispose()
     headers = dict(message.headers)
+    print(
+        f"\npoison on {event.topic} for {service}: dead-lettered 1 "
+        f"({headers['dlq_error'].decode()[:40]}…), the good event behind it applied 1"
+    )
     assert headers["dlq_error"].startswith(b"ValidationError")
     assert headers["dlq_original_topic"].decode() == event.topic
     assert headers["dlq_consumer_group"].decode() == f"crm-{service}"
