@@ -15,6 +15,7 @@ from crm.infra.kafka import KafkaBroker, free_port, kafka_available
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from shared.migrations import upgrade
+from tests.reporting import FAULT_COUNTS
 
 TEST_DATABASE = "crm_test"
 
@@ -96,3 +97,10 @@ async def contact_database(postgres_server: EmbeddedPostgres) -> str:
     for spec in SERVICES.values():
         await upgrade(spec.settings_class(database_url=url), spec.migrations)
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FAULT_COUNTS:
+        terminalreporter.section("fault counts")
+        for line in FAULT_COUNTS:
+            terminalreporter.write_line(line)

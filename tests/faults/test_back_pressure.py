@@ -12,6 +12,7 @@ from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
 from shared.db import create_engine
 from shared.migrations import upgrade
+from tests.reporting import report
 from tests.service.conftest import scalar, serving
 from tests.service.customer.factories import create_customer, individual, open_account, transaction
 from tests.waiting import wait_until
@@ -97,7 +98,7 @@ class TestDatabasePoolBackPressure:
         refused = [(a, took) for a, took in results if a.status_code != 200]
         slowest = max(took for _, took in refused)
         assert isinstance(stored, list)
-        print(
+        report(
             f"\ndatabase pool of 2 exhausted by 20 concurrent postings: accepted {len(accepted)}, "
             f"refused {len(refused)} (slowest refusal {slowest:.2f} s), stored {len(stored)}"
         )

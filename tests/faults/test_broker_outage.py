@@ -20,6 +20,7 @@ from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
 from shared.migrations import upgrade
 from tests.faults.conftest import TransactionLoad, published_transactions, unpublished
+from tests.reporting import report
 from tests.service.conftest import serving
 from tests.waiting import wait_until
 
@@ -84,7 +85,7 @@ async def test_writes_continue_through_a_30_s_outage_and_the_backlog_drains(
         await stream
 
     counts = await published_transactions(own_broker.bootstrap_servers, load.acknowledged)
-    print(
+    report(
         f"\nKafka down {OUTAGE_SECONDS} s: {counts.line()}, accepted while down {during}, "
         f"refused {sum(load.refused.values())}, outbox backlog at its peak {peak}, "
         f"drained {drain_took:.1f} s after the broker returned"

@@ -21,6 +21,7 @@ from services.customer.app import MIGRATIONS, create_app
 from services.customer.config import Settings
 from shared.migrations import upgrade
 from tests.faults.conftest import TransactionLoad, unpublished
+from tests.reporting import report
 from tests.service.conftest import scalar, serving
 from tests.service.customer.factories import individual
 from tests.waiting import wait_until
@@ -102,7 +103,7 @@ async def test_fast_503s_while_down_nothing_lost_and_recovery_without_restart(
         ids=load.refused_ids,
     )
     assert isinstance(stored, int)
-    print(
+    report(
         f"\nPostgreSQL down {OUTAGE_SECONDS} s: acknowledged {len(acknowledged)} "
         f"({len(acknowledged) - acknowledged_while_down} after it returned), "
         f"stored {stored}, lost {len(acknowledged) - stored}, "

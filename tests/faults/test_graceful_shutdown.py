@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from crm.infra.kafka import free_port
+from tests.reporting import report
 from tests.service.customer.factories import individual
 
 CRM = Path(sys.executable).with_name("crm")
@@ -48,7 +49,7 @@ class TestGracefulShutdown:
                 process.kill()
             stderr = process.communicate()[1].decode(errors="replace")
 
-        print(f"\nSIGTERM of the customer service: exit code {code}, {took:.1f} s to exit")
+        report(f"\nSIGTERM of the customer service: exit code {code}, {took:.1f} s to exit")
         assert created.status_code == 201
         assert code == 0, stderr[-2000:]
         assert took < GRACE

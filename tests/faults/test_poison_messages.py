@@ -24,6 +24,7 @@ from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.migrations import upgrade
 from shared.settings import SharedSettings
+from tests.reporting import report
 from tests.service.conftest import message_of, scalar, serving
 from tests.service.customer.factories import create_customer
 from tests.service.events.conftest import NOW, contact, posted, registered
@@ -141,7 +142,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(
         await bus.stop()
         await engine.dispose()
     headers = dict(message.headers)
-    print(
+    report(
         f"\npoison on {event.topic} for {service}: dead-lettered 1 "
         f"({headers['dlq_error'].decode()[:40]}…), the good event behind it applied 1"
     )

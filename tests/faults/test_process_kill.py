@@ -39,6 +39,7 @@ from shared.bus.kafka import KafkaBus
 from shared.catalogue import Topic
 from shared.migrations import upgrade
 from tests.faults.conftest import serve_in_own_process, stop
+from tests.reporting import report
 from tests.service.conftest import message_of, scalar
 from tests.waiting import wait_until
 
@@ -115,7 +116,7 @@ class CreditStream:
         )  # fmt: skip
         lost, duplicated = self.acknowledged - found, credits - found
         extra = "".join(f", {name.replace('_', ' ')} {n}" for name, n in before.items())
-        print(
+        report(
             f"\n{fault}: acknowledged {self.acknowledged}, effects found {found}{extra}, "
             f"lost {lost}, duplicated {duplicated}, out of order {reordered}, "
             f"time to recover {recovery:.1f} s"

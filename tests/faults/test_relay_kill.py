@@ -37,6 +37,7 @@ from tests.faults.conftest import (
     serve_in_own_process,
     stop,
 )
+from tests.reporting import report
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.kafka
@@ -91,7 +92,7 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
             stop(process)
 
     counts = await published_transactions(kafka_bootstrap, load.acknowledged)
-    print(
+    report(
         f"\nkill -9 of the customer service's relay: {counts.line()}, "
         f"time to recover {recovery:.1f} s"
     )

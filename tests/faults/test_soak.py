@@ -25,6 +25,7 @@ from services.events.app import MIGRATIONS as EVENTS_MIGRATIONS
 from services.events.config import Settings as EventsSettings
 from shared.migrations import upgrade
 from tests.faults.conftest import TransactionLoad, serve_in_own_process, stop
+from tests.reporting import report
 from tests.service.conftest import scalar
 from tests.waiting import wait_until
 
@@ -146,11 +147,11 @@ async def test_memory_descriptors_and_connections_stay_flat_under_a_steady_strea
             stop(process)
 
     observed = await _observed(events_settings, load)
-    print(f"\nsoak of {SECONDS:.0f} s: {load.count} transactions acknowledged, "
+    report(f"\nsoak of {SECONDS:.0f} s: {load.count} transactions acknowledged, "
           f"refused {dict(load.refused)}, {observed} reached the detector")  # fmt: skip
     for name, series in samples.items():
         for at, sample in series:
-            print(f"  {name:8} at {at:5.0f} s: {sample}")
+            report(f"soak, {name:8} at {at:5.0f} s: {sample}")
     assert load.count >= SECONDS * 5  # a steady stream really ran
     assert not load.refused
     assert observed == load.count

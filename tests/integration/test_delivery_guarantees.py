@@ -29,6 +29,7 @@ from tests.integration.mechanics import (
     read_topic,
     recording_handler,
 )
+from tests.reporting import report
 from tests.waiting import wait_until
 
 
@@ -466,7 +467,7 @@ class TestSlowConsumer:
 
             await wait_until(drained, timeout=60)
         applied = await effects(engine, group)
-        print(
+        report(
             f"\nslow consumer: lag peaked at {peak:.0f} messages, drained to 0; "
             f"applied {len(applied)} of {total}"
         )
