@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
@@ -41,6 +42,7 @@ from shared.inbox import claim, claim_many
 from shared.logging import correlation_id_var, get_logger
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
+from shared.tracing import consuming
 from shared.waiting import wait_for_event
 
 log = get_logger(__name__)
@@ -80,8 +82,10 @@ class EventConsumer:
         batch_size: int,
         on_committed: Callable[[], None] | None = None,
         batch_handler: BatchHandler | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.group = group
+        self._tracer = tracer or trace.NoOpTracer()
         self._batch_handler = batch_handler
         self._bus = bus
         self._sessions = sessions
@@ -224,16 +228,9 @@ class EventConsumer:
             decoded.append((message, envelope, event, handler))
         wanted = [(m, env, e) for m, env, e, h in decoded if h is not None and e is not None]
         started = time.perf_counter()
-        async with self._sessions() as session:
-            async with session.begin():
-                claimed = await claim_many(
-                    session, group=self.group, events=[(env.id, env.type) for _, env, _ in wanted]
-                )
-                items = [(e, env) for _, env, e in wanted if env.id in claimed]
-                if items:
-                    await self._batch_handler(session, items)
-            if session.info.pop(OUTBOX_WRITTEN, False) and self._on_committed is not None:
-                self._on_committed()
+        traceparents = [env.traceparent for _, env, _ in wanted]
+        with consuming(self._tracer, messages[0].topic, self.group, traceparents):
+            claimed = await self._apply_batch(wanted)
         elapsed = time.perf_counter() - started
         for message, envelope, _, handler in decoded:
             labels = (self.group, message.topic)
@@ -244,6 +241,23 @@ class EventConsumer:
                 self._metrics.handler_duration.labels(*labels).observe(elapsed / len(wanted))
             self._metrics.events_consumed.labels(*labels, outcome).inc()
         return True
+
+    async def _apply_batch(
+        self, wanted: list[tuple[ReceivedMessage, EventEnvelope, DomainEvent]]
+    ) -> set[str]:
+        """The run's events not applied before, applied in one transaction; their ids."""
+        assert self._batch_handler is not None
+        async with self._sessions() as session:
+            async with session.begin():
+                claimed = await claim_many(
+                    session, group=self.group, events=[(env.id, env.type) for _, env, _ in wanted]
+                )
+                items = [(e, env) for _, env, e in wanted if env.id in claimed]
+                if items:
+                    await self._batch_handler(session, items)
+            if session.info.pop(OUTBOX_WRITTEN, False) and self._on_committed is not None:
+                self._on_committed()
+        return claimed
 
     async def _handle(self, message: ReceivedMessage) -> None:
         labels = (self.group, message.topic)
@@ -260,7 +274,8 @@ class EventConsumer:
             with bound_contextvars(event_id=envelope.id, event_type=envelope.type):
                 started = time.perf_counter()
                 try:
-                    applied = await self._apply_with_retries(envelope, event, handler)
+                    with consuming(self._tracer, message.topic, self.group, [envelope.traceparent]):
+                        applied = await self._apply_with_retries(envelope, event, handler)
                 except Exception as error:
                     if _is_transient(error):
                         raise

@@ -44,6 +44,8 @@ class OutboxRecord(MessagingBase):
     source: Mapped[str] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     correlation_id: Mapped[str | None] = mapped_column(String(100))
+    # W3C trace context of the span that wrote the event, when tracing (see shared/tracing).
+    traceparent: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, object]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -124,3 +126,12 @@ def drop_messaging_tables_v1() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
     op.drop_table("outbox")
+
+
+def add_outbox_traceparent_v2() -> None:
+    """Frozen: the outbox keeps the trace context of the span that wrote each event."""
+    op.add_column("outbox", sa.Column("traceparent", sa.String(128), nullable=True))
+
+
+def drop_outbox_traceparent_v2() -> None:
+    op.drop_column("outbox", "traceparent")

@@ -24,6 +24,7 @@ from shared.events import DomainEvent
 from shared.logging import current_correlation_id, get_logger
 from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
+from shared.tracing import current_traceparent
 from shared.waiting import wait_for_event
 
 log = get_logger(__name__)
@@ -32,7 +33,7 @@ EVENT_SOURCE = "event_source"
 BACKLOG_REFRESH_SECONDS = 5.0
 OUTBOX_COLUMNS = (
     "event_id", "topic", "message_key", "event_type", "source", "occurred_at",
-    "correlation_id", "payload",
+    "correlation_id", "traceparent", "payload",
 )  # fmt: skip
 OUTBOX_WRITTEN = "outbox_written"
 
@@ -54,6 +55,8 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
         return []
     source = session.info[EVENT_SOURCE]
     correlation_id = current_correlation_id()
+    # The span writing the events: their consumers continue its trace.
+    traceparent = current_traceparent()
     occurred_at = datetime.now(UTC)
     ids = [uuid.uuid4() for _ in events]
     await copy_rows(
@@ -62,7 +65,7 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
         OUTBOX_COLUMNS,
         [
             (event_id, event.topic, event.subject, event.event_type, source, occurred_at,
-             correlation_id, event.model_dump_json())
+             correlation_id, traceparent, event.model_dump_json())
             for event_id, event in zip(ids, events, strict=True)
         ],
     )  # fmt: skip
@@ -78,6 +81,7 @@ def to_message(record: OutboxRecord) -> OutgoingMessage:
         subject=record.message_key,
         time=record.occurred_at,
         correlation_id=record.correlation_id,
+        traceparent=record.traceparent,
     )
     return OutgoingMessage(
         topic=record.topic,

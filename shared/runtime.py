@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus import Bus
@@ -26,6 +27,7 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import EVENT_SOURCE, OutboxRelay
 from shared.problems import install_problem_handlers
 from shared.settings import BusBackend, SharedSettings
+from shared.tracing import create_tracer_provider, fastapi_telemetry, tracer_of
 
 log = get_logger(__name__)
 
@@ -80,6 +82,7 @@ class ServiceRuntime:
         metrics: ServiceMetrics,
         jobs: Sequence[PeriodicJob] = (),
         batch_handler: BatchHandler | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> "ServiceRuntime":
         engine = create_engine(settings)
         sessions = create_sessionmaker(engine)
@@ -105,6 +108,7 @@ class ServiceRuntime:
                 batch_size=settings.consumer_batch_size,
                 on_committed=relay.wake,
                 batch_handler=batch_handler,
+                tracer=tracer_of(tracer_provider, "crm.consumer"),
             )
             if handlers
             else None
@@ -168,13 +172,16 @@ def create_service_app(
     """``metrics``: pass one when the service registers domain metrics of its own on it.
     ``clients``: what the service holds open to others (HTTP clients), closed last."""
     metrics = metrics or ServiceMetrics(settings.service_name)
+    # Made here rather than in the lifespan so that a test can add a span processor first.
+    tracer_provider = create_tracer_provider(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(level=settings.log_level, json=settings.log_json)
         runtime = ServiceRuntime.build(
-            settings, handlers=handlers, metrics=metrics, jobs=jobs, batch_handler=batch_handler
-        )
+            settings, handlers=handlers, metrics=metrics, jobs=jobs, batch_handler=batch_handler,
+            tracer_provider=tracer_provider,
+        )  # fmt: skip
         app.state.runtime = runtime
         await runtime.start()
         log.info("service.started", service=settings.service_name, bus=settings.bus.value)
@@ -185,9 +192,15 @@ def create_service_app(
             for client in clients:
                 with contextlib.suppress(Exception):
                     await client.aclose()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still batched
             log.info("service.stopped", service=settings.service_name)
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan,
+        telemetry=fastapi_telemetry(tracer_provider),  # type: ignore[arg-type]
+    )  # fmt: skip
+    app.state.tracer_provider = tracer_provider
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_problem_handlers(app)
     app.include_router(operations_router)

@@ -67,6 +67,12 @@ class SharedSettings(BaseSettings):
     # what the caller typed with the same key the customer service used.
     identifier_key: SecretStr = Field(default=SecretStr(DEVELOPMENT_IDENTIFIER_KEY), min_length=16)
 
+    # OpenTelemetry tracing: off unless asked for. Spans go to an OTLP/HTTP collector at
+    # ``tracing_otlp_endpoint`` (empty: to no exporter, for tests that add their own).
+    tracing_enabled: bool = False
+    tracing_otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    tracing_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
     host: str = "127.0.0.1"
     port: int = 0
     log_level: str = "INFO"

@@ -77,26 +77,27 @@ async def migrated_database(database_url: str) -> str:
     return database_url
 
 
+async def database_of_its_own(server: EmbeddedPostgres, name: str) -> str:
+    """A database named ``name`` with every service's schema migrated to head."""
+    server.ensure_database(name)
+    url = server.url(name)
+    for spec in SERVICES.values():
+        await upgrade(spec.settings_class(database_url=url), spec.migrations)
+    return url
+
+
 @pytest.fixture(scope="session")
 async def events_database(postgres_server: EmbeddedPostgres) -> str:
     """A database of its own: its local bus holds only what these tests publish, so the
     events service's consumer does not first work through every other test's events."""
-    postgres_server.ensure_database("crm_events_test")
-    url = postgres_server.url("crm_events_test")
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=url), spec.migrations)
-    return url
+    return await database_of_its_own(postgres_server, "crm_events_test")
 
 
 @pytest.fixture(scope="session")
 async def contact_database(postgres_server: EmbeddedPostgres) -> str:
     """A database of its own for the contact centre: routing picks among every agent and
     every waiting call in it, so its tests empty the floor and share it with nobody else."""
-    postgres_server.ensure_database("crm_contact_test")
-    url = postgres_server.url("crm_contact_test")
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=url), spec.migrations)
-    return url
+    return await database_of_its_own(postgres_server, "crm_contact_test")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

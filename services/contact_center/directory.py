@@ -14,6 +14,7 @@ from services.contact_center.config import Settings
 from services.contact_center.identification import Lookup
 from shared.http import CORRELATION_HEADER
 from shared.logging import current_correlation_id, get_logger
+from shared.tracing import inject_trace_headers
 
 log = get_logger(__name__)
 
@@ -25,6 +26,7 @@ class CustomerDirectory:
             timeout=settings.customer_service_timeout_seconds,
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            event_hooks={"request": [inject_trace_headers]},
         )
 
     async def aclose(self) -> None:

@@ -14,7 +14,7 @@ import pytest
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from services.complaints.events import ComplaintReceived
-from services.contact_center.events import OutboundAttempted
+from services.contact_center.events import CallEnded, OutboundAttempted
 from services.events.events import OpportunityCreated
 from shared.bus import ReceivedMessage
 from shared.bus.local import LocalBus
@@ -22,8 +22,8 @@ from shared.catalogue import dead_letter_topic
 from shared.db import create_engine
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
-from shared.migrations import upgrade
 from shared.settings import SharedSettings
+from tests.conftest import database_of_its_own
 from tests.reporting import report
 from tests.service.conftest import message_of, scalar, serving
 from tests.service.customer.factories import create_customer
@@ -33,11 +33,7 @@ from tests.waiting import wait_until
 
 @pytest.fixture(scope="module")
 async def poison_database(postgres_server: EmbeddedPostgres) -> str:
-    postgres_server.ensure_database("crm_poison_test")
-    url = postgres_server.url("crm_poison_test")
-    for spec in SERVICES.values():
-        await upgrade(spec.settings_class(database_url=url), spec.migrations)
-    return url
+    return await database_of_its_own(postgres_server, "crm_poison_test")
 
 
 def _complaint(customer_id: uuid.UUID) -> ComplaintReceived:
@@ -62,6 +58,14 @@ def _call(customer_id: uuid.UUID) -> OutboundAttempted:
     )  # fmt: skip
 
 
+def _call_ended(customer_id: uuid.UUID) -> CallEnded:
+    return CallEnded(
+        call_id=uuid.uuid4(), customer_id=customer_id, outcome="completed", queue="general",
+        agent_id="A1", wrap_up_code="enquiry", resolved=True, transfers=0, wait_seconds=5,
+        handle_seconds=60, ended_at=NOW, complaint=None,
+    )  # fmt: skip
+
+
 Factory = Callable[[uuid.UUID], DomainEvent]
 # (service, a good event of each topic it consumes)
 CASES: list[tuple[str, Factory]] = [
@@ -70,6 +74,9 @@ CASES: list[tuple[str, Factory]] = [
     ("customer", _complaint),
     ("customer", _opportunity),
     ("complaints", registered),
+    ("complaints", _call_ended),
+    ("contact_center", registered),
+    ("contact_center", _opportunity),
     ("events", registered),
     ("events", lambda c: posted(c, 100)),
     ("events", lambda c: contact(c, NOW)),

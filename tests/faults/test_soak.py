@@ -12,9 +12,9 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from crm.infra.kafka import free_port
@@ -48,13 +48,6 @@ class Sample:
         return f"{self.rss_mib:.1f} MiB, {self.open_fds} fds, {self.connections} db conns"
 
 
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
 async def _connections(settings: CustomerSettings, application: str) -> int:
     found = await scalar(
         settings,
@@ -68,9 +61,10 @@ async def _connections(settings: CustomerSettings, application: str) -> int:
 async def _sample(
     process: subprocess.Popen[bytes], settings: CustomerSettings, application: str
 ) -> Sample:
+    measured = psutil.Process(process.pid)
     return Sample(
-        rss_mib=_rss_mib(process.pid),
-        open_fds=len(os.listdir(f"/proc/{process.pid}/fd")),
+        rss_mib=measured.memory_info().rss / 2**20,
+        open_fds=measured.num_fds(),
         connections=await _connections(settings, application),
     )
 
