@@ -74,7 +74,7 @@ test: $(STAMP) kafka-jars lint typecheck alert-rules
 
 ## The 10-minute soak on the real broker: memory, descriptors and connections stay flat.
 soak: $(STAMP) kafka-jars
-	$(BIN)/pytest -q -ra -s -m soak
+	$(BIN)/pytest -q -ra -m soak
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
