@@ -27,6 +27,8 @@ from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, To
 from shared.envelope import Headers
 from shared.waiting import wait_for_event
 
+# Statements name the schema from this constant, never from input; their `nosec B608` marks
+# tell bandit so.
 SCHEMA = "crm_bus"
 
 # The log is the bus's own storage, created on start the way a broker creates its log
@@ -113,7 +115,7 @@ class LocalBus:
         async with self._engine.begin() as conn:
             await conn.execute(
                 text(
-                    f"INSERT INTO {SCHEMA}.partition_heads (topic, partition) VALUES (:t, :p) "
+                    f"INSERT INTO {SCHEMA}.partition_heads (topic, partition) VALUES (:t, :p) "  # nosec B608
                     "ON CONFLICT DO NOTHING"
                 ),
                 rows,
@@ -121,7 +123,8 @@ class LocalBus:
 
     async def partitions_of(self, conn: AsyncConnection, topic: str) -> int:
         result = await conn.execute(
-            text(f"SELECT count(*) FROM {SCHEMA}.partition_heads WHERE topic = :t"), {"t": topic}
+            text(f"SELECT count(*) FROM {SCHEMA}.partition_heads WHERE topic = :t"),  # nosec B608
+            {"t": topic},
         )
         return int(result.scalar_one())
 
@@ -153,7 +156,7 @@ class LocalBus:
         for (topic, partition), batch in sorted(by_partition.items()):
             result = await conn.execute(
                 text(
-                    f"UPDATE {SCHEMA}.partition_heads SET next_offset = next_offset + :n "
+                    f"UPDATE {SCHEMA}.partition_heads SET next_offset = next_offset + :n "  # nosec B608
                     "WHERE topic = :t AND partition = :p RETURNING next_offset"
                 ),
                 {"n": len(batch), "t": topic, "p": partition},
@@ -161,7 +164,7 @@ class LocalBus:
             first = int(result.scalar_one()) - len(batch)
             await conn.execute(
                 text(
-                    f'INSERT INTO {SCHEMA}.log (topic, partition, "offset", key, value, headers) '
+                    f'INSERT INTO {SCHEMA}.log (topic, partition, "offset", key, value, headers) '  # nosec B608
                     "VALUES (:t, :p, :o, :k, :v, CAST(:h AS jsonb))"
                 ),
                 [
@@ -183,7 +186,7 @@ class LocalBus:
     async def ping(self) -> None:
         try:
             async with self._engine.connect() as conn:
-                await conn.execute(text(f"SELECT 1 FROM {SCHEMA}.partition_heads LIMIT 1"))
+                await conn.execute(text(f"SELECT 1 FROM {SCHEMA}.partition_heads LIMIT 1"))  # nosec B608
         except (DBAPIError, OSError) as error:
             raise BusUnavailableError(f"local bus: {error}") from error
 
@@ -212,7 +215,7 @@ class LocalBusConsumer:
     async def _all_partitions(self, conn: AsyncConnection) -> list[TopicPartition]:
         result = await conn.execute(
             text(
-                f"SELECT topic, partition FROM {SCHEMA}.partition_heads "
+                f"SELECT topic, partition FROM {SCHEMA}.partition_heads "  # nosec B608
                 "WHERE topic = ANY(:topics) ORDER BY topic, partition"
             ),
             {"topics": self._topics},
@@ -285,7 +288,7 @@ class LocalBusConsumer:
     ) -> dict[TopicPartition, int]:
         result = await conn.execute(
             text(
-                f"SELECT topic, partition, next_offset FROM {SCHEMA}.consumer_offsets "
+                f"SELECT topic, partition, next_offset FROM {SCHEMA}.consumer_offsets "  # nosec B608
                 "WHERE group_id = :g"
             ),
             {"g": self.group},
@@ -306,7 +309,7 @@ class LocalBusConsumer:
             async with self._engine.begin() as conn:
                 await conn.execute(
                     text(
-                        f"INSERT INTO {SCHEMA}.consumer_offsets "
+                        f"INSERT INTO {SCHEMA}.consumer_offsets "  # nosec B608
                         "(group_id, topic, partition, next_offset) VALUES (:g, :t, :p, :o) "
                         "ON CONFLICT (group_id, topic, partition) "
                         "DO UPDATE SET next_offset = EXCLUDED.next_offset"
@@ -325,7 +328,7 @@ class LocalBusConsumer:
             committed = await self._committed(conn, assigned)
             result = await conn.execute(
                 text(
-                    f"SELECT topic, partition, next_offset FROM {SCHEMA}.partition_heads "
+                    f"SELECT topic, partition, next_offset FROM {SCHEMA}.partition_heads "  # nosec B608
                     "WHERE topic = ANY(:topics)"
                 ),
                 {"topics": self._topics},
