@@ -1,12 +1,14 @@
 """What the fault tests share."""
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +136,27 @@ class TransactionLoad:
     def count(self) -> int:
         return sum(map(len, self.acknowledged.values()))
 
-    async def run(self, done: Callable[["TransactionLoad"], bool]) -> None:
+    @asynccontextmanager
+    async def running(
+        self, until: Callable[["TransactionLoad"], bool] | None = None
+    ) -> AsyncIterator["asyncio.Task[None]"]:
+        """The stream in the background while the block runs: until ``until`` says so, or
+        (without one) until the block ends. When the block fails, the stream stops with it."""
+        ending = asyncio.Event()
+        task = asyncio.create_task(
+            self._run(lambda it: ending.is_set() or (until is not None and until(it)))
+        )
+        try:
+            yield task
+            ending.set()
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _run(self, done: Callable[["TransactionLoad"], bool]) -> None:
         while not done(self):
             for customer_id, account in self.accounts.items():
                 body = transaction(account, booked_at=datetime.now(UTC).isoformat())

@@ -55,34 +55,31 @@ async def test_writes_continue_through_a_30_s_outage_and_the_backlog_drains(
     await upgrade(settings, MIGRATIONS)
     async with serving(create_app(settings)) as client:
         load = await TransactionLoad.for_new_customers(client, 5, pause=0.2)
-        ending = asyncio.Event()
-        stream = asyncio.create_task(load.run(lambda _: ending.is_set()))
+        async with load.running():
 
-        async def flowing() -> bool:
-            return load.count >= 20
+            async def flowing() -> bool:
+                return load.count >= 20
 
-        await wait_until(flowing, timeout=30)
+            await wait_until(flowing, timeout=30)
 
-        # In a thread: the service shares this event loop and must keep serving meanwhile.
-        await asyncio.to_thread(own_broker.stop)
-        stopped_at = time.monotonic()
-        acknowledged_before = load.count
-        ready = await client.get("/readyz")
-        await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
-        during = load.count - acknowledged_before
-        peak = await unpublished(settings)
+            # In a thread: the service shares this event loop and must keep serving meanwhile.
+            await asyncio.to_thread(own_broker.stop)
+            stopped_at = time.monotonic()
+            acknowledged_before = load.count
+            ready = await client.get("/readyz")
+            await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
+            during = load.count - acknowledged_before
+            peak = await unpublished(settings)
 
-        await asyncio.to_thread(own_broker.start)
-        returned_at = time.monotonic()
+            await asyncio.to_thread(own_broker.start)
+            returned_at = time.monotonic()
 
-        async def drained() -> bool:
-            return await unpublished(settings) == 0
+            async def drained() -> bool:
+                return await unpublished(settings) == 0
 
-        await wait_until(drained, timeout=120, every=0.2)
-        drain_took = time.monotonic() - returned_at
-        ready_again = await client.get("/readyz")
-        ending.set()
-        await stream
+            await wait_until(drained, timeout=120, every=0.2)
+            drain_took = time.monotonic() - returned_at
+            ready_again = await client.get("/readyz")
 
     counts = await published_transactions(own_broker.bootstrap_servers, load.acknowledged)
     report(

@@ -56,34 +56,31 @@ async def test_fast_503s_while_down_nothing_lost_and_recovery_without_restart(
     await upgrade(settings, MIGRATIONS)
     async with serving(create_app(settings)) as client:
         load = await TransactionLoad.for_new_customers(client, 5, pause=0.1)
-        ending = asyncio.Event()
-        stream = asyncio.create_task(load.run(lambda _: ending.is_set()))
+        async with load.running():
 
-        async def flowing() -> bool:
-            return load.count >= 20
+            async def flowing() -> bool:
+                return load.count >= 20
 
-        await wait_until(flowing, timeout=30)
-        # In a thread: the service shares this event loop and must keep answering meanwhile.
-        await asyncio.to_thread(own_postgres.stop)
-        stopped_at = time.monotonic()
-        ready, ready_took = await _timed(client, "GET", "/readyz")
-        write, write_took = await _timed(client, "POST", "/v1/customers", json=individual())
-        live = await client.get("/healthz")
-        await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
-        acknowledged_while_down = load.count
+            await wait_until(flowing, timeout=30)
+            # In a thread: the service shares this event loop and must keep answering meanwhile.
+            await asyncio.to_thread(own_postgres.stop)
+            stopped_at = time.monotonic()
+            ready, ready_took = await _timed(client, "GET", "/readyz")
+            write, write_took = await _timed(client, "POST", "/v1/customers", json=individual())
+            live = await client.get("/healthz")
+            await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
+            acknowledged_while_down = load.count
 
-        await asyncio.to_thread(own_postgres.start)
-        returned_at = time.monotonic()
+            await asyncio.to_thread(own_postgres.start)
+            returned_at = time.monotonic()
 
-        async def writing_again() -> bool:
-            return load.count > acknowledged_while_down
+            async def writing_again() -> bool:
+                return load.count > acknowledged_while_down
 
-        await wait_until(writing_again, timeout=30)
-        recovery = time.monotonic() - returned_at
-        ready_again = await client.get("/readyz")
-        await asyncio.sleep(2)  # the stream goes on as before
-        ending.set()
-        await stream
+            await wait_until(writing_again, timeout=30)
+            recovery = time.monotonic() - returned_at
+            ready_again = await client.get("/readyz")
+            await asyncio.sleep(2)  # the stream goes on as before
 
         async def relayed() -> bool:
             # The relay and the consumers came back by themselves: the outbox empties.

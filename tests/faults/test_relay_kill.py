@@ -76,18 +76,18 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
 
             # Until every customer has ROUNDS posted: requests made while the service is down
             # fail fast, and the load waits for it rather than running out.
-            stream = asyncio.create_task(
-                load.run(lambda it: min(map(len, it.acknowledged.values())) >= ROUNDS)
-            )
-            await wait_until(sixty_in, timeout=60)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            await asyncio.sleep(0.5)
-            restarted_at = time.monotonic()
-            process = serve_in_own_process("customer", env)
-            await wait_until(lambda: _ready(client), timeout=60)
-            recovery = time.monotonic() - restarted_at
-            await stream
+            async with load.running(
+                until=lambda it: min(map(len, it.acknowledged.values())) >= ROUNDS
+            ) as stream:
+                await wait_until(sixty_in, timeout=60)
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                await asyncio.sleep(0.5)
+                restarted_at = time.monotonic()
+                process = serve_in_own_process("customer", env)
+                await wait_until(lambda: _ready(client), timeout=60)
+                recovery = time.monotonic() - restarted_at
+                await stream
         finally:
             stop(process)
 

@@ -120,15 +120,18 @@ async def test_memory_descriptors_and_connections_stay_flat_under_a_steady_strea
                     samples[name].append((at, sample))
 
             await take_samples(0.0)
-            stream = asyncio.create_task(load.run(lambda _: time.monotonic() - started >= SECONDS))
-            next_sample = WARM_UP
-            while not stream.done():
-                await asyncio.sleep(1)
-                elapsed = time.monotonic() - started
-                if elapsed >= next_sample:
-                    await take_samples(elapsed)
-                    next_sample += 60
-            await stream
+
+            def soaked(_: TransactionLoad) -> bool:
+                return time.monotonic() - started >= SECONDS
+
+            async with load.running(until=soaked) as stream:
+                next_sample = WARM_UP
+                while not stream.done():
+                    await asyncio.sleep(1)
+                    elapsed = time.monotonic() - started
+                    if elapsed >= next_sample:
+                        await take_samples(elapsed)
+                        next_sample += 60
             if time.monotonic() - started - samples["customer"][-1][0] > 5:
                 await take_samples(time.monotonic() - started)
 
