@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 
 from shared.settings import SharedSettings
 
@@ -43,7 +44,6 @@ class ServiceBase(DeclarativeBase):
 
 
 def create_engine(settings: SharedSettings, *, schema: str | None = None) -> AsyncEngine:
-    search_path = schema or settings.db_schema
     return create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.database_pool_size,
@@ -52,15 +52,30 @@ def create_engine(settings: SharedSettings, *, schema: str | None = None) -> Asy
         # piling up behind an exhausted pool.
         pool_timeout=settings.database_pool_timeout_seconds,
         pool_pre_ping=True,
-        connect_args={
-            "server_settings": {
-                "search_path": f"{search_path},public",
-                "statement_timeout": str(settings.database_statement_timeout_ms),
-                "application_name": f"crm-{settings.service_name}",
-            },
-            "timeout": 5,
-        },
+        connect_args=_connect_args(settings, schema or settings.db_schema, ""),
     )
+
+
+def create_probe_engine(settings: SharedSettings) -> AsyncEngine:
+    """For readiness only: a connection of its own per probe, outside the request pool. A
+    service whose pool is exhausted is busy, not broken; were readiness to wait on that pool,
+    every replica under load would leave the Service at once and turn overload into outage."""
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        poolclass=NullPool,
+        connect_args=_connect_args(settings, settings.db_schema, "-probe"),
+    )
+
+
+def _connect_args(settings: SharedSettings, search_path: str, role: str) -> dict[str, Any]:
+    return {
+        "server_settings": {
+            "search_path": f"{search_path},public",
+            "statement_timeout": str(settings.database_statement_timeout_ms),
+            "application_name": f"crm-{settings.service_name}{role}",
+        },
+        "timeout": 5,
+    }
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

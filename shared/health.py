@@ -27,7 +27,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     checks: dict[str, str] = {}
-    for name, check in (("database", ping_database(runtime.engine)), ("bus", runtime.bus.ping())):
+    dependencies = (("database", ping_database(runtime.probe_engine)), ("bus", runtime.bus.ping()))
+    for name, check in dependencies:
         try:
             # A dependency that hangs is as unready as one that refuses: answer within bounds.
             await asyncio.wait_for(check, READINESS_CHECK_SECONDS)

@@ -19,7 +19,7 @@ from shared.bus import Bus
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.consumer import BatchHandler, EventConsumer, Handlers
-from shared.db import create_engine, create_sessionmaker
+from shared.db import create_engine, create_probe_engine, create_sessionmaker
 from shared.health import router as operations_router
 from shared.http import RequestContextMiddleware
 from shared.logging import configure_logging, get_logger
@@ -34,7 +34,9 @@ log = get_logger(__name__)
 SHUTDOWN_SECONDS = 8.0
 
 
-def create_bus(settings: SharedSettings, engine: AsyncEngine) -> Bus:
+def create_bus(
+    settings: SharedSettings, engine: AsyncEngine, *, probe_engine: AsyncEngine | None = None
+) -> Bus:
     if settings.bus is BusBackend.KAFKA:
         return KafkaBus(
             settings.kafka_bootstrap_servers,
@@ -42,7 +44,7 @@ def create_bus(settings: SharedSettings, engine: AsyncEngine) -> Bus:
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor,
         )
-    return LocalBus(engine, partitions=settings.local_bus_partitions)
+    return LocalBus(engine, partitions=settings.local_bus_partitions, probe_engine=probe_engine)
 
 
 class AsyncClosable(Protocol):
@@ -69,6 +71,7 @@ class ServiceRuntime:
     metrics: ServiceMetrics
     relay: OutboxRelay
     consumer: EventConsumer | None
+    probe_engine: AsyncEngine
     jobs: Sequence[PeriodicJob] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -87,7 +90,8 @@ class ServiceRuntime:
         engine = create_engine(settings)
         sessions = create_sessionmaker(engine)
         sessions.configure(info={EVENT_SOURCE: settings.event_source})
-        bus = create_bus(settings, engine)
+        probe_engine = create_probe_engine(settings)
+        bus = create_bus(settings, engine, probe_engine=probe_engine)
         relay = OutboxRelay(
             sessions,
             bus,
@@ -113,7 +117,7 @@ class ServiceRuntime:
             if handlers
             else None
         )
-        return cls(settings, engine, sessions, bus, metrics, relay, consumer, jobs)
+        return cls(settings, engine, sessions, bus, metrics, relay, consumer, probe_engine, jobs)
 
     async def start(self) -> None:
         try:
@@ -155,6 +159,7 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):
             await self.bus.stop()
         await self.engine.dispose()
+        await self.probe_engine.dispose()
 
 
 def create_service_app(

@@ -90,8 +90,13 @@ _GROUPS: dict[str, list["LocalBusConsumer"]] = defaultdict(list)
 
 
 class LocalBus:
-    def __init__(self, engine: AsyncEngine, *, partitions: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, partitions: int, probe_engine: AsyncEngine | None = None
+    ) -> None:
+        """``probe_engine``: what :meth:`ping` connects with, so that readiness does not wait
+        on a pool busy with requests (see ``shared.db.create_probe_engine``)."""
         self._engine = engine
+        self._probe_engine = probe_engine or engine
         self._partitions = partitions
         self._round_robin = 0
 
@@ -185,7 +190,7 @@ class LocalBus:
 
     async def ping(self) -> None:
         try:
-            async with self._engine.connect() as conn:
+            async with self._probe_engine.connect() as conn:
                 await conn.execute(text(f"SELECT 1 FROM {SCHEMA}.partition_heads LIMIT 1"))  # nosec B608
         except (DBAPIError, OSError) as error:
             raise BusUnavailableError(f"local bus: {error}") from error

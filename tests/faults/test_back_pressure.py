@@ -1,5 +1,5 @@
 """Back-pressure: when the outbox cannot drain, or every database connection is busy, new
-writes get 503 with Retry-After instead of piling up."""
+writes get 503 with Retry-After instead of piling up; readiness stays green."""
 
 import asyncio
 import time
@@ -84,6 +84,8 @@ class TestDatabasePoolBackPressure:
                     )
                     answers = asyncio.gather(*(post(body) for body in bodies))
                     await asyncio.sleep(2)  # well past the pool timeout
+                    # Busy, not broken: the replica stays in the Service.
+                    ready = await client.get("/readyz")
                 results = await answers
             finally:
                 await engine.dispose()
@@ -102,6 +104,7 @@ class TestDatabasePoolBackPressure:
             f"\ndatabase pool of 2 exhausted by 20 concurrent postings: accepted {len(accepted)}, "
             f"refused {len(refused)} (slowest refusal {slowest:.2f} s), stored {len(stored)}"
         )
+        assert ready.status_code == 200, ready.json()
         assert len(accepted) == 2
         assert len(refused) == 18
         assert {a.status_code for a, _ in refused} == {503}
