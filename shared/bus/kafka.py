@@ -122,7 +122,19 @@ class KafkaBus:
             ]
             await asyncio.gather(*deliveries)
         except KafkaError as error:
+            # A batch that timed out while the broker was away leaves the idempotent
+            # producer's sequence numbers ahead of the broker's, and aiokafka then answers
+            # OutOfOrderSequenceNumber to every later send, for as long as the process lives.
+            # The next round starts a new producer (a new producer id): what it sends again is
+            # delivered at least once, which consumers' inboxes absorb.
+            await self._discard_producer()
             raise BusUnavailableError(f"publish failed: {error}") from error
+
+    async def _discard_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), self._timeout_ms / 1000)
 
     def consumer(self, group: str, topics: Sequence[str]) -> "KafkaBusConsumer":
         return KafkaBusConsumer(
