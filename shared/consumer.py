@@ -85,7 +85,7 @@ class EventConsumer:
         tracer: trace.Tracer | None = None,
     ) -> None:
         self.group = group
-        self._tracer = tracer or trace.NoOpTracer()
+        self._tracer = tracer
         self._batch_handler = batch_handler
         self._bus = bus
         self._sessions = sessions

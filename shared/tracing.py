@@ -11,7 +11,7 @@ Each service gets a provider of its own (not the global one): several services s
 process in the embedded run and in tests, and each must report under its own name.
 """
 
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,17 +74,21 @@ def context_of(traceparent: str | None) -> Context | None:
     return _PROPAGATOR.extract({TRACEPARENT: traceparent})
 
 
-def tracer_of(provider: TracerProvider | None, name: str) -> trace.Tracer:
-    return provider.get_tracer(name) if provider is not None else trace.NoOpTracer()
+def tracer_of(provider: TracerProvider | None, name: str) -> trace.Tracer | None:
+    """None when tracing is off: the consumer then does no span work per message at all."""
+    return provider.get_tracer(name) if provider is not None else None
 
 
 @contextmanager
 def consuming(
-    tracer: trace.Tracer, topic: str, group: str, traceparents: Sequence[str | None]
+    tracer: trace.Tracer | None, topic: str, group: str, traceparents: Sequence[str | None]
 ) -> Iterator[None]:
     """The span of handling messages of ``topic``: one message continues its trace; a batch
     (handled in one transaction) links to each message's, as the OpenTelemetry messaging
-    conventions do for batches."""
+    conventions do for batches. Nothing when tracing is off (``tracer`` None)."""
+    if tracer is None:
+        yield
+        return
     contexts = [c for c in map(context_of, traceparents) if c is not None]
     links = [
         Link(span_context)
@@ -109,6 +113,4 @@ def consuming(
 
 async def inject_trace_headers(request: httpx.Request) -> None:
     """httpx request hook: the call to another service continues the current trace."""
-    carrier: MutableMapping[str, str] = {}
-    _PROPAGATOR.inject(carrier)
-    request.headers.update(carrier)
+    _PROPAGATOR.inject(request.headers)

@@ -45,6 +45,14 @@ def serve_in_own_process(service: str, env: dict[str, str]) -> subprocess.Popen[
     )
 
 
+async def answers_ready(client: httpx.AsyncClient) -> bool:
+    """Whether the service behind ``client`` is up and ready (not yet, or down: False)."""
+    try:
+        return (await client.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:

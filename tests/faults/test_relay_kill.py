@@ -33,6 +33,7 @@ from services.customer.config import Settings
 from shared.migrations import upgrade
 from tests.faults.conftest import (
     TransactionLoad,
+    answers_ready,
     published_transactions,
     serve_in_own_process,
     stop,
@@ -44,13 +45,6 @@ pytestmark = pytest.mark.kafka
 
 CUSTOMERS = 10
 ROUNDS = 30
-
-
-async def _ready(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/readyz")).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transaction(
@@ -68,7 +62,7 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
     process = serve_in_own_process("customer", env)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         try:
-            await wait_until(lambda: _ready(client), timeout=60)
+            await wait_until(lambda: answers_ready(client), timeout=60)
             load = await TransactionLoad.for_new_customers(client, CUSTOMERS)
 
             async def sixty_in() -> bool:
@@ -85,7 +79,7 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
                 await asyncio.sleep(0.5)
                 restarted_at = time.monotonic()
                 process = serve_in_own_process("customer", env)
-                await wait_until(lambda: _ready(client), timeout=60)
+                await wait_until(lambda: answers_ready(client), timeout=60)
                 recovery = time.monotonic() - restarted_at
                 await stream
         finally:

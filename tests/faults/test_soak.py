@@ -24,7 +24,7 @@ from services.customer.config import Settings as CustomerSettings
 from services.events.app import MIGRATIONS as EVENTS_MIGRATIONS
 from services.events.config import Settings as EventsSettings
 from shared.migrations import upgrade
-from tests.faults.conftest import TransactionLoad, serve_in_own_process, stop
+from tests.faults.conftest import TransactionLoad, answers_ready, serve_in_own_process, stop
 from tests.reporting import report
 from tests.service.conftest import scalar
 from tests.waiting import wait_until
@@ -69,14 +69,6 @@ async def _sample(
     )
 
 
-async def _ready(port: int) -> bool:
-    async with httpx.AsyncClient(timeout=2) as client:
-        try:
-            return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-
 def _database(server: EmbeddedPostgres, name: str) -> str:
     server.ensure_database(name)
     return server.url(name)
@@ -106,8 +98,9 @@ async def test_memory_descriptors_and_connections_stay_flat_under_a_steady_strea
     }  # fmt: skip
     samples: dict[str, list[tuple[float, Sample]]] = {name: [] for name in processes}
     try:
-        await wait_until(lambda: _ready(customer_port), timeout=60)
-        await wait_until(lambda: _ready(events_port), timeout=60)
+        for port in (customer_port, events_port):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as probe:
+                await wait_until(lambda: answers_ready(probe), timeout=60)
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{customer_port}", timeout=5
         ) as client:

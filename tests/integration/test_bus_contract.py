@@ -4,7 +4,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 
-from shared.bus import Bus, OutgoingMessage, ReceivedMessage
+from shared.bus import Bus, BusConsumer, OutgoingMessage, ReceivedMessage
 from tests.integration.mechanics import PARTITIONS, drain, read_topic
 
 
@@ -23,6 +23,15 @@ def _messages(topic: str, customers: int, per_customer: int) -> list[OutgoingMes
         for i in range(per_customer)
         for c in range(customers)
     ]
+
+
+async def _fetch_uncommitted(consumer: BusConsumer, count: int) -> list[ReceivedMessage]:
+    """Poll until ``count`` messages arrived, committing none of them."""
+    fetched: list[ReceivedMessage] = []
+    async with asyncio.timeout(30):
+        while len(fetched) < count:
+            fetched += await consumer.poll(max_records=100, timeout=0.5)
+    return fetched
 
 
 class TestPublishAndConsume:
@@ -70,10 +79,7 @@ class TestConsumerGroups:
 
         first = bus.consumer(group, [topic])
         await first.start()
-        received: list[ReceivedMessage] = []
-        async with asyncio.timeout(30):
-            while len(received) < 6:
-                received += await first.poll(max_records=100, timeout=0.5)
+        received = await _fetch_uncommitted(first, 6)
         # Commit only the first four: the member dies before committing the rest.
         await first.commit({(topic, received[0].partition): received[3].offset + 1})
         await first.stop()
@@ -91,10 +97,7 @@ class TestConsumerGroups:
         await bus.publish(_messages(topic, customers=1, per_customer=3))
         consumer = bus.consumer(group, [topic])
         await consumer.start()
-        fetched: list[ReceivedMessage] = []
-        async with asyncio.timeout(30):
-            while len(fetched) < 3:
-                fetched += await consumer.poll(max_records=100, timeout=0.5)
+        fetched = await _fetch_uncommitted(consumer, 3)
         await consumer.commit({(topic, fetched[0].partition): fetched[0].offset + 1})
 
         await consumer.rewind()
@@ -111,10 +114,7 @@ class TestConsumerGroups:
         await bus.publish(_messages(topic, customers=1, per_customer=3))
         consumer = bus.consumer(group, [topic])
         await consumer.start()
-        fetched: list[ReceivedMessage] = []
-        async with asyncio.timeout(30):
-            while len(fetched) < 3:
-                fetched += await consumer.poll(max_records=100, timeout=0.5)
+        await _fetch_uncommitted(consumer, 3)
 
         await consumer.rewind()
         again = await drain(consumer, expected=3)
