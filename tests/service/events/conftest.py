@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -37,6 +38,8 @@ from tests.service.conftest import scalar
 from tests.waiting import wait_until
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+# The detector counts days in the bank's time zone: from 16:00 UTC Shanghai is a day ahead.
+BANK_TODAY = NOW.astimezone(ZoneInfo(Settings().timezone)).date()
 _offsets = itertools.count()
 
 

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 from tests.service.events.conftest import (
+    BANK_TODAY,
     NOW,
     Detector,
     builtin,
@@ -132,7 +133,7 @@ class TestScheduledRules:
     async def test_a_term_deposit_maturing_within_7_days_once(self, detector: Detector) -> None:
         rule = builtin("term_deposit_maturing")
         soon, later = await known_customer(detector), await known_customer(detector)
-        today = NOW.date()
+        today = BANK_TODAY
         await detector.feed(
             opened(soon, "6222000099990001", "term_deposit", today + timedelta(days=7))
         )
@@ -159,8 +160,8 @@ class TestScheduledRules:
 
     async def test_a_premium_customer_s_birthday_within_7_days(self, detector: Detector) -> None:
         rule = builtin("birthday")
-        in_7 = (NOW + timedelta(days=7)).strftime("%m-%d")
-        in_8 = (NOW + timedelta(days=8)).strftime("%m-%d")
+        in_7 = (BANK_TODAY + timedelta(days=7)).strftime("%m-%d")
+        in_8 = (BANK_TODAY + timedelta(days=8)).strftime("%m-%d")
         premium = await known_customer(detector, tier="premium", birth_month_day=in_7)
         too_far = await known_customer(detector, tier="premium", birth_month_day=in_8)
         ordinary = await known_customer(detector, tier="ordinary", birth_month_day=in_7)
