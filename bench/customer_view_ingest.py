@@ -39,9 +39,13 @@ from services.customer.app import MIGRATIONS
 from services.customer.config import Settings
 from services.customer.repository.customers import TRANSACTION_COLUMNS
 from services.customer.synthetic import SyntheticBank, load_synthetic_bank
+from shared.auth.tokens import development_bearer
 from shared.migrations import upgrade
 
 BIN = Path(sys.executable).parent
+
+# A development token of the system role: the benchmarks run against the embedded default.
+AUTHORISED = development_bearer()
 
 
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -64,7 +68,7 @@ async def _ready(url: str, timeout: float = 60) -> None:
 async def _settled(base: str, timeout: float) -> float:
     """Wait until the service's outbox is empty and its consumer has caught up."""
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=base) as client:
+    async with httpx.AsyncClient(base_url=base, headers=AUTHORISED) as client:
         while time.monotonic() - started < timeout:
             metrics = (await client.get("/metrics")).text
             backlog = lag = 0.0
@@ -93,7 +97,9 @@ async def _closed_loop(base: str, ids: list[str], clients: int, seconds: float) 
             i += clients
 
     limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=AUTHORISED
+    ) as client:
         started = time.monotonic()
         await asyncio.gather(*(worker(client, n) for n in range(clients)))
         return done / (time.monotonic() - started)
@@ -108,7 +114,7 @@ async def _paced(base: str, ids: list[str], rate: float, seconds: float) -> list
         latencies.append(time.perf_counter() - started)
         assert answer.status_code == 200
 
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=AUTHORISED) as client:
         tasks = []
         begin = time.monotonic()
         for n in range(int(rate * seconds)):
@@ -137,7 +143,7 @@ def _fresh_batches(accounts: list[tuple[str, str]], count: int) -> list[list[dic
 
 
 async def _ingest_service(base: str, batches: list[list[dict[str, Any]]]) -> float:
-    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120, headers=AUTHORISED) as client:
         started = time.monotonic()
         for batch in batches:
             answer = await client.post("/v1/transactions", json={"transactions": batch})
@@ -196,7 +202,9 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         await _ready(f"{baseline_url}/v1/customers/{uuid.uuid4()}/view")
         bank = SyntheticBank(seed=1, customers=args.customers, transactions=args.transactions,
                              end_date=date.today())  # fmt: skip
-        async with httpx.AsyncClient(base_url=service_url, timeout=120) as client:
+        async with httpx.AsyncClient(
+            base_url=service_url, timeout=120, headers=AUTHORISED
+        ) as client:
             report = await load_synthetic_bank(client, bank)
         loaded_rate = report.transactions / report.seconds
         print(

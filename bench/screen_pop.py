@@ -33,9 +33,13 @@ from bench.customer_view_ingest import _quantile, _ready, _start
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
+from shared.auth.tokens import development_bearer
 from shared.migrations import upgrade
 
 BIN = Path(sys.executable).parent
+
+# A development token of the system role: the benchmarks run against the embedded default.
+AUTHORISED = development_bearer()
 
 
 async def _register(customers: httpx.AsyncClient, count: int) -> list[tuple[str, str]]:
@@ -98,8 +102,10 @@ async def run(customer_count: int, calls: int, rounds: int) -> None:
             await _ready(f"{customer_url}/readyz")
             await _ready(f"{contact_url}/readyz")
             async with (
-                httpx.AsyncClient(base_url=customer_url, timeout=30) as customers,
-                httpx.AsyncClient(base_url=contact_url, timeout=30) as contact,
+                httpx.AsyncClient(
+                    base_url=customer_url, timeout=30, headers=AUTHORISED
+                ) as customers,
+                httpx.AsyncClient(base_url=contact_url, timeout=30, headers=AUTHORISED) as contact,
             ):
                 known = await _register(customers, customer_count)
                 await _learned(url.replace("+asyncpg", ""), customer_count)

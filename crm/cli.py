@@ -16,6 +16,7 @@ from crm.detector_cli import replay, rules
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
+from crm.tokens import bearer_headers, token, token_option
 from crm.traffic import simulate_calls
 from services.customer.config import Settings as CustomerSettings
 from services.customer.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
@@ -157,21 +158,22 @@ async def _revalue() -> dict[str, int]:
 @click.option("--customers", default=2000, show_default=True)
 @click.option("--transactions", default=100_000, show_default=True)
 @click.option("--seed", "seed_value", default=1, show_default=True)
-def seed(url: str, customers: int, transactions: int, seed_value: int) -> None:
+@token_option
+def seed(url: str, customers: int, transactions: int, seed_value: int, token: str | None) -> None:
     """Load a deterministic synthetic bank (a year of transactions) into a running customer
     service, through its API: start `make run`, then `make seed` in another shell."""
     bank = SyntheticBank(
         seed=seed_value, customers=customers, transactions=transactions, end_date=date.today()
     )
-    report = asyncio.run(_seed(url, bank))
+    report = asyncio.run(_seed(url, bank, bearer_headers(token)))
     click.echo(
         f"loaded {report.customers} customers, {report.accounts} accounts, "
         f"{report.transactions} transactions in {report.seconds:.1f} s"
     )
 
 
-async def _seed(url: str, bank: SyntheticBank) -> LoadReport:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+async def _seed(url: str, bank: SyntheticBank, headers: dict[str, str]) -> LoadReport:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
         return await load_synthetic_bank(client, bank)
 
 
@@ -190,8 +192,14 @@ def check_config() -> None:
                 setting = f"CRM_{name.upper()}_{field} (or CRM_{field})"
                 click.echo(f"{name}: {setting}: {problem['msg']}", err=True)
             continue
+        keys = (
+            "jwks" if settings.auth_jwks_url
+            else "public-key" if settings.auth_public_key
+            else "development"
+        )  # fmt: skip
         click.echo(
-            f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value}"
+            f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value} "
+            f"auth={keys} issuer={settings.auth_issuer} audience={settings.auth_audience}"
         )
     if wrong:
         raise SystemExit(1)
@@ -200,3 +208,4 @@ def check_config() -> None:
 main.add_command(rules)
 main.add_command(replay)
 main.add_command(simulate_calls)
+main.add_command(token)

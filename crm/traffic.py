@@ -27,6 +27,8 @@ from typing import Any
 import click
 import httpx
 
+from crm.tokens import bearer_headers, token_option
+
 
 def erlang_c(agents: int, load: float) -> float:
     """The probability that a caller waits (Erlang C), for ``load`` erlangs on ``agents``."""
@@ -198,8 +200,15 @@ async def simulate(
 @click.option("--handle-seconds", default=180.0, show_default=True)
 @click.option("--calls", default=2000, show_default=True)
 @click.option("--seed", default=7, show_default=True)
+@token_option
 def simulate_calls(
-    url: str, agents: int, calls_per_hour: float, handle_seconds: float, calls: int, seed: int
+    url: str,
+    agents: int,
+    calls_per_hour: float,
+    handle_seconds: float,
+    calls: int,
+    seed: int,
+    token: str | None,
 ) -> None:
     """Drive a running contact centre with simulated traffic; print its service level beside
     Erlang C's prediction. It adds agents and calls to the service it is pointed at."""
@@ -207,7 +216,9 @@ def simulate_calls(
     start = datetime.now(UTC) - timedelta(seconds=simulation.span_seconds * 1.5)
 
     async def go() -> SimulationResult:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=url, timeout=30, headers=bearer_headers(token)
+        ) as client:
             return await simulate(client, simulation, start=start)
 
     result = asyncio.run(go())

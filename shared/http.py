@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import audit
+from shared.audit import PERSONAL_FIELDS_READ
 from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
@@ -55,6 +57,11 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with runtime.sessions() as session:
         async with session.begin():
             yield session
+            principal = getattr(request.state, "principal", None)
+            if principal is not None and (
+                request.method not in READ_METHODS or PERSONAL_FIELDS_READ in session.info
+            ):
+                audit.record(session, request, principal)
         if session.info.pop(OUTBOX_WRITTEN, False):
             runtime.relay.wake()
 

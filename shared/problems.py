@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +26,19 @@ RETRY_AFTER_SECONDS = 5
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "correlation_id"})
 
 
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457), for the OpenAPI document."""
+
+    model_config = ConfigDict(extra="allow")  # extension members: errors, scope, backlog, ...
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    correlation_id: str | None = None
+
+
 def problem_type(slug: str) -> str:
     """Stable type URIs: channels switch on them, so they never change once published."""
     return f"{TYPE_PREFIX}{slug}"
@@ -36,6 +50,7 @@ class ProblemError(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    headers: dict[str, str] | None = None  # sent with the answer (WWW-Authenticate, say)
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         clash = RESERVED_MEMBERS & extensions.keys()
@@ -126,7 +141,7 @@ async def _validation_problem(request: Request, error: Exception) -> JSONRespons
 
 async def _domain_problem(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ProblemError)
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else error.headers
     return problem_response(
         request,
         status=error.status,

@@ -15,6 +15,9 @@ from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.audit_api import router as audit_router
+from shared.auth.http import guard_routers
+from shared.auth.tokens import TokenVerifier
 from shared.bus import Bus
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
@@ -179,6 +182,8 @@ def create_service_app(
     metrics = metrics or ServiceMetrics(settings.service_name)
     # Made here rather than in the lifespan so that a test can add a span processor first.
     tracer_provider = create_tracer_provider(settings)
+    token_verifier = TokenVerifier(settings)
+    clients = (*clients, token_verifier)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -206,9 +211,11 @@ def create_service_app(
         telemetry=fastapi_telemetry(tracer_provider),  # type: ignore[arg-type]
     )  # fmt: skip
     app.state.tracer_provider = tracer_provider
+    app.state.token_verifier = token_verifier
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_problem_handlers(app)
     app.include_router(operations_router)
-    for router in routers:
-        app.include_router(router)
+    # Every route of the service's own routers is behind the guard; only the operations
+    # routes (health, readiness, metrics) answer without a token.
+    guard_routers(app, [*routers, audit_router])
     return app

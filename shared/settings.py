@@ -28,6 +28,15 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class SigningAlgorithm(StrEnum):
+    """Asymmetric algorithms only: a shared-secret (HS*) key held by every service would let
+    any of them mint tokens, and "none" is no signature at all."""
+
+    RS256 = "RS256"
+    ES256 = "ES256"
+    PS256 = "PS256"
+
+
 DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5433/crm"
 DEVELOPMENT_IDENTIFIER_KEY = "development-only-identifier-key"
 
@@ -73,6 +82,22 @@ class SharedSettings(BaseSettings):
     tracing_otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     tracing_sample_ratio: float = Field(default=1.0, ge=0, le=1)
 
+    # Bearer tokens (OAuth2 JWTs). In production the bank's identity provider signs them and
+    # the services check them against its JWKS (``auth_jwks_url``) or one PEM public key;
+    # with neither set, the development key (shared.auth.tokens) is trusted instead.
+    auth_issuer: str = "crm-development"
+    auth_audience: str = "crm"
+    auth_jwks_url: str = ""
+    auth_public_key: str = ""
+    auth_jwks_cache_seconds: float = Field(default=300, gt=0)
+    auth_algorithms: list[SigningAlgorithm] = [SigningAlgorithm.RS256, SigningAlgorithm.ES256]
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # The service's own identity when it calls another service (client-credentials grant);
+    # with no token URL it signs a development token for itself (not in production).
+    auth_token_url: str = ""
+    auth_client_id: str = ""
+    auth_client_secret: SecretStr = SecretStr("")
+
     host: str = "127.0.0.1"
     port: int = 0
     log_level: str = "INFO"
@@ -110,6 +135,11 @@ class SharedSettings(BaseSettings):
             self.identifier_key.get_secret_value() == DEVELOPMENT_IDENTIFIER_KEY
         ):
             raise ValueError("CRM_IDENTIFIER_KEY must be set in production")
+        if self.environment is Environment.PRODUCTION and not (
+            self.auth_jwks_url or self.auth_public_key
+        ):
+            # Otherwise the published development key would be trusted.
+            raise ValueError("CRM_AUTH_JWKS_URL or CRM_AUTH_PUBLIC_KEY must be set in production")
         return self
 
     @property

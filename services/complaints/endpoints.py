@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from services.complaints import repository, service, statistics, views
+from services.complaints.access import case_in_reach, limit_list
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
 from services.complaints.models import ComplaintPriority, ComplaintStatus
@@ -21,12 +22,14 @@ from services.complaints.schemas import (
     ComplaintStats,
 )
 from services.complaints.staff import ActingStaff
+from shared.auth.http import PrincipalDep, requires_scope
+from shared.auth.roles import COMPLAINTS_FILE
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import ProblemError
 
-router = APIRouter(prefix="/v1", tags=["complaints"])
+router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(case_in_reach)])
 
 ComplaintId = Annotated[uuid.UUID, Path(description="The complaint case")]
 
@@ -37,6 +40,7 @@ SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 @router.post(
     "/complaints",
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=requires_scope(COMPLAINTS_FILE),
     response_model=ComplaintRead,
     responses={
         200: {
@@ -73,6 +77,7 @@ async def receive_complaint(
 @router.get("/complaints")
 async def list_complaints(
     session: SessionDep,
+    principal: PrincipalDep,
     customer_id: uuid.UUID | None = None,
     status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
     step: ComplaintStep | None = None,
@@ -87,18 +92,19 @@ async def list_complaints(
         customer_id=customer_id, status=status_, step=step, department=department,
         priority=priority, escalated=escalated,
     )  # fmt: skip
-    return await _page(session, criteria, cursor=cursor, limit=limit)
+    return await _page(session, limit_list(criteria, principal), cursor=cursor, limit=limit)
 
 
 @router.get("/complaints/overdue")
 async def overdue_complaints(
     session: SessionDep,
+    principal: PrincipalDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ComplaintPage:
     """Open cases past the deadline of the step they wait at."""
     criteria = ComplaintFilter(overdue_at=datetime.now(UTC))
-    return await _page(session, criteria, cursor=cursor, limit=limit)
+    return await _page(session, limit_list(criteria, principal), cursor=cursor, limit=limit)
 
 
 async def _page(
@@ -152,8 +158,8 @@ async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> Comp
 @router.post(
     "/complaints/{complaint_id}/actions",
     responses={
-        401: {"description": "X-Staff-Id / X-Staff-Role missing"},
-        403: {"description": "The step is another role's"},
+        403: {"description": "The step is another procedure role's, or not one yours may act in"},
+        422: {"description": "An integration account did not send X-Staff-Id / X-Staff-Role"},
         409: {"description": "The case is not at a step that takes this action (``allowed``)"},
     },
 )
@@ -165,7 +171,9 @@ async def act_on_complaint(
     session: SessionDep,
     key: IdempotencyKey = None,
 ) -> Response:
-    """Move the case through its procedure; the answer is the case after the step."""
+    """Move the case through its procedure; the answer is the case after the step. The
+    actor is the token's subject; ``X-Staff-Role`` chooses the procedure role among those
+    the token's role allows (an integration account also names the person in ``X-Staff-Id``)."""
     now = datetime.now(UTC)
 
     async def act() -> tuple[ComplaintRead, dict[str, str]]:

@@ -18,7 +18,8 @@ class RoleNotAllowed(ProblemError):
 
 
 class StaffUnidentified(ProblemError):
-    status, slug, title = 401, "staff-unidentified", "Who is acting is not known"
+    # 422, not 401: the caller is authenticated; the request lacks the person it acts for.
+    status, slug, title = 422, "staff-unidentified", "Who is acting is not known"
 
 
 class NoFurtherExtension(Conflict):

@@ -1,16 +1,21 @@
-"""Who is acting on a case: a member of staff and the role they act in.
+"""Who is acting on a case: a member of staff and the procedure role they act in.
 
-The agent desktop and the branch system send them as ``X-Staff-Id`` and ``X-Staff-Role``.
-When bearer tokens arrive (the security issue), this dependency reads the same two facts from
-the token's claims instead; the procedure's role checks do not change."""
+Who it is comes from the bearer token (its subject). Which of the procedure's roles they act
+in is theirs to say in ``X-Staff-Role`` among those their bank role allows: a complaint handler
+works at the front line or as a department's handler, a supervisor approves or reviews
+quality. An integration account (the agent desktop's back end, say) relays the person it acts
+for in ``X-Staff-Id`` and must name the role; it may name any.
+"""
 
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
 
-from services.complaints.errors import StaffUnidentified
+from services.complaints.errors import RoleNotAllowed, StaffUnidentified
 from services.complaints.procedure import StaffRole
+from shared.auth.http import PrincipalDep
+from shared.auth.roles import Role
 from shared.problems import ProblemError
 
 
@@ -22,23 +27,44 @@ class Staff:
 
 SYSTEM = "system"  # the actor of what the deadline sweep does
 
+# The first is the role acted in when the caller names none.
+PROCEDURE_ROLES: dict[Role, tuple[StaffRole, ...]] = {
+    Role.COMPLAINT_HANDLER: (StaffRole.DEPARTMENT_HANDLER, StaffRole.FRONT_LINE),
+    Role.SUPERVISOR: (StaffRole.SUPERVISOR, StaffRole.QUALITY_OFFICER),
+}
 
-def _acting_staff(
-    x_staff_id: Annotated[str | None, Header(max_length=64)] = None,
-    x_staff_role: Annotated[str | None, Header(max_length=30)] = None,
-) -> Staff:
-    if not x_staff_id or not x_staff_role:
-        raise StaffUnidentified(
-            "send X-Staff-Id and X-Staff-Role to act on a complaint", field="X-Staff-Role"
-        )
+
+def _named_role(x_staff_role: str) -> StaffRole:
     try:
-        role = StaffRole(x_staff_role)
+        return StaffRole(x_staff_role)
     except ValueError as error:
         raise ProblemError(
             f"X-Staff-Role: {x_staff_role!r} is not one of {[r.value for r in StaffRole]}",
             field="X-Staff-Role",
         ) from error
-    return Staff(x_staff_id, role)
+
+
+def _acting_staff(
+    principal: PrincipalDep,
+    x_staff_id: Annotated[str | None, Header(max_length=64)] = None,
+    x_staff_role: Annotated[str | None, Header(max_length=30)] = None,
+) -> Staff:
+    if principal.role is Role.SYSTEM:
+        if not x_staff_id or not x_staff_role:
+            raise StaffUnidentified(
+                "an integration account names who acts: send X-Staff-Id and X-Staff-Role",
+                field="X-Staff-Role",
+            )
+        return Staff(x_staff_id, _named_role(x_staff_role))
+    allowed = PROCEDURE_ROLES.get(principal.role, ())
+    role = _named_role(x_staff_role) if x_staff_role else (allowed[0] if allowed else None)
+    if role is None or role not in allowed:
+        raise RoleNotAllowed(
+            f"X-Staff-Role: the {principal.role.value} role acts as one of "
+            f"{[r.value for r in allowed]}",
+            field="X-Staff-Role",
+        )
+    return Staff(principal.subject, role)
 
 
 ActingStaff = Annotated[Staff, Depends(_acting_staff)]

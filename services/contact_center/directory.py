@@ -12,6 +12,8 @@ import httpx
 
 from services.contact_center.config import Settings
 from services.contact_center.identification import Lookup
+from shared.auth.credentials import ServiceCredentials
+from shared.auth.roles import Role
 from shared.http import CORRELATION_HEADER
 from shared.logging import current_correlation_id, get_logger
 from shared.tracing import inject_trace_headers
@@ -27,6 +29,8 @@ class CustomerDirectory:
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
             event_hooks={"request": [inject_trace_headers]},
+            # The contact centre asks as the call-centre channel: identify and view, no more.
+            auth=ServiceCredentials(settings, role=Role.CHANNEL),
         )
 
     async def aclose(self) -> None:

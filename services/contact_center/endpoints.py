@@ -32,6 +32,8 @@ from services.contact_center.schemas import (
     Transfer,
     WrapUp,
 )
+from shared.auth.http import requires_scope
+from shared.auth.roles import AGENTS_STATE, CALLS_OFFER
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
@@ -61,6 +63,7 @@ async def _identify(
 @router.post(
     "/calls",
     status_code=status.HTTP_201_CREATED,
+    openapi_extra=requires_scope(CALLS_OFFER),
     response_model=CallArrived,
     tags=["calls"],
 )
@@ -191,7 +194,7 @@ async def read_agent(agent_id: AgentPath, session: SessionDep) -> AgentRead:
     return views.agent_read(agent)
 
 
-@router.put("/agents/{agent_id}/state", tags=["agents"])
+@router.put("/agents/{agent_id}/state", tags=["agents"], openapi_extra=requires_scope(AGENTS_STATE))
 async def set_agent_state(
     agent_id: AgentPath, body: AgentStateChange, session: SessionDep, settings: SettingsDep
 ) -> AgentAfterChange:

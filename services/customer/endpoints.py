@@ -4,9 +4,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from services.customer import ingest, portfolios, service, views
+from services.customer.access import (
+    customer_in_reach,
+    ensure_customer_in_reach,
+    ensure_own_branch,
+    limit_search,
+    reach_of,
+)
 from services.customer.dependencies import SettingsDep
 from services.customer.errors import LookupNeedsOneKey
 from services.customer.identity import InvalidIdentifier, normalise_phone
@@ -32,11 +39,14 @@ from services.customer.schemas import (
     TransactionBatch,
     TransactionBatchResult,
 )
+from shared.audit import note_personal_fields_read
+from shared.auth.http import Forbidden, PrincipalDep, requires_scope
+from shared.auth.roles import CUSTOMERS_IDENTIFY, CUSTOMERS_VIEW, REVEAL_PERSONAL_DATA
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
 
 @router.post(
@@ -47,10 +57,15 @@ router = APIRouter(prefix="/v1")
     responses={409: {"description": "The ID number or credit code is already a customer's"}},
 )
 async def register_customer(
-    body: CustomerCreate, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+    body: CustomerCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Register an individual (个人客户) or corporate (公司客户) customer. A retry with the
     same ``Idempotency-Key`` gets the first answer."""
+    ensure_own_branch(principal, body.branch_code)
 
     async def register() -> tuple[CustomerRead, dict[str, str]]:
         customer = await service.register_customer(session, body, settings=settings)
@@ -65,6 +80,7 @@ async def register_customer(
 @router.get("/customers", tags=["customers"])
 async def search_customers(
     session: SessionDep,
+    principal: PrincipalDep,
     name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     id_number: Annotated[str | None, Query(min_length=5, max_length=30)] = None,
     phone: Annotated[str | None, Query(max_length=30)] = None,
@@ -82,6 +98,7 @@ async def search_customers(
     criteria = CustomerFilter(
         name=name, value_tier=value_tier, manager_id=manager_id, identifier=identifier
     )
+    criteria = limit_search(criteria, principal)
     return await views.search(session, criteria, cursor=cursor, limit=limit)
 
 
@@ -92,7 +109,9 @@ def _phone_query(phone: str) -> str:
         raise ProblemError(f"phone: {error}", field="phone") from error
 
 
-@router.get("/customers/lookup", tags=["customers"])
+@router.get(
+    "/customers/lookup", tags=["customers"], openapi_extra=requires_scope(CUSTOMERS_IDENTIFY)
+)
 async def lookup_customer(
     session: SessionDep,
     settings: SettingsDep,
@@ -118,9 +137,26 @@ async def lookup_customer(
 
 @router.get("/customers/{customer_id}", tags=["customers"])
 async def read_customer(
-    customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    reveal: Annotated[
+        bool, Query(description="The unmasked profile: needs personal-data:reveal; audited")
+    ] = False,
 ) -> CustomerRead:
-    return views.customer_read(await service.get_customer(session, customer_id), settings)
+    """The customer, personal identifiers masked unless ``reveal`` is asked for by a role
+    that may see them; every such read is written to the audit log."""
+    if reveal and not principal.may(REVEAL_PERSONAL_DATA):
+        raise Forbidden(
+            f"reveal: the {principal.role.value} role does not hold {REVEAL_PERSONAL_DATA}",
+            scope=REVEAL_PERSONAL_DATA,
+            field="reveal",
+        )
+    customer = await service.get_customer(session, customer_id)
+    if reveal:
+        note_personal_fields_read(session, views.personal_fields_of(customer))
+    return views.customer_read(customer, settings, masked=not reveal)
 
 
 @router.patch(
@@ -129,9 +165,15 @@ async def read_customer(
     responses={409: {"description": "Stale version: read the customer again"}},
 )
 async def update_customer(
-    customer_id: uuid.UUID, body: CustomerUpdate, session: SessionDep, settings: SettingsDep
+    customer_id: uuid.UUID,
+    body: CustomerUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> CustomerRead:
     """Change a customer; ``version`` must be the version last read."""
+    if "branch_code" in body.model_fields_set:
+        ensure_own_branch(principal, body.branch_code)
     customer = await service.update_customer(session, customer_id, body, settings=settings)
     return views.customer_read(customer, settings)
 
@@ -145,7 +187,11 @@ async def close_customer(
     return views.customer_read(customer, settings)
 
 
-@router.get("/customers/{customer_id}/view", tags=["customers"])
+@router.get(
+    "/customers/{customer_id}/view",
+    tags=["customers"],
+    openapi_extra=requires_scope(CUSTOMERS_VIEW),
+)
 async def customer_view(
     customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
 ) -> CustomerView:
@@ -176,9 +222,14 @@ async def customer_segments(
     tags=["accounts"],
 )
 async def open_account(
-    body: AccountOpen, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+    body: AccountOpen,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
     """Record an account or product opened for a customer (a card keeps only its token)."""
+    await ensure_customer_in_reach(session, reach_of(principal), body.customer_id)
 
     async def open_it() -> tuple[AccountRead, dict[str, str]]:
         return views.account_read(await service.open_account(session, body, settings=settings)), {}

@@ -5,9 +5,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.customer import analytics, prospects, relationships, satisfaction, views
+from services.customer.access import customer_in_reach
 from services.customer.dependencies import SettingsDep
 from services.customer.schemas import (
     CustomerCreate,
@@ -30,7 +31,7 @@ from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
 
 @router.post("/surveys", status_code=status.HTTP_201_CREATED, tags=["satisfaction"])

@@ -75,7 +75,14 @@ def masked_profile(customer: Customer) -> dict[str, Any]:
     return profile
 
 
-def customer_read(customer: Customer, settings: Settings) -> CustomerRead:
+PERSONAL_FIELDS = ("id_number", "social_credit_code", "phones", "emails", "addresses")
+
+
+def personal_fields_of(customer: Customer) -> list[str]:
+    return [name for name in PERSONAL_FIELDS if customer.profile.get(name)]
+
+
+def customer_read(customer: Customer, settings: Settings, *, masked: bool = True) -> CustomerRead:
     policy = settings.tier_policies[customer.value_tier].model_dump(mode="json")
     return CustomerRead(
         id=customer.id,
@@ -87,7 +94,7 @@ def customer_read(customer: Customer, settings: Settings) -> CustomerRead:
         manager_id=customer.manager_id,
         preferred_channel=customer.profile.get("preferred_channel"),
         consent=consent_flags(customer),
-        profile=masked_profile(customer),
+        profile=masked_profile(customer) if masked else dict(customer.profile),
         segments=SegmentRead(
             value_tier=customer.value_tier,
             loyalty=customer.loyalty,

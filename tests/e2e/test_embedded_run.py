@@ -19,6 +19,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
 from tests.service.customer.factories import individual
 
 SERVICES = ("customer", "events", "complaints", "contact_center")
@@ -92,21 +94,26 @@ def _complaint_reaches_the_customer_view(ports: dict[str, int]) -> None:
     complaints service learns the tier, and its complaint comes back into the 360 view."""
     customer_api = f"http://127.0.0.1:{ports['customer']}"
     complaints_api = f"http://127.0.0.1:{ports['complaints']}"
-    customer = httpx.post(f"{customer_api}/v1/customers", json=individual(), timeout=10)
+    token = development_bearer(Role.BRANCH_STAFF, subject="e2e-teller", branch="BJ001")
+    customer = httpx.post(
+        f"{customer_api}/v1/customers", json=individual(), timeout=10, headers=token
+    )
     assert customer.status_code == 201, customer.text
     customer_id = customer.json()["id"]
     complaint = httpx.post(
         f"{complaints_api}/v1/complaints",
         json={"customer_id": customer_id, "channel": "branch", "category": "service_attitude",
               "description": "The teller refused to explain the transfer fee."},
-        timeout=10,
+        timeout=10, headers=token,
     )  # fmt: skip
     assert complaint.status_code == 201, complaint.text
     # Received, then step 1 completed: the view follows both events to "validity".
     deadline = time.monotonic() + 30
     shown: list[dict[str, object]] = []
     while time.monotonic() < deadline and [c["step"] for c in shown] != ["validity"]:
-        view = httpx.get(f"{customer_api}/v1/customers/{customer_id}/view", timeout=10).json()
+        view = httpx.get(
+            f"{customer_api}/v1/customers/{customer_id}/view", timeout=10, headers=token
+        ).json()
         shown = view["open_complaints"]
         time.sleep(0.2)
     assert [c["complaint_id"] for c in shown] == [complaint.json()["id"]]

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from crm.infra.kafka import free_port
+from shared.auth.tokens import development_bearer
 from tests.reporting import report
 from tests.service.customer.factories import individual
 
@@ -38,7 +39,11 @@ class TestGracefulShutdown:
                     pass
                 assert time.monotonic() < deadline, "not ready within 30 s"
                 time.sleep(0.2)
-            created = httpx.post(f"http://127.0.0.1:{port}/v1/customers", json=individual())
+            created = httpx.post(
+                f"http://127.0.0.1:{port}/v1/customers",
+                json=individual(),
+                headers=development_bearer(),
+            )
 
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)

@@ -30,6 +30,7 @@ from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import MIGRATIONS
 from services.customer.config import Settings
+from shared.auth.tokens import development_bearer
 from shared.migrations import upgrade
 from tests.faults.conftest import (
     TransactionLoad,
@@ -60,7 +61,9 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
         "CRM_LOG_LEVEL": "WARNING", "CRM_RELAY_POLL_INTERVAL_SECONDS": "0.1",
     }  # fmt: skip
     process = serve_in_own_process("customer", env)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=5, headers=development_bearer()
+    ) as client:
         try:
             await wait_until(lambda: answers_ready(client), timeout=60)
             load = await TransactionLoad.for_new_customers(client, CUSTOMERS)

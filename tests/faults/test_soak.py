@@ -23,6 +23,7 @@ from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
 from services.customer.config import Settings as CustomerSettings
 from services.events.app import MIGRATIONS as EVENTS_MIGRATIONS
 from services.events.config import Settings as EventsSettings
+from shared.auth.tokens import development_bearer
 from shared.migrations import upgrade
 from tests.faults.conftest import TransactionLoad, answers_ready, serve_in_own_process, stop
 from tests.reporting import report
@@ -102,7 +103,7 @@ async def test_memory_descriptors_and_connections_stay_flat_under_a_steady_strea
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as probe:
                 await wait_until(lambda: answers_ready(probe), timeout=60)
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{customer_port}", timeout=5
+            base_url=f"http://127.0.0.1:{customer_port}", timeout=5, headers=development_bearer()
         ) as client:
             load = await TransactionLoad.for_new_customers(client, 5, pause=0.2)
             started = time.monotonic()

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from crm.registry import ServiceSpec
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
 from shared.bus import OutgoingMessage
 from shared.db import create_engine
 from shared.events import DomainEvent
@@ -21,10 +23,14 @@ from shared.settings import SharedSettings
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: FastAPI, *, role: Role = Role.SYSTEM) -> AsyncIterator[httpx.AsyncClient]:
+    """The app started, and a client carrying a development token of ``role`` (by default an
+    integration account: every business scope, no object limits)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://crm.test", headers=development_bearer(role)
+        ) as client:
             yield client
 
 

@@ -9,6 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from crm.cli import main
+from shared.auth.roles import Role
+from shared.auth.tokens import TokenVerifier
+from shared.settings import SharedSettings
 
 
 @pytest.fixture
@@ -23,8 +26,37 @@ class TestCli:
         result = runner.invoke(main, ["check-config"])
 
         assert result.exit_code == 0, result.output
-        assert "customer: port=8001 schema=customer bus=local" in result.output
+        assert "customer: port=8001 schema=customer bus=local auth=development" in result.output
         assert "contact_center: port=8004" in result.output
+
+    async def test_token_prints_one_the_services_accept_for_that_role(
+        self, runner: CliRunner
+    ) -> None:
+        manager = uuid.uuid4()
+        result = runner.invoke(
+            main, ["token", "--role", "customer_manager", "--manager-id", str(manager)]
+        )
+
+        assert result.exit_code == 0, result.output
+        principal = await TokenVerifier(SharedSettings()).verify(result.output.strip())
+        assert (principal.role, principal.manager_id) == (Role.CUSTOMER_MANAGER, manager)
+
+    def test_token_refuses_a_role_without_the_claim_that_limits_it(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["token", "--role", "branch_staff"])
+
+        assert result.exit_code == 2
+        assert "--branch" in result.output
+
+    def test_token_is_not_issued_in_production(
+        self, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("CRM_ENVIRONMENT", "production")
+        monkeypatch.setenv("CRM_IDENTIFIER_KEY", "a-production-identifier-key")
+        monkeypatch.setenv("CRM_AUTH_JWKS_URL", "https://idp.bank.example/jwks")
+        result = runner.invoke(main, ["token", "--role", "system"])
+
+        assert result.exit_code == 2
+        assert "identity provider" in result.output
 
     def test_check_config_names_a_wrong_setting_and_fails(
         self, runner: CliRunner, monkeypatch: pytest.MonkeyPatch

@@ -43,7 +43,8 @@ class DepositIn(BaseModel):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
-router = APIRouter(prefix="/v1")
+# The tag gives the routes their scope (transactions:write), which the test client's token holds.
+router = APIRouter(prefix="/v1", tags=["transactions"])
 
 
 @router.post("/deposits", status_code=201)

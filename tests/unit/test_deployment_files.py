@@ -36,7 +36,13 @@ GRAFANA_DIR = ROOT / "deploy" / "grafana"
 SERVICE_PORTS = {"customer": 8001, "events": 8002, "complaints": 8003, "contact_center": 8004}
 
 # Values for the variables that compose requires (`${NAME:?message}`) from the operator.
-OPERATOR_VARIABLES = {"CRM_IDENTIFIER_KEY": "a-test-identifier-key"}
+OPERATOR_VARIABLES = {
+    "CRM_IDENTIFIER_KEY": "a-test-identifier-key",
+    "CRM_AUTH_JWKS_URL": "https://idp.bank.example/jwks",
+    "CRM_AUTH_TOKEN_URL": "https://idp.bank.example/token",
+    "CRM_CONTACT_CENTER_AUTH_CLIENT_ID": "crm-contact-center",
+    "CRM_CONTACT_CENTER_AUTH_CLIENT_SECRET": "a-test-client-secret",
+}
 
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)"

@@ -1,6 +1,7 @@
 """The published documents are generated from the code and kept equal to it."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import yaml
 
 from crm.registry import SERVICES
 from shared.asyncapi import build_asyncapi
+from shared.auth.roles import ROLE_SCOPES, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +30,18 @@ class TestOpenApiDocuments:
         assert committed == spec.create_app(spec.settings()).openapi(), (
             "run `make docs` and commit docs/openapi"
         )
+
+
+class TestChannelIntegrationGuide:
+    def test_it_lists_every_role_and_exactly_what_a_channel_may_call(self) -> None:
+        guide = (ROOT / "docs" / "channel-integration.md").read_text(encoding="utf-8")
+        rows = {
+            line.split("|")[1].strip(" `"): line
+            for line in guide.splitlines()
+            if line.startswith("| `") and line.count("|") == 4
+        }
+
+        assert set(rows) >= {role.value for role in Role}
+        named = set(re.findall(r"`([a-z]+:[a-z]+)`", rows[Role.CHANNEL.value]))
+        written = {"transactions:write", "interactions:write"}  # "post transactions and ..."
+        assert named | written == ROLE_SCOPES[Role.CHANNEL]

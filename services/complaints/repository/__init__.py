@@ -44,6 +44,14 @@ async def complaint(
     return (await session.scalars(statement.execution_options(populate_existing=True))).first()
 
 
+async def department_of(session: AsyncSession, complaint_id: uuid.UUID) -> tuple[bool, str | None]:
+    """Whether the case exists, and the department it is assigned to."""
+    row = (
+        await session.execute(select(Complaint.department).where(Complaint.id == complaint_id))
+    ).one_or_none()
+    return (row is not None, row.department if row else None)
+
+
 async def open_case_of(
     session: AsyncSession, customer_id: uuid.UUID, category: str
 ) -> Complaint | None:
@@ -86,6 +94,10 @@ class ComplaintFilter:
     priority: str | None = None
     escalated: bool | None = None
     overdue_at: datetime | None = None  # only open cases past their step's deadline then
+    # A caller limited to one department (services.complaints.access): its cases and those
+    # no department has yet; None with ``department_limited`` means unassigned cases only.
+    department_limited: bool = False
+    reachable_department: str | None = None
 
 
 async def list_complaints(
@@ -105,6 +117,13 @@ async def list_complaints(
         conditions.append(Complaint.step == criteria.step)
     if criteria.department is not None:
         conditions.append(Complaint.department == criteria.department)
+    if criteria.department_limited:
+        conditions.append(
+            or_(
+                Complaint.department.is_(None),
+                Complaint.department == criteria.reachable_department,
+            )
+        )
     if criteria.priority is not None:
         conditions.append(Complaint.priority == criteria.priority)
     if criteria.escalated is not None:

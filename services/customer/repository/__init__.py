@@ -9,6 +9,7 @@ from services.customer.repository.analytics import (
     value_by_tier,
 )
 from services.customer.repository.customers import (
+    Custody,
     CustomerFilter,
     DuplicateTransactionId,
     MoneyFacts,
@@ -18,6 +19,8 @@ from services.customer.repository.customers import (
     add_interaction,
     add_monthly_flows,
     add_segment_change,
+    custody_of_account,
+    custody_of_customer,
     customers_by_identifier,
     existing_transaction_ids,
     fees_paid,
@@ -67,6 +70,7 @@ from services.customer.repository.relations import (
 )
 
 __all__ = [
+    "Custody",
     "CustomerFilter",
     "DuplicateTransactionId",
     "MoneyFacts",
@@ -78,6 +82,8 @@ __all__ = [
     "add_relationship_pair",
     "add_segment_change",
     "add_survey_answer",
+    "custody_of_account",
+    "custody_of_customer",
     "customers_by_identifier",
     "drifting_customers",
     "existing_transaction_ids",

@@ -100,6 +100,38 @@ class CustomerFilter:
     value_tier: str | None = None
     manager_id: uuid.UUID | None = None
     identifier: tuple[IdentifierKind, str] | None = None
+    # Object-level limits of the caller (services.customer.access), not search terms: a
+    # portfolio or a branch the caller may not look beyond.
+    portfolio_of: uuid.UUID | None = None
+    branch_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Whose a customer is: the manager and the branch that look after them."""
+
+    manager_id: uuid.UUID | None
+    branch_code: str
+
+
+async def custody_of_customer(session: AsyncSession, customer_id: uuid.UUID) -> Custody | None:
+    row = (
+        await session.execute(
+            select(Customer.manager_id, Customer.branch_code).where(Customer.id == customer_id)
+        )
+    ).one_or_none()
+    return Custody(row.manager_id, row.branch_code) if row else None
+
+
+async def custody_of_account(session: AsyncSession, account_number: str) -> Custody | None:
+    row = (
+        await session.execute(
+            select(Customer.manager_id, Customer.branch_code)
+            .join(Account, Account.customer_id == Customer.id)
+            .where(Account.account_number == account_number)
+        )
+    ).one_or_none()
+    return Custody(row.manager_id, row.branch_code) if row else None
 
 
 async def search_customers(
@@ -118,6 +150,10 @@ async def search_customers(
         statement = statement.where(Customer.value_tier == criteria.value_tier)
     if criteria.manager_id:
         statement = statement.where(Customer.manager_id == criteria.manager_id)
+    if criteria.portfolio_of:
+        statement = statement.where(Customer.manager_id == criteria.portfolio_of)
+    if criteria.branch_code:
+        statement = statement.where(Customer.branch_code == criteria.branch_code)
     if criteria.identifier:
         kind, value = criteria.identifier
         statement = statement.where(

@@ -330,7 +330,7 @@ class TestRefusals:
         response = await client.post(
             f"/v1/complaints/{case['id']}/actions", json={"action": "withdraw", "reason": "r"}
         )
-        assert response.status_code == 401
+        assert response.status_code == 422
         assert response.json()["field"] == "X-Staff-Role"
         bad_role = await client.post(
             f"/v1/complaints/{case['id']}/actions",

@@ -1,0 +1,1 @@
+"""Authentication (bearer JWTs) and authorisation (roles and scopes) for every service."""

@@ -1,0 +1,128 @@
+"""The guard every business route passes: a valid bearer token whose role holds the route's
+scope (shared.auth.roles says how a route's scope is found).
+
+``guard_routers`` includes a service's routers in its app behind the guard, so a route exists
+only behind it, and writes each route's scope and the roles holding it into the OpenAPI
+document (``x-scope``, ``x-roles``).
+"""
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.auth.roles import READ, ROLE_SCOPES, WRITE
+from shared.auth.tokens import InvalidToken, Principal, TokenVerifier
+from shared.http import READ_METHODS
+from shared.problems import Problem, ProblemError
+
+SCOPE_EXTENSION = "x-scope"
+ROLES_EXTENSION = "x-roles"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="An OAuth2 access token from the bank's identity provider (`crm token` in "
+    "development), sent as `Authorization: Bearer <token>`.",
+)
+
+
+class Unauthenticated(ProblemError):
+    status, slug, title = 401, "unauthenticated", "A valid bearer token is required"
+
+    def __init__(self, detail: str, *, invalid: bool) -> None:
+        super().__init__(detail)
+        # RFC 6750 section 3: the challenge, with error="invalid_token" when one was sent.
+        challenge = 'Bearer realm="crm"' + (', error="invalid_token"' if invalid else "")
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Your role may not do this"
+
+
+def requires_scope(scope: str) -> dict[str, Any]:
+    """``openapi_extra`` for a route that needs a narrower scope than its tag's read/write."""
+    return {SCOPE_EXTENSION: scope}
+
+
+def scope_of(route: APIRoute) -> str:
+    """The scope a route needs: the one it names, else its first tag's read or write."""
+    extra = route.openapi_extra or {}
+    if SCOPE_EXTENSION in extra:
+        return str(extra[SCOPE_EXTENSION])
+    methods = route.methods or set()
+    if not route.tags:
+        raise RuntimeError(f"{sorted(methods)} {route.path} has no tag to take a scope from")
+    return f"{route.tags[0]}:{READ if methods <= READ_METHODS else WRITE}"
+
+
+async def authorise(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("send an Authorization: Bearer <token> header", invalid=False)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = await verifier.verify(credentials.credentials)
+    except InvalidToken as error:
+        raise Unauthenticated(str(error), invalid=True) from error
+    scope = scope_of(request.scope["route"])
+    if not principal.may(scope):
+        raise Forbidden(f"the {principal.role.value} role does not hold {scope}", scope=scope)
+    request.state.principal = principal
+    return principal
+
+
+def current_principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+GUARD = Depends(authorise)
+
+GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No bearer token, or one expired or not signed by the bank",
+          "model": Problem},
+    403: {"description": "The token's role does not hold this route's scope", "model": Problem},
+}  # fmt: skip
+
+
+def guard_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Include ``routers`` behind the guard and document each route's scope and roles.
+
+    Fails at start-up, not at the first request, if a route's scope cannot be told.
+    """
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                scope_of(route)
+        app.include_router(router, dependencies=[GUARD], responses=GUARD_RESPONSES)
+    generate = app.openapi
+
+    def openapi_with_scopes() -> dict[str, Any]:
+        documented = app.openapi_schema is not None
+        document = generate()  # FastAPI keeps it: the scopes are written into it once
+        if not documented:
+            for path in document.get("paths", {}).values():
+                for method, operation in path.items():
+                    if operation.get("security"):
+                        _document_scope(method.upper(), operation)
+        return document
+
+    app.openapi = openapi_with_scopes  # type: ignore[method-assign]
+
+
+def _document_scope(method: str, operation: dict[str, Any]) -> None:
+    scope = operation.get(SCOPE_EXTENSION) or (
+        f"{operation['tags'][0]}:{READ if method in READ_METHODS else WRITE}"
+    )
+    operation[SCOPE_EXTENSION] = scope
+    operation[ROLES_EXTENSION] = sorted(
+        role.value for role, scopes in ROLE_SCOPES.items() if scope in scopes
+    )

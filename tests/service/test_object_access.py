@@ -1,0 +1,154 @@
+"""Object-level authorisation (OWASP API1): a customer manager reaches their own portfolio,
+branch staff their branch, a complaint handler their department's cases. Someone else's
+object answers exactly as one that does not exist, on every route that names one."""
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from crm.registry import SERVICES
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
+from tests.service.complaints.conftest import FRONT_LINE, file_complaint, walk_to
+from tests.service.conftest import serving, settings_for
+from tests.service.customer.factories import create_customer, individual, open_account
+
+OTHER_BRANCH = "SH002"
+
+
+def _object_routes(document: dict[str, Any], parameter: str, role: Role) -> list[tuple[str, str]]:
+    """The routes naming the object that the role may call at all (the others are a 403 for
+    the role, whoever's the object)."""
+    return [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "{" + parameter + "}" in path and role.value in operation["x-roles"]
+    ]
+
+
+async def _assign(system: httpx.AsyncClient, customer_id: str, branch: str) -> str:
+    manager = await system.post(
+        "/v1/managers",
+        json={"employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
+              "branch_code": branch, "capacity": 50},
+    )  # fmt: skip
+    assert manager.status_code == 201, manager.text
+    assigned = await system.put(
+        f"/v1/customers/{customer_id}/manager", json={"manager_id": manager.json()["id"]}
+    )
+    assert assigned.status_code == 200, assigned.text
+    return str(manager.json()["id"])
+
+
+async def _sweep(
+    client: httpx.AsyncClient, routes: list[tuple[str, str]], parameter: str, value: str
+) -> dict[str, int]:
+    """Every route naming the object, called for it: the status each answered."""
+    answers = {}
+    for method, template in routes:
+        path = re.sub(r"{([a-z_]+)}", lambda m: value if m.group(1) == parameter else "1", template)
+        answers[f"{method} {template}"] = (await client.request(method, path, json={})).status_code
+    return answers
+
+
+@pytest.fixture
+async def customer_app(migrated_database: str) -> Any:
+    spec = SERVICES["customer"]
+    return spec.create_app(settings_for(spec, migrated_database))
+
+
+async def test_a_customer_manager_reaches_only_their_portfolio(customer_app: Any) -> None:
+    async with serving(customer_app) as system:
+        mine, theirs = await create_customer(system), await create_customer(system)
+        my_id = await _assign(system, mine["id"], "BJ001")
+        await _assign(system, theirs["id"], "BJ001")
+        routes = _object_routes(customer_app.openapi(), "customer_id", Role.CUSTOMER_MANAGER)
+        manager = development_bearer(Role.CUSTOMER_MANAGER, subject="m", manager_id=my_id)
+        system.headers.update(manager)
+
+        own = await system.get(f"/v1/customers/{mine['id']}/view")
+        others = await _sweep(system, routes, "customer_id", theirs["id"])
+        nobody = await system.get(f"/v1/customers/{uuid.uuid4()}")
+        found = await system.get("/v1/customers", params={"name": mine["name"][:1]})
+
+    assert own.status_code == 200
+    assert set(others.values()) == {404}, others
+    assert len(others) >= 6
+    assert {c["id"] for c in found.json()["items"]} <= {mine["id"]}
+    assert nobody.status_code == 404
+
+
+async def test_branch_staff_reach_only_their_branch(customer_app: Any) -> None:
+    async with serving(customer_app) as system:
+        ours = await create_customer(system, branch_code="BJ001")
+        theirs = await create_customer(system, branch_code=OTHER_BRANCH)
+        their_account = (await open_account(system, theirs["id"]))["full_number"]
+        routes = _object_routes(customer_app.openapi(), "customer_id", Role.BRANCH_STAFF)
+        account_routes = _object_routes(customer_app.openapi(), "account_number", Role.BRANCH_STAFF)
+        system.headers.update(development_bearer(Role.BRANCH_STAFF, subject="t", branch="BJ001"))
+
+        own = await system.get(f"/v1/customers/{ours['id']}")
+        others = await _sweep(system, routes, "customer_id", theirs["id"])
+        accounts = await _sweep(system, account_routes, "account_number", their_account)
+        opened_for_them = await system.post(
+            "/v1/accounts",
+            json={"account_number": "6222029999990001", "customer_id": theirs["id"],
+                  "product_type": "current", "product_code": "CUR-STD", "currency": "CNY",
+                  "opened_on": "2024-01-15"},
+        )  # fmt: skip
+        elsewhere = await system.post("/v1/customers", json=individual(branch_code=OTHER_BRANCH))
+        listed = await system.get("/v1/customers", params={"limit": 200})
+
+    assert own.status_code == 200
+    assert set(others.values()) == {404}, others
+    assert set(accounts.values()) == {404}, accounts
+    assert opened_for_them.status_code == 404
+    assert (elsewhere.status_code, elsewhere.json()["field"]) == (403, "branch_code")
+    assert {c["id"] for c in listed.json()["items"]}.isdisjoint({theirs["id"]})
+
+
+async def test_a_complaint_handler_reaches_their_department_and_unassigned_cases(
+    migrated_database: str,
+) -> None:
+    spec = SERVICES["complaints"]
+    app = spec.create_app(settings_for(spec, migrated_database))
+    async with serving(app) as system:
+        cards = await walk_to(system, (await file_complaint(system))["id"], "cause_analysis")
+        loans = await walk_to(system, (await file_complaint(system))["id"], "assignment")
+        moved = await system.post(
+            f"/v1/complaints/{loans['id']}/actions",
+            json={"action": "assign_department", "department": "loans"},
+            headers=FRONT_LINE,
+        )
+        assert moved.status_code == 200, moved.text
+        unassigned = await file_complaint(system)
+        routes = _object_routes(app.openapi(), "complaint_id", Role.COMPLAINT_HANDLER)
+        handler = development_bearer(Role.COMPLAINT_HANDLER, subject="h-cards", department="cards")
+        system.headers.update(handler)
+
+        own = await system.get(f"/v1/complaints/{cards['id']}")
+        front_line = await system.get(f"/v1/complaints/{unassigned['id']}")
+        others = await _sweep(system, routes, "complaint_id", loans["id"])
+        listed = await system.get("/v1/complaints", params={"limit": 200})
+        acted = await system.post(
+            f"/v1/complaints/{cards['id']}/actions",
+            json={"action": "analyse_cause", "cause": "unset_expectations",
+                  "finding": "The fee schedule outlived the card."},
+        )  # fmt: skip
+        detail = (await system.get(f"/v1/complaints/{cards['id']}")).json()
+
+    assert own.status_code == 200
+    assert front_line.status_code == 200
+    assert set(others.values()) == {404}, others
+    listed_ids = {case["id"] for case in listed.json()["items"]}
+    assert loans["id"] not in listed_ids
+    assert {cards["id"], unassigned["id"]} <= listed_ids
+    assert acted.status_code == 200, acted.text
+    assert (detail["history"][-1]["actor_id"], detail["history"][-1]["actor_role"]) == (
+        "h-cards",
+        "department_handler",
+    )
