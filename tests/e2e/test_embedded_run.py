@@ -5,6 +5,7 @@ with Ctrl-C (SIGINT), and starts it again on the same data directory.
 """
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -25,6 +26,7 @@ from tests.service.customer.factories import individual
 
 SERVICES = ("customer", "events", "complaints", "contact_center")
 CRM = Path(sys.executable).with_name("crm")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -120,6 +122,22 @@ def _complaint_reaches_the_customer_view(ports: dict[str, int]) -> None:
     assert shown[0]["step"] == "validity"
 
 
+def _readme_walkthrough(ports: dict[str, int]) -> str:
+    """The README's "Try it" commands, run as a reader would copy them (on this run's ports)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Try it", 1)[1]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    for name, default in zip(SERVICES, (8001, 8002, 8003, 8004), strict=True):
+        script = script.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 class TestEmbeddedRun:
     def test_serves_four_ready_services_stops_on_ctrl_c_and_keeps_its_data(
         self, embedded: tuple[dict[str, str], dict[str, int], int], tmp_path: Path
@@ -132,11 +150,22 @@ class TestEmbeddedRun:
         try:
             _wait_ready(ports, first, timeout=120)
             _complaint_reaches_the_customer_view(ports)
+            walked = _readme_walkthrough(ports)
+            again = _readme_walkthrough(ports)  # the README promises it can be run twice
             _sql(dsn, "CREATE TABLE public.restart_marker (note text)")
             _sql(dsn, "INSERT INTO public.restart_marker VALUES ('数据仍在')")
         finally:
             code, stderr = _interrupt(first)
         assert code == 0, stderr[-3000:]
+        # Output: the ingest's answer on one line, then the opportunities.
+        posted, listed = walked.split("\n", 1)
+        posted_again, listed_again = again.split("\n", 1)
+        assert (json.loads(posted)["posted"], json.loads(posted_again)["duplicates"]) == (1, 1)
+        opportunities = json.loads(listed)["items"]
+        assert [(o["rule_id"], o["action"]) for o in opportunities] == [
+            ("large_withdrawal", "retention_call")
+        ]
+        assert json.loads(listed_again)["items"] == opportunities
 
         second = _start(env, data_dir, pg_port)
         try:
