@@ -9,11 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import audit
-from shared.audit import PERSONAL_FIELDS_READ
 from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
-from shared.problems import Unavailable
+from shared.problems import BackPressure
 from shared.settings import SharedSettings
 
 if TYPE_CHECKING:
@@ -22,10 +21,6 @@ if TYPE_CHECKING:
 CORRELATION_HEADER = "x-correlation-id"
 S = TypeVar("S", bound=SharedSettings)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class BackPressure(Unavailable):
-    slug, title = "back-pressure", "Too much work is waiting; retry later"
 
 
 def runtime_of(request: Request) -> "ServiceRuntime":
@@ -59,7 +54,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             principal = getattr(request.state, "principal", None)
             if principal is not None and (
-                request.method not in READ_METHODS or PERSONAL_FIELDS_READ in session.info
+                request.method not in READ_METHODS or audit.PERSONAL_FIELDS_READ in session.info
             ):
                 audit.record(session, request, principal)
         if session.info.pop(OUTBOX_WRITTEN, False):

@@ -73,6 +73,12 @@ class Unavailable(ProblemError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
+class BackPressure(Unavailable):
+    """Saturated, not broken: an outbox past its limit, or every pooled connection busy."""
+
+    slug, title = "back-pressure", "Too much work is waiting; retry later"
+
+
 def problem_response(
     request: Request,
     *,
@@ -183,9 +189,9 @@ async def _unexpected_problem(request: Request, error: Exception) -> JSONRespons
         log.warning("request.pool_exhausted", path=request.url.path)
         return problem_response(
             request,
-            status=503,
-            slug="back-pressure",
-            title="Too much work is waiting; retry later",
+            status=BackPressure.status,
+            slug=BackPressure.slug,
+            title=BackPressure.title,
             detail="Every database connection of this service is busy; nothing was applied.",
             headers={"Retry-After": "1"},
         )

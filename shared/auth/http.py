@@ -49,7 +49,8 @@ def requires_scope(scope: str) -> dict[str, Any]:
 
 
 def scope_of(route: APIRoute) -> str:
-    """The scope a route needs: the one it names, else its first tag's read or write."""
+    """The scope a route needs: the one it names, else its first tag's read or write.
+    Worked out once per route when the app is built (``guard_routers``)."""
     extra = route.openapi_extra or {}
     if SCOPE_EXTENSION in extra:
         return str(extra[SCOPE_EXTENSION])
@@ -70,7 +71,7 @@ async def authorise(
         principal = await verifier.verify(credentials.credentials)
     except InvalidToken as error:
         raise Unauthenticated(str(error), invalid=True) from error
-    scope = scope_of(request.scope["route"])
+    scope: str = request.app.state.route_scopes[id(request.scope["route"])]
     if not principal.may(scope):
         raise Forbidden(f"the {principal.role.value} role does not hold {scope}", scope=scope)
     request.state.principal = principal
@@ -98,31 +99,38 @@ def guard_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
 
     Fails at start-up, not at the first request, if a route's scope cannot be told.
     """
+    scoped = [
+        (route, scope_of(route))
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+    # By object id (routes are not hashable): a request's scope names the routers' own route
+    # objects, which live as long as their modules.
+    app.state.route_scopes = {id(route): scope for route, scope in scoped}
     for router in routers:
-        for route in router.routes:
-            if isinstance(route, APIRoute):
-                scope_of(route)
         app.include_router(router, dependencies=[GUARD], responses=GUARD_RESPONSES)
+    documented = {
+        (method.lower(), route.path): scope
+        for route, scope in scoped
+        for method in route.methods or ()
+    }
     generate = app.openapi
 
     def openapi_with_scopes() -> dict[str, Any]:
-        documented = app.openapi_schema is not None
+        first = app.openapi_schema is None
         document = generate()  # FastAPI keeps it: the scopes are written into it once
-        if not documented:
-            for path in document.get("paths", {}).values():
-                for method, operation in path.items():
-                    if operation.get("security"):
-                        _document_scope(method.upper(), operation)
+        if first:
+            for path, operations in document.get("paths", {}).items():
+                for method, operation in operations.items():
+                    scope = documented.get((method, path))
+                    if scope is not None:
+                        operation[SCOPE_EXTENSION] = scope
+                        operation[ROLES_EXTENSION] = roles_holding(scope)
         return document
 
     app.openapi = openapi_with_scopes  # type: ignore[method-assign]
 
 
-def _document_scope(method: str, operation: dict[str, Any]) -> None:
-    scope = operation.get(SCOPE_EXTENSION) or (
-        f"{operation['tags'][0]}:{READ if method in READ_METHODS else WRITE}"
-    )
-    operation[SCOPE_EXTENSION] = scope
-    operation[ROLES_EXTENSION] = sorted(
-        role.value for role, scopes in ROLE_SCOPES.items() if scope in scopes
-    )
+def roles_holding(scope: str) -> list[str]:
+    return sorted(role.value for role, scopes in ROLE_SCOPES.items() if scope in scopes)

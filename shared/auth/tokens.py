@@ -167,13 +167,17 @@ class TokenVerifier:
         self._settings = settings
         self._algorithms = list(settings.auth_algorithms)
         self._client = client or httpx.AsyncClient(timeout=5)
-        self._jwks = (
-            _JwksCache(settings.auth_jwks_url, self._client, settings.auth_jwks_cache_seconds)
-            if settings.auth_jwks_url
-            else None
-        )
-        pem = settings.auth_public_key or development_public_key_pem()
-        self._static_key = serialization.load_pem_public_key(pem.encode())
+        # One source of keys: the identity provider's JWKS, else one PEM key (or the
+        # development key), loaded once here.
+        self._jwks: _JwksCache | None = None
+        self._static_key: Any = None
+        if settings.auth_jwks_url:
+            self._jwks = _JwksCache(
+                settings.auth_jwks_url, self._client, settings.auth_jwks_cache_seconds
+            )
+        else:
+            pem = settings.auth_public_key or development_public_key_pem()
+            self._static_key = serialization.load_pem_public_key(pem.encode())
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -185,7 +189,7 @@ class TokenVerifier:
             raise InvalidToken("the token is not a JWT") from error
         if header.get("alg") not in self._algorithms:
             raise InvalidToken(f"tokens must be signed with one of {self._algorithms}")
-        key: Any = (await self._jwks.key(header.get("kid"))).key if self._jwks else self._static_key
+        key = (await self._jwks.key(header.get("kid"))).key if self._jwks else self._static_key
         try:
             claims = jwt.decode(
                 token,

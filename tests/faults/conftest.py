@@ -22,6 +22,7 @@ from shared.db import create_engine
 from shared.settings import SharedSettings
 from tests.integration.mechanics import read_until
 from tests.service.customer.factories import create_customer, open_account, transaction
+from tests.waiting import wait_until
 
 
 async def unpublished(settings: SharedSettings) -> int:
@@ -143,6 +144,14 @@ class TransactionLoad:
     @property
     def count(self) -> int:
         return sum(map(len, self.acknowledged.values()))
+
+    async def reached(self, count: int, *, timeout: float) -> None:
+        """Wait until ``count`` transactions are acknowledged: the stream is flowing."""
+
+        async def enough() -> bool:
+            return self.count >= count
+
+        await wait_until(enough, timeout=timeout)
 
     @asynccontextmanager
     async def running(

@@ -56,11 +56,7 @@ async def test_writes_continue_through_a_30_s_outage_and_the_backlog_drains(
     async with serving(create_app(settings)) as client:
         load = await TransactionLoad.for_new_customers(client, 5, pause=0.2)
         async with load.running():
-
-            async def flowing() -> bool:
-                return load.count >= 20
-
-            await wait_until(flowing, timeout=30)
+            await load.reached(20, timeout=30)
 
             # In a thread: the service shares this event loop and must keep serving meanwhile.
             await asyncio.to_thread(own_broker.stop)

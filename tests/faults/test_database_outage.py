@@ -57,11 +57,7 @@ async def test_fast_503s_while_down_nothing_lost_and_recovery_without_restart(
     async with serving(create_app(settings)) as client:
         load = await TransactionLoad.for_new_customers(client, 5, pause=0.1)
         async with load.running():
-
-            async def flowing() -> bool:
-                return load.count >= 20
-
-            await wait_until(flowing, timeout=30)
+            await load.reached(20, timeout=30)
             # In a thread: the service shares this event loop and must keep answering meanwhile.
             await asyncio.to_thread(own_postgres.stop)
             stopped_at = time.monotonic()

@@ -68,15 +68,12 @@ async def test_a_killed_relay_restarts_and_publishes_every_acknowledged_transact
             await wait_until(lambda: answers_ready(client), timeout=60)
             load = await TransactionLoad.for_new_customers(client, CUSTOMERS)
 
-            async def sixty_in() -> bool:
-                return load.count >= 60
-
             # Until every customer has ROUNDS posted: requests made while the service is down
             # fail fast, and the load waits for it rather than running out.
             async with load.running(
                 until=lambda it: min(map(len, it.acknowledged.values())) >= ROUNDS
             ) as stream:
-                await wait_until(sixty_in, timeout=60)
+                await load.reached(60, timeout=60)
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=10)
                 await asyncio.sleep(0.5)
