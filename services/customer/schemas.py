@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from services.customer.identity import (
     InvalidIdentifier,
@@ -213,16 +214,25 @@ class CustomerUpdate(Strict):
     """A partial update; ``version`` is the version the caller read (a stale one is a 409)."""
 
     version: Annotated[int, Field(ge=1)]
-    name: Name | None = None
+    # Left out means unchanged. These cannot be cleared (an empty list clears a list), so an
+    # explicit null is refused and the document does not offer it.
+    name: Name | SkipJsonSchema[None] = None
     branch_code: Annotated[str | None, Field(max_length=20)] = None
     preferred_channel: Channel | None = None
-    consent: Consent | None = None
-    phones: Annotated[list[Phone] | None, Field(max_length=10)] = None
-    emails: Annotated[list[Email] | None, Field(max_length=10)] = None
-    addresses: Annotated[list[Address] | None, Field(max_length=10)] = None
+    consent: Consent | SkipJsonSchema[None] = None
+    phones: Annotated[list[Phone], Field(max_length=10)] | SkipJsonSchema[None] = None
+    emails: Annotated[list[Email], Field(max_length=10)] | SkipJsonSchema[None] = None
+    addresses: Annotated[list[Address], Field(max_length=10)] | SkipJsonSchema[None] = None
     occupation: Annotated[str | None, Field(max_length=100)] = None
     income_band: IncomeBand | None = None
     restriction: Annotated[str | None, Field(max_length=200)] = None
+
+    @field_validator("name", "consent", "phones", "emails", "addresses", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep it")
+        return value
 
 
 class CustomerClose(Strict):

@@ -1,6 +1,7 @@
 """Registering, reading, changing and closing customers."""
 
 import httpx
+import pytest
 
 from services.customer.config import Settings
 from shared.problems import PROBLEM_JSON
@@ -177,6 +178,34 @@ class TestUpdateWithVersion:
         assert answer.json()["current_version"] == 2
         current = (await client.get(f"/v1/customers/{created['id']}")).json()
         assert current["name"] == "王芳"
+
+    @pytest.mark.parametrize("field", ["name", "consent", "phones"])
+    async def test_a_null_for_a_field_that_cannot_be_cleared_is_a_422_naming_it(
+        self, client: httpx.AsyncClient, field: str
+    ) -> None:
+        created = await create_customer(client)
+
+        answer = await client.patch(
+            f"/v1/customers/{created['id']}", json={"version": 1, field: None}
+        )
+
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["field"] == field
+        current = (await client.get(f"/v1/customers/{created['id']}")).json()
+        assert current["version"] == 1
+
+    async def test_a_null_clears_a_field_that_may_be_empty(self, client: httpx.AsyncClient) -> None:
+        created = await create_customer(client)
+        await client.patch(
+            f"/v1/customers/{created['id']}", json={"version": 1, "occupation": "teacher"}
+        )
+
+        answer = await client.patch(
+            f"/v1/customers/{created['id']}", json={"version": 2, "occupation": None}
+        )
+
+        assert answer.status_code == 200
+        assert answer.json()["profile"]["occupation"] is None
 
     async def test_an_unknown_customer_is_a_404(self, client: httpx.AsyncClient) -> None:
         answer = await client.get("/v1/customers/00000000-0000-4000-8000-000000000000")
