@@ -9,6 +9,7 @@ import services.customer as service_package
 from services.customer.config import Settings
 from services.customer.consumers import build_batch_handler, build_handlers
 from services.customer.endpoints import router
+from services.customer.endpoints_privacy import router as privacy_router
 from services.customer.endpoints_relationship import router as relationship_router
 from shared.runtime import create_service_app
 
@@ -23,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: customer service",
         description=DESCRIPTION,
-        routers=[router, relationship_router],
+        routers=[router, relationship_router, privacy_router],
         handlers=build_handlers(settings),
         batch_handler=build_batch_handler(settings),
     )

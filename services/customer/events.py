@@ -43,6 +43,17 @@ class CustomerUpdated(DomainEvent):
     preferred_channel: str | None
 
 
+class CustomerErased(DomainEvent):
+    """The customer's personal data was erased on their request. Every holder of data about
+    the customer removes or anonymises what identifies them and keeps, de-identified, the
+    records the bank must keep; the customer id itself stays a meaningless key."""
+
+    event_type = EventType.CUSTOMER_ERASED
+    customer_id: uuid.UUID
+    request_reference: str
+    erased_at: datetime
+
+
 class CustomerSegmentChanged(DomainEvent):
     event_type = EventType.CUSTOMER_SEGMENT_CHANGED
     customer_id: uuid.UUID

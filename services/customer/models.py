@@ -44,6 +44,7 @@ class CustomerKind(StrEnum):
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
+    ERASED = "erased"  # closed, and its personal data erased on the customer's request
 
 
 class IdentifierKind(StrEnum):

@@ -89,7 +89,7 @@ async def assign_manager(
     customer = await repository.get_customer(session, customer_id, for_update=True)
     if customer is None:
         raise CustomerNotFound(f"no customer {customer_id}")
-    if customer.status == CustomerStatus.CLOSED:
+    if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer_id} is closed")
     manager = await repository.get_manager(session, request.manager_id)
     if manager is None:

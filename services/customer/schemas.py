@@ -219,7 +219,6 @@ class CustomerUpdate(Strict):
     name: Name | SkipJsonSchema[None] = None
     branch_code: Annotated[str | None, Field(max_length=20)] = None
     preferred_channel: Channel | None = None
-    consent: Consent | SkipJsonSchema[None] = None
     phones: Annotated[list[Phone], Field(max_length=10)] | SkipJsonSchema[None] = None
     emails: Annotated[list[Email], Field(max_length=10)] | SkipJsonSchema[None] = None
     addresses: Annotated[list[Address], Field(max_length=10)] | SkipJsonSchema[None] = None
@@ -227,12 +226,60 @@ class CustomerUpdate(Strict):
     income_band: IncomeBand | None = None
     restriction: Annotated[str | None, Field(max_length=200)] = None
 
-    @field_validator("name", "consent", "phones", "emails", "addresses", mode="before")
+    @field_validator("name", "phones", "emails", "addresses", mode="before")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
             raise ValueError("cannot be null: leave the field out to keep it")
         return value
+
+
+class ConsentChange(Strict):
+    """The customer's say on marketing by one or more channels, and where they said it."""
+
+    version: Annotated[int, Field(ge=1)]
+    channels: Annotated[Consent, Field(min_length=1)]
+    source: Channel = Field(description="The channel the customer gave or withdrew it through")
+    given_at: AwareDatetime | None = Field(
+        default=None, description="When the customer said so; now if left out. Not in the future."
+    )
+
+
+class ConsentRead(BaseModel):
+    channel: str
+    granted: bool
+    at: datetime
+    source: str
+    recorded_by: str | None
+
+
+class CustomerConsent(BaseModel):
+    customer_id: uuid.UUID
+    version: int
+    channels: list[ConsentRead]
+
+
+class ErasureRequest(Strict):
+    version: Annotated[int, Field(ge=1)]
+    reference: Annotated[
+        str, Field(min_length=1, max_length=100, description="The request's case reference")
+    ]
+
+
+class CustomerExport(BaseModel):
+    """Everything this service holds about one customer, unmasked: an access request's
+    answer. Cards appear as their last four digits: the full number is never stored."""
+
+    customer: dict[str, Any]
+    consent: list[ConsentRead]
+    accounts: list[dict[str, Any]]
+    transactions: list[dict[str, Any]]
+    interactions: list[dict[str, Any]]
+    survey_answers: list[dict[str, Any]]
+    segment_history: list[dict[str, Any]]
+    relationships: list[dict[str, Any]]
+    leads: list[dict[str, Any]]
+    exported_at: datetime
 
 
 class CustomerClose(Strict):

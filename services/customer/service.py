@@ -120,7 +120,7 @@ async def register_customer(
         version=1,
         branch_code=request.branch_code,
         profile={**profile, "preferred_channel": request.preferred_channel},
-        consent=_consent_record(request.consent, source="registration"),
+        consent=consent_record(request.consent, source="registration"),
         value_tier=ValueTier.ORDINARY,
     )
     identifiers = identifiers_for(customer)
@@ -155,9 +155,18 @@ def _birth_month_day(customer: Customer) -> str | None:
     return str(birth)[5:10] if birth else None
 
 
-def _consent_record(flags: dict[Any, bool], *, source: str) -> dict[str, Any]:
-    at = _now().isoformat()
-    return {str(channel): {"granted": granted, "at": at, "source": source}
+def consent_record(
+    flags: dict[Any, bool],
+    *,
+    source: str,
+    at: datetime | None = None,
+    recorded_by: str | None = None,
+) -> dict[str, Any]:
+    """Each channel's consent with when and through which channel the customer gave it, and
+    who recorded it (a marketing contact must be able to show it had leave)."""
+    when = (at or _now()).isoformat()
+    return {str(channel): {"granted": granted, "at": when, "source": source,
+                           "recorded_by": recorded_by}
             for channel, granted in flags.items()}  # fmt: skip
 
 
@@ -172,9 +181,10 @@ async def get_customer(session: AsyncSession, customer_id: uuid.UUID) -> Custome
     return customer
 
 
-async def _locked_for_change(
+async def locked_for_change(
     session: AsyncSession, customer_id: uuid.UUID, version: int
 ) -> Customer:
+    """The customer locked for an update at ``version``: 409 if stale or no longer active."""
     customer = await repository.get_customer(session, customer_id, for_update=True)
     if customer is None:
         raise CustomerNotFound(f"no customer {customer_id}")
@@ -183,7 +193,7 @@ async def _locked_for_change(
             f"version {version} is stale; the customer is at version {customer.version}",
             current_version=customer.version,
         )
-    if customer.status == CustomerStatus.CLOSED:
+    if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer_id} is closed")
     return customer
 
@@ -194,7 +204,7 @@ PROFILE_FIELDS = ("phones", "emails", "addresses", "occupation", "income_band", 
 async def update_customer(
     session: AsyncSession, customer_id: uuid.UUID, change: CustomerUpdate, *, settings: Settings
 ) -> Customer:
-    customer = await _locked_for_change(session, customer_id, change.version)
+    customer = await locked_for_change(session, customer_id, change.version)
     given = change.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     changed: list[str] = []
     profile = dict(customer.profile)
@@ -202,11 +212,6 @@ async def update_customer(
         if field in PROFILE_FIELDS:
             if profile.get(field) != value:
                 profile[field] = value
-                changed.append(field)
-        elif field == "consent":
-            merged = {**customer.consent, **_consent_record(value, source="update")}
-            if consent_flags(customer) != {k: v["granted"] for k, v in merged.items()}:
-                customer.consent = merged
                 changed.append(field)
         elif field == "preferred_channel":
             if profile.get("preferred_channel") != value:
@@ -222,11 +227,11 @@ async def update_customer(
     customer.updated_at = _now()
     identifiers = identifiers_for(customer)
     await _sync_identifiers(session, customer, identifiers)
-    await record_event(session, _updated(customer, changed, settings=settings))
+    await record_event(session, updated_event(customer, changed, settings=settings))
     return customer
 
 
-def _updated(customer: Customer, changed: list[str], *, settings: Settings) -> CustomerUpdated:
+def updated_event(customer: Customer, changed: list[str], *, settings: Settings) -> CustomerUpdated:
     return CustomerUpdated(
         customer_id=customer.id,
         version=customer.version,
@@ -241,7 +246,7 @@ def _updated(customer: Customer, changed: list[str], *, settings: Settings) -> C
 async def close_customer(
     session: AsyncSession, customer_id: uuid.UUID, request: CustomerClose, *, settings: Settings
 ) -> Customer:
-    customer = await _locked_for_change(session, customer_id, request.version)
+    customer = await locked_for_change(session, customer_id, request.version)
     still_open = [
         a.account_number
         for a in await repository.accounts_of(session, customer.id)
@@ -256,7 +261,7 @@ async def close_customer(
     customer.version += 1
     customer.updated_at = customer.closed_at
     customer.profile = {**customer.profile, "closing_reason": request.reason}
-    await record_event(session, _updated(customer, ["status"], settings=settings))
+    await record_event(session, updated_event(customer, ["status"], settings=settings))
     return customer
 
 
@@ -266,7 +271,7 @@ async def open_account(
     customer = await repository.get_customer(session, request.customer_id, for_update=True)
     if customer is None:
         raise CustomerNotFound(f"no customer {request.customer_id}")
-    if customer.status == CustomerStatus.CLOSED:
+    if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer.id} is closed")
     if await repository.get_account(session, request.account_number) is not None:
         raise AccountExists("an account with this number exists")

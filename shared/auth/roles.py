@@ -34,6 +34,10 @@ READ, WRITE = "read", "write"
 # Scopes that are not "<tag>:read|write" of some route, but a capability of their own.
 REVEAL_PERSONAL_DATA = "personal-data:reveal"  # full ID numbers, phones, e-mails, accounts
 AUDIT_READ = "audit:read"
+# A data subject's requests: a copy of everything held, and erasure. Both are done by a
+# supervisor for a case the bank has verified, and both are audited.
+EXPORT_PERSONAL_DATA = "personal-data:export"
+ERASE_PERSONAL_DATA = "personal-data:erase"
 
 # Narrower scopes than the tag's read/write, named by the routes that need them.
 CUSTOMERS_IDENTIFY = "customers:identify"  # the lookup of a caller or card holder
@@ -80,7 +84,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     | _scopes("complaints", "interactions")
     | _reads("customers", "segments"),
     Role.SUPERVISOR: _SERVE_A_CUSTOMER
-    | {CALLS_OFFER, AGENTS_STATE, REVEAL_PERSONAL_DATA}
+    | {CALLS_OFFER, AGENTS_STATE, REVEAL_PERSONAL_DATA, EXPORT_PERSONAL_DATA, ERASE_PERSONAL_DATA}
     | _reads(*_BUSINESS_RESOURCES)
     | _scopes("managers", "complaints", "opportunities", "agents", "callbacks", "outbound"),
     Role.AUDITOR: _reads(*_BUSINESS_RESOURCES) | {AUDIT_READ},

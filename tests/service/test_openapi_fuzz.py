@@ -150,9 +150,15 @@ OBJECTS: dict[str, Callable[[httpx.AsyncClient], Awaitable[dict[str, str]]]] = {
 }
 
 
-# Each operation is fuzzed as a role that holds its scope: the audit log as an auditor, the rest
-# as an integration account (every business scope, no object limits).
-RUNS = ((Role.SYSTEM, "--exclude-path", "/v1/audit"), (Role.AUDITOR, "--include-path", "/v1/audit"))
+# Each operation is fuzzed as a role that holds its scope: the audit log as an auditor, a data
+# subject's requests as a supervisor, the rest as an integration account (every business
+# scope, no object limits).
+SUPERVISED = "^/v1/customers/[^/]+/(export|erasure)$"
+RUNS = (
+    (Role.SYSTEM, "--exclude-path", "/v1/audit", "--exclude-path-regex", SUPERVISED),
+    (Role.AUDITOR, "--include-path", "/v1/audit"),
+)
+SERVICE_RUNS = {"customer": ((Role.SUPERVISOR, "--include-path-regex", SUPERVISED),)}
 
 
 @pytest.mark.parametrize("name", list(SERVICES))
@@ -168,7 +174,7 @@ async def test_schemathesis_finds_no_server_error_and_no_answer_off_the_schema(
             "[parameters]\n"
             + "".join(f'"path.{k}" = {json.dumps(v)}\n' for k, v in objects.items())
         )
-        for role, *selection in RUNS:
+        for role, *selection in RUNS + SERVICE_RUNS.get(name, ()):
             report = await _fuzz(base_url, config, role, selection)
             # A run that tested nothing (the selection matched no operation) proves nothing.
             assert re.search(r"Tested: [1-9]", report), report[-3000:]

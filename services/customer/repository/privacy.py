@@ -1,0 +1,96 @@
+"""Queries of a data subject's requests: everything held about one customer (access), and
+removing what identifies them while the records the bank must keep stay (erasure)."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.models import (
+    CustomerIdentifier,
+    Interaction,
+    Lead,
+    PostedTransaction,
+    SegmentChange,
+    SurveyAnswer,
+    VisitPlan,
+)
+
+
+async def all_transactions(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> Sequence[PostedTransaction]:
+    statement = (
+        select(PostedTransaction)
+        .where(PostedTransaction.customer_id == customer_id)
+        .order_by(PostedTransaction.booked_at, PostedTransaction.transaction_id)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def all_interactions(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Interaction]:
+    statement = (
+        select(Interaction)
+        .where(Interaction.customer_id == customer_id)
+        .order_by(Interaction.occurred_at, Interaction.id)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def all_survey_answers(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> Sequence[SurveyAnswer]:
+    statement = (
+        select(SurveyAnswer)
+        .where(SurveyAnswer.customer_id == customer_id)
+        .order_by(SurveyAnswer.answered_at)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def segment_history(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[SegmentChange]:
+    statement = (
+        select(SegmentChange)
+        .where(SegmentChange.customer_id == customer_id)
+        .order_by(SegmentChange.effective_at, SegmentChange.id)
+    )
+    return (await session.scalars(statement)).all()
+
+
+async def leads_about(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Lead]:
+    statement = select(Lead).where(Lead.converted_customer_id == customer_id)
+    return (await session.scalars(statement)).all()
+
+
+async def remove_identifiers(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    """After this, no lookup by phone, ID number, card or account finds the customer."""
+    await session.execute(
+        delete(CustomerIdentifier).where(CustomerIdentifier.customer_id == customer_id)
+    )
+
+
+async def clear_free_text(session: AsyncSession, customer_id: uuid.UUID, *, erased: str) -> None:
+    """Free text may name anyone: the counterparty and memo of each transaction, interaction
+    summaries, survey comments, the lead's name and phone, visit notes. Amounts, dates and
+    kinds stay (the bank keeps its books); the rows keep only the customer's meaningless id."""
+    await session.execute(
+        update(PostedTransaction)
+        .where(PostedTransaction.customer_id == customer_id)
+        .values(counterparty_name=None, description=None)
+    )
+    await session.execute(
+        update(Interaction).where(Interaction.customer_id == customer_id).values(summary=None)
+    )
+    await session.execute(
+        update(SurveyAnswer).where(SurveyAnswer.customer_id == customer_id).values(comment=None)
+    )
+    leads = select(Lead.id).where(Lead.converted_customer_id == customer_id)
+    await session.execute(
+        update(VisitPlan).where(VisitPlan.lead_id.in_(leads)).values(outcome_note=None)
+    )
+    await session.execute(
+        update(Lead)
+        .where(Lead.converted_customer_id == customer_id)
+        .values(name=erased, phone=None)
+    )
