@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
-from services.customer.errors import AccountNotFound, CustomerNotFound
+from services.customer.errors import AccountNotFound, CustomerNotFound, LeadNotFound
 from services.customer.repository import Custody, CustomerFilter
 from shared.auth.http import current_principal
 from shared.auth.roles import Role
@@ -28,6 +28,10 @@ from shared.problems import ProblemError
 
 class OutOfBranch(ProblemError):
     status, slug, title = 403, "out-of-branch", "Only customers of your own branch"
+
+
+class OutOfPortfolio(ProblemError):
+    status, slug, title = 403, "out-of-portfolio", "Only your own portfolio"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ async def customer_in_reach(request: Request, session: SessionDep) -> None:
         custody = await repository.custody_of_account(session, account_number)
         if custody is None or not reach.admits(custody):
             raise AccountNotFound(f"no account {account_number}")
+    lead_id = request.path_params.get("lead_id")
+    if lead_id is not None:
+        try:
+            custody = await repository.custody_of_lead(session, uuid.UUID(lead_id))
+        except ValueError:
+            return
+        if custody is None or not reach.admits(custody):
+            raise LeadNotFound(f"no potential customer {lead_id}")
 
 
 async def ensure_customer_in_reach(
@@ -91,6 +103,16 @@ def limit_search(criteria: CustomerFilter, principal: Principal) -> CustomerFilt
         # Matches no customer: a nil UUID is never a manager.
         return replace(criteria, portfolio_of=uuid.UUID(int=0))
     return replace(criteria, portfolio_of=reach.manager_id, branch_code=reach.branch_code)
+
+
+def assign_own_lead(principal: Principal, manager_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A customer manager registers potential customers for their own portfolio: the lead is
+    theirs unless it names another manager, which is refused (it would be out of reach)."""
+    if principal.role is not Role.CUSTOMER_MANAGER:
+        return manager_id
+    if manager_id is not None and manager_id != principal.manager_id:
+        raise OutOfPortfolio("manager_id: must be you or left out", field="manager_id")
+    return principal.manager_id
 
 
 def ensure_own_branch(principal: Principal, branch_code: str | None) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.customer import analytics, prospects, relationships, satisfaction, views
-from services.customer.access import customer_in_reach
+from services.customer.access import assign_own_lead, customer_in_reach, ensure_own_branch, reach_of
 from services.customer.dependencies import SettingsDep
 from services.customer.schemas import (
     CustomerCreate,
@@ -27,6 +27,7 @@ from services.customer.schemas import (
     VisitPlanCreate,
     VisitPlanRead,
 )
+from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.problems import ProblemError
@@ -46,9 +47,16 @@ async def record_survey(body: SurveyCreate, session: SessionDep, response: Respo
 
 @router.post("/leads", status_code=status.HTTP_201_CREATED, response_model=LeadRead, tags=["leads"])
 async def create_lead(
-    body: LeadCreate, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+    body: LeadCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """Register a potential customer (潜在客户); its grade follows its estimated value."""
+    """Register a potential customer (潜在客户); its grade follows its estimated value. A
+    customer manager's lead is theirs; branch staff register leads at their own branch."""
+    ensure_own_branch(principal, body.branch_code)
+    body = body.model_copy(update={"manager_id": assign_own_lead(principal, body.manager_id)})
 
     async def create() -> tuple[LeadRead, dict[str, str]]:
         lead = await prospects.create_lead(session, body, settings=settings)
@@ -63,14 +71,23 @@ async def create_lead(
 @router.get("/leads", tags=["leads"])
 async def list_leads(
     session: SessionDep,
+    principal: PrincipalDep,
     lead_status: Annotated[
         str | None, Query(alias="status", pattern="^(open|converted|lost)$")
     ] = "open",
     grade: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[LeadRead]:
-    """Potential customers, grade A first and the most valuable first within a grade."""
-    return await prospects.list_leads(session, status=lead_status, grade=grade, limit=limit)
+    """Potential customers, grade A first and the most valuable first within a grade; a
+    customer manager sees their own, branch staff their branch's."""
+    reach = reach_of(principal)
+    if reach is not None and reach.nobody:
+        return []
+    return await prospects.list_leads(
+        session, status=lead_status, grade=grade, limit=limit,
+        manager_id=reach.manager_id if reach else None,
+        branch_code=reach.branch_code if reach else None,
+    )  # fmt: skip
 
 
 @router.post("/leads/{lead_id}/visits", status_code=status.HTTP_201_CREATED, tags=["leads"])

@@ -98,9 +98,13 @@ async def create_lead(session: AsyncSession, request: LeadCreate, *, settings: S
 
 
 async def list_leads(
-    session: AsyncSession, *, status: str | None, grade: str | None, limit: int
-) -> list[LeadRead]:
-    leads = await repository.list_leads(session, status=status, grade=grade, limit=limit)
+    session: AsyncSession, *, status: str | None, grade: str | None, limit: int,
+    manager_id: uuid.UUID | None = None, branch_code: str | None = None,
+) -> list[LeadRead]:  # fmt: skip
+    leads = await repository.list_leads(
+        session, status=status, grade=grade, limit=limit, manager_id=manager_id,
+        branch_code=branch_code,
+    )  # fmt: skip
     return [lead_read(lead) for lead in leads]
 
 

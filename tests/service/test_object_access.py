@@ -111,6 +111,45 @@ async def test_branch_staff_reach_only_their_branch(customer_app: Any) -> None:
     assert {c["id"] for c in listed.json()["items"]}.isdisjoint({theirs["id"]})
 
 
+async def _lead(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    answer = await client.post(
+        "/v1/leads",
+        json={"name": "周敏", "source": "walk_in",
+              "estimated_value": {"amount": "300000", "currency": "CNY"}, **fields},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    lead: dict[str, Any] = answer.json()
+    return lead
+
+
+async def test_leads_are_limited_to_the_managers_own_and_the_branchs_own(
+    customer_app: Any,
+) -> None:
+    async with serving(customer_app) as system:
+        me, colleague = str(uuid.uuid4()), str(uuid.uuid4())
+        theirs = await _lead(system, manager_id=colleague, branch_code=OTHER_BRANCH)
+        routes = _object_routes(customer_app.openapi(), "lead_id", Role.CUSTOMER_MANAGER)
+        system.headers.update(development_bearer(Role.CUSTOMER_MANAGER, manager_id=me))
+        mine = await _lead(system)
+        for_someone_else = await system.post(
+            "/v1/leads",
+            json={"name": "孙丽", "source": "walk_in", "manager_id": colleague,
+                  "estimated_value": {"amount": "1000", "currency": "CNY"}},
+        )  # fmt: skip
+        others = await _sweep(system, routes, "lead_id", theirs["id"])
+        my_list = await system.get("/v1/leads", params={"limit": 500})
+        system.headers.update(development_bearer(Role.BRANCH_STAFF, branch="BJ001"))
+        branch_list = await system.get("/v1/leads", params={"limit": 500})
+
+    assert mine["manager_id"] == me
+    assert (for_someone_else.status_code, for_someone_else.json()["field"]) == (403, "manager_id")
+    assert set(others.values()) == {404}, others
+    assert len(others) >= 3
+    assert {lead["id"] for lead in my_list.json()} == {mine["id"]}
+    assert theirs["id"] not in {lead["id"] for lead in branch_list.json()}
+    assert {lead["branch_code"] for lead in branch_list.json()} <= {"BJ001"}
+
+
 async def test_a_complaint_handler_reaches_their_department_and_unassigned_cases(
     migrated_database: str,
 ) -> None:

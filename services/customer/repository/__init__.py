@@ -60,6 +60,7 @@ from services.customer.repository.projections import (
 from services.customer.repository.relations import (
     add_relationship_pair,
     add_survey_answer,
+    custody_of_lead,
     get_lead,
     get_visit,
     list_leads,
@@ -84,6 +85,7 @@ __all__ = [
     "add_survey_answer",
     "custody_of_account",
     "custody_of_customer",
+    "custody_of_lead",
     "customers_by_identifier",
     "drifting_customers",
     "existing_transaction_ids",

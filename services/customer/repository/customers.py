@@ -108,10 +108,11 @@ class CustomerFilter:
 
 @dataclass(frozen=True)
 class Custody:
-    """Whose a customer is: the manager and the branch that look after them."""
+    """Whose a customer (or a potential one) is: the manager and the branch that look after
+    them."""
 
     manager_id: uuid.UUID | None
-    branch_code: str
+    branch_code: str | None
 
 
 async def custody_of_customer(session: AsyncSession, customer_id: uuid.UUID) -> Custody | None:

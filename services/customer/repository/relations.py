@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import Lead, Relationship, SurveyAnswer, VisitPlan
+from services.customer.repository.customers import Custody
 
 
 async def add_survey_answer(session: AsyncSession, answer: SurveyAnswer) -> bool:
@@ -63,9 +64,14 @@ async def get_lead(
 
 
 async def list_leads(
-    session: AsyncSession, *, status: str | None, grade: str | None, limit: int
-) -> Sequence[Lead]:
+    session: AsyncSession, *, status: str | None, grade: str | None, limit: int,
+    manager_id: uuid.UUID | None = None, branch_code: str | None = None,
+) -> Sequence[Lead]:  # fmt: skip
     statement = select(Lead).order_by(Lead.grade, Lead.estimated_value_cny.desc()).limit(limit)
+    if manager_id is not None:
+        statement = statement.where(Lead.manager_id == manager_id)
+    if branch_code is not None:
+        statement = statement.where(Lead.branch_code == branch_code)
     if status:
         statement = statement.where(Lead.status == status)
     if grade:
@@ -96,3 +102,10 @@ async def relationships_of(session: AsyncSession, customer_id: uuid.UUID) -> Seq
         .order_by(Relationship.kind, Relationship.since)
     )
     return (await session.scalars(statement)).all()
+
+
+async def custody_of_lead(session: AsyncSession, lead_id: uuid.UUID) -> Custody | None:
+    row = (
+        await session.execute(select(Lead.manager_id, Lead.branch_code).where(Lead.id == lead_id))
+    ).one_or_none()
+    return Custody(row.manager_id, row.branch_code) if row else None
