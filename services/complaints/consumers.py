@@ -1,17 +1,23 @@
 """Handlers of the events the complaints service consumes: what it keeps of the customers
 (their value tier sets a complaint's priority; a downgrade or a closing after a complaint is a
-customer the bank may have lost), and the complaints agents take on calls."""
+customer the bank may have lost; an erased customer's contact details go), and the complaints
+agents take on calls."""
 
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints import repository, service
+from services.complaints import erasure, repository, service
 from services.complaints.config import Settings
 from services.complaints.models import ComplaintChannel
 from services.complaints.schemas import ComplaintCreate
 from services.contact_center.events import CallEnded
-from services.customer.events import CustomerRegistered, CustomerSegmentChanged, CustomerUpdated
+from services.customer.events import (
+    CustomerErased,
+    CustomerRegistered,
+    CustomerSegmentChanged,
+    CustomerUpdated,
+)
 from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
 
@@ -43,6 +49,12 @@ async def customer_updated(
         await repository.note_customer_closed(session, event.customer_id, envelope.time)
 
 
+async def customer_erased(
+    session: AsyncSession, event: CustomerErased, envelope: EventEnvelope
+) -> None:
+    await erasure.erase_customer(session, event.customer_id)
+
+
 def _complaint_from_call(settings: Settings) -> Handler:
     async def open_case(session: AsyncSession, event: CallEnded, envelope: EventEnvelope) -> None:
         if event.complaint is None or event.customer_id is None:
@@ -62,5 +74,6 @@ def build_handlers(settings: Settings) -> Handlers:
         CustomerRegistered: customer_registered,
         CustomerSegmentChanged: segment_changed,
         CustomerUpdated: customer_updated,
+        CustomerErased: customer_erased,
         CallEnded: _complaint_from_call(settings),
     }

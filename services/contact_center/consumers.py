@@ -1,10 +1,16 @@
 """Handlers of the events the contact centre consumes: the customers (identifier digests, the
-tier and its routing policy, consent) and the opportunities it is to call about."""
+tier and its routing policy, consent, their erasure) and the opportunities it is to call
+about."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contact_center import identification, outbound
-from services.customer.events import CustomerRegistered, CustomerSegmentChanged, CustomerUpdated
+from services.contact_center import erasure, identification, outbound
+from services.customer.events import (
+    CustomerErased,
+    CustomerRegistered,
+    CustomerSegmentChanged,
+    CustomerUpdated,
+)
 from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.consumer import Handlers
 from shared.envelope import EventEnvelope
@@ -28,6 +34,14 @@ async def customer_updated(
         session, event.customer_id, at=envelope.time, identifiers=event.identifiers,
         consent=event.consent, status=event.status,
     )  # fmt: skip
+
+
+async def customer_erased(
+    session: AsyncSession, event: CustomerErased, envelope: EventEnvelope
+) -> None:
+    await erasure.erase_customer(
+        session, event.customer_id, reference=event.request_reference, at=event.erased_at
+    )
 
 
 async def segment_changed(
@@ -54,6 +68,7 @@ async def opportunity_changed(
 HANDLERS: Handlers = {
     CustomerRegistered: customer_registered,
     CustomerUpdated: customer_updated,
+    CustomerErased: customer_erased,
     CustomerSegmentChanged: segment_changed,
     OpportunityCreated: opportunity_created,
     OpportunityUpdated: opportunity_changed,

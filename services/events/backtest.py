@@ -21,7 +21,7 @@ from services.events.detector import in_control_group, suppression
 from services.events.errors import BacktestTooLarge
 from services.events.evaluation import Moment, evaluate
 from services.events.models import ObservedEvent
-from services.events.rules import TRIGGER_EVENTS, RuleDefinition
+from services.events.rules import CONSUMED_EVENTS, RuleDefinition
 from services.events.schemas import BacktestReport
 from services.events.service import business_day
 from services.events.state import MAX_WINDOW_DAYS, CustomerState, apply_event
@@ -58,7 +58,7 @@ async def backtest(
     examples: list[dict[str, Any]] = []
     scanned = matches = opened = held_out = 0
     async for observed in repository.history(session, warm_up, end):
-        model = TRIGGER_EVENTS.get(observed.event_name)
+        model = CONSUMED_EVENTS.get(observed.event_name)
         if model is None:
             continue
         fields = model.model_validate(observed.payload).model_dump()

@@ -1,6 +1,6 @@
-"""Handlers of the events the detector consumes: every event a rule may listen to goes
-through the same path (keep the customer's state, run the rules); the contact centre's call
-results record what became of the opportunities it called about."""
+"""Handlers of the events the detector consumes: every event a rule may listen to, and an
+erasure, goes through the same path (keep the customer's state, run the rules); the contact
+centre's call results record what became of the opportunities it called about."""
 
 from datetime import UTC, datetime
 
@@ -10,7 +10,7 @@ from services.contact_center.events import OutboundAttempted
 from services.events import service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
-from services.events.rules import TRIGGER_EVENTS
+from services.events.rules import CONSUMED_EVENTS
 from services.events.service import RuleBook
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
@@ -56,4 +56,4 @@ def build_handlers(
         await detect_all(session, [(event, envelope)])
 
     handler: Handler = detect
-    return dict.fromkeys([*TRIGGER_EVENTS.values(), OutboundAttempted], handler)
+    return dict.fromkeys([*CONSUMED_EVENTS.values(), OutboundAttempted], handler)

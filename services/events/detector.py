@@ -17,7 +17,7 @@ from services.events.evaluation import Match, Moment
 from services.events.events import OpportunityCreated
 from services.events.repository import opportunities as store
 from services.events.rules import RuleDefinition
-from services.events.state import CustomerState
+from services.events.state import ERASED, CustomerState
 from shared.outbox import record_event
 
 
@@ -81,6 +81,10 @@ async def suppression(
     """The first check the match fails (or None), and the checks it passed, in order."""
     passed: list[str] = []
     customer_id = uuid.UUID(state.customer_id)
+    if state.status == ERASED:
+        # Before any check, and not one a match can pass: service recovery needs no consent,
+        # but an erased customer is no one to contact at all.
+        return "customer_erased", passed
     if await history.has_facts(match.dedupe_key):
         return "duplicate_facts", passed
     passed.append("duplicate_facts")

@@ -15,6 +15,7 @@ from services.complaints.events import ComplaintClosed, ComplaintReceived
 from services.customer.events import (
     AccountClosed,
     AccountOpened,
+    CustomerErased,
     CustomerManagerAssigned,
     CustomerRegistered,
     CustomerSegmentChanged,
@@ -37,6 +38,10 @@ TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
     "complaint.received": ComplaintReceived,
     "complaint.closed": ComplaintClosed,
 }
+# Events the detector keeps a customer's state by, though no rule may listen to them: an
+# erasure is no occasion to contact anyone.
+STATE_EVENTS: dict[str, type[DomainEvent]] = {"customer.erased": CustomerErased}
+CONSUMED_EVENTS: dict[str, type[DomainEvent]] = {**TRIGGER_EVENTS, **STATE_EVENTS}
 
 
 class Strict(BaseModel):

@@ -38,7 +38,16 @@ from shared.outbox import record_event, record_events
 SCHEDULE_CHUNK = 500
 
 # The moment an event happened, by the field that says so; otherwise the envelope's time.
-_TIME_FIELDS = ("booked_at", "occurred_at", "received_at", "effective_at", "closed_at")
+_TIME_FIELDS = (
+    "booked_at", "occurred_at", "received_at", "effective_at", "closed_at", "erased_at",
+)  # fmt: skip
+# What identified an erased customer in the consumed events the history keeps for backtests:
+# the keyed digests of their identifiers (a caller's number matches them) and their birthday.
+IDENTIFYING_FIELDS: dict[str, dict[str, Any]] = {
+    "customer.registered": {"identifiers": [], "birth_month_day": None},
+    "customer.updated": {"identifiers": []},
+}
+ERASED_OUTCOME = "customer erased"
 
 
 def event_name_of(event_type: str) -> str:
@@ -127,6 +136,8 @@ async def handle_events(
         if name == "account.opened":
             since_offer = at - timedelta(days=settings.conversion_days)
             await store.mark_converted(session, customer_id, at, since_offer)
+        elif name == "customer.erased":
+            await forget_customer(session, customer_id, now=at)
         moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
                         applied=applied)  # fmt: skip
         topic, partition, offset = envelope.position or (None, None, None)
@@ -220,6 +231,28 @@ async def expire_opportunities(
         ],
     )  # fmt: skip
     return [o.rule_id for o in expired]
+
+
+async def forget_customer(session: AsyncSession, customer_id: uuid.UUID, *, now: datetime) -> None:
+    """An erased customer (their state already forgot who they are): what was offered them
+    and is still open closes as expired, nobody may act on it now, and the kept history loses
+    what identified them. Opportunities and firings stay: they are what the bank did."""
+    closing = await store.open_of_customer(session, customer_id)
+    for opportunity in closing:
+        opportunity.status, opportunity.outcome = "expired", ERASED_OUTCOME
+        opportunity.updated_at = now
+    await record_events(
+        session,
+        [
+            OpportunityClosed(
+                opportunity_id=o.id, customer_id=o.customer_id, status="expired",
+                outcome=ERASED_OUTCOME, closed_at=now,
+            )
+            for o in closing
+        ],
+    )  # fmt: skip
+    for event_name, fields in IDENTIFYING_FIELDS.items():
+        await repository.overwrite_observed_fields(session, customer_id, event_name, fields)
 
 
 # What a call's result makes of an opportunity (no answer and a wrong number change nothing:

@@ -15,6 +15,8 @@ from typing import Any
 DEPOSIT_PRODUCTS = frozenset({"current", "term_deposit", "wealth"})
 RECURRING_KINDS = frozenset({"salary", "transfer_in"})
 MAX_WINDOW_DAYS = 366
+# The status of a customer erased on their request: no rule reaches them any more.
+ERASED = "erased"
 
 
 @dataclass
@@ -142,6 +144,13 @@ def apply_event(
             state.status = fields["status"]
             state.consent = dict(fields["consent"])
             state.preferred_channel = fields["preferred_channel"]
+        case "customer.erased":
+            # What said who they are or how to reach them goes; the tier and the day figures
+            # identify nobody and stay.
+            state.status = ERASED
+            state.consent = {}
+            state.preferred_channel = None
+            state.birth_month_day = None
         case "customer.segment_changed":
             if fields["dimension"] == "value_tier":
                 state.value_tier = fields["current"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,6 +70,19 @@ async def last_closed_at(
         Complaint.customer_id == customer_id, Complaint.category == category
     )
     return await session.scalar(statement)
+
+
+async def clear_complainants(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    # None is written as JSON null, what a case filed without a complainant holds; only the
+    # cases that hold contact details (an object) are touched.
+    await session.execute(
+        update(Complaint)
+        .where(
+            Complaint.customer_id == customer_id,
+            func.jsonb_typeof(Complaint.complainant) == "object",
+        )
+        .values(complainant=None)
+    )
 
 
 def add_history(session: AsyncSession, entry: HistoryEntry) -> None:

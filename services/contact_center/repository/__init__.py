@@ -16,6 +16,7 @@ from services.contact_center.models import (
     AgentStateSpell,
     Call,
     Callback,
+    CallbackStatus,
     CallLeg,
     CustomerIdentifier,
     DoNotCall,
@@ -221,6 +222,14 @@ async def recent_handle_seconds(
     return {q: float(avg) for q, avg in (await session.execute(statement)).all()}
 
 
+async def blank_caller_numbers(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Call)
+        .where(Call.customer_id == customer_id, Call.caller_number_masked.is_not(None))
+        .values(caller_number_masked=None)
+    )
+
+
 # --- Callbacks --------------------------------------------------------------------------------
 
 
@@ -244,6 +253,24 @@ async def callbacks(
     return list(await session.scalars(statement))
 
 
+async def cancel_scheduled_callbacks(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Callback)
+        .where(Callback.customer_id == customer_id, Callback.status == CallbackStatus.SCHEDULED)
+        .values(status=CallbackStatus.CANCELLED)
+    )
+
+
+async def replace_callback_numbers(
+    session: AsyncSession, customer_id: uuid.UUID, phone_number: str
+) -> None:
+    await session.execute(
+        update(Callback)
+        .where(Callback.customer_id == customer_id, Callback.phone_number != phone_number)
+        .values(phone_number=phone_number)
+    )
+
+
 # --- The outbound call list -------------------------------------------------------------------
 
 
@@ -258,6 +285,17 @@ async def withdraw_outbound_entry(session: AsyncSession, opportunity_id: uuid.UU
         update(OutboundEntry)
         .where(
             OutboundEntry.opportunity_id == opportunity_id,
+            OutboundEntry.status == OutboundStatus.PENDING,
+        )
+        .values(status=OutboundStatus.WITHDRAWN)
+    )
+
+
+async def withdraw_entries_of(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await session.execute(
+        update(OutboundEntry)
+        .where(
+            OutboundEntry.customer_id == customer_id,
             OutboundEntry.status == OutboundStatus.PENDING,
         )
         .values(status=OutboundStatus.WITHDRAWN)
@@ -316,6 +354,18 @@ async def do_not_call(session: AsyncSession, customer_id: uuid.UUID) -> DoNotCal
 
 async def add_do_not_call(session: AsyncSession, values: dict[str, Any]) -> None:
     await upsert(session, DoNotCall, values, key="customer_id")
+
+
+async def keep_on_do_not_call(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert, or on a listing that exists overwrite the reason and the source: it keeps the
+    date it began."""
+    statement = insert(DoNotCall).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[DoNotCall.customer_id],
+            set_={"reason": statement.excluded.reason, "source": statement.excluded.source},
+        )
+    )
 
 
 async def remove_do_not_call(session: AsyncSession, customer_id: uuid.UUID) -> bool:

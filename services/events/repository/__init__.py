@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, text
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import (
@@ -170,6 +170,17 @@ async def history(
     )
     async for row in await session.stream_scalars(statement):
         yield row
+
+
+async def overwrite_observed_fields(
+    session: AsyncSession, customer_id: uuid.UUID, event_name: str, fields: dict[str, Any]
+) -> None:
+    """Overwrite these payload fields of the customer's consumed events of that name."""
+    await session.execute(
+        update(ObservedEvent)
+        .where(ObservedEvent.customer_id == customer_id, ObservedEvent.event_name == event_name)
+        .values(payload=ObservedEvent.payload.op("||")(bindparam("fields", fields, type_=JSONB)))
+    )
 
 
 async def forget_history_before(session: AsyncSession, cutoff: datetime) -> None:

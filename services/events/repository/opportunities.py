@@ -128,6 +128,16 @@ async def due_to_expire(session: AsyncSession, now: datetime, limit: int) -> Seq
     return (await session.scalars(statement)).all()
 
 
+async def open_of_customer(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Opportunity]:
+    statement = (
+        select(Opportunity)
+        .where(Opportunity.customer_id == customer_id, Opportunity.status.in_(OPEN_STATUSES))
+        .order_by(Opportunity.created_at, Opportunity.id)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def mark_converted(
     session: AsyncSession, customer_id: uuid.UUID, at: datetime, since: datetime
 ) -> None:
