@@ -72,13 +72,14 @@ async def read_audit_log(
 
 
 def _masked(entry: AuditEntryRead) -> AuditEntryRead:
-    personal = {name: str(entry.target[name]) for name in MASKED_PATH_PARAMETERS
-                if name in entry.target}  # fmt: skip
-    if not personal:
+    # The object id is the first path parameter's value, so it is masked as that one is.
+    masks = {str(v): MASKED_PATH_PARAMETERS[n] for n, v in entry.target.items()
+             if n in MASKED_PATH_PARAMETERS}  # fmt: skip
+    if not masks:
         return entry
-    target = {**entry.target, **{n: MASKED_PATH_PARAMETERS[n](v) for n, v in personal.items()}}
+    target = {n: masks[str(v)](str(v)) if n in MASKED_PATH_PARAMETERS else v
+              for n, v in entry.target.items()}  # fmt: skip
     object_id = entry.object_id
-    for name, value in personal.items():
-        if object_id == value:
-            object_id = MASKED_PATH_PARAMETERS[name](value)
+    if object_id in masks:
+        object_id = masks[object_id](object_id)
     return entry.model_copy(update={"target": target, "object_id": object_id})

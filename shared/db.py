@@ -152,9 +152,11 @@ async def upsert(
     rows: dict[str, Any] | Sequence[dict[str, Any]],
     *,
     key: str | Sequence[str],
+    keep: Sequence[str] = (),
 ) -> None:
     """Insert each row, or overwrite the columns it names on the row with the same ``key``:
     how projections apply the latest event about something. The rows name the same columns.
+    Columns in ``keep`` are written on insert only (a first-seen date, say).
 
     Core and executemany: the statement compiles once and is cached, where a multi-row
     VALUES would be compiled afresh for each call, row by row."""
@@ -164,6 +166,7 @@ async def upsert(
     keys = [key] if isinstance(key, str) else list(key)
     statement = pg_insert(cast(Table, model.__table__))
     statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={k: statement.excluded[k] for k in rows[0] if k not in keys}
+        index_elements=keys,
+        set_={k: statement.excluded[k] for k in rows[0] if k not in keys and k not in keep},
     )
     await session.execute(statement, rows)

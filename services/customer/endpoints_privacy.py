@@ -27,10 +27,7 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 async def read_consent(customer_id: uuid.UUID, session: SessionDep) -> CustomerConsent:
     """Marketing consent per channel: given or not, when, through which channel, recorded by
     whom. The detector and the contact centre act on it."""
-    customer = await get_customer(session, customer_id)
-    return CustomerConsent(
-        customer_id=customer.id, version=customer.version, channels=privacy.consent_of(customer)
-    )
+    return privacy.consent_read(await get_customer(session, customer_id))
 
 
 @router.put(
@@ -50,9 +47,7 @@ async def change_consent(
     customer = await privacy.change_consent(
         session, customer_id, body, recorded_by=principal.subject, settings=settings
     )
-    return CustomerConsent(
-        customer_id=customer.id, version=customer.version, channels=privacy.consent_of(customer)
-    )
+    return privacy.consent_read(customer)
 
 
 @router.get(

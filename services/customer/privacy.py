@@ -14,14 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
-from services.customer.errors import CustomerNotFound, StaleVersion
 from services.customer.events import CustomerErased
 from services.customer.models import Customer, CustomerStatus
 from services.customer.repository import privacy as queries
-from services.customer.schemas import ConsentChange, ConsentRead, CustomerExport, ErasureRequest
+from services.customer.schemas import (
+    ConsentChange,
+    ConsentRead,
+    CustomerConsent,
+    CustomerExport,
+    ErasureRequest,
+)
 from services.customer.service import (
     consent_record,
+    ensure_version,
     get_customer,
+    locked_customer,
     locked_for_change,
     updated_event,
 )
@@ -45,6 +52,12 @@ def consent_of(customer: Customer) -> list[ConsentRead]:
                     source=entry["source"], recorded_by=entry.get("recorded_by"))
         for channel, entry in sorted(customer.consent.items())
     ]  # fmt: skip
+
+
+def consent_read(customer: Customer) -> CustomerConsent:
+    return CustomerConsent(
+        customer_id=customer.id, version=customer.version, channels=consent_of(customer)
+    )
 
 
 async def change_consent(
@@ -100,20 +113,14 @@ def _columns(row: Any, *, exclude: frozenset[str] | set[str] = frozenset()) -> d
 async def erase_customer(
     session: AsyncSession, customer_id: uuid.UUID, request: ErasureRequest
 ) -> Customer:
-    customer = await repository.get_customer(session, customer_id, for_update=True)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}")
+    customer = await locked_customer(session, customer_id)
     if customer.status == CustomerStatus.ERASED:
         return customer  # a repeated request finds the work done
     if customer.status != CustomerStatus.CLOSED:
         raise RelationshipStillOpen(
             "the customer is active: close the relationship (and its accounts) first"
         )
-    if customer.version != request.version:
-        raise StaleVersion(
-            f"version {request.version} is stale; the customer is at version {customer.version}",
-            current_version=customer.version,
-        )
+    ensure_version(customer, request.version)
     now = datetime.now(UTC)
     customer.name = ERASED_NAME
     customer.profile = {"erased_at": now.isoformat(), "erasure_reference": request.reference}

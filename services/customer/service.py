@@ -181,18 +181,28 @@ async def get_customer(session: AsyncSession, customer_id: uuid.UUID) -> Custome
     return customer
 
 
-async def locked_for_change(
-    session: AsyncSession, customer_id: uuid.UUID, version: int
-) -> Customer:
-    """The customer locked for an update at ``version``: 409 if stale or no longer active."""
+async def locked_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer:
     customer = await repository.get_customer(session, customer_id, for_update=True)
     if customer is None:
         raise CustomerNotFound(f"no customer {customer_id}")
+    return customer
+
+
+def ensure_version(customer: Customer, version: int) -> None:
+    """The caller changes what they read: a stale ``version`` is a 409."""
     if customer.version != version:
         raise StaleVersion(
             f"version {version} is stale; the customer is at version {customer.version}",
             current_version=customer.version,
         )
+
+
+async def locked_for_change(
+    session: AsyncSession, customer_id: uuid.UUID, version: int
+) -> Customer:
+    """The customer locked for an update at ``version``: 409 if stale or no longer active."""
+    customer = await locked_customer(session, customer_id)
+    ensure_version(customer, version)
     if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer_id} is closed")
     return customer

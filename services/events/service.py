@@ -218,19 +218,28 @@ async def expire_opportunities(
 ) -> list[str]:
     """Close what nobody acted on in time; returns the rule id of each one expired."""
     expired = await store.due_to_expire(session, now, limit)
-    for opportunity in expired:
+    await _close_as_expired(session, expired, outcome=None, now=now)
+    return [o.rule_id for o in expired]
+
+
+async def _close_as_expired(
+    session: AsyncSession, opportunities: Sequence[Opportunity], *, outcome: str | None,
+    now: datetime,
+) -> None:  # fmt: skip
+    for opportunity in opportunities:
         opportunity.status, opportunity.updated_at = "expired", now
+        if outcome is not None:  # expiry by time leaves any outcome noted on contact
+            opportunity.outcome = outcome
     await record_events(
         session,
         [
             OpportunityClosed(
                 opportunity_id=o.id, customer_id=o.customer_id, status="expired",
-                outcome=None, closed_at=now,
+                outcome=outcome, closed_at=now,
             )
-            for o in expired
+            for o in opportunities
         ],
     )  # fmt: skip
-    return [o.rule_id for o in expired]
 
 
 async def forget_customer(session: AsyncSession, customer_id: uuid.UUID, *, now: datetime) -> None:
@@ -238,19 +247,7 @@ async def forget_customer(session: AsyncSession, customer_id: uuid.UUID, *, now:
     and is still open closes as expired, nobody may act on it now, and the kept history loses
     what identified them. Opportunities and firings stay: they are what the bank did."""
     closing = await store.open_of_customer(session, customer_id)
-    for opportunity in closing:
-        opportunity.status, opportunity.outcome = "expired", ERASED_OUTCOME
-        opportunity.updated_at = now
-    await record_events(
-        session,
-        [
-            OpportunityClosed(
-                opportunity_id=o.id, customer_id=o.customer_id, status="expired",
-                outcome=ERASED_OUTCOME, closed_at=now,
-            )
-            for o in closing
-        ],
-    )  # fmt: skip
+    await _close_as_expired(session, closing, outcome=ERASED_OUTCOME, now=now)
     for event_name, fields in IDENTIFYING_FIELDS.items():
         await repository.overwrite_observed_fields(session, customer_id, event_name, fields)
 

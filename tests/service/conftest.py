@@ -20,6 +20,7 @@ from shared.messaging import OutboxRecord
 from shared.outbox import to_message
 from shared.runtime import create_bus
 from shared.settings import SharedSettings
+from tests.waiting import wait_until
 
 
 @asynccontextmanager
@@ -61,6 +62,22 @@ async def publish(settings: SharedSettings, *events: DomainEvent, source: str) -
     finally:
         await bus.stop()
         await engine.dispose()
+
+
+async def publish_and_wait_applied(
+    settings: SharedSettings, event: DomainEvent, *, source: str
+) -> None:
+    """Publish as another service's relay would and wait until this service's consumer has
+    applied it: its inbox holds one more event of that type (an event published again is
+    another id, which the inbox lets through)."""
+    count = "SELECT count(*) FROM inbox WHERE event_type = :t"
+    before = int(str(await scalar(settings, count, t=event.event_type)))
+    await publish(settings, event, source=source)
+
+    async def applied() -> bool:
+        return int(str(await scalar(settings, count, t=event.event_type))) == before + 1
+
+    await wait_until(applied, timeout=20)
 
 
 async def scalar(settings: SharedSettings, sql: str, **params: object) -> object:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, delete, func, literal, select, text, tuple_, update
+from sqlalchemy import ColumnElement, any_, delete, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -281,23 +281,17 @@ async def add_outbound_entry(session: AsyncSession, values: dict[str, Any]) -> N
 
 
 async def withdraw_outbound_entry(session: AsyncSession, opportunity_id: uuid.UUID) -> None:
-    await session.execute(
-        update(OutboundEntry)
-        .where(
-            OutboundEntry.opportunity_id == opportunity_id,
-            OutboundEntry.status == OutboundStatus.PENDING,
-        )
-        .values(status=OutboundStatus.WITHDRAWN)
-    )
+    await _withdraw_pending(session, OutboundEntry.opportunity_id == opportunity_id)
 
 
 async def withdraw_entries_of(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await _withdraw_pending(session, OutboundEntry.customer_id == customer_id)
+
+
+async def _withdraw_pending(session: AsyncSession, which: ColumnElement[bool]) -> None:
     await session.execute(
         update(OutboundEntry)
-        .where(
-            OutboundEntry.customer_id == customer_id,
-            OutboundEntry.status == OutboundStatus.PENDING,
-        )
+        .where(which, OutboundEntry.status == OutboundStatus.PENDING)
         .values(status=OutboundStatus.WITHDRAWN)
     )
 
@@ -357,15 +351,8 @@ async def add_do_not_call(session: AsyncSession, values: dict[str, Any]) -> None
 
 
 async def keep_on_do_not_call(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert, or on a listing that exists overwrite the reason and the source: it keeps the
-    date it began."""
-    statement = insert(DoNotCall).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[DoNotCall.customer_id],
-            set_={"reason": statement.excluded.reason, "source": statement.excluded.source},
-        )
-    )
+    """As ``add_do_not_call``, but a listing that exists keeps the date it began."""
+    await upsert(session, DoNotCall, values, key="customer_id", keep=["added_at"])
 
 
 async def remove_do_not_call(session: AsyncSession, customer_id: uuid.UUID) -> bool:

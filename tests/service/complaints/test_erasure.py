@@ -2,45 +2,17 @@
 contact details given with them and keep everything the regulator may ask for."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from services.complaints.config import Settings
-from services.customer.events import CustomerErased
 from tests.service.complaints.conftest import file_complaint, walk_to
-from tests.service.conftest import publish, scalar
-from tests.waiting import wait_until
+from tests.service.conftest import publish_and_wait_applied, scalar
+from tests.service.customer.factories import erasure_of
 
 CUSTOMER_SOURCE = "/crm/customer"
 CONTACT = {"name": "Wang Fang", "phone": "13912345678", "email": "wang.fang@example.com"}
-
-
-async def _erasures_applied(settings: Settings) -> int:
-    count = await scalar(
-        settings, "SELECT count(*) FROM inbox WHERE event_type = 'crm.customer.erased.v1'"
-    )
-    return int(str(count))
-
-
-def _erasure(customer_id: uuid.UUID) -> CustomerErased:
-    return CustomerErased(
-        customer_id=customer_id, request_reference="ER-2026-0042", erased_at=datetime.now(UTC)
-    )
-
-
-async def _erase(settings: Settings, erased: CustomerErased) -> None:
-    """Publish the erasure and wait until the consumer applied it (a second delivery included:
-    the customer service publishing it again is another event id, which the inbox lets
-    through)."""
-    before = await _erasures_applied(settings)
-    await publish(settings, erased, source=CUSTOMER_SOURCE)
-
-    async def applied() -> bool:
-        return await _erasures_applied(settings) == before + 1
-
-    await wait_until(applied, timeout=20)
 
 
 async def _case(client: httpx.AsyncClient, case_id: str) -> dict[str, Any]:
@@ -63,8 +35,8 @@ async def test_an_erased_customer_s_cases_keep_the_record_and_lose_the_contact(
     assert before["history"]
     untouched = await _case(client, without_contact["id"])
 
-    erased = _erasure(customer_id)
-    await _erase(complaints_settings, erased)
+    erased = erasure_of(customer_id)
+    await publish_and_wait_applied(complaints_settings, erased, source=CUSTOMER_SOURCE)
 
     after = await _case(client, with_contact["id"])
     assert after["complainant"] is None
@@ -79,7 +51,7 @@ async def test_an_erased_customer_s_cases_keep_the_record_and_lose_the_contact(
     assert await _case(client, without_contact["id"]) == untouched
     assert (await _case(client, someone_else["id"]))["complainant"]["name"] == CONTACT["name"]
 
-    await _erase(complaints_settings, erased)
+    await publish_and_wait_applied(complaints_settings, erased, source=CUSTOMER_SOURCE)
 
     assert await _case(client, with_contact["id"]) == after
 
@@ -88,7 +60,9 @@ async def test_the_erasure_of_a_customer_with_no_case_is_harmless(
     client: httpx.AsyncClient, complaints_settings: Settings
 ) -> None:
     stranger = uuid.uuid4()
-    await _erase(complaints_settings, _erasure(stranger))
+    await publish_and_wait_applied(
+        complaints_settings, erasure_of(stranger), source=CUSTOMER_SOURCE
+    )
     listed = await client.get("/v1/complaints", params={"customer_id": str(stranger)})
     assert listed.status_code == 200, listed.text
     assert listed.json()["items"] == []

@@ -8,42 +8,17 @@ from typing import Any
 
 import pytest
 
-from services.customer.events import CustomerErased
 from services.events.events import OpportunityCreated
-from tests.service.conftest import publish, scalar
+from tests.service.conftest import publish, publish_and_wait_applied, scalar
 from tests.service.contact_center.conftest import Floor, new_mobile
+from tests.service.customer.factories import erasure_of
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("floor")
 
+CUSTOMER_SOURCE = "/crm/customer"
+
 ERASED_NUMBER = "*" * 11
-
-
-async def _erasures_applied(floor: Floor) -> int:
-    count = await scalar(
-        floor.settings,
-        "SELECT count(*) FROM contact_center.inbox WHERE event_type = 'crm.customer.erased.v1'",
-    )
-    return int(str(count))
-
-
-def _erasure(customer_id: uuid.UUID) -> CustomerErased:
-    return CustomerErased(
-        customer_id=customer_id, request_reference="ER-2026-0042", erased_at=datetime.now(UTC)
-    )
-
-
-async def _erase(floor: Floor, erased: CustomerErased) -> None:
-    """Publish the erasure and wait until the consumer applied it (a second delivery included:
-    the customer service publishing it again is another event id, which the inbox lets
-    through)."""
-    before = await _erasures_applied(floor)
-    await publish(floor.settings, erased, source="/crm/customer")
-
-    async def applied() -> bool:
-        return await _erasures_applied(floor) == before + 1
-
-    await wait_until(applied, timeout=20)
 
 
 async def _call_list_entry(floor: Floor, customer_id: uuid.UUID) -> dict[str, Any]:
@@ -121,8 +96,8 @@ async def test_an_erased_customer_is_no_longer_recognised_nor_called(floor: Floo
     assert before["stored"]["digests"] == 2
     assert before["call"]["caller_number"] is not None
 
-    erased = _erasure(customer_id)
-    await _erase(floor, erased)
+    erased = erasure_of(customer_id)
+    await publish_and_wait_applied(floor.settings, erased, source=CUSTOMER_SOURCE)
 
     after = await _records(floor, customer_id, ids)
     stored = after["stored"]
@@ -141,14 +116,15 @@ async def test_an_erased_customer_is_no_longer_recognised_nor_called(floor: Floo
     again = (await floor.arrive(120, caller_number=phone))["call"]
     assert again["customer_id"] is None
 
-    await _erase(floor, erased)
+    await publish_and_wait_applied(floor.settings, erased, source=CUSTOMER_SOURCE)
 
     assert await _records(floor, customer_id, ids) == after
 
 
 async def test_the_erasure_of_a_customer_never_seen_is_harmless(floor: Floor) -> None:
     stranger = uuid.uuid4()
-    await _erase(floor, _erasure(stranger))
+    erased = erasure_of(stranger)
+    await publish_and_wait_applied(floor.settings, erased, source=CUSTOMER_SOURCE)
     listed = await scalar(
         floor.settings,
         "SELECT status FROM contact_center.known_customers WHERE customer_id = :c",

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from services.customer.events import CustomerErased
 from services.customer.identity import (
     InvalidIdentifier,
     validate_resident_id,
@@ -142,3 +143,10 @@ async def open_account(
     answer = await client.post("/v1/accounts", json=body)
     assert answer.status_code == 201, answer.text
     return {**answer.json(), "full_number": body["account_number"]}
+
+
+def erasure_of(customer_id: uuid.UUID) -> CustomerErased:
+    """The event the customer service publishes when it erases a customer."""
+    return CustomerErased(
+        customer_id=customer_id, request_reference="ER-2026-0042", erased_at=datetime.now(UTC)
+    )

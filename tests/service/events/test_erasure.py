@@ -4,16 +4,16 @@ loses their identifier digests and birthday, and no rule reaches them any more."
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from services.customer.events import CustomerErased, CustomerRegistered, IdentifierDigest
+from services.customer.events import CustomerRegistered, IdentifierDigest
 from services.events.app import create_app
 from services.events.config import Settings
 from tests.service.conftest import publish, scalar, serving
+from tests.service.customer.factories import erasure_of
 from tests.service.events.conftest import posted, wait_observed
 from tests.waiting import wait_until
 
@@ -44,12 +44,6 @@ def _recovery_rule() -> dict[str, Any]:
 
 def _payment(customer_id: uuid.UUID) -> Any:
     return posted(customer_id, THRESHOLD, direction="debit", kind="payment")
-
-
-def _erased(customer_id: uuid.UUID) -> CustomerErased:
-    return CustomerErased(
-        customer_id=customer_id, request_reference="ER-2026-0042", erased_at=datetime.now(UTC)
-    )
 
 
 async def _profile(settings: Settings, customer_id: uuid.UUID) -> Any:
@@ -106,7 +100,7 @@ async def test_an_erased_customer_is_forgotten_and_reached_by_no_rule(
     ).json()["items"]
     assert offered["status"] == "open"
 
-    erased = _erased(customer_id)
+    erased = erasure_of(customer_id)
     await publish(events_settings, erased, source=CUSTOMER_SOURCE)
     await wait_observed(events_settings, [customer_id], 3)
 
@@ -149,7 +143,7 @@ async def test_the_erasure_of_a_customer_never_seen_is_harmless(
     client: httpx.AsyncClient, events_settings: Settings
 ) -> None:
     stranger = uuid.uuid4()
-    await publish(events_settings, _erased(stranger), source=CUSTOMER_SOURCE)
+    await publish(events_settings, erasure_of(stranger), source=CUSTOMER_SOURCE)
     await wait_observed(events_settings, [stranger], 1)
     assert (await _profile(events_settings, stranger))["status"] == "erased"
     listed = await client.get("/v1/opportunities", params={"customer_id": str(stranger)})
