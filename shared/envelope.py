@@ -52,7 +52,12 @@ class EventEnvelope:
         return tuple((name, value.encode()) for name, value in headers)
 
     @classmethod
-    def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> "EventEnvelope":
+    def from_headers(
+        cls,
+        headers: Iterable[tuple[str, bytes]],
+        *,
+        position: tuple[str, int, int] | None = None,
+    ) -> "EventEnvelope":
         values: dict[str, str] = {}
         try:
             for name, raw in headers:
@@ -77,4 +82,5 @@ class EventEnvelope:
             correlation_id=values.get("ce_correlationid"),
             traceparent=values.get("ce_traceparent"),
             data_content_type=values.get("content-type", JSON_CONTENT_TYPE),
+            position=position,
         )

@@ -157,10 +157,14 @@ class OutboxRelay:
                 )
                 for row in rows:
                     self._metrics.events_published.labels(row.topic).inc()
-            # Counting a large backlog costs a scan: look at most every few seconds, and
-            # whenever the outbox has just been drained.
+            # A round that found less than a batch has drained the outbox (as of its
+            # snapshot): nothing waits, no count needed. Counting a large backlog costs a scan,
+            # so while one lasts, count at most every few seconds.
             now = time.monotonic()
-            if len(rows) < self._batch_size or now - self._observed_at >= BACKLOG_REFRESH_SECONDS:
+            if len(rows) < self._batch_size:
+                self._observed_at = now
+                self._observe(backlog=0, oldest=None)
+            elif now - self._observed_at >= BACKLOG_REFRESH_SECONDS:
                 self._observed_at = now
                 await self._observe_backlog(session)
         return len(rows)
@@ -173,7 +177,10 @@ class OutboxRelay:
                 )
             )
         ).one()
-        self.backlog = int(backlog)
+        self._observe(backlog=int(backlog), oldest=oldest)
+
+    def _observe(self, *, backlog: int, oldest: datetime | None) -> None:
+        self.backlog = backlog
         self._metrics.outbox_backlog.set(backlog)
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
         self._metrics.outbox_oldest_age.set(max(age, 0.0))

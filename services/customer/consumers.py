@@ -79,9 +79,9 @@ REVALUING = (TransactionPosted, AccountOpened, AccountClosed)
 
 
 def build_batch_handler(settings: Settings) -> BatchHandler:
-    """A partition's run of events in one transaction. Revaluation, the costly part, happens
-    once per customer at the end of the run rather than once per event (the last one in a
-    run is what the per-event path would have kept); the other events are handled in order."""
+    """A poll's run of events in one transaction. Revaluation, the costly part, happens once
+    per customer at the end of the run rather than once per event (the latest one in a run is
+    what the per-event path would have kept); the other events are handled in order."""
     handlers = build_handlers(settings)
 
     async def handle_run(
@@ -93,7 +93,10 @@ def build_batch_handler(settings: Settings) -> BatchHandler:
         asked: dict[uuid.UUID, EventEnvelope] = {}
         for event, envelope in items:
             if isinstance(event, REVALUING):
-                asked[event.customer_id] = envelope
+                # The run may join several partitions: the latest event, not the last listed.
+                known = asked.get(event.customer_id)
+                if known is None or envelope.time >= known.time:
+                    asked[event.customer_id] = envelope
             else:
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)

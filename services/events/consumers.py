@@ -20,7 +20,7 @@ from shared.events import DomainEvent
 def build_batch_handler(
     settings: Settings, rule_book: RuleBook, metrics: DetectorMetrics | None = None
 ) -> BatchHandler:
-    """A partition's run of events in one transaction (the consumer's fast path)."""
+    """A poll's run of events in one transaction (the consumer's fast path)."""
 
     async def detect_all(
         session: AsyncSession, items: list[tuple[DomainEvent, EventEnvelope]]

@@ -160,6 +160,7 @@ class _HandOverListener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[KafkaTopicPartition]) -> None:
         # Wait for the batch in hand to be handled and committed before letting go.
         async with self._owner.assignment_lock:
+            await self._owner.settle_commit()
             self._owner.generation += 1
 
     async def on_partitions_assigned(self, assigned: list[KafkaTopicPartition]) -> None:
@@ -196,6 +197,7 @@ class KafkaBusConsumer:
             request_timeout_ms=request_timeout_ms,
         )
         self._committed: dict[TopicPartition, int] = {}
+        self._commit_in_flight: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._consumer.subscribe(self._topics, listener=_HandOverListener(self))
@@ -205,6 +207,7 @@ class KafkaBusConsumer:
             raise BusUnavailableError(f"consumer {self.group}: {error}") from error
 
     async def stop(self) -> None:
+        await self.settle_commit()
         await self._consumer.stop()
 
     async def poll(self, *, max_records: int, timeout: float) -> list[ReceivedMessage]:
@@ -232,6 +235,7 @@ class KafkaBusConsumer:
     async def rewind(self) -> None:
         # Not aiokafka's seek_to_committed: it leaves a partition with no committed offset (or
         # one at 0) where it is, so what was fetched there and dropped would never come back.
+        await self.settle_commit()
         try:
             for tp in self._consumer.assignment():
                 committed = await self._consumer.committed(tp)
@@ -243,8 +247,25 @@ class KafkaBusConsumer:
             raise BusUnavailableError(f"consumer {self.group}: {error}") from error
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        if not offsets:
-            return
+        """Send the offsets and return without waiting for the coordinator's answer, so that
+        the next poll overlaps it: at a steady rate that round trip was a good part of each
+        event's time to its effect. The commit is settled (its answer awaited) before the next
+        one, before partitions are handed over, and before a rewind, a lag reading or stop;
+        a commit that never lands only means those events are delivered again, which the
+        inbox absorbs."""
+        await self.settle_commit()
+        if offsets:
+            self._commit_in_flight = asyncio.create_task(self._commit(offsets))
+
+    async def settle_commit(self) -> None:
+        task, self._commit_in_flight = self._commit_in_flight, None
+        if task is not None:
+            try:
+                await task
+            except KafkaError as error:
+                log.warning("kafka.commit_failed", group=self.group, error=str(error))
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
             await self._consumer.commit(
                 {KafkaTopicPartition(t, p): offset for (t, p), offset in offsets.items()}
@@ -261,6 +282,7 @@ class KafkaBusConsumer:
         self._committed.clear()
 
     async def lag(self) -> dict[TopicPartition, int]:
+        await self.settle_commit()
         assigned = list(self._consumer.assignment())
         if not assigned:
             return {}

@@ -72,13 +72,16 @@ def _batched_consumer(
     probe: type[ProbeEvent],
     group: str,
     runs: list[int],
+    partitions: list[set[int]] | None = None,
 ) -> EventConsumer:
     """A consumer whose batch handler applies a run with the recording handler, noting the
-    size of each run it is given in ``runs``."""
+    size of each run it is given in ``runs`` (and the partitions it came from)."""
     single = recording_handler(group)
 
     async def batch(session: AsyncSession, items: list[tuple[ProbeEvent, EventEnvelope]]) -> None:
         runs.append(len(items))
+        if partitions is not None:
+            partitions.append({env.position[1] for _, env in items if env.position is not None})
         for event, envelope in items:
             await single(session, event, envelope)  # type: ignore[operator]
 
@@ -293,8 +296,38 @@ class TestDeadLetters:
 
 
 class TestBatchedRuns:
-    """With a batch handler a partition's run is one transaction; when it fails, the run is
+    """With a batch handler a poll's run is one transaction; when it fails, the run is
     handled event by event, so the failing event is isolated and nothing is applied twice."""
+
+    async def test_a_run_joins_partitions_and_keeps_each_keys_order(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        customers = [f"C{c:03d}" for c in range(12)]
+        await _published(
+            sessions, bus, metrics,
+            *(probe(customer_id=c, sequence=i) for i in range(4) for c in customers),
+        )  # fmt: skip
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        runs: list[int] = []
+        partitions: list[set[int]] = []
+        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs, partitions)
+        async with running(consumer):
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) == 48
+
+            await wait_until(all_applied)
+        # Twelve keys spread over the partitions, and one poll's run handed over whole.
+        assert max(len(p) for p in partitions) > 1
+        applied = await effects(engine, group)
+        for customer in customers:
+            assert [s for c, s, _ in applied if c == customer] == [0, 1, 2, 3]
+        assert len({event_id for *_, event_id in applied}) == 48
 
     async def test_a_failing_event_in_a_run_is_dead_lettered_alone(
         self,
