@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import MetaData, Table, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -156,17 +157,50 @@ async def upsert(
 ) -> None:
     """Insert each row, or overwrite the columns it names on the row with the same ``key``:
     how projections apply the latest event about something. The rows name the same columns.
-    Columns in ``keep`` are written on insert only (a first-seen date, say).
-
-    Core and executemany: the statement compiles once and is cached, where a multi-row
-    VALUES would be compiled afresh for each call, row by row."""
+    Columns in ``keep`` are written on insert only (a first-seen date, say)."""
     rows = [rows] if isinstance(rows, dict) else list(rows)
     if not rows:
         return
+    names = tuple(rows[0])
     keys = [key] if isinstance(key, str) else list(key)
-    statement = pg_insert(cast(Table, model.__table__))
+    statement = _insert_unnested(cast(Table, model.__table__), names)
     statement = statement.on_conflict_do_update(
         index_elements=keys,
-        set_={k: statement.excluded[k] for k in rows[0] if k not in keys and k not in keep},
+        set_={n: statement.excluded[n] for n in names if n not in keys and n not in keep},
     )
-    await session.execute(statement, rows)
+    await session.execute(statement, _as_arrays(rows, names))
+
+
+async def insert_new(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert the rows whose key is not there yet (the others are left as they are); returns
+    the ``returning`` column of the rows inserted now."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    table = cast(Table, model.__table__)
+    statement = _insert_unnested(table, names).on_conflict_do_nothing()
+    if returning is None:
+        await session.execute(statement, _as_arrays(rows, names))
+        return []
+    result = await session.execute(statement.returning(table.c[returning]), _as_arrays(rows, names))
+    return list(result.scalars())
+
+
+# Many rows in one statement: each column travels as one array parameter and unnest() turns
+# the arrays back into rows. An executemany runs the statement once per row, and SQLAlchemy
+# converts every value of every row on the way; here it converts one parameter per column
+# (asyncpg encodes the arrays), and the statement compiles once per table and columns.
+def _insert_unnested(table: Table, names: tuple[str, ...]) -> Any:
+    arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
+    rows = func.unnest(*arrays).table_valued(*names).render_derived()
+    return pg_insert(table).from_select(list(names), select(*(rows.c[n] for n in names)))
+
+
+def _as_arrays(rows: Sequence[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:
+    return {f"{name}_values": [row[name] for row in rows] for name in names}

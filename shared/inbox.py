@@ -1,11 +1,9 @@
 """The inbox: the ids of the events a consumer group has applied."""
 
-from typing import cast
-
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import insert_new
 from shared.messaging import InboxRecord
 
 
@@ -30,14 +28,5 @@ async def claim_many(
     session: AsyncSession, *, group: str, events: list[tuple[str, str]]
 ) -> set[str]:
     """:func:`claim` for a batch of (event id, event type); returns the ids claimed now."""
-    if not events:
-        return set()
-    # Core executemany: compiled once and cached (a multi-row VALUES is compiled every call).
-    statement = (
-        insert(cast(Table, InboxRecord.__table__))
-        .on_conflict_do_nothing()
-        .returning(InboxRecord.event_id)
-    )
     rows = [{"consumer_group": group, "event_id": i, "event_type": t} for i, t in events]
-    result = await session.execute(statement, rows)
-    return {row.event_id for row in result}
+    return set(await insert_new(session, InboxRecord, rows, returning="event_id"))

@@ -4,10 +4,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, distinct_on, insert
+from sqlalchemy import any_, bindparam, delete, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import (
@@ -24,7 +24,7 @@ from services.events.state import (
     Holding,
     RecurringCredit,
 )
-from shared.db import upsert
+from shared.db import insert_new, upsert
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
@@ -47,11 +47,14 @@ async def load_states(
     objects: the rows are read once into the state and never changed through the session, and
     building entities was a fair share of the consumer's time."""
     states = {c: CustomerState(str(c)) for c in customer_ids}
+    # One array parameter rather than an IN list that SQLAlchemy expands, value by value, on
+    # every execution.
+    ids = bindparam("customer_ids", list(customer_ids), type_=ARRAY(UUID(as_uuid=True)))
     p = CustomerProfile
     profiles = select(
         p.customer_id, p.value_tier, p.manager_id, p.consent, p.preferred_channel,
         p.birth_month_day, p.status, p.last_activity_at, p.open_complaints,
-    ).where(p.customer_id.in_(customer_ids))  # fmt: skip
+    ).where(p.customer_id == any_(ids))  # fmt: skip
     for row in await session.execute(profiles):
         state = states[row.customer_id]
         state.value_tier, state.manager_id = row.value_tier, row.manager_id
@@ -63,7 +66,7 @@ async def load_states(
     days = select(
         d.customer_id, d.day, d.money_in, d.money_out, d.count_in, d.count_out, d.max_in,
         d.max_out, d.contacts, d.closing_balance,
-    ).where(d.customer_id.in_(customer_ids), d.day >= since)  # fmt: skip
+    ).where(d.customer_id == any_(ids), d.day >= since)  # fmt: skip
     for day_row in await session.execute(days):
         states[day_row.customer_id].days[day_row.day] = DayFigures(
             day_row.money_in, day_row.money_out, day_row.count_in, day_row.count_out,
@@ -73,7 +76,7 @@ async def load_states(
     # quiet account.
     before = (
         select(d.customer_id, d.day, d.closing_balance)
-        .where(d.customer_id.in_(customer_ids), d.day < since, d.closing_balance.is_not(None))
+        .where(d.customer_id == any_(ids), d.day < since, d.closing_balance.is_not(None))
         .order_by(d.customer_id, d.day.desc())
         .ext(distinct_on(d.customer_id))
     )
@@ -82,14 +85,14 @@ async def load_states(
     h = CustomerHolding
     holdings = select(
         h.customer_id, h.account_number, h.product_type, h.balance, h.maturity_date, h.open
-    ).where(h.customer_id.in_(customer_ids))
+    ).where(h.customer_id == any_(ids))
     for held in await session.execute(holdings):
         states[held.customer_id].holdings[held.account_number] = Holding(
             held.product_type, held.balance, held.maturity_date, held.open
         )
     r = CustomerRecurringCredit
     credits = select(r.customer_id, r.source, r.last_month, r.streak).where(
-        r.customer_id.in_(customer_ids)
+        r.customer_id == any_(ids)
     )
     for customer_id, source, last_month, streak in await session.execute(credits):
         states[customer_id].recurring[source] = RecurringCredit(last_month, streak)
@@ -157,9 +160,7 @@ def _day_values(figures: DayFigures) -> dict[str, Any]:
 
 
 async def observe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        table = cast(Table, ObservedEvent.__table__)
-        await session.execute(insert(table).on_conflict_do_nothing(), rows)
+    await insert_new(session, ObservedEvent, rows)
 
 
 async def history(
