@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -192,20 +193,31 @@ async def _steady(
     return sent
 
 
-async def _publish_and_watch(
-    bootstrap: str, output: str, customers: list[uuid.UUID], firing: list[uuid.UUID],
-    rate: int, seconds: int,
-) -> tuple[dict[str, float], dict[str, float]]:  # fmt: skip
-    """The steady load and the watcher of ``output``: firing customer → publication time and
+@dataclass(frozen=True)
+class SteadyLoad:
+    """One steady phase, sent to the load process: what to publish and which topic to watch."""
+
+    bootstrap: str
+    output: str
+    customers: list[uuid.UUID]
+    firing: list[uuid.UUID]
+    rate: int
+    seconds: int
+
+
+async def _publish_and_watch(load: SteadyLoad) -> tuple[dict[str, float], dict[str, float]]:
+    """The steady load and the watcher of its output: firing customer → publication time and
     → arrival time (perf_counter is the system's monotonic clock, so the measured process's
     readings would compare too)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=load.bootstrap, acks="all", enable_idempotence=True
+    )
     await producer.start()
     seen: dict[str, float] = {}
-    watcher = asyncio.create_task(_arrivals(bootstrap, output, seen))
+    watcher = asyncio.create_task(_arrivals(load.bootstrap, load.output, seen))
     try:
         await asyncio.sleep(3)  # the watcher joins its group
-        sent = await _steady(producer, customers, firing, rate, seconds)
+        sent = await _steady(producer, load.customers, load.firing, load.rate, load.seconds)
         await asyncio.sleep(5)  # let the last ones arrive
     finally:
         await _cancel(watcher)
@@ -213,22 +225,13 @@ async def _publish_and_watch(
     return sent, seen
 
 
-def _load_process(
-    bootstrap: str, output: str, customers: list[uuid.UUID], firing: list[uuid.UUID],
-    rate: int, seconds: int,
-) -> tuple[dict[str, float], dict[str, float]]:  # fmt: skip
-    return asyncio.run(_publish_and_watch(bootstrap, output, customers, firing, rate, seconds))
+def _load_process(load: SteadyLoad) -> tuple[dict[str, float], dict[str, float]]:
+    return asyncio.run(_publish_and_watch(load))
 
 
-async def _under_load(
-    bootstrap: str, output: str, customers: list[uuid.UUID], firing: list[uuid.UUID],
-    rate: int, seconds: int,
-) -> tuple[dict[str, float], dict[str, float]]:  # fmt: skip
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return await asyncio.get_running_loop().run_in_executor(
-            pool, _load_process, bootstrap, output, customers, firing, rate, seconds
-        )
+async def _under_load(load: SteadyLoad) -> tuple[dict[str, float], dict[str, float]]:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, _load_process, load)
 
 
 async def _cancel(*tasks: "asyncio.Task[object]") -> None:
@@ -282,7 +285,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         # its own.
         half = len(firing) // 2
         sent_detector, seen_detector = await _under_load(
-            bootstrap, Topic.OPPORTUNITIES, customers, firing[:half], rate, seconds
+            SteadyLoad(bootstrap, Topic.OPPORTUNITIES, customers, firing[:half], rate, seconds)
         )
         assert runtime.consumer is not None
         caught_up = await runtime.consumer.caught_up()
@@ -290,7 +293,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
 
         raw = asyncio.create_task(_raw_loop(bootstrap, None, start="latest"))
         sent_raw, seen_raw = await _under_load(
-            bootstrap, RAW_OUTPUT, customers, firing[half:], rate, seconds
+            SteadyLoad(bootstrap, RAW_OUTPUT, customers, firing[half:], rate, seconds)
         )
         await _cancel(raw)
 

@@ -185,11 +185,10 @@ async def insert_new(
     names = tuple(rows[0])
     table = cast(Table, model.__table__)
     statement = _insert_unnested(table, names).on_conflict_do_nothing()
-    if returning is None:
-        await session.execute(statement, _as_arrays(rows, names))
-        return []
-    result = await session.execute(statement.returning(table.c[returning]), _as_arrays(rows, names))
-    return list(result.scalars())
+    if returning is not None:
+        statement = statement.returning(table.c[returning])
+    result = await session.execute(statement, _as_arrays(rows, names))
+    return list(result.scalars()) if returning is not None else []
 
 
 # Many rows in one statement: each column travels as one array parameter and unnest() turns

@@ -1,6 +1,5 @@
 """The inbox: the ids of the events a consumer group has applied."""
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import insert_new
@@ -14,14 +13,7 @@ async def claim(session: AsyncSession, *, group: str, event_id: str, event_type:
     handler's transaction, so the claim and the effects commit or roll back together; a
     concurrent second delivery waits on the row lock and then sees the first one's claim.
     """
-    statement = (
-        insert(InboxRecord)
-        .values(consumer_group=group, event_id=event_id, event_type=event_type)
-        .on_conflict_do_nothing()
-        .returning(InboxRecord.event_id)
-    )
-    result = await session.execute(statement)
-    return result.scalar_one_or_none() is not None
+    return event_id in await claim_many(session, group=group, events=[(event_id, event_type)])
 
 
 async def claim_many(

@@ -163,7 +163,7 @@ class OutboxRelay:
             now = time.monotonic()
             if len(rows) < self._batch_size:
                 self._observed_at = now
-                self._observe(backlog=0, oldest=None)
+                self._set_backlog(0, oldest=None)
             elif now - self._observed_at >= BACKLOG_REFRESH_SECONDS:
                 self._observed_at = now
                 await self._observe_backlog(session)
@@ -177,9 +177,9 @@ class OutboxRelay:
                 )
             )
         ).one()
-        self._observe(backlog=int(backlog), oldest=oldest)
+        self._set_backlog(int(backlog), oldest=oldest)
 
-    def _observe(self, *, backlog: int, oldest: datetime | None) -> None:
+    def _set_backlog(self, backlog: int, *, oldest: datetime | None) -> None:
         self.backlog = backlog
         self._metrics.outbox_backlog.set(backlog)
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
