@@ -5,6 +5,7 @@ name in the service's schema, so the same model code serves a shared database wi
 schema per service and a database per service alike.
 """
 
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -162,12 +163,8 @@ async def upsert(
     if not rows:
         return
     names = tuple(rows[0])
-    keys = [key] if isinstance(key, str) else list(key)
-    statement = _insert_unnested(cast(Table, model.__table__), names)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={n: statement.excluded[n] for n in names if n not in keys and n not in keep},
-    )
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    statement = _upsert_statement(cast(Table, model.__table__), names, keys, tuple(keep))
     await session.execute(statement, _as_arrays(rows, names))
 
 
@@ -183,10 +180,7 @@ async def insert_new(
     if not rows:
         return []
     names = tuple(rows[0])
-    table = cast(Table, model.__table__)
-    statement = _insert_unnested(table, names).on_conflict_do_nothing()
-    if returning is not None:
-        statement = statement.returning(table.c[returning])
+    statement = _insert_new_statement(cast(Table, model.__table__), names, returning)
     result = await session.execute(statement, _as_arrays(rows, names))
     return list(result.scalars()) if returning is not None else []
 
@@ -199,6 +193,25 @@ def _insert_unnested(table: Table, names: tuple[str, ...]) -> Any:
     arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
     rows = func.unnest(*arrays).table_valued(*names).render_derived()
     return pg_insert(table).from_select(list(names), select(*(rows.c[n] for n in names)))
+
+
+# Statements are immutable, and building one anew (columns, coercions) cost more than running
+# it on a hot consumer path: each shape is built once per process.
+@functools.cache
+def _upsert_statement(
+    table: Table, names: tuple[str, ...], keys: tuple[str, ...], keep: tuple[str, ...]
+) -> Any:
+    statement = _insert_unnested(table, names)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={n: statement.excluded[n] for n in names if n not in keys and n not in keep},
+    )
+
+
+@functools.cache
+def _insert_new_statement(table: Table, names: tuple[str, ...], returning: str | None) -> Any:
+    statement = _insert_unnested(table, names).on_conflict_do_nothing()
+    return statement if returning is None else statement.returning(table.c[returning])
 
 
 def _as_arrays(rows: Sequence[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:

@@ -8,7 +8,6 @@ own contacts, because other rules' decisions over the period are not replayed wi
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events import repository
 from services.events.config import Settings
-from services.events.detector import in_control_group, suppression
+from services.events.detector import ContactHistory, in_control_group, suppression
 from services.events.errors import BacktestTooLarge
 from services.events.evaluation import Moment, evaluate
 from services.events.models import ObservedEvent
@@ -52,7 +51,7 @@ async def backtest(
             field="to",
         )
     states: dict[uuid.UUID, CustomerState] = {}
-    decided = RecordedHistory()
+    decided = ContactHistory()  # only this backtest's own decisions
     suppressed: Counter[str] = Counter()
     customers: set[uuid.UUID] = set()
     examples: list[dict[str, Any]] = []
@@ -78,8 +77,8 @@ async def backtest(
                 continue
             customers.add(observed.customer_id)
             control = in_control_group(rule_id, state.customer_id, float(rule.holdout_share))
-            decided.record(
-                observed.customer_id, match.dedupe_key, moment.at,
+            await decided.record(
+                observed.customer_id, rule_id, match.dedupe_key, moment.at,
                 contacted=not control and rule.action.kind.is_marketing,
             )  # fmt: skip
             if control:
@@ -95,29 +94,3 @@ async def backtest(
         opportunities=opened, held_out=held_out, suppressed=dict(suppressed),
         examples=examples,
     )  # fmt: skip
-
-
-@dataclass
-class RecordedHistory:
-    """The backtest's own decisions, standing in for the opportunities table."""
-
-    facts: set[str] = field(default_factory=set)
-    last: dict[uuid.UUID, datetime] = field(default_factory=dict)
-    marketing: dict[uuid.UUID, list[datetime]] = field(default_factory=dict)
-
-    async def has_facts(self, dedupe_key: str) -> bool:
-        return dedupe_key in self.facts
-
-    async def last_for_rule(self, customer_id: uuid.UUID, rule_id: str) -> datetime | None:
-        return self.last.get(customer_id)
-
-    async def marketing_contacts_since(self, customer_id: uuid.UUID, since: datetime) -> int:
-        return sum(1 for at in self.marketing.get(customer_id, []) if at >= since)
-
-    def record(
-        self, customer_id: uuid.UUID, dedupe_key: str, at: datetime, *, contacted: bool
-    ) -> None:
-        self.facts.add(dedupe_key)
-        self.last[customer_id] = at
-        if contacted:
-            self.marketing.setdefault(customer_id, []).append(at)

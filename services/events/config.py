@@ -19,6 +19,11 @@ class Settings(SharedSettings):
     # 500 → 5.0k/s); at a steady 1,000/s the runs are small whatever the cap (p50 ~52 ms).
     consumer_batch_size: int = Field(default=500, ge=1)
 
+    # Customers' states a consumer keeps in memory between runs (0: none), checked against the
+    # stored version before each reuse. A state holds up to a year of day rows: on the order of
+    # tens of kilobytes for an active customer, so the default stays near a gigabyte at worst.
+    state_cache_customers: int = Field(default=20_000, ge=0)
+
     # The bank's business day (for windows, birthdays and maturities).
     timezone: str = "Asia/Shanghai"
     # Contact fatigue across rules: at most this many marketing contacts per customer within

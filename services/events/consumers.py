@@ -12,6 +12,7 @@ from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
 from services.events.rules import CONSUMED_EVENTS
 from services.events.service import RuleBook
+from services.events.state_cache import StateCache
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
@@ -20,7 +21,9 @@ from shared.events import DomainEvent
 def build_batch_handler(
     settings: Settings, rule_book: RuleBook, metrics: DetectorMetrics | None = None
 ) -> BatchHandler:
-    """A poll's run of events in one transaction (the consumer's fast path)."""
+    """A poll's run of events in one transaction (the consumer's fast path). The states it
+    saves are kept in memory for the next runs (and for :func:`build_handlers` built on it)."""
+    cache = StateCache(settings.state_cache_customers)
 
     async def detect_all(
         session: AsyncSession, items: list[tuple[DomainEvent, EventEnvelope]]
@@ -33,12 +36,16 @@ def build_batch_handler(
                     metrics.outcomes.labels(rule_id, status).inc()
         observed = [(e, env) for e, env in items if not isinstance(e, OutboundAttempted)]
         rules = await rule_book.live(session, settings)
-        handled = await service.handle_events(session, observed, rules=rules, settings=settings)
+        handled = await service.handle_events(
+            session, observed, rules=rules, settings=settings, cache=cache
+        )
         if metrics is not None:
             # Counted before the commit: a rolled-back decision is retried and counted again,
             # which a rate over minutes does not notice; an exact count is in rule_firings.
             for rule_id, mode, decision in handled.firings:
                 metrics.decisions.labels(rule_id, mode, decision).inc()
+            metrics.states.labels("memory").inc(handled.states_kept)
+            metrics.states.labels("tables").inc(handled.states_read)
             now = datetime.now(UTC)
             for _, envelope in observed:
                 metrics.detection_delay.observe(max((now - envelope.time).total_seconds(), 0.0))

@@ -6,9 +6,9 @@ the wall clock, so replaying the topics reaches the same opportunities as the li
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,28 +45,62 @@ def priority_of(rule: RuleDefinition, state: CustomerState, settings: Settings) 
     return max(1, min(100, rule.priority + bonus))
 
 
-class ContactHistory(Protocol):
-    """What suppression asks about earlier decisions: the live store, or a backtest's memory."""
+@dataclass
+class _Contacts:
+    """One customer's earlier opportunities, as far as suppression asks about them."""
 
-    async def has_facts(self, dedupe_key: str) -> bool: ...
+    facts: set[str] = field(default_factory=set)
+    last_by_rule: dict[str, datetime] = field(default_factory=dict)
+    marketing: list[datetime] = field(default_factory=list)  # contacted, not service recovery
 
-    async def last_for_rule(self, customer_id: uuid.UUID, rule_id: str) -> datetime | None: ...
+    def add(self, rule_id: str, dedupe_key: str, at: datetime, *, contacted: bool) -> None:
+        self.facts.add(dedupe_key)
+        last = self.last_by_rule.get(rule_id)
+        if last is None or at > last:
+            self.last_by_rule[rule_id] = at
+        if contacted:
+            self.marketing.append(at)
 
-    async def marketing_contacts_since(self, customer_id: uuid.UUID, since: datetime) -> int: ...
 
+@dataclass
+class ContactHistory:
+    """What suppression asks about earlier decisions, kept for one run of decisions.
 
-@dataclass(frozen=True)
-class StoredHistory:
-    session: AsyncSession
+    Live (with a session), a customer's opportunities are read from the table once, at their
+    first match in the run, and what the run opens is added as it goes: one query per
+    customer that fires instead of three per match. A backtest (no session) starts from
+    nothing and knows only what it decided itself."""
 
-    async def has_facts(self, dedupe_key: str) -> bool:
-        return await store.exists_for_facts(self.session, dedupe_key)
+    session: AsyncSession | None = None
+    _customers: dict[uuid.UUID, _Contacts] = field(default_factory=dict)
+
+    async def _of(self, customer_id: uuid.UUID) -> _Contacts:
+        contacts = self._customers.get(customer_id)
+        if contacts is None:
+            contacts = self._customers[customer_id] = _Contacts()
+            if self.session is not None:
+                for row in await store.contacts_of(self.session, customer_id):
+                    contacts.add(
+                        row.rule_id, row.dedupe_key, row.created_at,
+                        contacted=not row.control_group and row.action != "service_recovery",
+                    )  # fmt: skip
+        return contacts
+
+    async def has_facts(self, customer_id: uuid.UUID, dedupe_key: str) -> bool:
+        return dedupe_key in (await self._of(customer_id)).facts
 
     async def last_for_rule(self, customer_id: uuid.UUID, rule_id: str) -> datetime | None:
-        return await store.last_for_rule(self.session, customer_id, rule_id)
+        """When the rule last reached (or held out) this customer: the cool-down's start."""
+        return (await self._of(customer_id)).last_by_rule.get(rule_id)
 
     async def marketing_contacts_since(self, customer_id: uuid.UUID, since: datetime) -> int:
-        return await store.marketing_contacts_since(self.session, customer_id, since)
+        return sum(1 for at in (await self._of(customer_id)).marketing if at >= since)
+
+    async def record(
+        self, customer_id: uuid.UUID, rule_id: str, dedupe_key: str, at: datetime, *,
+        contacted: bool,
+    ) -> None:  # fmt: skip
+        (await self._of(customer_id)).add(rule_id, dedupe_key, at, contacted=contacted)
 
 
 async def suppression(
@@ -85,7 +119,7 @@ async def suppression(
         # Before any check, and not one a match can pass: service recovery needs no consent,
         # but an erased customer is no one to contact at all.
         return "customer_erased", passed
-    if await history.has_facts(match.dedupe_key):
+    if await history.has_facts(customer_id, match.dedupe_key):
         return "duplicate_facts", passed
     passed.append("duplicate_facts")
     last = await history.last_for_rule(customer_id, rule_id)
@@ -109,6 +143,7 @@ async def suppression(
 
 async def decide(
     session: AsyncSession,
+    history: ContactHistory,
     live: LiveRule,
     match: Match,
     state: CustomerState,
@@ -116,10 +151,13 @@ async def decide(
     settings: Settings,
     *,
     lineage_events: list[dict[str, Any]],
+    firings: list[dict[str, Any]],
 ) -> str:
-    """Record the firing and, for an active version, the opportunity; returns the decision."""
+    """Open the opportunity for an active version, and add the firing to ``firings`` for the
+    caller to record with the run's others; returns the decision. ``history`` is the run's:
+    what this decision opens is added to it."""
     failed, passed = await suppression(
-        StoredHistory(session), live.rule_id, live.definition, match, state, moment.at, settings
+        history, live.rule_id, live.definition, match, state, moment.at, settings
     )
     customer_id = uuid.UUID(state.customer_id)
     shadow = live.status == "shadow"
@@ -133,15 +171,14 @@ async def decide(
             live.rule_id, state.customer_id, float(live.definition.holdout_share)
         )
         opportunity_id = await _open(
-            session, live, match, state, moment, settings,
+            session, history, live, match, state, moment, settings,
             held_out=held_out,
             lineage={"rule_id": live.rule_id, "rule_version": live.version,
                      "events": lineage_events, "checks_passed": passed,
                      "control_group": held_out, "evaluated_at": moment.at.isoformat()},
         )  # fmt: skip
         decision = "held_out" if held_out else "created"
-    await store.record_firing(
-        session,
+    firings.append(
         {"rule_id": live.rule_id, "rule_version": live.version, "mode": live.status,
          "customer_id": customer_id, "dedupe_key": match.dedupe_key, "decision": decision,
          "opportunity_id": opportunity_id, "fired_at": moment.at},
@@ -151,6 +188,7 @@ async def decide(
 
 async def _open(
     session: AsyncSession,
+    history: ContactHistory,
     live: LiveRule,
     match: Match,
     state: CustomerState,
@@ -182,6 +220,10 @@ async def _open(
     }  # fmt: skip
     if not await store.insert_opportunity(session, values):
         return None
+    await history.record(
+        uuid.UUID(state.customer_id), live.rule_id, match.dedupe_key, moment.at,
+        contacted=not held_out and action.kind.is_marketing,
+    )  # fmt: skip
     if not held_out:
         await record_event(
             session,

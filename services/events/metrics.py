@@ -23,6 +23,13 @@ class DetectorMetrics:
             ["rule", "status"],
             registry=registry,
         )
+        self.states = Counter(
+            "crm_detector_states",
+            "Customers' states a run worked on, by where they came from: memory (kept from an "
+            "earlier run and still current) or tables (read back).",
+            ["source"],
+            registry=registry,
+        )
         self.detection_delay = Histogram(
             "crm_detection_delay_seconds",
             "From an event's publication to the detector's decision on it (its freshness).",

@@ -60,6 +60,9 @@ class CustomerProfile(Base):
     status: Mapped[str] = mapped_column(String(10))
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     open_complaints: Mapped[int] = mapped_column(Integer)
+    # Drawn anew by each transaction that saves the state (this row and its days, holdings and
+    # recurring credits): a state kept in memory is current while this is the one it wrote.
+    state_version: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class CustomerDay(Base):

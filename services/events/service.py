@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contact_center.events import OutboundAttempted
 from services.events import repository
 from services.events.config import Settings
-from services.events.detector import LiveRule, decide
+from services.events.detector import ContactHistory, LiveRule, decide
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.evaluation import Moment, evaluate
 from services.events.events import OpportunityClosed, OpportunityUpdated
@@ -30,6 +30,7 @@ from services.events.rules import (
     RuleDefinition,
 )
 from services.events.state import MAX_WINDOW_DAYS, apply_event
+from services.events.state_cache import StateCache
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.logging import correlated
@@ -96,6 +97,8 @@ class RuleBook:
 @dataclass(frozen=True)
 class Handled:
     firings: list[tuple[str, str, str]]  # (rule id, mode, decision)
+    states_kept: int = 0  # customers' states reused from memory
+    states_read: int = 0  # and read from the tables
 
     @property
     def decisions(self) -> list[str]:
@@ -108,10 +111,11 @@ async def handle_events(
     *,
     rules: Sequence[LiveRule],
     settings: Settings,
+    cache: StateCache | None = None,
 ) -> Handled:
     """A run of events, in their order, in the caller's transaction: the customers' states
-    are read and written once for the whole run, and each event is judged on the state as it
-    stood right after that event."""
+    are read (or taken from ``cache``) and written once for the whole run, and each event is
+    judged on the state as it stood right after that event."""
     mine = [(e, env) for e, env in items if getattr(e, "customer_id", None) is not None]
     if not mine:
         return Handled([])  # complaints from people who are not customers
@@ -120,13 +124,16 @@ async def handle_events(
         fields = event.model_dump()
         at = occurred_at(fields, envelope)
         prepared.append((event, envelope, fields, at, business_day(at, settings)))
-    customers = sorted({e.customer_id for e, *_ in prepared})  # type: ignore[attr-defined]
+    customers = list({e.customer_id for e, *_ in prepared})  # type: ignore[attr-defined]
     await repository.lock_customers(session, customers)
     since = min(day for *_, day in prepared) - timedelta(days=MAX_WINDOW_DAYS)
-    states = await repository.load_states(session, customers, since=since)
+    loaded = await repository.load_states(session, customers, since=since, cache=cache)
+    states = loaded.states
     await repository.observe(session, [_observed(e, env, at) for e, env, _, at, _ in prepared])
     changes = repository.Changes()
+    history = ContactHistory(session)
     firings: list[tuple[str, str, str]] = []
+    recorded: list[dict[str, Any]] = []
     for event, envelope, fields, at, day in prepared:
         customer_id: uuid.UUID = event.customer_id  # type: ignore[attr-defined]
         name = event_name_of(envelope.type)
@@ -149,11 +156,17 @@ async def handle_events(
                     continue
                 for match in evaluate(live.rule_id, live.definition, state, moment):
                     decision = await decide(
-                        session, live, match, state, moment, settings, lineage_events=lineage
-                    )
+                        session, history, live, match, state, moment, settings,
+                        lineage_events=lineage, firings=recorded,
+                    )  # fmt: skip
                     firings.append((live.rule_id, live.status, decision))
-    await repository.save_states(session, states, changes)
-    return Handled(firings)
+    await store.record_firings(session, recorded)
+    version = await repository.save_states(session, states, changes)
+    if cache is not None:
+        # Before the commit: if it fails, the stored version is not this one, and the next
+        # run reads the states again.
+        cache.keep(states, version, since)
+    return Handled(firings, states_kept=loaded.kept, states_read=loaded.read)
 
 
 def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
@@ -172,6 +185,8 @@ async def run_scheduled_rules(
     today = business_day(now, settings)
     moment = Moment(at=now, day=today)
     lineage = [{"schedule_at": now.isoformat()}]
+    history = ContactHistory(session)
+    recorded: list[dict[str, Any]] = []
     fired = 0
     for live in rules:
         if not live.listens_to(None):
@@ -182,16 +197,19 @@ async def run_scheduled_rules(
         for start in range(0, len(candidates), SCHEDULE_CHUNK):
             chunk = sorted(candidates[start : start + SCHEDULE_CHUNK])
             await repository.lock_customers(session, chunk)
-            states = await repository.load_states(
+            loaded = await repository.load_states(
                 session, chunk, since=today - timedelta(days=MAX_WINDOW_DAYS)
             )
+            states = loaded.states
             for customer_id in chunk:
                 state = states[customer_id]
                 for match in evaluate(live.rule_id, live.definition, state, moment):
                     decision = await decide(
-                        session, live, match, state, moment, settings, lineage_events=lineage
-                    )
+                        session, history, live, match, state, moment, settings,
+                        lineage_events=lineage, firings=recorded,
+                    )  # fmt: skip
                     fired += decision in ("created", "held_out")
+    await store.record_firings(session, recorded)
     return fired
 
 

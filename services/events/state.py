@@ -19,7 +19,7 @@ MAX_WINDOW_DAYS = 366
 ERASED = "erased"
 
 
-@dataclass
+@dataclass(slots=True)
 class DayFigures:
     money_in: Decimal = Decimal(0)
     money_out: Decimal = Decimal(0)
@@ -206,3 +206,15 @@ def balance_on(state: CustomerState, day: date) -> Decimal | None:
     if not known:
         return None
     return state.days[max(known)].closing_balance
+
+
+def forget_days_before(state: CustomerState, since: date) -> None:
+    """Drop the days before ``since`` but the last one with a closing balance: no window
+    reaches them, and that balance is what "N days ago" compares with on a quiet account."""
+    old = [d for d in state.days if d < since]
+    if len(old) < 2:
+        return
+    baseline = max((d for d in old if state.days[d].closing_balance is not None), default=None)
+    for day in old:
+        if day != baseline:
+            del state.days[day]

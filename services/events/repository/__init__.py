@@ -1,12 +1,13 @@
 """Queries of the detector's per-customer state and of the history it consumed."""
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import any_, bindparam, delete, select, text, update
+from sqlalchemy import Date, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from services.events.state import (
     Holding,
     RecurringCredit,
 )
+from services.events.state_cache import StateCache
 from shared.db import insert_new, upsert
 
 
@@ -40,61 +42,97 @@ async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID
         )
 
 
+# Built once: the statements are immutable, and building them per run was a measurable part of
+# a small run's time. The customers travel as one array parameter, not an IN list that
+# SQLAlchemy would expand value by value on every execution.
+_IDS = bindparam("customer_ids", type_=ARRAY(UUID(as_uuid=True)))
+_SINCE = bindparam("since", type_=Date)
+_p, _d, _h, _r = CustomerProfile, CustomerDay, CustomerHolding, CustomerRecurringCredit
+_VERSIONS = select(_p.customer_id, _p.state_version).where(_p.customer_id == any_(_IDS))
+_PROFILES = select(
+    _p.customer_id, _p.value_tier, _p.manager_id, _p.consent, _p.preferred_channel,
+    _p.birth_month_day, _p.status, _p.last_activity_at, _p.open_complaints,
+).where(_p.customer_id == any_(_IDS))  # fmt: skip
+_DAYS = select(
+    _d.customer_id, _d.day, _d.money_in, _d.money_out, _d.count_in, _d.count_out, _d.max_in,
+    _d.max_out, _d.contacts, _d.closing_balance,
+).where(_d.customer_id == any_(_IDS), _d.day >= _SINCE)  # fmt: skip
+# Each customer's last balance before the window, so "N days ago" has a baseline on a quiet
+# account.
+_BALANCES_BEFORE = (
+    select(_d.customer_id, _d.day, _d.closing_balance)
+    .where(_d.customer_id == any_(_IDS), _d.day < _SINCE, _d.closing_balance.is_not(None))
+    .order_by(_d.customer_id, _d.day.desc())
+    .ext(distinct_on(_d.customer_id))
+)
+_HOLDINGS = select(
+    _h.customer_id, _h.account_number, _h.product_type, _h.balance, _h.maturity_date, _h.open
+).where(_h.customer_id == any_(_IDS))
+_RECURRING = select(_r.customer_id, _r.source, _r.last_month, _r.streak).where(
+    _r.customer_id == any_(_IDS)
+)
+
+
+@dataclass(frozen=True)
+class LoadedStates:
+    states: dict[uuid.UUID, CustomerState]
+    kept: int  # reused from memory
+    read: int  # read from the tables
+
+
 async def load_states(
-    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, since: date
+    session: AsyncSession,
+    customer_ids: Sequence[uuid.UUID],
+    *,
+    since: date,
+    cache: StateCache | None = None,
+) -> LoadedStates:
+    """The customers' states with every day from ``since``. Those kept in ``cache`` are
+    reused when their version is still the stored one (one query for all); the rest are read
+    in five queries, whatever their number. Call with the customers locked."""
+    states: dict[uuid.UUID, CustomerState] = {}
+    missing = list(customer_ids)
+    if cache is not None:
+        versions = dict((await session.execute(_VERSIONS, {"customer_ids": missing})).all())
+        missing = []
+        for customer_id in customer_ids:
+            state = cache.take(customer_id, versions.get(customer_id), since)
+            if state is None:
+                missing.append(customer_id)
+            else:
+                states[customer_id] = state
+    kept = len(states)
+    if missing:
+        states.update(await _read_states(session, missing, since))
+    return LoadedStates(states, kept=kept, read=len(missing))
+
+
+async def _read_states(
+    session: AsyncSession, customer_ids: list[uuid.UUID], since: date
 ) -> dict[uuid.UUID, CustomerState]:
-    """The customers' states in five queries, whatever their number. Columns, not ORM
-    objects: the rows are read once into the state and never changed through the session, and
-    building entities was a fair share of the consumer's time."""
+    """Columns, not ORM objects: the rows are read once into the state and never changed
+    through the session, and building entities was a fair share of the consumer's time."""
     states = {c: CustomerState(str(c)) for c in customer_ids}
-    # One array parameter rather than an IN list that SQLAlchemy expands, value by value, on
-    # every execution.
-    ids = bindparam("customer_ids", list(customer_ids), type_=ARRAY(UUID(as_uuid=True)))
-    p = CustomerProfile
-    profiles = select(
-        p.customer_id, p.value_tier, p.manager_id, p.consent, p.preferred_channel,
-        p.birth_month_day, p.status, p.last_activity_at, p.open_complaints,
-    ).where(p.customer_id == any_(ids))  # fmt: skip
-    for row in await session.execute(profiles):
+    ids, window = {"customer_ids": customer_ids}, {"customer_ids": customer_ids, "since": since}
+    for row in await session.execute(_PROFILES, ids):
         state = states[row.customer_id]
         state.value_tier, state.manager_id = row.value_tier, row.manager_id
         state.consent, state.preferred_channel = dict(row.consent), row.preferred_channel
         state.birth_month_day, state.status = row.birth_month_day, row.status
         state.last_activity_at = row.last_activity_at
         state.open_complaints = row.open_complaints
-    d = CustomerDay
-    days = select(
-        d.customer_id, d.day, d.money_in, d.money_out, d.count_in, d.count_out, d.max_in,
-        d.max_out, d.contacts, d.closing_balance,
-    ).where(d.customer_id == any_(ids), d.day >= since)  # fmt: skip
-    for day_row in await session.execute(days):
+    for day_row in await session.execute(_DAYS, window):
         states[day_row.customer_id].days[day_row.day] = DayFigures(
             day_row.money_in, day_row.money_out, day_row.count_in, day_row.count_out,
             day_row.max_in, day_row.max_out, day_row.contacts, day_row.closing_balance,
         )  # fmt: skip
-    # Each customer's last balance before the window, so "N days ago" has a baseline on a
-    # quiet account.
-    before = (
-        select(d.customer_id, d.day, d.closing_balance)
-        .where(d.customer_id == any_(ids), d.day < since, d.closing_balance.is_not(None))
-        .order_by(d.customer_id, d.day.desc())
-        .ext(distinct_on(d.customer_id))
-    )
-    for customer_id, day, balance in await session.execute(before):
+    for customer_id, day, balance in await session.execute(_BALANCES_BEFORE, window):
         states[customer_id].days[day] = DayFigures(closing_balance=balance)
-    h = CustomerHolding
-    holdings = select(
-        h.customer_id, h.account_number, h.product_type, h.balance, h.maturity_date, h.open
-    ).where(h.customer_id == any_(ids))
-    for held in await session.execute(holdings):
+    for held in await session.execute(_HOLDINGS, ids):
         states[held.customer_id].holdings[held.account_number] = Holding(
             held.product_type, held.balance, held.maturity_date, held.open
         )
-    r = CustomerRecurringCredit
-    credits = select(r.customer_id, r.source, r.last_month, r.streak).where(
-        r.customer_id == any_(ids)
-    )
-    for customer_id, source, last_month, streak in await session.execute(credits):
+    for customer_id, source, last_month, streak in await session.execute(_RECURRING, ids):
         states[customer_id].recurring[source] = RecurringCredit(last_month, streak)
     return states
 
@@ -120,34 +158,38 @@ class Changes:
 
 async def save_states(
     session: AsyncSession, states: dict[uuid.UUID, CustomerState], changes: Changes
-) -> None:
+) -> int:
+    """Write what the run changed; returns the version it stored with every state it saved
+    (each customer of the run has its profile row written, so each gets the version).
+    Rows go in no particular order: the run holds its customers' locks, so no other
+    transaction writes these rows meanwhile, and sorting them was a fair part of a run."""
+    version = secrets.randbits(63)
     profiles = [
         {"customer_id": c, "value_tier": s.value_tier, "manager_id": s.manager_id,
          "consent": s.consent, "preferred_channel": s.preferred_channel,
          "birth_month_day": s.birth_month_day, "status": s.status,
-         "last_activity_at": s.last_activity_at, "open_complaints": s.open_complaints}
-        for c in sorted(changes.profiles)
+         "last_activity_at": s.last_activity_at, "open_complaints": s.open_complaints,
+         "state_version": version}
+        for c in changes.profiles
         for s in (states[c],)
     ]  # fmt: skip
-    days = [
-        {"customer_id": c, "day": d, **_day_values(states[c].days[d])}
-        for c, d in sorted(changes.days)
-    ]
+    days = [{"customer_id": c, "day": d, **_day_values(states[c].days[d])} for c, d in changes.days]
     holdings = [
         {"customer_id": c, "account_number": a, "product_type": h.product_type,
          "balance": h.balance, "maturity_date": h.maturity_date, "open": h.open}
-        for c, a in sorted(changes.holdings)
+        for c, a in changes.holdings
         for h in (states[c].holdings[a],)
     ]  # fmt: skip
     recurring = [
         {"customer_id": c, "source": k, "last_month": r.last_month, "streak": r.streak}
-        for c, k in sorted(changes.recurring)
+        for c, k in changes.recurring
         for r in (states[c].recurring[k],)
     ]
     await upsert(session, CustomerProfile, profiles, key="customer_id")
     await upsert(session, CustomerDay, days, key=("customer_id", "day"))
     await upsert(session, CustomerHolding, holdings, key=("customer_id", "account_number"))
     await upsert(session, CustomerRecurringCredit, recurring, key=("customer_id", "source"))
+    return version
 
 
 def _day_values(figures: DayFigures) -> dict[str, Any]:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import Firing, Opportunity
+from shared.db import insert_new
 
 OPEN_STATUSES = ("open", "in_contact")
 
@@ -26,40 +27,25 @@ async def insert_opportunity(session: AsyncSession, values: dict[str, Any]) -> b
     return (await session.scalar(statement)) is not None
 
 
-async def exists_for_facts(session: AsyncSession, dedupe_key: str) -> bool:
-    statement = select(Opportunity.id).where(Opportunity.dedupe_key == dedupe_key)
-    return (await session.scalar(statement)) is not None
+_CUSTOMER = bindparam("customer_id", type_=UUID(as_uuid=True))
+_CONTACTS = select(
+    Opportunity.rule_id, Opportunity.dedupe_key, Opportunity.created_at,
+    Opportunity.control_group, Opportunity.action,
+).where(Opportunity.customer_id == _CUSTOMER)  # fmt: skip
 
 
-async def last_for_rule(
-    session: AsyncSession, customer_id: uuid.UUID, rule_id: str
-) -> datetime | None:
-    """When the rule last reached (or held out) this customer: the cool-down's start."""
-    statement = select(func.max(Opportunity.created_at)).where(
-        Opportunity.customer_id == customer_id, Opportunity.rule_id == rule_id
-    )
-    return await session.scalar(statement)
+async def contacts_of(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> Sequence[Row[str, str, datetime, bool, str]]:
+    """Every opportunity offered (or held out) to the customer, as suppression needs it: a
+    few a month at most, by the fatigue cap."""
+    return (await session.execute(_CONTACTS, {"customer_id": customer_id})).all()
 
 
-async def marketing_contacts_since(
-    session: AsyncSession, customer_id: uuid.UUID, since: datetime
-) -> int:
-    statement = select(func.count()).where(
-        Opportunity.customer_id == customer_id,
-        Opportunity.created_at >= since,
-        Opportunity.control_group.is_(False),
-        Opportunity.action != "service_recovery",
-    )
-    return int(await session.scalar(statement) or 0)
-
-
-async def record_firing(session: AsyncSession, values: dict[str, Any]) -> None:
-    statement = (
-        insert(Firing)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["rule_id", "rule_version", "dedupe_key"])
-    )
-    await session.execute(statement)
+async def record_firings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """A run's firings in one statement; one already recorded (a redelivered event's, say)
+    is left as it was."""
+    await insert_new(session, Firing, rows)
 
 
 async def opportunity(

@@ -30,6 +30,7 @@ from services.events.detector import LiveRule
 from services.events.models import Opportunity
 from services.events.rule_admin import BUILTIN_RULES, read_rule_file
 from services.events.rules import RuleDefinition
+from services.events.state_cache import StateCache
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
@@ -77,10 +78,12 @@ def custom(rule_id: str, document: dict[str, Any], status: str = "active") -> Li
 
 @dataclass
 class Detector:
-    """Feeds events as the consumer would, with a chosen rule set."""
+    """Feeds events as the consumer would, with a chosen rule set; with a ``cache``, the
+    customers' states are kept in memory between events, as the consumer keeps them."""
 
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
+    cache: StateCache | None = None
 
     async def feed(
         self, event: DomainEvent, *rules: LiveRule, event_id: str | None = None
@@ -92,8 +95,9 @@ class Detector:
         )  # fmt: skip
         async with transaction(self.sessions) as session:
             handled = await service.handle_events(
-                session, [(event, envelope)], rules=list(rules), settings=self.settings
-            )
+                session, [(event, envelope)], rules=list(rules), settings=self.settings,
+                cache=self.cache,
+            )  # fmt: skip
         return handled.decisions
 
     async def tick(self, *rules: LiveRule, now: datetime = NOW) -> int:
@@ -112,9 +116,16 @@ class Detector:
             return list((await session.scalars(statement)).all())
 
 
-@pytest.fixture
-def detector(sessions: async_sessionmaker[AsyncSession], events_settings: Settings) -> Detector:
-    return Detector(sessions, events_settings)
+# Every rule's test runs twice: with the states read from the tables for each event, and with
+# them kept in memory between events as the consumer keeps them; both must decide alike.
+@pytest.fixture(params=["states_read", "states_kept"])
+def detector(
+    request: pytest.FixtureRequest,
+    sessions: async_sessionmaker[AsyncSession],
+    events_settings: Settings,
+) -> Detector:
+    cache = StateCache(1000) if request.param == "states_kept" else None
+    return Detector(sessions, events_settings, cache)
 
 
 def registered(
