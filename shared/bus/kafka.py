@@ -21,7 +21,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka import TopicPartition as KafkaTopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
-    CommitFailedError,
     IllegalStateError,
     KafkaError,
     TopicAlreadyExistsError,
@@ -258,21 +257,26 @@ class KafkaBusConsumer:
             self._commit_in_flight = asyncio.create_task(self._commit(offsets))
 
     async def settle_commit(self) -> None:
-        task, self._commit_in_flight = self._commit_in_flight, None
-        if task is not None:
-            try:
-                await task
-            except KafkaError as error:
-                log.warning("kafka.commit_failed", group=self.group, error=str(error))
+        # Several may wait on one commit (the consuming loop, the lag reading, a rebalance): the
+        # commit stays in flight until it is done, so the next one never starts beside it.
+        task = self._commit_in_flight
+        if task is None:
+            return
+        try:
+            await task
+        finally:
+            if self._commit_in_flight is task:
+                self._commit_in_flight = None
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
             await self._consumer.commit(
                 {KafkaTopicPartition(t, p): offset for (t, p), offset in offsets.items()}
             )
-        except (CommitFailedError, IllegalStateError) as error:
-            # The group moved on: whoever owns these partitions now reads them again from the
-            # last committed offset, and their inbox makes the repeat harmless.
+        except KafkaError as error:
+            # The group moved on (or the coordinator is away): whoever owns these partitions
+            # reads them again from the last committed offset, and the inbox makes the repeat
+            # harmless.
             log.warning("kafka.commit_failed", group=self.group, error=str(error))
             return
         self._committed.update(offsets)
