@@ -93,9 +93,11 @@ def _raw_fires(value: bytes) -> bool:
     return bool(body["direction"] == "debit" and Decimal(body["amount"]) >= 100_000)
 
 
-async def _raw_loop(bootstrap: str, stop_after: int | None, *, start: str = "earliest") -> float:
-    """Consume (from ``start``), test, produce, commit; returns seconds for ``stop_after``
-    messages, or runs until cancelled."""
+async def _raw_loop(
+    bootstrap: str, stop_after: int | None, batch: int, *, start: str = "earliest"
+) -> float:
+    """Consume (from ``start``, up to ``batch`` records a poll, as the detector), test,
+    produce, commit; returns seconds for ``stop_after`` messages, or runs until cancelled."""
     consumer = AIOKafkaConsumer(
         Topic.TRANSACTIONS, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4().hex[:6]}",
         enable_auto_commit=False, auto_offset_reset=start,
@@ -106,7 +108,7 @@ async def _raw_loop(bootstrap: str, stop_after: int | None, *, start: str = "ear
     handled, started = 0, time.perf_counter()
     try:
         while stop_after is None or handled < stop_after:
-            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            batches = await consumer.getmany(timeout_ms=200, max_records=batch)
             for messages in batches.values():
                 sends = [
                     await producer.send(RAW_OUTPUT, m.value, key=m.key)
@@ -272,7 +274,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         stamp = time.time()
         await _send(producer, [_transaction(customers[n % 500], n, stamp) for n in range(events)])
 
-        raw_seconds = await _raw_loop(bootstrap, events)
+        raw_seconds = await _raw_loop(bootstrap, events, settings.consumer_batch_size)
         detector_seconds, runtime = await _detector_until(settings, events)
         raw_rate, detector_rate = events / raw_seconds, events / detector_seconds
         print(f"throughput, backlog of {events} transactions (2% firing), one process each")
@@ -291,7 +293,9 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         caught_up = await runtime.consumer.caught_up()
         await runtime.stop()
 
-        raw = asyncio.create_task(_raw_loop(bootstrap, None, start="latest"))
+        raw = asyncio.create_task(
+            _raw_loop(bootstrap, None, settings.consumer_batch_size, start="latest")
+        )
         sent_raw, seen_raw = await _under_load(
             SteadyLoad(bootstrap, RAW_OUTPUT, customers, firing[half:], rate, seconds)
         )
@@ -319,7 +323,10 @@ def run() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=500, help="records per consumer poll")
+    parser.add_argument(
+        "--batch", type=int, default=Settings.model_fields["consumer_batch_size"].default,
+        help="records per consumer poll (the service's default)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
