@@ -505,3 +505,51 @@ class TestSlowConsumer:
             f"applied {len(applied)} of {total}"
         )
         assert sorted(s for _, s, _ in applied) == list(range(total))  # none lost, none twice
+
+
+class TestLagReading:
+    """Reading the lag asks the bus for the partitions' ends, a round trip that can be slow;
+    consuming never waits for it."""
+
+    async def test_events_are_applied_while_a_lag_reading_hangs(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        reading, answer = asyncio.Event(), asyncio.Event()
+        make_consumer = bus.consumer
+
+        def consumer_whose_lag_hangs(group: str, topics: list[str]) -> object:
+            made = make_consumer(group, topics)
+            read_lag = made.lag
+
+            async def hanging_lag() -> object:
+                reading.set()
+                await answer.wait()  # the broker does not answer until the test ends
+                return await read_lag()
+
+            monkeypatch.setattr(made, "lag", hanging_lag)
+            return made
+
+        monkeypatch.setattr(bus, "consumer", consumer_whose_lag_hangs)
+        probe = new_probe_type()
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        consumer = _consumer(bus, sessions, metrics, probe, group)
+        async with running(consumer):
+            await asyncio.wait_for(reading.wait(), 30)
+            await _published(
+                sessions,
+                bus,
+                metrics,
+                *(probe(customer_id=f"L{i % 3}", sequence=i) for i in range(20)),
+            )
+
+            async def applied() -> bool:
+                return len(await effects(engine, group)) == 20
+
+            await wait_until(applied, timeout=30)
+            assert not answer.is_set()  # the reading was still hanging all along
+            answer.set()
