@@ -39,25 +39,27 @@ class StateCache:
     def take(
         self, customer_id: uuid.UUID, stored_version: int | None, since: date
     ) -> CustomerState | None:
-        """The kept state if it is the stored one and holds every day from ``since``."""
+        """The kept state if it is the stored one and holds every day from ``since``. Days no
+        window can reach any more are dropped here, once the run's first day has moved on (a
+        day at a time, not on every run), keeping the balance they ended on."""
         kept = self._kept.pop(customer_id, None)
         if kept is None or stored_version is None or kept.version != stored_version:
             return None
-        return kept.state if kept.complete_since <= since else None
+        if since < kept.complete_since:
+            return None
+        if since > kept.complete_since:
+            forget_days_before(kept.state, since)
+        return kept.state
 
     def keep(
         self, states: dict[uuid.UUID, CustomerState], version: int, complete_since: date
     ) -> None:
-        """Put back the states a run saved with ``version``; days no window can reach again
-        (before ``complete_since``) are dropped, keeping the balance they ended on."""
+        """Put back the states a run saved with ``version``, each holding every day from
+        ``complete_since`` (and before it, at most the last closing balance)."""
         if self.capacity <= 0:
             return
         for customer_id, state in states.items():
-            forget_days_before(state, complete_since)
             self._kept[customer_id] = _Kept(state, version, complete_since)
             self._kept.move_to_end(customer_id)
         while len(self._kept) > self.capacity:
             self._kept.popitem(last=False)
-
-    def clear(self) -> None:
-        self._kept.clear()

@@ -94,13 +94,11 @@ async def load_states(
     missing = list(customer_ids)
     if cache is not None:
         versions = dict((await session.execute(_VERSIONS, {"customer_ids": missing})).all())
-        missing = []
         for customer_id in customer_ids:
             state = cache.take(customer_id, versions.get(customer_id), since)
-            if state is None:
-                missing.append(customer_id)
-            else:
+            if state is not None:
                 states[customer_id] = state
+        missing = [c for c in customer_ids if c not in states]
     kept = len(states)
     if missing:
         states.update(await _read_states(session, missing, since))

@@ -37,8 +37,8 @@ _CONTACTS = select(
 async def contacts_of(
     session: AsyncSession, customer_id: uuid.UUID
 ) -> Sequence[Row[str, str, datetime, bool, str]]:
-    """Every opportunity offered (or held out) to the customer, as suppression needs it: a
-    few a month at most, by the fatigue cap."""
+    """Every opportunity offered (or held out) to the customer, as suppression needs it; few
+    per customer, as cool-downs and the fatigue cap keep them."""
     return (await session.execute(_CONTACTS, {"customer_id": customer_id})).all()
 
 
