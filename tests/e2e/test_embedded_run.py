@@ -20,6 +20,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
+from services.events.detector import in_control_group
+from services.events.rule_admin import BUILTIN_RULES, read_rule_file
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from tests.service.customer.factories import individual
@@ -165,6 +167,15 @@ class TestEmbeddedRun:
         assert [(o["rule_id"], o["action"]) for o in opportunities] == [
             ("large_withdrawal", "retention_call")
         ]
+        # Contacted, or held out when the customer falls in the rule's control group: which of
+        # the two follows from the customer id, so a reader sees one or the other, never none.
+        shipped = read_rule_file(BUILTIN_RULES)["large_withdrawal"]
+        customer_id = opportunities[0]["customer_id"]
+        held_out = in_control_group("large_withdrawal", customer_id, float(shipped.holdout_share))
+        assert (opportunities[0]["control_group"], opportunities[0]["status"] == "held_out") == (
+            held_out,
+            held_out,
+        )
         assert json.loads(listed_again)["items"] == opportunities
 
         second = _start(env, data_dir, pg_port)
