@@ -6,11 +6,12 @@ schema per service and a database per service alike.
 """
 
 import functools
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from sqlalchemy import MetaData, Table, bindparam, func, select, text
+from sqlalchemy import MetaData, Table, bindparam, event, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolProxiedConnection
 
 from shared.settings import SharedSettings
 
@@ -46,16 +47,51 @@ class ServiceBase(DeclarativeBase):
 
 
 def create_engine(settings: SharedSettings, *, schema: str | None = None) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.database_pool_size,
         max_overflow=0,
         # A request waits this long for a connection, then fails fast with 503 rather than
         # piling up behind an exhausted pool.
         pool_timeout=settings.database_pool_timeout_seconds,
-        pool_pre_ping=True,
         connect_args=_connect_args(settings, schema or settings.db_schema, ""),
     )
+    _ping_when_idle(engine, settings.database_idle_ping_seconds)
+    return engine
+
+
+_RETURNED_AT = "crm_returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Check a pooled connection before use, but only one that sat idle ``idle_seconds``.
+
+    Written here rather than SQLAlchemy's ``pool_pre_ping``, which checks on every checkout:
+    on asyncpg its check is three round trips (BEGIN, an empty query, ROLLBACK), as many as a
+    one-query request makes itself. A connection given back a moment ago is all but certainly
+    alive; if it broke in that moment its statement fails (503), and SQLAlchemy then retires
+    every connection of the pool, as after a failed ping. Idle connections are the ones a
+    database restart or a firewall may have cut unseen, so those are checked (this is the
+    pool's documented checkout-event recipe, with the idle condition added)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _check_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool drops this connection and checks out (or opens) another.
+            raise DisconnectionError(f"idle connection is gone: {error}") from error
 
 
 def create_probe_engine(settings: SharedSettings) -> AsyncEngine:
@@ -73,6 +109,9 @@ def _connect_args(settings: SharedSettings, search_path: str, role: str) -> dict
     return {
         "server_settings": {
             "search_path": f"{search_path},public",
+            # Times the database writes as text (JSON built in SQL) say UTC, as the API does,
+            # whatever zone the server was set up in.
+            "TimeZone": "UTC",
             "statement_timeout": str(settings.database_statement_timeout_ms),
             "application_name": f"crm-{settings.service_name}{role}",
         },

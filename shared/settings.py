@@ -53,6 +53,9 @@ class SharedSettings(BaseSettings):
     database_url: SecretStr = SecretStr(DEVELOPMENT_DATABASE_URL)
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    # A pooled connection idle this long is checked (one short query) before it is used; one
+    # in steady use is not. 0 checks every time.
+    database_idle_ping_seconds: float = Field(default=10.0, ge=0)
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
     db_schema: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
 

@@ -44,7 +44,7 @@ def _named_role(x_staff_role: str) -> StaffRole:
         ) from error
 
 
-def _acting_staff(
+async def _acting_staff(
     principal: PrincipalDep,
     x_staff_id: Annotated[str | None, Header(max_length=64)] = None,
     x_staff_role: Annotated[str | None, Header(max_length=30)] = None,

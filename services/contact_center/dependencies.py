@@ -14,7 +14,7 @@ from shared.http import settings_dependency
 SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 
 
-def customer_directory(request: Request) -> CustomerDirectory:
+async def customer_directory(request: Request) -> CustomerDirectory:
     directory: CustomerDirectory = request.app.state.customer_directory
     return directory
 

@@ -6,16 +6,17 @@ in a batch. Every change is kept with its reason and published as ``segment_chan
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.customer import repository
 from services.customer.config import Settings
 from services.customer.events import CustomerSegmentChanged
-from services.customer.models import Account, AccountStatus, Customer, ProductType, SegmentChange
+from services.customer.models import AccountStatus, Customer, ProductType, SegmentChange
 from services.customer.portfolios import ensure_manager
 from services.customer.schemas import CustomerValue
 from services.customer.segmentation import (
@@ -207,7 +208,20 @@ def lifetime_value(contribution: Decimal, retention: Decimal, discount_rate: Dec
     return contribution * (1 + discount_rate) / (1 + discount_rate - retention)
 
 
-def balances_cny(accounts: Sequence[Account], settings: Settings) -> tuple[Decimal, Decimal]:
+class HeldBalance(Protocol):
+    """What valuing a customer reads of an account: a row, or an account in the 360 view."""
+
+    @property
+    def product_type(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def balance(self) -> Decimal: ...
+    @property
+    def status(self) -> str: ...
+
+
+def balances_cny(accounts: Sequence[HeldBalance], settings: Settings) -> tuple[Decimal, Decimal]:
     """Assets under management and loans outstanding, in CNY, of the open accounts given."""
     assets = loans = Decimal("0")
     for account in accounts:
@@ -220,19 +234,20 @@ def balances_cny(accounts: Sequence[Account], settings: Settings) -> tuple[Decim
     return assets, loans
 
 
-async def customer_value(
-    session: AsyncSession,
+FEES_WINDOW = timedelta(days=365)
+
+
+def customer_value(
     customer: Customer,
-    accounts: Sequence[Account],
+    accounts: Sequence[HeldBalance],
+    fees: Mapping[str, Decimal],
     *,
     settings: Settings,
-    at: datetime,
 ) -> CustomerValue:
-    """The customer's worth, from the accounts already read for the view and one query for
-    the fees of the year."""
+    """The customer's worth, from the accounts read for the view and the fees paid (per
+    currency) over the last ``FEES_WINDOW``."""
     model = settings.profit_model
     assets, loans = balances_cny(accounts, settings)
-    fees = await repository.fees_paid(session, customer.id, since=at - timedelta(days=365))
     fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
     contribution = (
         assets * model.deposit_margin + loans * model.loan_margin + fees_cny - model.cost_to_serve

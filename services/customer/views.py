@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer import repository
 from services.customer.config import Settings
+from services.customer.errors import CustomerNotFound
 from services.customer.models import (
     Account,
     Customer,
@@ -20,7 +22,7 @@ from services.customer.models import (
     Interaction,
     PostedTransaction,
 )
-from services.customer.satisfaction import satisfaction_index
+from services.customer.satisfaction import INDEX_WINDOW
 from services.customer.schemas import (
     AccountRead,
     CustomerPage,
@@ -39,7 +41,7 @@ from services.customer.schemas import (
     TransactionRead,
 )
 from services.customer.service import consent_flags, get_customer, months_back
-from services.customer.valuation import balances_cny, customer_value
+from services.customer.valuation import FEES_WINDOW, balances_cny, customer_value
 from shared.masking import (
     mask_account,
     mask_email,
@@ -52,6 +54,14 @@ from shared.pagination import decode_cursor, encode_cursor
 
 RECENT = 10
 FIGURE_MONTHS = 6
+# The view's lists arrive from the database as JSON arrays (repository.customer_view_data).
+_ACCOUNTS = TypeAdapter(list[AccountRead])  # their numbers in full, until masked
+_RELATIONSHIPS = TypeAdapter(list[RelationshipRead])
+_COMPLAINTS = TypeAdapter(list[OpenComplaintRead])
+_OPPORTUNITIES = TypeAdapter(list[OpenOpportunityRead])
+_TRANSACTIONS = TypeAdapter(list[TransactionRead])
+_INTERACTIONS = TypeAdapter(list[InteractionRead])
+_FIGURES = TypeAdapter(list[MonthlyFigures])
 
 
 def _masked_address(address: dict[str, Any]) -> dict[str, Any]:
@@ -163,64 +173,33 @@ def interaction_read(row: Interaction) -> InteractionRead:
 async def customer_view(
     session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings
 ) -> CustomerView:
-    customer = await get_customer(session, customer_id)
-    accounts = await repository.accounts_of(session, customer.id)
-    total, _ = balances_cny(accounts, settings)
     now = datetime.now(UTC)
-    since = months_back(now.date(), FIGURE_MONTHS - 1)
+    found = await repository.customer_view_data(
+        session, customer_id, recent=RECENT,
+        figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
+        fees_since=now - FEES_WINDOW, satisfaction_since=now - INDEX_WINDOW,
+    )  # fmt: skip
+    if found is None:
+        raise CustomerNotFound(f"no customer {customer_id}")
+    customer, lists = found
+    accounts = _ACCOUNTS.validate_json(lists.accounts)
+    total, _ = balances_cny(accounts, settings)
+    fees = {currency: Decimal(total) for currency, total in lists.fees.items()}
+    value = customer_value(customer, accounts, fees, settings=settings)
+    for account in accounts:
+        account.account_number = mask_account(account.account_number)
     return CustomerView(
         customer=customer_read(customer, settings),
-        accounts=[account_read(a) for a in accounts],
+        accounts=accounts,
         total_balance_cny=total.quantize(Decimal("0.01")),
-        value=await customer_value(session, customer, accounts, settings=settings, at=now),
-        satisfaction_index=await satisfaction_index(session, customer.id, at=now),
-        relationships=[
-            RelationshipRead(related_customer_id=r.related_customer_id, kind=r.kind, since=r.since)
-            for r in await repository.relationships_of(session, customer.id)
-        ],
-        open_complaints=[
-            OpenComplaintRead(
-                complaint_id=c.complaint_id,
-                category=c.category,
-                priority=c.priority,
-                step=c.step,
-                received_at=c.received_at,
-                due_at=c.due_at,
-                escalation_level=c.escalation_level,
-            )
-            for c in await repository.open_complaints_of(session, customer.id)
-        ],
-        open_opportunities=[
-            OpenOpportunityRead(
-                opportunity_id=o.opportunity_id,
-                action=o.action,
-                product=o.product,
-                priority=o.priority,
-                status=o.status,
-                owner=o.owner,
-                due_at=o.due_at,
-                expires_at=o.expires_at,
-            )
-            for o in await repository.open_opportunities_of(session, customer.id)
-        ],
-        recent_transactions=[
-            transaction_read(t)
-            for t in await repository.recent_transactions(session, customer.id, limit=RECENT)
-        ],
-        recent_interactions=[
-            interaction_read(i)
-            for i in await repository.recent_interactions(session, customer.id, limit=RECENT)
-        ],
-        monthly_figures=[
-            MonthlyFigures(
-                month=f.month,
-                currency=f.currency,
-                money_in=f.money_in,
-                money_out=f.money_out,
-                transaction_count=f.transaction_count,
-            )
-            for f in await repository.monthly_flows(session, customer.id, since=since)
-        ],
+        value=value,
+        satisfaction_index=repository.satisfaction_index_of(lists.satisfaction),
+        relationships=_RELATIONSHIPS.validate_json(lists.relationships),
+        open_complaints=_COMPLAINTS.validate_json(lists.open_complaints),
+        open_opportunities=_OPPORTUNITIES.validate_json(lists.open_opportunities),
+        recent_transactions=_TRANSACTIONS.validate_json(lists.recent_transactions),
+        recent_interactions=_INTERACTIONS.validate_json(lists.recent_interactions),
+        monthly_figures=_FIGURES.validate_json(lists.monthly_figures),
     )
 
 

@@ -83,7 +83,11 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
+async def _principal(request: Request) -> Principal:
+    return current_principal(request)  # async: no worker thread (see settings_dependency)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 GUARD = Depends(authorise)
 

@@ -68,6 +68,15 @@ async def lock_two(first: int, second: int, session: SessionDep) -> dict[str, st
     return {"locked": f"{first},{second}"}
 
 
+_TWO_TRANSACTION_IDS = text("SELECT txid_current()")
+
+
+@router.api_route("/transaction-ids", methods=["GET", "POST"])
+async def transaction_ids(session: SessionDep) -> list[int]:
+    """The transaction ids of two statements in one request."""
+    return [(await session.execute(_TWO_TRANSACTION_IDS)).scalar_one() for _ in range(2)]
+
+
 @pytest.fixture(scope="module")
 async def probe_settings(database_url: str) -> SharedSettings:
     settings = ProbeSettings(database_url=database_url)
@@ -128,6 +137,18 @@ class TestRequestTransaction:
         assert answer.headers["content-type"] == PROBLEM_JSON
         assert answer.json()["limit"] == "1000000"
         assert await _outbox_rows(probe_settings, customer) == []
+
+
+class TestReadsWithoutATransaction:
+    async def test_a_read_runs_each_statement_alone_and_a_write_runs_them_in_one(
+        self, probe_settings: SharedSettings
+    ) -> None:
+        async with serving(_probe_app(probe_settings)) as client:
+            read = (await client.get("/v1/transaction-ids")).json()
+            written = (await client.post("/v1/transaction-ids")).json()
+
+        assert read[0] != read[1]
+        assert written[0] == written[1]
 
 
 class TestProblems:

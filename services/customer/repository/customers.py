@@ -3,12 +3,12 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -253,29 +253,6 @@ async def add_monthly_flows(session: AsyncSession, rows: Sequence[dict[str, Any]
     await session.execute(statement, list(rows))
 
 
-async def recent_transactions(
-    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
-) -> Sequence[PostedTransaction]:
-    statement = (
-        select(PostedTransaction)
-        .where(PostedTransaction.customer_id == customer_id)
-        .order_by(PostedTransaction.booked_at.desc())
-        .limit(limit)
-    )
-    return (await session.scalars(statement)).all()
-
-
-async def monthly_flows(
-    session: AsyncSession, customer_id: uuid.UUID, *, since: date
-) -> Sequence[MonthlyFlow]:
-    statement = (
-        select(MonthlyFlow)
-        .where(MonthlyFlow.customer_id == customer_id, MonthlyFlow.month >= since)
-        .order_by(MonthlyFlow.month.desc(), MonthlyFlow.currency)
-    )
-    return (await session.scalars(statement)).all()
-
-
 async def add_interaction(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID | None:
     """Insert unless the channel's id is known; returns the new id (None for a repeat)."""
     statement = (
@@ -290,18 +267,6 @@ async def add_interaction(session: AsyncSession, row: dict[str, Any]) -> uuid.UU
 async def interaction_by_external_id(session: AsyncSession, external_id: str) -> Interaction:
     statement = select(Interaction).where(Interaction.external_id == external_id)
     return (await session.scalars(statement)).one()
-
-
-async def recent_interactions(
-    session: AsyncSession, customer_id: uuid.UUID, *, limit: int
-) -> Sequence[Interaction]:
-    statement = (
-        select(Interaction)
-        .where(Interaction.customer_id == customer_id)
-        .order_by(Interaction.occurred_at.desc())
-        .limit(limit)
-    )
-    return (await session.scalars(statement)).all()
 
 
 @dataclass(frozen=True)
@@ -366,11 +331,12 @@ async def segments_as_of(
     return {change.dimension: change for change in (await session.scalars(statement)).all()}
 
 
-async def fees_paid(
-    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime
-) -> dict[str, Decimal]:
-    statement = (
-        select(PostedTransaction.currency, func.sum(PostedTransaction.amount))
+def fees_by_currency(
+    customer_id: uuid.UUID | ColumnElement[uuid.UUID], *, since: datetime | ColumnElement[datetime]
+) -> Select[str, Decimal]:
+    """The fees a customer paid since a moment, per currency (``currency``, ``total``)."""
+    return (
+        select(PostedTransaction.currency, func.sum(PostedTransaction.amount).label("total"))
         .where(
             PostedTransaction.customer_id == customer_id,
             PostedTransaction.kind == "fee",
@@ -378,7 +344,6 @@ async def fees_paid(
         )
         .group_by(PostedTransaction.currency)
     )
-    return {currency: total for currency, total in (await session.execute(statement)).all()}
 
 
 async def active_customer_ids(

@@ -1,10 +1,9 @@
 """Queries of the projections kept from other services' events."""
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import OpenComplaint, OpenOpportunity
@@ -27,17 +26,6 @@ async def remove_open_complaint(session: AsyncSession, complaint_id: uuid.UUID) 
     await session.execute(delete(OpenComplaint).where(OpenComplaint.complaint_id == complaint_id))
 
 
-async def open_complaints_of(
-    session: AsyncSession, customer_id: uuid.UUID
-) -> Sequence[OpenComplaint]:
-    statement = (
-        select(OpenComplaint)
-        .where(OpenComplaint.customer_id == customer_id)
-        .order_by(OpenComplaint.received_at)
-    )
-    return (await session.scalars(statement)).all()
-
-
 async def upsert_open_opportunity(session: AsyncSession, row: dict[str, Any]) -> None:
     await upsert(session, OpenOpportunity, row, key="opportunity_id")
 
@@ -56,14 +44,3 @@ async def remove_open_opportunity(session: AsyncSession, opportunity_id: uuid.UU
     await session.execute(
         delete(OpenOpportunity).where(OpenOpportunity.opportunity_id == opportunity_id)
     )
-
-
-async def open_opportunities_of(
-    session: AsyncSession, customer_id: uuid.UUID
-) -> Sequence[OpenOpportunity]:
-    statement = (
-        select(OpenOpportunity)
-        .where(OpenOpportunity.customer_id == customer_id)
-        .order_by(OpenOpportunity.priority, OpenOpportunity.due_at)
-    )
-    return (await session.scalars(statement)).all()

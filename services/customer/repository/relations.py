@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,20 +38,30 @@ async def survey_by_external_id(session: AsyncSession, external_id: str) -> Surv
     return (await session.scalars(statement)).one()
 
 
-async def satisfaction_index(
-    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime
-) -> Decimal | None:
+def satisfaction_average(
+    customer_id: uuid.UUID | ColumnElement[uuid.UUID], *, since: datetime | ColumnElement[datetime]
+) -> Select[float]:
     """CSAT (1-5) and NPS (0-10) rescaled to 0-100 and averaged over the answers since."""
     scores = func.coalesce(
         (SurveyAnswer.csat - 1) * 25.0,
         SurveyAnswer.nps * 10.0,
     )
     both = ((SurveyAnswer.csat - 1) * 25.0 + SurveyAnswer.nps * 10.0) / 2
-    statement = select(func.avg(func.coalesce(both, scores))).where(
+    return select(func.avg(func.coalesce(both, scores))).where(
         SurveyAnswer.customer_id == customer_id, SurveyAnswer.answered_at >= since
     )
-    value = (await session.execute(statement)).scalar()
-    return None if value is None else Decimal(str(round(value, 1)))
+
+
+def satisfaction_index_of(average: float | None) -> Decimal | None:
+    """The index as answered: the average to one decimal (None without answers)."""
+    return None if average is None else Decimal(str(round(average, 1)))
+
+
+async def satisfaction_index(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime
+) -> Decimal | None:
+    statement = satisfaction_average(customer_id, since=since)
+    return satisfaction_index_of((await session.execute(statement)).scalar())
 
 
 async def get_lead(

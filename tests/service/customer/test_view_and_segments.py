@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
+from services.customer.app import create_app
+from services.customer.config import Settings
+from shared.db import create_engine
+from tests.service.conftest import serving
 from tests.service.customer.factories import (
     create_customer,
     individual,
@@ -115,3 +120,46 @@ class TestSegmentsFollowTheMoney:
 
         assert answer.status_code == 400
         assert answer.json()["field"] == "as_of"
+
+
+class TestViewLists:
+    async def test_lists_come_in_order_with_exact_amounts_and_utc_times_whatever_the_servers_zone(
+        self, customer_settings: Settings
+    ) -> None:
+        # The view's lists are built as JSON by the database, which writes times in its
+        # session's zone: a server set up in Beijing time must not change the answer.
+        engine = create_engine(customer_settings)
+        async with engine.begin() as conn:
+            database = (await conn.execute(text("SELECT current_database()"))).scalar_one()
+            await conn.execute(
+                text(f"ALTER DATABASE \"{database}\" SET TimeZone = 'Asia/Shanghai'")
+            )
+        try:
+            async with serving(create_app(customer_settings)) as client:
+                created = await create_customer(client)
+                account = (await open_account(client, created["id"]))["full_number"]
+                booked = [f"2026-03-0{day}T01:02:03.456789+00:00" for day in (1, 3, 2)]
+                batch = [
+                    transaction(account, amount=amount, booked_at=at)
+                    for amount, at in zip(("0.10", "123456789.20", "7.30"), booked, strict=True)
+                ]
+                assert (
+                    await client.post("/v1/transactions", json={"transactions": batch})
+                ).status_code == 200
+
+                view = (await client.get(f"/v1/customers/{created['id']}/view")).json()
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text(f'ALTER DATABASE "{database}" RESET TimeZone'))
+            await engine.dispose()
+
+        assert [(t["booked_at"], t["amount"]) for t in view["recent_transactions"]] == [
+            ("2026-03-03T01:02:03.456789Z", "123456789.20"),
+            ("2026-03-02T01:02:03.456789Z", "7.30"),
+            ("2026-03-01T01:02:03.456789Z", "0.10"),
+        ]
+        assert [t["balance_after"] for t in view["recent_transactions"]] == [
+            "123456789.30",
+            "123456796.60",
+            "0.10",
+        ]
