@@ -19,8 +19,6 @@ from services.customer.models import (
     Customer,
     CustomerKind,
     IdentifierKind,
-    Interaction,
-    PostedTransaction,
 )
 from services.customer.satisfaction import INDEX_WINDOW
 from services.customer.schemas import (
@@ -145,31 +143,6 @@ def account_read(account: Account) -> AccountRead:
     )
 
 
-def transaction_read(row: PostedTransaction) -> TransactionRead:
-    return TransactionRead(
-        transaction_id=row.transaction_id,
-        direction=row.direction,
-        amount=row.amount,
-        currency=row.currency,
-        balance_after=row.balance_after,
-        kind=row.kind,
-        channel=row.channel,
-        counterparty_name=row.counterparty_name,
-        booked_at=row.booked_at,
-    )
-
-
-def interaction_read(row: Interaction) -> InteractionRead:
-    return InteractionRead(
-        id=row.id,
-        channel=row.channel,
-        kind=row.kind,
-        summary=row.summary,
-        occurred_at=row.occurred_at,
-        source=row.source,
-    )
-
-
 async def customer_view(
     session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings
 ) -> CustomerView:
@@ -184,7 +157,7 @@ async def customer_view(
     customer, lists = found
     accounts = _ACCOUNTS.validate_json(lists.accounts)
     total, _ = balances_cny(accounts, settings)
-    fees = {currency: Decimal(total) for currency, total in lists.fees.items()}
+    fees = {currency: Decimal(paid) for currency, paid in lists.fees.items()}
     value = customer_value(customer, accounts, fees, settings=settings)
     for account in accounts:
         account.account_number = mask_account(account.account_number)

@@ -52,7 +52,6 @@ class ViewLists:
     """Every list as a JSON array, its items named as the view's answer names them."""
 
     accounts: str  # with full account numbers: the view masks them
-
     fees: dict[str, str]  # currency → fees paid in the period asked, as text (decoded JSON)
     satisfaction: float | None  # the satisfaction index's average, unrounded
     relationships: str
