@@ -1,10 +1,10 @@
 """The 360 view's data, read in one statement.
 
-Channels ask for the view on every call and every screen. Read one list at a time, it took
-eleven round trips to the database, each paying the driver's and the ORM's fixed cost, and
-that was most of the view's time. Here the customer's row comes with every list built by the
-database as a JSON array, which the view validates straight into its answer models. Amounts
-travel as text: a JSON number would be read back through a float."""
+Channels ask for the view on every call and every screen. Read one list at a time, it made
+ten queries, each a round trip paying the driver's and the ORM's fixed cost, and that was
+most of the view's time. Here the customer's row comes with every list built by the database
+as a JSON array, which the view validates straight into its answer models. Amounts travel as
+text: a JSON number would be read back through a float."""
 
 import uuid
 from dataclasses import dataclass
