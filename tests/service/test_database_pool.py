@@ -34,38 +34,40 @@ async def other(database_url: str) -> AsyncEngine:
     return create_engine(PoolSettings(database_url=database_url, database_pool_size=1))
 
 
+async def _cut_after_use(
+    database_url: str, other: AsyncEngine, *, idle_ping_seconds: float, idle_for: float
+) -> tuple[AsyncEngine, int]:
+    """A one-connection pool whose connection the server ends after it has sat ``idle_for``."""
+    settings = PoolSettings(
+        database_url=database_url,
+        database_pool_size=1,
+        database_idle_ping_seconds=idle_ping_seconds,
+    )
+    engine = create_engine(settings)
+    first = await _backend_of(engine)
+    await _cut(other, first)
+    await other.dispose()
+    await asyncio.sleep(idle_for)
+    return engine, first
+
+
 async def test_an_idle_connection_cut_by_the_server_is_replaced_before_use(
     database_url: str, other: AsyncEngine
 ) -> None:
-    settings = PoolSettings(
-        database_url=database_url, database_pool_size=1, database_idle_ping_seconds=0.2
-    )
-    engine = create_engine(settings)
+    engine, first = await _cut_after_use(database_url, other, idle_ping_seconds=0.2, idle_for=0.3)
     try:
-        first = await _backend_of(engine)
-        await _cut(other, first)
-        await asyncio.sleep(0.3)
-
         second = await _backend_of(engine)  # no error: the check found it gone
 
         assert second != first
     finally:
         await engine.dispose()
-        await other.dispose()
 
 
 async def test_a_connection_cut_in_steady_use_fails_one_statement_then_the_pool_renews(
     database_url: str, other: AsyncEngine
 ) -> None:
-    settings = PoolSettings(
-        database_url=database_url, database_pool_size=1, database_idle_ping_seconds=60
-    )
-    engine = create_engine(settings)
+    engine, first = await _cut_after_use(database_url, other, idle_ping_seconds=60, idle_for=0.1)
     try:
-        first = await _backend_of(engine)
-        await _cut(other, first)
-        await asyncio.sleep(0.1)
-
         with pytest.raises(DBAPIError) as failed:
             await _backend_of(engine)  # not checked: used a moment ago
         second = await _backend_of(engine)
@@ -74,4 +76,3 @@ async def test_a_connection_cut_in_steady_use_fails_one_statement_then_the_pool_
         assert second != first
     finally:
         await engine.dispose()
-        await other.dispose()

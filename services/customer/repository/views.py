@@ -70,11 +70,13 @@ def _json_array(
     limit: ColumnElement[int] | None = None,
 ) -> ScalarSelect[Any]:
     """The rows chosen as one JSON array, in ``order`` (the first ``limit`` of them)."""
-    by: list[Any] = [
-        literal_column(n).desc() if newest else literal_column(n) for n, newest in order
-    ]
+
+    def ordered(column: Any, newest: bool) -> Any:
+        return column.desc() if newest else column
+
+    by = [ordered(literal_column(name), newest) for name, newest in order]
     chosen = select(*columns).where(where).order_by(*by).limit(limit).subquery("r")
-    in_order = [chosen.c[name].desc() if newest else chosen.c[name] for name, newest in order]
+    in_order = [ordered(chosen.c[name], newest) for name, newest in order]
     rows = func.coalesce(
         func.json_agg(aggregate_order_by(literal_column("r"), *in_order)),
         literal_column("'[]'::json"),
