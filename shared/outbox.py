@@ -13,8 +13,21 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
@@ -36,6 +49,45 @@ OUTBOX_COLUMNS = (
     "correlation_id", "traceparent", "payload",
 )  # fmt: skip
 OUTBOX_WRITTEN = "outbox_written"
+
+
+class PendingEvent(Protocol):
+    """What publishing needs of an outbox row (an :class:`OutboxRecord`, or the relay's row)."""
+
+    event_id: uuid.UUID
+    topic: str
+    message_key: str
+    event_type: str
+    source: str
+    occurred_at: datetime
+    correlation_id: str | None
+    traceparent: str | None
+    payload: dict[str, object]
+
+
+# A relay round's lock and read are one statement: the lock is taken once (the lateral join
+# reads the rows only if it was), and the one row it always returns says whether it was. As
+# separate statements, with the ORM loading the rows, the round's database work took longer
+# than publishing (bench/detector.py, the time from an event to its opportunity). Built once.
+_o = OutboxRecord.__table__.c
+_LOCK = select(
+    func.pg_try_advisory_xact_lock(func.hashtext(bindparam("lock_name", type_=Text))).label(
+        "locked"
+    ),
+).subquery("relay_lock")
+_PENDING = (
+    select(_o.seq, *(_o[name] for name in OUTBOX_COLUMNS))
+    .where(_LOCK.c.locked, _o.published_at.is_(None))
+    .order_by(_o.seq)
+    .limit(bindparam("batch", type_=Integer))
+    .lateral("pending")
+)
+_LOCK_AND_READ = select(_LOCK.c.locked, _PENDING).select_from(_LOCK.outerjoin(_PENDING, true()))
+_MARK_PUBLISHED = (
+    update(OutboxRecord)
+    .where(OutboxRecord.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
+    .values(published_at=func.now())
+)
 
 
 async def record_event(session: AsyncSession, event: DomainEvent) -> uuid.UUID:
@@ -73,7 +125,7 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
     return ids
 
 
-def to_message(record: OutboxRecord) -> OutgoingMessage:
+def to_message(record: PendingEvent) -> OutgoingMessage:
     envelope = EventEnvelope(
         id=str(record.event_id),
         source=record.source,
@@ -132,42 +184,34 @@ class OutboxRelay:
         """One round: publish up to a batch of unpublished events and mark them."""
         async with self._sessions() as session, session.begin():
             # Replicas of a service share its outbox; one relay at a time keeps its order.
-            locked = await session.scalar(
-                select(func.pg_try_advisory_xact_lock(func.hashtext(f"outbox:{self._schema}")))
-            )
-            if not locked:
-                return 0
             rows = (
-                await session.scalars(
-                    select(OutboxRecord)
-                    .where(OutboxRecord.published_at.is_(None))
-                    .order_by(OutboxRecord.seq)
-                    .limit(self._batch_size)
+                await session.execute(
+                    _LOCK_AND_READ,
+                    {"lock_name": f"outbox:{self._schema}", "batch": self._batch_size},
                 )
             ).all()
-            if rows:
-                await self._bus.ensure_topics(sorted({row.topic for row in rows}))
-                await self._bus.publish([to_message(row) for row in rows])
+            if not rows[0].locked:
+                return 0
+            pending = [row for row in rows if row.seq is not None]
+            if pending:
+                await self._bus.ensure_topics(sorted({row.topic for row in pending}))
+                await self._bus.publish([to_message(row) for row in pending])
                 if self.after_publish is not None:
                     await self.after_publish()
-                await session.execute(
-                    update(OutboxRecord)
-                    .where(OutboxRecord.seq.in_([row.seq for row in rows]))
-                    .values(published_at=func.now())
-                )
-                for row in rows:
+                await session.execute(_MARK_PUBLISHED, {"seqs": [row.seq for row in pending]})
+                for row in pending:
                     self._metrics.events_published.labels(row.topic).inc()
             # A round that found less than a batch has drained the outbox (as of its
             # snapshot): nothing waits, no count needed. Counting a large backlog costs a scan,
             # so while one lasts, count at most every few seconds.
             now = time.monotonic()
-            if len(rows) < self._batch_size:
+            if len(pending) < self._batch_size:
                 self._observed_at = now
                 self._set_backlog(0, oldest=None)
             elif now - self._observed_at >= BACKLOG_REFRESH_SECONDS:
                 self._observed_at = now
                 await self._observe_backlog(session)
-        return len(rows)
+        return len(pending)
 
     async def _observe_backlog(self, session: AsyncSession) -> None:
         backlog, oldest = (

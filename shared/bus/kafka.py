@@ -63,7 +63,6 @@ class KafkaBus:
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=2,
             request_timeout_ms=self._timeout_ms,
         )
         try:

@@ -208,6 +208,29 @@ class TestOutbox:
         assert sample(metrics, "crm_outbox_backlog") == 0
         assert sample(metrics, "crm_events_published_total", topic=probe.topic) == 1
 
+    async def test_one_relay_at_a_time_publishes_a_schemas_outbox(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await _record(sessions, *(probe(customer_id="C3", sequence=i) for i in range(2)))
+        relay = _relay(sessions, bus, metrics)
+        async with AsyncSession(engine) as other_replica, other_replica.begin():
+            # Another replica's relay is in the middle of its round.
+            await other_replica.execute(
+                select(func.pg_advisory_xact_lock(func.hashtext("outbox:mechanics")))
+            )
+            assert await relay.publish_pending() == 0
+            assert await _unpublished(engine, probe.topic) == 2
+        while await relay.publish_pending():
+            pass
+        assert await _unpublished(engine, probe.topic) == 0
+        on_topic = await read_topic(bus, probe.topic, expected=2)
+        assert [json.loads(m.value)["sequence"] for m in on_topic] == [0, 1]
+
 
 class TestInbox:
     async def test_the_same_event_delivered_twice_has_one_effect(
