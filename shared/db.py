@@ -9,6 +9,7 @@ import functools
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import MetaData, Table, bindparam, event, func, select, text
@@ -199,59 +200,100 @@ async def upsert(
     how projections apply the latest event about something. The rows name the same columns.
     Columns in ``keep`` are written on insert only (a first-seen date, say)."""
     rows = [rows] if isinstance(rows, dict) else list(rows)
-    if not rows:
-        return
-    names = tuple(rows[0])
     keys = (key,) if isinstance(key, str) else tuple(key)
-    statement = _upsert_statement(cast(Table, model.__table__), names, keys, tuple(keep))
-    await session.execute(statement, _as_arrays(rows, names))
+    await write_all(session, [RowsWrite(model, rows, keys, tuple(keep))])
+
+
+@dataclass(frozen=True)
+class RowsWrite:
+    """One table's rows for :func:`write_all`, all naming the same columns: upserted on
+    ``key`` as :func:`upsert` does (``keep`` as there), or with no key inserted where new, as
+    :func:`insert_new` does."""
+
+    model: type[DeclarativeBase]
+    rows: Sequence[dict[str, Any]]
+    key: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+
+
+async def write_all(session: AsyncSession, writes: Sequence[RowsWrite]) -> None:
+    """Several tables' rows in one statement, each table's write a data-modifying WITH query:
+    one round trip where there were one per table. The writes see the same snapshot and not
+    each other's rows, so none may depend on another's (two writes to one table, say)."""
+    present = [w for w in writes if w.rows]
+    if not present:
+        return
+    shapes = tuple(
+        (cast(Table, w.model.__table__), tuple(w.rows[0]), w.key, w.keep) for w in present
+    )
+    statement = _write_all_statement(shapes)
+    parameters: dict[str, list[Any]] = {}
+    for n, (write, (_, names, _, _)) in enumerate(zip(present, shapes, strict=True)):
+        parameters.update(_as_arrays(write.rows, names, prefix=f"w{n}_" if n else ""))
+    await session.execute(statement, parameters)
 
 
 async def insert_new(
-    session: AsyncSession,
-    model: type[DeclarativeBase],
-    rows: Sequence[dict[str, Any]],
-    *,
-    returning: str | None = None,
-) -> list[Any]:
+    session: AsyncSession, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]], *,
+    returning: str,
+) -> list[Any]:  # fmt: skip
     """Insert the rows whose key is not there yet (the others are left as they are); returns
-    the ``returning`` column of the rows inserted now."""
+    the ``returning`` column of the rows inserted now. (With no answer needed, a
+    :class:`RowsWrite` without a key does the same, and can join other writes.)"""
     if not rows:
         return []
     names = tuple(rows[0])
     statement = _insert_new_statement(cast(Table, model.__table__), names, returning)
     result = await session.execute(statement, _as_arrays(rows, names))
-    return list(result.scalars()) if returning is not None else []
+    return list(result.scalars())
 
 
 # Many rows in one statement: each column travels as one array parameter and unnest() turns
 # the arrays back into rows. An executemany runs the statement once per row, and SQLAlchemy
 # converts every value of every row on the way; here it converts one parameter per column
 # (asyncpg encodes the arrays), and the statement compiles once per table and columns.
-def _insert_unnested(table: Table, names: tuple[str, ...]) -> Any:
-    arrays = [bindparam(f"{name}_values", type_=ARRAY(table.c[name].type)) for name in names]
+def _insert_unnested(table: Table, names: tuple[str, ...], prefix: str = "") -> Any:
+    arrays = [
+        bindparam(f"{prefix}{name}_values", type_=ARRAY(table.c[name].type)) for name in names
+    ]
     rows = func.unnest(*arrays).table_valued(*names).render_derived()
     return pg_insert(table).from_select(list(names), select(*(rows.c[n] for n in names)))
 
 
-# Statements are immutable, and building one anew (columns, coercions) cost more than running
-# it on a hot consumer path: each shape is built once per process.
-@functools.cache
-def _upsert_statement(
-    table: Table, names: tuple[str, ...], keys: tuple[str, ...], keep: tuple[str, ...]
+def _write_statement(
+    table: Table, names: tuple[str, ...], keys: tuple[str, ...], keep: tuple[str, ...], prefix: str
 ) -> Any:
-    statement = _insert_unnested(table, names)
+    statement = _insert_unnested(table, names, prefix)
+    if not keys:
+        return statement.on_conflict_do_nothing()
     return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={n: statement.excluded[n] for n in names if n not in keys and n not in keep},
     )
 
 
+# Statements are immutable, and building one anew (columns, coercions) cost more than running
+# it on a hot consumer path: each shape is built once per process.
 @functools.cache
-def _insert_new_statement(table: Table, names: tuple[str, ...], returning: str | None) -> Any:
-    statement = _insert_unnested(table, names).on_conflict_do_nothing()
-    return statement if returning is None else statement.returning(table.c[returning])
+def _write_all_statement(
+    shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...],
+) -> Any:
+    first, *others = (
+        _write_statement(table, names, keys, keep, prefix=f"w{n}_" if n else "")
+        for n, (table, names, keys, keep) in enumerate(shapes)
+    )
+    if not others:
+        return first
+    # PostgreSQL runs every data-modifying WITH query to completion, read or not.
+    return first.add_cte(*(other.cte(f"write_{n}") for n, other in enumerate(others, 1)))
 
 
-def _as_arrays(rows: Sequence[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:
-    return {f"{name}_values": [row[name] for row in rows] for name in names}
+@functools.cache
+def _insert_new_statement(table: Table, names: tuple[str, ...], returning: str) -> Any:
+    return _write_statement(table, names, (), (), prefix="").returning(table.c[returning])
+
+
+def _as_arrays(
+    rows: Sequence[dict[str, Any]], names: tuple[str, ...], prefix: str = ""
+) -> dict[str, list[Any]]:
+    return {f"{prefix}{name}_values": [row[name] for row in rows] for name in names}

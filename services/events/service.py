@@ -129,7 +129,7 @@ async def handle_events(
     since = min(day for *_, day in prepared) - timedelta(days=MAX_WINDOW_DAYS)
     loaded = await repository.load_states(session, customers, since=since, cache=cache)
     states = loaded.states
-    await repository.observe(session, [_observed(e, env, at) for e, env, _, at, _ in prepared])
+    observed = [_observed(e, env, at) for e, env, _, at, _ in prepared]
     changes = repository.Changes()
     history = ContactHistory(session)
     firings: list[tuple[str, str, str]] = []
@@ -145,6 +145,7 @@ async def handle_events(
             await store.mark_converted(session, customer_id, at, since_offer)
         elif name == "customer.erased":
             await forget_customer(session, customer_id, now=at)
+            _forget_in_history(observed, customer_id)  # the run's, written below
         moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
                         applied=applied)  # fmt: skip
         topic, partition, offset = envelope.position or (None, None, None)
@@ -160,8 +161,9 @@ async def handle_events(
                         lineage_events=lineage, firings=recorded,
                     )  # fmt: skip
                     firings.append((live.rule_id, live.status, decision))
-    await store.record_firings(session, recorded)
-    version = await repository.save_states(session, states, changes)
+    version = await repository.save_run(
+        session, states, changes, observed=observed, firings=recorded
+    )
     if cache is not None:
         # Before the commit: if it fails, the stored version is not this one, and the next
         # run reads the states again.
@@ -176,6 +178,15 @@ def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict
         "event_name": event_name_of(envelope.type), "occurred_at": at, "topic": topic,
         "partition": partition, "offset": offset, "payload": event.model_dump(mode="json"),
     }  # fmt: skip
+
+
+def _forget_in_history(observed: list[dict[str, Any]], customer_id: uuid.UUID) -> None:
+    """What :func:`forget_customer` overwrites in the stored history, overwritten in a run's
+    rows not stored yet."""
+    for row in observed:
+        blanks = IDENTIFYING_FIELDS.get(row["event_name"])
+        if blanks is not None and row["customer_id"] == customer_id:
+            row["payload"] = {**row["payload"], **blanks}
 
 
 async def run_scheduled_rules(

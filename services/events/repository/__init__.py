@@ -18,6 +18,7 @@ from services.events.models import (
     CustomerRecurringCredit,
     ObservedEvent,
 )
+from services.events.repository.opportunities import firings_write
 from services.events.state import (
     Applied,
     CustomerState,
@@ -26,7 +27,7 @@ from services.events.state import (
     RecurringCredit,
 )
 from services.events.state_cache import StateCache
-from shared.db import insert_new, upsert
+from shared.db import RowsWrite, write_all
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
@@ -154,13 +155,19 @@ class Changes:
             self.recurring.add((customer_id, applied.recurring_source))
 
 
-async def save_states(
-    session: AsyncSession, states: dict[uuid.UUID, CustomerState], changes: Changes
+async def save_run(
+    session: AsyncSession,
+    states: dict[uuid.UUID, CustomerState],
+    changes: Changes,
+    *,
+    observed: Sequence[dict[str, Any]],
+    firings: Sequence[dict[str, Any]],
 ) -> int:
-    """Write what the run changed; returns the version it stored with every state it saved
-    (each customer of the run has its profile row written, so each gets the version).
-    Rows go in no particular order: the run holds its customers' locks, so no other
-    transaction writes these rows meanwhile, and sorting them was a fair part of a run."""
+    """What a run of events leaves, in one statement: the states it changed, the events it
+    consumed (the history backtests read) and its firings. Returns the version it stored with
+    every state it saved (each customer of the run has its profile row written, so each gets
+    the version). Rows go in no particular order: the run holds its customers' locks, so no
+    other transaction writes these rows meanwhile, and sorting them was a fair part of a run."""
     version = secrets.randbits(63)
     profiles = [
         {"customer_id": c, "value_tier": s.value_tier, "manager_id": s.manager_id,
@@ -183,10 +190,18 @@ async def save_states(
         for c, k in changes.recurring
         for r in (states[c].recurring[k],)
     ]
-    await upsert(session, CustomerProfile, profiles, key="customer_id")
-    await upsert(session, CustomerDay, days, key=("customer_id", "day"))
-    await upsert(session, CustomerHolding, holdings, key=("customer_id", "account_number"))
-    await upsert(session, CustomerRecurringCredit, recurring, key=("customer_id", "source"))
+    await write_all(
+        session,
+        [
+            RowsWrite(CustomerProfile, profiles, key=("customer_id",)),
+            RowsWrite(CustomerDay, days, key=("customer_id", "day")),
+            RowsWrite(CustomerHolding, holdings, key=("customer_id", "account_number")),
+            RowsWrite(CustomerRecurringCredit, recurring, key=("customer_id", "source")),
+            # A redelivered event's history and firings are already there and stay as they were.
+            RowsWrite(ObservedEvent, observed),
+            firings_write(firings),
+        ],
+    )
     return version
 
 
@@ -197,10 +212,6 @@ def _day_values(figures: DayFigures) -> dict[str, Any]:
         "max_in": figures.max_in, "max_out": figures.max_out,
         "contacts": figures.contacts, "closing_balance": figures.closing_balance,
     }  # fmt: skip
-
-
-async def observe(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await insert_new(session, ObservedEvent, rows)
 
 
 async def history(

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import Firing, Opportunity
-from shared.db import insert_new
+from shared.db import RowsWrite, write_all
 
 OPEN_STATUSES = ("open", "in_contact")
 
@@ -45,7 +45,11 @@ async def contacts_of(
 async def record_firings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """A run's firings in one statement; one already recorded (a redelivered event's, say)
     is left as it was."""
-    await insert_new(session, Firing, rows)
+    await write_all(session, [firings_write(rows)])
+
+
+def firings_write(rows: Sequence[dict[str, Any]]) -> RowsWrite:
+    return RowsWrite(Firing, rows)
 
 
 async def opportunity(

@@ -4,14 +4,19 @@ loses their identifier digests and birthday, and no rule reaches them any more."
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.customer.events import CustomerRegistered, IdentifierDigest
+from services.events import service
 from services.events.app import create_app
 from services.events.config import Settings
+from shared.db import transaction
+from shared.envelope import EventEnvelope
 from tests.service.conftest import publish, scalar, serving
 from tests.service.customer.factories import erasure_of
 from tests.service.events.conftest import posted, wait_observed
@@ -40,6 +45,15 @@ def _recovery_rule() -> dict[str, Any]:
         "cooldown_days": 0,
         "holdout_share": "0",
     }
+
+
+def _identified(customer_id: uuid.UUID) -> CustomerRegistered:
+    """A key customer with what identifies them: a phone's digest and a birthday."""
+    return CustomerRegistered(
+        customer_id=customer_id, kind="individual", branch_code="0101", value_tier="key",
+        identifiers=[IdentifierDigest(kind="phone", digest="ab" * 32)],
+        consent={"phone": True}, preferred_channel="phone", birth_month_day="05-14",
+    )  # fmt: skip
 
 
 def _payment(customer_id: uuid.UUID) -> Any:
@@ -86,11 +100,7 @@ async def test_an_erased_customer_is_forgotten_and_reached_by_no_rule(
     )
     assert created.status_code == 201, created.text
     customer_id = uuid.uuid4()
-    registered = CustomerRegistered(
-        customer_id=customer_id, kind="individual", branch_code="0101", value_tier="key",
-        identifiers=[IdentifierDigest(kind="phone", digest="ab" * 32)],
-        consent={"phone": True}, preferred_channel="phone", birth_month_day="05-14",
-    )  # fmt: skip
+    registered = _identified(customer_id)
     await publish(events_settings, registered, source=CUSTOMER_SOURCE)
     await wait_observed(events_settings, [customer_id], 1)
     await publish(events_settings, _payment(customer_id), source=CUSTOMER_SOURCE)
@@ -148,3 +158,22 @@ async def test_the_erasure_of_a_customer_never_seen_is_harmless(
     assert (await _profile(events_settings, stranger))["status"] == "erased"
     listed = await client.get("/v1/opportunities", params={"customer_id": str(stranger)})
     assert listed.json()["items"] == []
+
+
+async def test_an_erasure_in_the_run_that_registered_the_customer_leaves_no_identifier(
+    sessions: async_sessionmaker[AsyncSession], events_settings: Settings
+) -> None:
+    """A poll's events are one run, and the run's history is written at its end: already
+    without what identified a customer the same run erased."""
+    customer_id = uuid.uuid4()
+    registered = _identified(customer_id)
+    run = [
+        (event, EventEnvelope(id=str(uuid.uuid4()), source=CUSTOMER_SOURCE, type=event.event_type,
+                              subject=event.subject, time=datetime.now(UTC)))
+        for event in (registered, erasure_of(customer_id))
+    ]  # fmt: skip
+    async with transaction(sessions) as session:
+        await service.handle_events(session, run, rules=[], settings=events_settings)
+    kept = await _registered_payload(events_settings, customer_id)
+    assert (kept["identifiers"], kept["birth_month_day"]) == ([], None)
+    assert kept["value_tier"] == "key"
