@@ -13,10 +13,13 @@ other, so the machine's noise hits both alike; the ratios are what to read.
   rule's control group (10%) is never published, so about a tenth of the detector's firings
   do not arrive, by design. Lag left after the run is reported. The publisher and the
   watcher run in a process of their own, as the channels and the subscribers would: sharing
-  the measured process's event loop, they delayed it and were delayed by it.
+  the measured process's event loop, they delayed it and were delayed by it. The load sends
+  what is due every ``--tick-ms``: at 1000/s a 50 ms tick is a burst of 50 events, and the
+  last of a burst waits behind the other 49 in either consumer, which measures the burst more
+  than the consumer; 10 ms is nearer a steady flow.
 
     .venv/bin/python -m bench.detector [--events 20000] [--rate 1000] [--seconds 10]
-                                       [--batch 500]
+                                       [--tick-ms 10] [--batch 500]
 """
 
 import argparse
@@ -173,12 +176,13 @@ async def _steady(
     firing: list[uuid.UUID],
     rate: int,
     seconds: int,
+    tick: float,
 ) -> dict[str, float]:
-    """Publish at ``rate``/s; returns each firing event's customer → publication time. Each
-    firing event has a customer of its own (registered beforehand, so with consent, and never
-    in a cool-down)."""
+    """Publish at ``rate``/s, what is due every ``tick`` seconds; returns each firing event's
+    customer → publication time. Each firing event has a customer of its own (registered
+    beforehand, so with consent, and never in a cool-down)."""
     sent: dict[str, float] = {}
-    stamp, n, tick = time.time(), 0, 0.05
+    stamp, n = time.time(), 0
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         due = int((time.perf_counter() - started) * rate)
@@ -205,6 +209,7 @@ class SteadyLoad:
     firing: list[uuid.UUID]
     rate: int
     seconds: int
+    tick: float
 
 
 async def _publish_and_watch(load: SteadyLoad) -> tuple[dict[str, float], dict[str, float]]:
@@ -219,7 +224,9 @@ async def _publish_and_watch(load: SteadyLoad) -> tuple[dict[str, float], dict[s
     watcher = asyncio.create_task(_arrivals(load.bootstrap, load.output, seen))
     try:
         await asyncio.sleep(3)  # the watcher joins its group
-        sent = await _steady(producer, load.customers, load.firing, load.rate, load.seconds)
+        sent = await _steady(
+            producer, load.customers, load.firing, load.rate, load.seconds, load.tick
+        )
         await asyncio.sleep(5)  # let the last ones arrive
     finally:
         await _cancel(watcher)
@@ -251,7 +258,7 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(int(q * len(values)), len(values) - 1)] if values else float("nan")
 
 
-async def main(settings: Settings, events: int, rate: int, seconds: int) -> None:
+async def main(settings: Settings, events: int, rate: int, seconds: int, tick: float) -> None:
     for spec in SERVICES.values():
         await upgrade(spec.settings_class(database_url=settings.database_url), spec.migrations)
     bootstrap = settings.kafka_bootstrap_servers
@@ -287,7 +294,9 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
         # its own.
         half = len(firing) // 2
         sent_detector, seen_detector = await _under_load(
-            SteadyLoad(bootstrap, Topic.OPPORTUNITIES, customers, firing[:half], rate, seconds)
+            SteadyLoad(
+                bootstrap, Topic.OPPORTUNITIES, customers, firing[:half], rate, seconds, tick
+            )
         )
         assert runtime.consumer is not None
         caught_up = await runtime.consumer.caught_up()
@@ -297,13 +306,16 @@ async def main(settings: Settings, events: int, rate: int, seconds: int) -> None
             _raw_loop(bootstrap, None, settings.consumer_batch_size, start="latest")
         )
         sent_raw, seen_raw = await _under_load(
-            SteadyLoad(bootstrap, RAW_OUTPUT, customers, firing[half:], rate, seconds)
+            SteadyLoad(bootstrap, RAW_OUTPUT, customers, firing[half:], rate, seconds, tick)
         )
         await _cancel(raw)
 
         detector_ms, detector_missing = _latencies(sent_detector, seen_detector)
         raw_ms, raw_missing = _latencies(sent_raw, seen_raw)
-        print(f"steady {rate} events/s for {seconds} s each: publication to opportunity")
+        print(
+            f"steady {rate} events/s for {seconds} s each, sent every {1000 * tick:.0f} ms:"
+            " publication to opportunity"
+        )
         for name, values, missing in (("raw", raw_ms, raw_missing),
                                       ("detector", detector_ms, detector_missing)):  # fmt: skip
             print(
@@ -324,6 +336,10 @@ def run() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
+        "--tick-ms", type=float, default=10,
+        help="the steady load sends what is due this often (a burst of rate × tick events)",
+    )  # fmt: skip
+    parser.add_argument(
         "--batch", type=int, default=Settings.model_fields["consumer_batch_size"].default,
         help="records per consumer poll (the service's default)",
     )  # fmt: skip
@@ -341,7 +357,7 @@ def run() -> None:
                 relay_poll_interval_seconds=0.05, schedule_interval_seconds=3600,
                 consumer_batch_size=args.batch,
             )  # fmt: skip
-            asyncio.run(main(settings, args.events, args.rate, args.seconds))
+            asyncio.run(main(settings, args.events, args.rate, args.seconds, args.tick_ms / 1000))
         finally:
             broker.stop()
             postgres.stop()
