@@ -16,15 +16,18 @@ from shared.db import RowsWrite, write_all
 OPEN_STATUSES = ("open", "in_contact")
 
 
+# Built once, the values bound at execution: built with them, the statement (every value
+# coerced into it) and its cache key were made anew for every opportunity.
+_INSERT_OPPORTUNITY = (
+    insert(Opportunity)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(Opportunity.id)
+)
+
+
 async def insert_opportunity(session: AsyncSession, values: dict[str, Any]) -> bool:
     """False when an opportunity for the same facts exists (``dedupe_key``)."""
-    statement = (
-        insert(Opportunity)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Opportunity.id)
-    )
-    return (await session.scalar(statement)) is not None
+    return (await session.scalar(_INSERT_OPPORTUNITY, values)) is not None
 
 
 _CUSTOMER = bindparam("customer_id", type_=UUID(as_uuid=True))
