@@ -228,8 +228,8 @@ async def write_all(session: AsyncSession, writes: Sequence[RowsWrite]) -> None:
     )
     statement = _write_all_statement(shapes)
     parameters: dict[str, list[Any]] = {}
-    for n, (write, (_, names, _, _)) in enumerate(zip(present, shapes, strict=True)):
-        parameters.update(_as_arrays(write.rows, names, prefix=f"w{n}_" if n else ""))
+    for n, (write, shape) in enumerate(zip(present, shapes, strict=True)):
+        parameters.update(_as_arrays(write.rows, shape[1], _write_prefix(n)))
     await session.execute(statement, parameters)
 
 
@@ -279,13 +279,18 @@ def _write_all_statement(
     shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...],
 ) -> Any:
     first, *others = (
-        _write_statement(table, names, keys, keep, prefix=f"w{n}_" if n else "")
+        _write_statement(table, names, keys, keep, _write_prefix(n))
         for n, (table, names, keys, keep) in enumerate(shapes)
     )
     if not others:
         return first
     # PostgreSQL runs every data-modifying WITH query to completion, read or not.
     return first.add_cte(*(other.cte(f"write_{n}") for n, other in enumerate(others, 1)))
+
+
+def _write_prefix(n: int) -> str:
+    """The n-th write's parameter names are prefixed, so two tables' columns never clash."""
+    return f"w{n}_"
 
 
 @functools.cache

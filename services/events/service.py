@@ -144,8 +144,7 @@ async def handle_events(
             since_offer = at - timedelta(days=settings.conversion_days)
             await store.mark_converted(session, customer_id, at, since_offer)
         elif name == "customer.erased":
-            await forget_customer(session, customer_id, now=at)
-            _forget_in_history(observed, customer_id)  # the run's, written below
+            await forget_customer(session, customer_id, now=at, unsaved_history=observed)
         moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
                         applied=applied)  # fmt: skip
         topic, partition, offset = envelope.position or (None, None, None)
@@ -178,15 +177,6 @@ def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict
         "event_name": event_name_of(envelope.type), "occurred_at": at, "topic": topic,
         "partition": partition, "offset": offset, "payload": event.model_dump(mode="json"),
     }  # fmt: skip
-
-
-def _forget_in_history(observed: list[dict[str, Any]], customer_id: uuid.UUID) -> None:
-    """What :func:`forget_customer` overwrites in the stored history, overwritten in a run's
-    rows not stored yet."""
-    for row in observed:
-        blanks = IDENTIFYING_FIELDS.get(row["event_name"])
-        if blanks is not None and row["customer_id"] == customer_id:
-            row["payload"] = {**row["payload"], **blanks}
 
 
 async def run_scheduled_rules(
@@ -271,14 +261,22 @@ async def _close_as_expired(
     )  # fmt: skip
 
 
-async def forget_customer(session: AsyncSession, customer_id: uuid.UUID, *, now: datetime) -> None:
+async def forget_customer(
+    session: AsyncSession, customer_id: uuid.UUID, *, now: datetime,
+    unsaved_history: Sequence[dict[str, Any]] = (),
+) -> None:  # fmt: skip
     """An erased customer (their state already forgot who they are): what was offered them
     and is still open closes as expired, nobody may act on it now, and the kept history loses
-    what identified them. Opportunities and firings stay: they are what the bank did."""
+    what identified them, both the stored rows and the run's ``unsaved_history`` (written at
+    the run's end). Opportunities and firings stay: they are what the bank did."""
     closing = await store.open_of_customer(session, customer_id)
     await _close_as_expired(session, closing, outcome=ERASED_OUTCOME, now=now)
     for event_name, fields in IDENTIFYING_FIELDS.items():
         await repository.overwrite_observed_fields(session, customer_id, event_name, fields)
+    for row in unsaved_history:
+        blanks = IDENTIFYING_FIELDS.get(row["event_name"])
+        if blanks is not None and row["customer_id"] == customer_id:
+            row["payload"] = {**row["payload"], **blanks}
 
 
 # What a call's result makes of an opportunity (no answer and a wrong number change nothing:
