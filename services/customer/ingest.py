@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.customer import repository
 from services.customer.errors import ConcurrentDuplicate, InvalidBatch
 from services.customer.events import TransactionPosted
-from services.customer.models import Account, AccountStatus, Direction, ProductType
+from services.customer.models import AccountStatus, Direction, ProductType
+from services.customer.repository import PostingAccount
 from services.customer.schemas import (
     TransactionBatch,
     TransactionBatchResult,
@@ -41,7 +42,7 @@ class _Flow:
         self.count += 1
 
 
-def signed_change(account: Account, transaction: TransactionIn) -> Decimal:
+def signed_change(account: PostingAccount, transaction: TransactionIn) -> Decimal:
     """How a transaction moves the account's balance. A loan's balance is what is owed, so
     money in (a repayment) lowers it."""
     change = (
@@ -50,7 +51,7 @@ def signed_change(account: Account, transaction: TransactionIn) -> Decimal:
     return -change if account.product_type == ProductType.LOAN else change
 
 
-def _check(batch: TransactionBatch, accounts: dict[str, Account], *, limit: int) -> None:
+def _check(batch: TransactionBatch, accounts: dict[str, PostingAccount], *, limit: int) -> None:
     if len(batch.transactions) > limit:
         raise InvalidBatch(
             f"transactions: at most {limit} per batch, got {len(batch.transactions)}",
@@ -96,8 +97,10 @@ async def ingest_transactions(
     rows: list[dict[str, Any]] = []
     flows: dict[tuple[uuid.UUID, date, str], _Flow] = defaultdict(_Flow)
     last_activity: dict[uuid.UUID, datetime] = {}
+    moved_accounts: set[str] = set()
     for transaction in fresh:
         account = accounts[transaction.account_number]
+        moved_accounts.add(account.account_number)
         account.balance += signed_change(account, transaction)
         rows.append(
             {
@@ -128,6 +131,9 @@ async def ingest_transactions(
             for (customer, month, currency), f in flows.items()
         ],
     )  # fmt: skip
+    await repository.set_balances(
+        session, {number: accounts[number].balance for number in moved_accounts}
+    )
     await repository.touch_last_activity(session, last_activity)
     await record_events(
         session,

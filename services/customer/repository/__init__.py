@@ -13,6 +13,7 @@ from services.customer.repository.customers import (
     CustomerFilter,
     DuplicateTransactionId,
     MoneyFacts,
+    PostingAccount,
     accounts_of,
     active_customer_ids,
     add_identifier,
@@ -35,6 +36,7 @@ from services.customer.repository.customers import (
     replace_identifiers,
     search_customers,
     segments_as_of,
+    set_balances,
     touch_last_activity,
 )
 from services.customer.repository.managers import (
@@ -71,6 +73,7 @@ __all__ = [
     "CustomerFilter",
     "DuplicateTransactionId",
     "MoneyFacts",
+    "PostingAccount",
     "ViewLists",
     "accounts_of",
     "active_customer_ids",
@@ -112,6 +115,7 @@ __all__ = [
     "satisfaction_index_of",
     "search_customers",
     "segments_as_of",
+    "set_balances",
     "survey_by_external_id",
     "tier_migration",
     "top_fifth_share",

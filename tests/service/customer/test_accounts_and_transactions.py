@@ -1,5 +1,6 @@
 """Accounts and products held, and the ingest of transactions."""
 
+import asyncio
 from decimal import Decimal
 
 import httpx
@@ -117,6 +118,42 @@ class TestTransactionIngest:
         assert {r["status"] for r in again.json()["results"]} == {"duplicate"}
         view = (await client.get(f"/v1/customers/{created['id']}/view")).json()
         assert Decimal(view["accounts"][0]["balance"]) == Decimal("600.00")
+
+    async def test_concurrent_batches_on_the_same_accounts_lose_no_update(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        created = await create_customer(client)
+        first = (await open_account(client, created["id"]))["full_number"]
+        second = (await open_account(client, created["id"]))["full_number"]
+        # Half the batches name the accounts in the other order: the locks are taken in
+        # account order whatever the batch's, so none deadlocks and none overwrites another.
+        batches = [
+            [transaction(first, amount="10.00"), transaction(second, amount="1.00")][
+                :: 1 - 2 * (n % 2)
+            ]
+            for n in range(8)
+        ]
+
+        answers = await asyncio.gather(
+            *(client.post("/v1/transactions", json={"transactions": b}) for b in batches)
+        )
+
+        assert [a.status_code for a in answers] == [200] * 8
+        balances = {
+            number: await scalar(
+                customer_settings,
+                "SELECT balance FROM accounts WHERE account_number = :number",
+                number=number,
+            )
+            for number in (first, second)
+        }
+        assert balances == {first: Decimal("80.00"), second: Decimal("8.00")}
+        count = await scalar(
+            customer_settings,
+            "SELECT transaction_count FROM monthly_flows WHERE customer_id = CAST(:id AS uuid)",
+            id=created["id"],
+        )
+        assert count == 16
 
     async def test_a_negative_amount_is_refused_and_nothing_is_written(
         self, client: httpx.AsyncClient, customer_settings: Settings
