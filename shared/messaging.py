@@ -5,6 +5,7 @@ helper below is *frozen*: each service's first migration calls it, so it must ne
 (a later change to these tables is a new migration in every service).
 """
 
+import json
 import uuid
 from datetime import datetime
 
@@ -49,6 +50,12 @@ class OutboxRecord(MessagingBase):
     payload: Mapped[dict[str, object]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def payload_json(self) -> str:
+        """The payload as the message carries it (the relay reads this text straight from
+        the column; see ``shared.outbox``)."""
+        return json.dumps(self.payload, separators=(",", ":"))
 
     __table_args__ = (
         Index(

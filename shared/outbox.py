@@ -8,7 +8,6 @@ next round, and the consumers' inbox absorbs the duplicate.
 """
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +20,7 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    cast,
     delete,
     func,
     select,
@@ -62,7 +62,9 @@ class PendingEvent(Protocol):
     occurred_at: datetime
     correlation_id: str | None
     traceparent: str | None
-    payload: dict[str, object]
+
+    @property
+    def payload_json(self) -> str: ...
 
 
 # A relay round's lock and read are one statement: the lock is taken once (the lateral join
@@ -75,8 +77,14 @@ _LOCK = select(
         "locked"
     ),
 ).subquery("relay_lock")
+# The payload is read as the column's JSON text: decoding it only to encode it again for the
+# message cost the relay a fifth of its time (bench/customer_view_ingest.py, py-spy).
 _PENDING = (
-    select(_o.seq, *(_o[name] for name in OUTBOX_COLUMNS))
+    select(
+        _o.seq,
+        *(_o[name] for name in OUTBOX_COLUMNS if name != "payload"),
+        cast(_o.payload, Text).label("payload_json"),
+    )
     .where(_LOCK.c.locked, _o.published_at.is_(None))
     .order_by(_o.seq)
     .limit(bindparam("batch", type_=Integer))
@@ -138,7 +146,7 @@ def to_message(record: PendingEvent) -> OutgoingMessage:
     return OutgoingMessage(
         topic=record.topic,
         key=record.message_key.encode(),
-        value=json.dumps(record.payload, separators=(",", ":")).encode(),
+        value=record.payload_json.encode(),
         headers=envelope.to_headers(),
     )
 
