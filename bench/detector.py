@@ -42,6 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
+from crm.serving import tune_garbage_collector
 from services.customer.events import CustomerRegistered, TransactionPosted
 from services.events.config import Settings
 from services.events.consumers import build_batch_handler, build_handlers
@@ -259,6 +260,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def main(settings: Settings, events: int, rate: int, seconds: int, tick: float) -> None:
+    # The detector runs in this process, beside the raw loop: collect as `crm serve` does.
+    tune_garbage_collector()
     for spec in SERVICES.values():
         await upgrade(spec.settings_class(database_url=settings.database_url), spec.migrations)
     bootstrap = settings.kafka_bootstrap_servers
