@@ -78,7 +78,8 @@ _LOCK = select(
     ),
 ).subquery("relay_lock")
 # The payload is read as the column's JSON text: decoding it only to encode it again for the
-# message cost the relay a fifth of its time (bench/customer_view_ingest.py, py-spy).
+# message took about 6% of the customer service's CPU under batch ingest, where the whole relay
+# took 19% (py-spy over bench/customer_view_ingest.py's ingest phase).
 _PENDING = (
     select(
         _o.seq,

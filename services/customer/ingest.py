@@ -97,10 +97,8 @@ async def ingest_transactions(
     rows: list[dict[str, Any]] = []
     flows: dict[tuple[uuid.UUID, date, str], _Flow] = defaultdict(_Flow)
     last_activity: dict[uuid.UUID, datetime] = {}
-    moved_accounts: set[str] = set()
     for transaction in fresh:
         account = accounts[transaction.account_number]
-        moved_accounts.add(account.account_number)
         account.balance += signed_change(account, transaction)
         rows.append(
             {
@@ -132,7 +130,7 @@ async def ingest_transactions(
         ],
     )  # fmt: skip
     await repository.set_balances(
-        session, {number: accounts[number].balance for number in moved_accounts}
+        session, {t.account_number: accounts[t.account_number].balance for t in fresh}
     )
     await repository.touch_last_activity(session, last_activity)
     await record_events(

@@ -215,7 +215,7 @@ _SET_BALANCES = text(
 
 async def lock_accounts(session: AsyncSession, numbers: Iterable[str]) -> dict[str, PostingAccount]:
     result = await session.execute(_LOCK_ACCOUNTS, {"numbers": sorted(set(numbers))})
-    return {row.account_number: PostingAccount(*row) for row in result}
+    return {row.account_number: PostingAccount(**row._mapping) for row in result}
 
 
 async def set_balances(session: AsyncSession, balances: dict[str, Decimal]) -> None:
