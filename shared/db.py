@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import MetaData, Table, bindparam, event, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import MetaData, Table, TypeDecorator, bindparam, event, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -204,6 +205,17 @@ async def upsert(
     await write_all(session, [RowsWrite(model, rows, keys, tuple(keep))])
 
 
+class JSONText(TypeDecorator[str]):
+    """A JSONB value bound as the JSON text it already is: the driver sends text to jsonb as
+    it is, and JSONB's own binding would serialize the text again, as a JSON string."""
+
+    impl = JSONB
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class RowsWrite:
     """One table's rows for :func:`write_all`, all naming the same columns: upserted on
@@ -214,6 +226,9 @@ class RowsWrite:
     rows: Sequence[dict[str, Any]]
     key: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
+    # JSON columns whose values are given as JSON text already (a model's model_dump_json(),
+    # made in one call where a dict is built and then serialized value by value).
+    json_text: tuple[str, ...] = ()
 
 
 async def write_all(session: AsyncSession, writes: Sequence[RowsWrite]) -> None:
@@ -224,7 +239,8 @@ async def write_all(session: AsyncSession, writes: Sequence[RowsWrite]) -> None:
     if not present:
         return
     shapes = tuple(
-        (cast(Table, w.model.__table__), tuple(w.rows[0]), w.key, w.keep) for w in present
+        (cast(Table, w.model.__table__), tuple(w.rows[0]), w.key, w.keep, w.json_text)
+        for w in present
     )
     statement = _write_all_statement(shapes)
     parameters: dict[str, list[Any]] = {}
@@ -252,18 +268,29 @@ async def insert_new(
 # the arrays back into rows. An executemany runs the statement once per row, and SQLAlchemy
 # converts every value of every row on the way; here it converts one parameter per column
 # (asyncpg encodes the arrays), and the statement compiles once per table and columns.
-def _insert_unnested(table: Table, names: tuple[str, ...], prefix: str = "") -> Any:
+def _insert_unnested(
+    table: Table, names: tuple[str, ...], prefix: str = "", json_text: tuple[str, ...] = ()
+) -> Any:
     arrays = [
-        bindparam(f"{prefix}{name}_values", type_=ARRAY(table.c[name].type)) for name in names
+        bindparam(
+            f"{prefix}{name}_values",
+            type_=ARRAY(JSONText() if name in json_text else table.c[name].type),
+        )
+        for name in names
     ]
     rows = func.unnest(*arrays).table_valued(*names).render_derived()
     return pg_insert(table).from_select(list(names), select(*(rows.c[n] for n in names)))
 
 
 def _write_statement(
-    table: Table, names: tuple[str, ...], keys: tuple[str, ...], keep: tuple[str, ...], prefix: str
+    table: Table,
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    keep: tuple[str, ...],
+    prefix: str,
+    json_text: tuple[str, ...] = (),
 ) -> Any:
-    statement = _insert_unnested(table, names, prefix)
+    statement = _insert_unnested(table, names, prefix, json_text)
     if not keys:
         return statement.on_conflict_do_nothing()
     return statement.on_conflict_do_update(
@@ -276,11 +303,13 @@ def _write_statement(
 # it on a hot consumer path: each shape is built once per process.
 @functools.cache
 def _write_all_statement(
-    shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...],
+    shapes: tuple[
+        tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...
+    ],
 ) -> Any:
     first, *others = (
-        _write_statement(table, names, keys, keep, _write_prefix(n))
-        for n, (table, names, keys, keep) in enumerate(shapes)
+        _write_statement(table, names, keys, keep, _write_prefix(n), json_text)
+        for n, (table, names, keys, keep, json_text) in enumerate(shapes)
     )
     if not others:
         return first

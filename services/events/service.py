@@ -3,6 +3,7 @@ tick the scheduled rules; expire what nobody acted on; record outcomes.
 
 No HTTP and no Kafka here, and no commit: the caller owns the transaction."""
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -175,7 +176,7 @@ def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict
     return {
         "event_id": envelope.id, "customer_id": event.customer_id,  # type: ignore[attr-defined]
         "event_name": event_name_of(envelope.type), "occurred_at": at, "topic": topic,
-        "partition": partition, "offset": offset, "payload": event.model_dump(mode="json"),
+        "partition": partition, "offset": offset, "payload": event.model_dump_json(),
     }  # fmt: skip
 
 
@@ -276,7 +277,7 @@ async def forget_customer(
     for row in unsaved_history:
         blanks = IDENTIFYING_FIELDS.get(row["event_name"])
         if blanks is not None and row["customer_id"] == customer_id:
-            row["payload"] = {**row["payload"], **blanks}
+            row["payload"] = json.dumps({**json.loads(row["payload"]), **blanks})
 
 
 # What a call's result makes of an opportunity (no answer and a wrong number change nothing:

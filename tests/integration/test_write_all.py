@@ -77,3 +77,22 @@ async def test_each_table_written_as_asked_in_one_statement(
     assert [tuple(r) for r in inbox] == [("e1", "first"), ("e2", "second")]
     # Upserted: the status overwritten, the kept column written on insert only.
     assert [tuple(r) for r in answers] == [("k1", 409, b"a" * 32), ("k2", 200, b"c" * 32)]
+
+
+async def test_a_json_column_given_as_text_is_stored_as_the_json_it_spells(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    scope = f"scope-{uuid.uuid4().hex[:6]}"
+    text_body = '{"name": "王小明", "amount": "12.50", "tags": [1, 2], "manager": null}'
+    answer = {**_answer("k1", scope, 201, b"a" * 32), "body": text_body}
+    async with transaction(sessions) as session:
+        await write_all(
+            session,
+            [RowsWrite(IdempotencyRecord, [answer], key=("key", "scope"), json_text=("body",))],
+        )
+    async with sessions() as session:
+        stored = await session.scalar(
+            select(IdempotencyRecord.body).where(IdempotencyRecord.scope == scope)
+        )
+    # An object, not the text as a JSON string.
+    assert stored == {"name": "王小明", "amount": "12.50", "tags": [1, 2], "manager": None}

@@ -198,7 +198,7 @@ async def save_run(
             RowsWrite(CustomerHolding, holdings, key=("customer_id", "account_number")),
             RowsWrite(CustomerRecurringCredit, recurring, key=("customer_id", "source")),
             # A redelivered event's history and firings are already there and stay as they were.
-            RowsWrite(ObservedEvent, observed),
+            RowsWrite(ObservedEvent, observed, json_text=("payload",)),
             firings_write(firings),
         ],
     )
