@@ -457,6 +457,52 @@ class TestPerCustomerOrder:
         assert sample(second_metrics, "crm_events_consumed_total", **labels) > 0
 
 
+class TestHandOver:
+    async def test_a_poll_made_stale_by_a_hand_over_is_read_again_in_order(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        """A hand-over between two polls makes the second stale: its events are not
+        applied then, and the consumer goes back to the committed offsets, from where they
+        come again, in order. Skipping them would lose them for good (the position had
+        already moved past them)."""
+        probe = new_probe_type()
+        await _published(
+            sessions, bus, metrics, *(probe(customer_id="C5", sequence=i) for i in range(40))
+        )
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        record = recording_handler(group)
+        hand_overs: list[asyncio.Task[None]] = []
+
+        async def hand_over() -> None:
+            # What the rebalance listener does: wait for the batch in hand, move the
+            # generation on; the member keeps its partitions, so the poll made meanwhile
+            # is stale but its events are this member's to apply.
+            reading = consumer._consumer
+            assert reading is not None
+            async with reading.assignment_lock:
+                reading.generation += 1  # type: ignore[attr-defined]
+                await asyncio.sleep(0.5)
+
+        async def handle(session: AsyncSession, event: ProbeEvent, envelope: EventEnvelope) -> None:
+            if not hand_overs:
+                hand_overs.append(asyncio.create_task(hand_over()))
+            await record(session, event, envelope)  # type: ignore[operator]
+
+        consumer = _consumer(bus, sessions, metrics, probe, group, handler=handle, batch_size=10)
+        async with running(consumer):
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) == 40
+
+            await wait_until(all_applied)
+        await asyncio.gather(*hand_overs)
+        assert [s for _, s, _ in await effects(engine, group)] == list(range(40))
+
+
 def _probe_message(probe: type[ProbeEvent], *, customer_id: str, sequence: int) -> OutgoingMessage:
     record = OutboxRecord(
         event_id=uuid.uuid4(),
