@@ -27,7 +27,7 @@ from services.customer.events import (
     TransactionPosted,
 )
 from services.customer.schemas import InteractionCreate
-from services.customer.valuation import revalue_customer
+from services.customer.valuation import revalue_customer, valuation_inputs
 from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
@@ -101,12 +101,14 @@ def build_batch_handler(settings: Settings) -> BatchHandler:
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)
         # In id order: two runs revaluing the same customers lock them in the same order.
+        at = datetime.now(UTC)
+        inputs = await valuation_inputs(session, sorted(asked), at=at)
         for customer_id in sorted(asked):
             envelope = asked[customer_id]
             with correlated(envelope.correlation_id):
                 await revalue_customer(
-                    session, customer_id, settings=settings, at=datetime.now(UTC),
-                    unless_valued_since=envelope.time,
+                    session, customer_id, settings=settings, at=at,
+                    unless_valued_since=envelope.time, inputs=inputs,
                 )  # fmt: skip
 
     return handle_run

@@ -7,6 +7,7 @@ in a batch. Every change is kept with its reason and published as ``segment_chan
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -16,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.customer import repository
 from services.customer.config import Settings
 from services.customer.events import CustomerSegmentChanged
-from services.customer.models import AccountStatus, Customer, ProductType, SegmentChange
+from services.customer.models import (
+    Account,
+    AccountStatus,
+    Customer,
+    ProductType,
+    SegmentChange,
+)
 from services.customer.portfolios import ensure_manager
 from services.customer.schemas import CustomerValue
 from services.customer.segmentation import (
@@ -41,12 +48,37 @@ def to_cny(amount: Decimal, currency: str, settings: Settings) -> Decimal:
     return amount * rate
 
 
-async def gather_facts(
-    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+@dataclass(frozen=True)
+class ValuationInputs:
+    """What valuing some customers reads, for all of them at once: three statements for a
+    consumer's run of a hundred customers, where reading per customer took four each."""
+
+    customers: dict[uuid.UUID, Customer]  # locked
+    accounts: dict[uuid.UUID, list[Account]]
+    money: dict[uuid.UUID, repository.MoneyFacts]
+
+
+async def valuation_inputs(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, at: datetime
+) -> ValuationInputs:
+    customers = await repository.customers_for_update(session, customer_ids)
+    ids = [c.id for c in customers]
+    return ValuationInputs(
+        customers={c.id: c for c in customers},
+        accounts=await repository.accounts_of_customers(session, ids) if ids else {},
+        money=await repository.money_facts(session, ids, now=at),
+    )
+
+
+_NO_MONEY = repository.MoneyFacts({}, {}, 0)
+
+
+def facts_of(
+    customer: Customer, inputs: ValuationInputs, *, settings: Settings, at: datetime
 ) -> SegmentFacts:
-    accounts = await repository.accounts_of(session, customer.id)
+    accounts = inputs.accounts.get(customer.id, [])
     aum, loans = balances_cny(accounts, settings)
-    money = await repository.money_facts(session, customer.id, now=at)
+    money = inputs.money.get(customer.id, _NO_MONEY)
     inflow = sum((to_cny(v, c, settings) for c, v in money.inflow_90d.items()), Decimal("0"))
     previous = sum(
         (to_cny(v, c, settings) for c, v in money.inflow_previous_90d.items()), Decimal("0")
@@ -164,13 +196,17 @@ async def revalue_customer(
     settings: Settings,
     at: datetime,
     unless_valued_since: datetime | None = None,
+    inputs: ValuationInputs | None = None,
 ) -> list[str]:
     """Decide every dimension again; returns the dimensions that changed.
 
     With ``unless_valued_since`` (the time of the event that asks), nothing is done if the
     customer was valued after it: a batch of a thousand transactions is one valuation, not a
-    thousand."""
-    customer = await repository.get_customer(session, customer_id, for_update=True)
+    thousand. ``inputs`` read for several customers at once (:func:`valuation_inputs`) must
+    include this one; without them, this customer's are read."""
+    if inputs is None:
+        inputs = await valuation_inputs(session, [customer_id], at=at)
+    customer = inputs.customers.get(customer_id)
     if customer is None:
         return []
     if (
@@ -180,7 +216,7 @@ async def revalue_customer(
     ):
         return []
     customer.valued_at = at
-    facts = await gather_facts(session, customer, settings=settings, at=at)
+    facts = facts_of(customer, inputs, settings=settings, at=at)
     decisions = decide_segments(
         facts,
         value=settings.value_thresholds,

@@ -34,6 +34,19 @@ async def get_customer(
     return (await session.scalars(statement)).one_or_none()
 
 
+async def customers_for_update(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID]
+) -> list[Customer]:
+    """The customers, locked in id order (see :func:`lock_customers`)."""
+    statement = (
+        select(Customer)
+        .where(Customer.id.in_(customer_ids))
+        .order_by(Customer.id)
+        .with_for_update()
+    )
+    return list((await session.scalars(statement)).all())
+
+
 async def customers_by_identifier(
     session: AsyncSession, kind: IdentifierKind, value: str, *, limit: int = 10
 ) -> Sequence[Customer]:
@@ -233,6 +246,17 @@ async def accounts_of(session: AsyncSession, customer_id: uuid.UUID) -> Sequence
     return (await session.scalars(statement)).all()
 
 
+async def accounts_of_customers(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Account]]:
+    """Each customer's accounts, in one statement."""
+    statement = select(Account).where(Account.customer_id.in_(customer_ids))
+    held: dict[uuid.UUID, list[Account]] = {}
+    for account in (await session.scalars(statement.order_by(Account.opened_on))).all():
+        held.setdefault(account.customer_id, []).append(account)
+    return held
+
+
 _EXISTING_TRANSACTION_IDS = text(
     "SELECT transaction_id FROM transactions WHERE transaction_id = ANY(CAST(:ids AS varchar[]))"
 )
@@ -325,13 +349,18 @@ class MoneyFacts:
 
 
 async def money_facts(
-    session: AsyncSession, customer_id: uuid.UUID, *, now: datetime
-) -> MoneyFacts:
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, now: datetime
+) -> dict[uuid.UUID, MoneyFacts]:
+    """Each customer's money facts, in one statement; a customer with no transaction in the
+    last 180 days has none in the answer."""
+    if not customer_ids:
+        return {}
     recent_start, previous_start = now - timedelta(days=90), now - timedelta(days=180)
     credit = PostedTransaction.direction == Direction.CREDIT
     recent = PostedTransaction.booked_at >= recent_start
     flow_rows = await session.execute(
         select(
+            PostedTransaction.customer_id,
             PostedTransaction.currency,
             func.coalesce(func.sum(PostedTransaction.amount).filter(credit, recent), 0).label(
                 "recent_in"
@@ -342,20 +371,20 @@ async def money_facts(
             func.count().filter(recent).label("recent_count"),
         )
         .where(
-            PostedTransaction.customer_id == customer_id,
+            PostedTransaction.customer_id.in_(customer_ids),
             PostedTransaction.booked_at >= previous_start,
             PostedTransaction.booked_at <= now,
         )
-        .group_by(PostedTransaction.currency)
+        .group_by(PostedTransaction.customer_id, PostedTransaction.currency)
     )
-    inflow: dict[str, Decimal] = {}
-    previous: dict[str, Decimal] = {}
-    count = 0
+    inflow: dict[uuid.UUID, dict[str, Decimal]] = {}
+    previous: dict[uuid.UUID, dict[str, Decimal]] = {}
+    count: dict[uuid.UUID, int] = {}
     for row in flow_rows.all():
-        inflow[row.currency] = row.recent_in
-        previous[row.currency] = row.previous_in
-        count += row.recent_count
-    return MoneyFacts(inflow, previous, count)
+        inflow.setdefault(row.customer_id, {})[row.currency] = row.recent_in
+        previous.setdefault(row.customer_id, {})[row.currency] = row.previous_in
+        count[row.customer_id] = count.get(row.customer_id, 0) + row.recent_count
+    return {c: MoneyFacts(inflow[c], previous[c], count[c]) for c in inflow}
 
 
 async def add_segment_change(session: AsyncSession, change: SegmentChange) -> None:

@@ -111,6 +111,34 @@ class TestSegmentsFollowTheMoney:
         assert view["customer"]["segments"]["value_tier"] == "premium"
         assert view["total_balance_cny"] == "1200000.00"
 
+    async def test_customers_valued_together_each_get_their_own_figures(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """One batch of deposits for several customers is one consumer run, and the run reads
+        all their accounts and flows at once: each must be valued on its own."""
+        deposits = {"1500000.00": "premium", "300000.00": "key", "100.00": "ordinary"}
+        customers: dict[str, tuple[str, str]] = {}
+        rows = []
+        for amount, tier in deposits.items():
+            created = await create_customer(client)
+            account = (await open_account(client, created["id"]))["full_number"]
+            customers[created["id"]] = (amount, tier)
+            rows.append(transaction(account, amount=amount))
+        answer = await client.post("/v1/transactions", json={"transactions": rows})
+        assert answer.status_code == 200
+
+        async def valued() -> bool:
+            for customer_id, (_, tier) in customers.items():
+                segments = (await _segments(client, customer_id))["segments"]
+                if segments["value_tier"]["current"] != tier:
+                    return False
+            return True
+
+        await wait_until(valued, timeout=20)
+        for customer_id, (amount, _) in customers.items():
+            view = (await client.get(f"/v1/customers/{customer_id}/view")).json()
+            assert view["total_balance_cny"] == amount
+
     async def test_as_of_needs_a_time_zone(self, client: httpx.AsyncClient) -> None:
         created = await create_customer(client)
 
