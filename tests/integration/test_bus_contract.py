@@ -71,6 +71,31 @@ class TestPublishAndConsume:
         assert len({p for ps in partitions.values() for p in ps}) > 1  # keys spread out
 
 
+class TestPolls:
+    async def test_one_partitions_backlog_fills_a_poll_of_a_member_of_many_partitions(
+        self, bus: Bus
+    ) -> None:
+        """A member of five topics (as the customer service is) with a backlog on one
+        partition gets polls of up to the limit from it, not the limit shared out among
+        partitions that hold nothing."""
+        topics = [_topic() for _ in range(5)]
+        await bus.ensure_topics(topics)
+        await bus.publish(_messages(topics[0], customers=1, per_customer=60))
+        consumer = bus.consumer(f"group-{uuid.uuid4().hex[:6]}", topics)
+        await consumer.start()
+        sizes: list[int] = []
+        values: list[int] = []
+        async with asyncio.timeout(30):
+            while len(values) < 60:
+                polled = await consumer.poll(max_records=20, timeout=0.5)
+                if polled:
+                    sizes.append(len(polled))
+                    values += [int(m.value) for m in polled]
+        await consumer.stop()
+        assert values == list(range(60))
+        assert max(sizes) == 20
+
+
 class TestConsumerGroups:
     async def test_uncommitted_messages_are_delivered_again(self, bus: Bus) -> None:
         topic, group = _topic(), f"group-{uuid.uuid4().hex[:6]}"
