@@ -60,7 +60,7 @@ _FETCH = text(
     " AS turn FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]),"
     " CAST(:positions AS bigint[])) AS p(topic, partition, position)"
     ' CROSS JOIN LATERAL (SELECT topic, partition, "offset", key, value, headers'
-    f" FROM {SCHEMA}.log WHERE topic = p.topic AND partition = p.partition"
+    " FROM crm_bus.log WHERE topic = p.topic AND partition = p.partition"
     ' AND "offset" >= p.position ORDER BY "offset" LIMIT :limit) AS l'
     " ORDER BY turn, l.topic, l.partition LIMIT :limit"
     ') AS polled ORDER BY topic, partition, "offset"'
