@@ -21,6 +21,7 @@ from services.customer.models import (
     Account,
     AccountStatus,
     Customer,
+    CustomerStatus,
     ProductType,
     SegmentChange,
 )
@@ -207,7 +208,9 @@ async def revalue_customer(
     if inputs is None:
         inputs = await valuation_inputs(session, [customer_id], at=at)
     customer = inputs.customers.get(customer_id)
-    if customer is None:
+    if customer is None or customer.status != CustomerStatus.ACTIVE:
+        # A closed or erased customer is not valued again (nor is one by the batch): an
+        # event consumed after the erasure must not publish anything more about them.
         return []
     if (
         unless_valued_since is not None
