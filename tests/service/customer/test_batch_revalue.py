@@ -1,11 +1,12 @@
 """The batch that decides every customer's segments again: what time alone changes."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from services.customer.config import Settings
-from services.customer.valuation import revalue_everyone
+from services.customer.valuation import revalue_customer, revalue_everyone
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
@@ -59,3 +60,31 @@ class TestBatchRevalue:
         assert first["customers"] >= 1
         assert first.get("loyalty", 0) >= 1
         assert second == {"customers": second["customers"]}
+
+
+class TestNoValuationAfterTheRelationship:
+    async def test_a_closed_customer_is_not_valued_again_by_a_late_event(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        """What the consumer does with an event that arrives after the customer was closed:
+        the customer is not decided again, and nothing is published about them."""
+        customer = await create_customer(client)
+        closed = await client.post(
+            f"/v1/customers/{customer['id']}/close", json={"version": 1, "reason": "moved abroad"}
+        )
+        assert closed.status_code == 200, closed.text
+        engine = create_engine(customer_settings)
+        sessions = create_sessionmaker(engine)
+        sessions.configure(info={EVENT_SOURCE: customer_settings.event_source})
+        published = "SELECT count(*) FROM outbox WHERE message_key = :k"
+        before = await scalar(customer_settings, published, k=customer["id"])
+        try:
+            async with sessions() as session, session.begin():
+                changed = await revalue_customer(
+                    session, uuid.UUID(customer["id"]), settings=customer_settings,
+                    at=datetime.now(UTC) + timedelta(days=200),
+                )  # fmt: skip
+        finally:
+            await engine.dispose()
+        assert changed == []
+        assert await scalar(customer_settings, published, k=customer["id"]) == before
