@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -175,9 +176,21 @@ async def copy_rows(
     """Bulk-load rows with PostgreSQL's COPY, in the session's transaction.
 
     COPY moves thousands of rows in one stream, several times faster than INSERT even
-    batched; SQLAlchemy has no COPY, so this reaches the asyncpg connection underneath. The
-    table is found through the service's search_path, like every other statement."""
-    connection = await session.connection()
+    batched. The table is found through the service's search_path, like every other
+    statement."""
+    await copy_rows_on(await session.connection(), table, columns, rows)
+
+
+async def copy_rows_on(
+    connection: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    schema: str | None = None,
+) -> None:
+    """:func:`copy_rows` on a connection in a transaction. SQLAlchemy has no COPY, so this
+    reaches the asyncpg connection underneath."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
@@ -186,7 +199,9 @@ async def copy_rows(
         # a COPY sent before that would commit on its own and survive a rollback.
         await connection.execute(text("SELECT 1"))
     assert driver.is_in_transaction()
-    await driver.copy_records_to_table(table, records=rows, columns=list(columns))
+    await driver.copy_records_to_table(
+        table, records=rows, columns=list(columns), schema_name=schema
+    )
 
 
 async def upsert(
