@@ -302,22 +302,27 @@ def _insert_unnested(
         for name in names
     ]
     rows = func.unnest(*arrays).table_valued(*names).render_derived()
-    columns = [rows.c[n].cast(table.c[n].type) if _as_text(table, n) else rows.c[n] for n in names]
+    decimals = _decimal_columns(table)
+    columns = [rows.c[n].cast(table.c[n].type) if n in decimals else rows.c[n] for n in names]
     return pg_insert(table).from_select(list(names), select(*columns))
 
 
-def _as_text(table: Table, name: str) -> bool:
-    # Decimals travel as text, cast back in the statement: asyncpg's binary numeric encoder
-    # costs about 1 µs a value in Python, a str() and a text array about a third of that
-    # (timed on 3,000 values), and a detector's run writes a few thousand amounts.
-    column_type = table.c[name].type
-    return isinstance(column_type, Numeric) and bool(column_type.asdecimal)
+@functools.cache
+def _decimal_columns(table: Table) -> frozenset[str]:
+    """The columns whose values travel as text, cast back in the statement: asyncpg's binary
+    numeric encoder costs about 1 µs a value in Python, a str() and a text array about a
+    third of that (timed on 3,000 values), and a detector's run writes a few thousand."""
+    return frozenset(
+        column.key
+        for column in table.c
+        if isinstance(column.type, Numeric) and column.type.asdecimal
+    )
 
 
 def _carrier(table: Table, name: str, json_text: tuple[str, ...]) -> Any:
     if name in json_text:
         return JSONText()
-    if _as_text(table, name):
+    if name in _decimal_columns(table):
         return Text()
     return table.c[name].type
 
@@ -370,10 +375,11 @@ def _insert_new_statement(table: Table, names: tuple[str, ...], returning: str) 
 def _as_arrays(
     table: Table, rows: Sequence[dict[str, Any]], names: tuple[str, ...], prefix: str = ""
 ) -> dict[str, list[Any]]:
-    arrays = {}
+    decimals = _decimal_columns(table)
+    arrays: dict[str, list[Any]] = {}
     for name in names:
         values = [row[name] for row in rows]
-        if _as_text(table, name):
+        if name in decimals:
             values = [None if v is None else str(v) for v in values]
         arrays[f"{prefix}{name}_values"] = values
     return arrays

@@ -100,10 +100,11 @@ def build_batch_handler(settings: Settings) -> BatchHandler:
             else:
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)
-        # In id order: two runs revaluing the same customers lock them in the same order.
+        # The run's customers are locked already; their inputs are read for all at once.
         at = datetime.now(UTC)
-        inputs = await valuation_inputs(session, sorted(asked), at=at)
-        for customer_id in sorted(asked):
+        revalued = sorted(asked)
+        inputs = await valuation_inputs(session, revalued, at=at)
+        for customer_id in revalued:
             envelope = asked[customer_id]
             with correlated(envelope.correlation_id):
                 await revalue_customer(

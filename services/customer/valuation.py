@@ -66,7 +66,7 @@ async def valuation_inputs(
     ids = [c.id for c in customers]
     return ValuationInputs(
         customers={c.id: c for c in customers},
-        accounts=await repository.accounts_of_customers(session, ids) if ids else {},
+        accounts=await repository.accounts_of_customers(session, ids),
         money=await repository.money_facts(session, ids, now=at),
     )
 

@@ -240,16 +240,15 @@ async def set_balances(session: AsyncSession, balances: dict[str, Decimal]) -> N
 
 
 async def accounts_of(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Account]:
-    statement = (
-        select(Account).where(Account.customer_id == customer_id).order_by(Account.opened_on)
-    )
-    return (await session.scalars(statement)).all()
+    return (await accounts_of_customers(session, [customer_id])).get(customer_id, [])
 
 
 async def accounts_of_customers(
     session: AsyncSession, customer_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Account]]:
-    """Each customer's accounts, in one statement."""
+    """Each customer's accounts in the order they were opened, in one statement."""
+    if not customer_ids:
+        return {}
     statement = select(Account).where(Account.customer_id.in_(customer_ids))
     held: dict[uuid.UUID, list[Account]] = {}
     for account in (await session.scalars(statement.order_by(Account.opened_on))).all():
