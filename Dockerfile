@@ -9,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 COPY pyproject.toml requirements.lock ./
+COPY contracts ./contracts
 COPY shared ./shared
 COPY services ./services
 COPY crm ./crm

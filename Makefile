@@ -64,16 +64,17 @@ alert-rules: promtool
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy shared services crm tests bench
+	$(BIN)/mypy contracts shared services crm tests bench
 
 ## bandit on the code that ships: any finding of medium severity or more fails. Each reviewed
 ## exception is marked `nosec` with its rule where it stands. (bandit's warnings about those
 ## marks go to var/bandit.log, shown only when it fails.)
 security: $(STAMP)
 	@mkdir -p var
-	$(BIN)/bandit -q -r shared services crm --severity-level medium 2> var/bandit.log \
+	$(BIN)/bandit -q -r contracts shared services crm --severity-level medium 2> var/bandit.log \
 	    || { cat var/bandit.log >&2; exit 1; }
 
 ## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.

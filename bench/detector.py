@@ -39,17 +39,17 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from contracts.base import DomainEvent
+from contracts.catalogue import Topic
+from contracts.customer import CustomerRegistered, TransactionPosted
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import tune_garbage_collector
-from services.customer.events import CustomerRegistered, TransactionPosted
 from services.events.config import Settings
 from services.events.consumers import build_batch_handler, build_handlers
 from services.events.service import RuleBook
 from shared.bus.kafka import KafkaBus
-from shared.catalogue import Topic
-from shared.events import DomainEvent
 from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade

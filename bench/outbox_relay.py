@@ -17,12 +17,12 @@ from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.base import DomainEvent
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import MIGRATIONS
 from shared.bus import Bus
 from shared.db import create_engine, create_sessionmaker
-from shared.events import DomainEvent
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
 from shared.outbox import EVENT_SOURCE, OutboxRelay, record_events

@@ -6,11 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-# The events modules register their models in the catalogue (for AsyncAPI and decoding).
-import services.complaints.events
-import services.contact_center.events
-import services.customer.events
-import services.events.events  # noqa: F401
 from services.complaints import app as complaints_app
 from services.complaints.config import Settings as ComplaintsSettings
 from services.contact_center import app as contact_center_app

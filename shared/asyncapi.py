@@ -1,14 +1,14 @@
 """The event catalogue as an AsyncAPI 3.0 document, generated from the code.
 
-Topics and event types come from :mod:`shared.catalogue`; each event type's payload schema
+Topics and event types come from :mod:`contracts.catalogue`; each event type's payload schema
 comes from the pydantic model registered for it (types whose model is not written yet are
 listed with an open object schema, so the document never claims more than the code knows).
 """
 
 from typing import Any
 
-from shared.catalogue import DEAD_LETTER_SUFFIX, PRODUCER_OF, TOPIC_OF, Topic
-from shared.events import registered_models
+from contracts.base import registered_models
+from contracts.catalogue import DEAD_LETTER_SUFFIX, PRODUCER_OF, TOPIC_OF, Topic
 
 ASYNCAPI_VERSION = "3.0.0"
 

@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from contracts.base import DomainEvent
+from contracts.catalogue import dead_letter_topic
 from shared.bus import (
     Bus,
     BusConsumer,
@@ -35,10 +37,8 @@ from shared.bus import (
     ReceivedMessage,
     TopicPartition,
 )
-from shared.catalogue import dead_letter_topic
 from shared.db import is_retryable_conflict, is_unavailable
 from shared.envelope import EnvelopeError, EventEnvelope
-from shared.events import DomainEvent
 from shared.inbox import claim, claim_many
 from shared.logging import correlation_id_var, get_logger
 from shared.metrics import ServiceMetrics

@@ -1,15 +1,8 @@
 """Masks for personal data in responses (OWASP ASVS V8: expose only what the caller needs),
-and the mainland numbering plan the phone mask follows. Every service masks the same way.
+following the mainland numbering plan for phones. Every service masks the same way.
 """
 
-import re
-
-# Mobile: 11 digits, 1 then 3-9 (the 10x-12x ranges are not subscriber numbers).
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
-# Landline: trunk prefix 0, an area code of 2-3 more digits (never 0 after the trunk 0: "00"
-# is the international prefix), then a 7-8 digit local number. Digits only, so the split
-# between area code and local number is not recoverable; the length bounds still hold.
-LANDLINE = re.compile(r"0[1-9][0-9]{1,2}[0-9]{7,8}")
+from contracts.identifiers import LANDLINE, MOBILE
 
 
 def _mask_middle(value: str, keep_start: int, keep_end: int) -> str:

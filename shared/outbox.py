@@ -30,10 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.base import DomainEvent
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
 from shared.db import copy_rows, is_unavailable
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.logging import current_correlation_id, get_logger
 from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics

@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints import erasure, repository, service
-from services.complaints.config import Settings
-from services.complaints.models import ComplaintChannel
-from services.complaints.schemas import ComplaintCreate
-from services.contact_center.events import CallEnded
-from services.customer.events import (
+from contracts.contact_center import CallEnded
+from contracts.customer import (
     CustomerErased,
     CustomerRegistered,
     CustomerSegmentChanged,
     CustomerUpdated,
 )
+from services.complaints import erasure, repository, service
+from services.complaints.config import Settings
+from services.complaints.models import ComplaintChannel
+from services.complaints.schemas import ComplaintCreate
 from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
 

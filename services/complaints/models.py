@@ -33,18 +33,6 @@ class ComplaintChannel(StrEnum):
     REGULATOR_REFERRAL = "regulator_referral"
 
 
-class ComplaintCategory(StrEnum):
-    PRODUCT = "product"
-    FEES = "fees"
-    SERVICE_ATTITUDE = "service_attitude"
-    DISPUTE_OR_FRAUD = "dispute_or_fraud"
-    SYSTEM_FAILURE = "system_failure"
-    PAYMENT_SERVICES = "payment_services"
-    DATA_PRIVACY = "data_privacy"
-    MIS_SELLING = "mis_selling"
-    OTHER = "other"
-
-
 class ComplaintCause(StrEnum):
     """Why the customer complained, as the bank classifies it after analysis."""
 

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from contracts.complaints import ComplaintCategory
 from services.complaints.models import (
-    ComplaintCategory,
     ComplaintCause,
     ComplaintChannel,
     ComplaintPriority,

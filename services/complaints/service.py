@@ -10,6 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.complaints import (
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintReceived,
+    ComplaintStepCompleted,
+)
 from services.complaints import repository
 from services.complaints.config import Settings
 from services.complaints.deadlines import BusinessCalendar, ClockStart, DecisionRule
@@ -20,12 +26,6 @@ from services.complaints.errors import (
     OpenCaseExists,
     ReopenPeriodOver,
     RoleNotAllowed,
-)
-from services.complaints.events import (
-    ComplaintClosed,
-    ComplaintEscalated,
-    ComplaintReceived,
-    ComplaintStepCompleted,
 )
 from services.complaints.models import (
     Complaint,

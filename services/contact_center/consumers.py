@@ -4,14 +4,14 @@ about."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contact_center import erasure, identification, outbound
-from services.customer.events import (
+from contracts.customer import (
     CustomerErased,
     CustomerRegistered,
     CustomerSegmentChanged,
     CustomerUpdated,
 )
-from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
+from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
+from services.contact_center import erasure, identification, outbound
 from shared.consumer import Handlers
 from shared.envelope import EventEnvelope
 

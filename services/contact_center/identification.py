@@ -12,13 +12,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import IdentifierDigest
+from contracts.identifiers import InvalidIdentifier, identifier_digest, normalise_phone
 from services.contact_center import repository
 from services.contact_center.config import Settings
 from services.contact_center.models import IdentifiedBy
 from services.contact_center.schemas import CallArrival
-from services.customer.events import IdentifierDigest
-from services.customer.identity import InvalidIdentifier, normalise_phone
-from shared.identifiers import identifier_digest
 
 # The identifier kinds the customer service digests (its IdentifierKind values).
 PHONE = "phone"

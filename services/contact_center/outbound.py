@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.contact_center import CallbackScheduled, CallResult, OutboundAttempted
+from contracts.customer import InteractionRecorded
+from contracts.opportunities import OpportunityCreated
 from services.contact_center import repository
 from services.contact_center.config import Settings
 from services.contact_center.errors import (
@@ -14,7 +17,6 @@ from services.contact_center.errors import (
     CallingRuleRefused,
     EntryNotFound,
 )
-from services.contact_center.events import CallbackScheduled, CallResult, OutboundAttempted
 from services.contact_center.models import (
     Callback,
     CallbackStatus,
@@ -23,8 +25,6 @@ from services.contact_center.models import (
     OutboundStatus,
 )
 from services.contact_center.schemas import CallbackAttempt, CallbackCreate, OutboundAttempt
-from services.customer.events import InteractionRecorded
-from services.events.events import OpportunityCreated
 from shared.outbox import record_event, record_events
 
 CONTACT_CENTRE_OWNER = "contact_center"

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from services.complaints.models import ComplaintCategory
-from services.contact_center.events import CallResult
+from contracts.complaints import ComplaintCategory
+from contracts.contact_center import CallResult
 from services.contact_center.models import Skill
 
 AgentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_]{1,29}$", examples=["A-1001"])]

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.contact_center import CallEnded, CallStarted, ComplaintFromCall
+from contracts.customer import InteractionRecorded
 from services.contact_center import outbound, repository
 from services.contact_center.config import Settings
 from services.contact_center.errors import (
@@ -21,7 +23,6 @@ from services.contact_center.errors import (
     CallStateConflict,
     OutOfOrder,
 )
-from services.contact_center.events import CallEnded, CallStarted, ComplaintFromCall
 from services.contact_center.identification import Identification
 from services.contact_center.models import (
     SELF_SET_STATES,
@@ -42,7 +43,6 @@ from services.contact_center.schemas import (
     Transfer,
     WrapUp,
 )
-from services.customer.events import InteractionRecorded
 from shared.masking import mask_phone
 from shared.outbox import record_event, record_events
 

@@ -12,26 +12,26 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints.events import (
+from contracts.base import DomainEvent
+from contracts.complaints import (
     ComplaintClosed,
     ComplaintEscalated,
     ComplaintReceived,
     ComplaintStepCompleted,
 )
-from services.customer import projections, repository, service
-from services.customer.config import Settings
-from services.customer.events import (
+from contracts.customer import (
     AccountClosed,
     AccountOpened,
     InteractionRecorded,
     TransactionPosted,
 )
+from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
+from services.customer import projections, repository, service
+from services.customer.config import Settings
 from services.customer.schemas import InteractionCreate
 from services.customer.valuation import revalue_customer, valuation_inputs
-from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.logging import correlated
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from contracts.identifiers import InvalidIdentifier, normalise_phone
 from services.customer import ingest, portfolios, service, views
 from services.customer.access import (
     customer_in_reach,
@@ -16,7 +17,6 @@ from services.customer.access import (
 )
 from services.customer.dependencies import SettingsDep
 from services.customer.errors import LookupNeedsOneKey
-from services.customer.identity import InvalidIdentifier, normalise_phone
 from services.customer.models import IdentifierKind
 from services.customer.repository import CustomerFilter
 from services.customer.schemas import (

@@ -21,19 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from shared.masking import LANDLINE, MOBILE
-
-
-class InvalidIdentifier(ValueError):
-    """The identifier is not valid; `field_reason` says why, in plain English.
-
-    A ValueError so pydantic validators and callers that already catch ValueError keep working.
-    """
-
-    def __init__(self, field_reason: str) -> None:
-        super().__init__(field_reason)
-        self.field_reason = field_reason
-
+from contracts.identifiers import InvalidIdentifier
 
 # --- Resident identity card number (GB 11643-1999) -------------------------------------------
 
@@ -172,45 +160,6 @@ def validate_unified_social_credit_code(code: str) -> str:
 
 
 # --- Phone numbers (mainland numbering plan) -------------------------------------------------
-
-# Separators people write numbers with: spaces, hyphens, and brackets around an area code.
-_SEPARATORS = re.compile(r"[\s\-()]")
-# Ways the country code is written: "+86", "0086" (international prefix) or bare "86".
-_COUNTRY_PREFIXES = ("+86", "0086", "86")
-
-
-def _national_candidates(number: str) -> list[str]:
-    """The national-format readings of a number, with and without a country code."""
-    cleaned = _SEPARATORS.sub("", number)
-    candidates = [cleaned]
-    for prefix in _COUNTRY_PREFIXES:
-        if cleaned.startswith(prefix):
-            national = cleaned[len(prefix) :]
-            # In international format a landline drops its trunk 0 ("+86 10 ..." is 010 ...),
-            # and some people keep it anyway; accept both and restore the national form.
-            candidates += [national, national if national.startswith("0") else "0" + national]
-            break
-    return candidates
-
-
-def normalise_mobile(number: str) -> str:
-    """A mainland mobile number as its 11 digits (country code and separators removed)."""
-    for candidate in _national_candidates(number):
-        if MOBILE.fullmatch(candidate):
-            return candidate
-    raise InvalidIdentifier("not a mainland mobile number (11 digits starting 13-19)")
-
-
-def normalise_phone(number: str) -> str:
-    """A mainland mobile or landline number as digits only, landlines with their trunk 0."""
-    for candidate in _national_candidates(number):
-        if MOBILE.fullmatch(candidate) or LANDLINE.fullmatch(candidate):
-            return candidate
-    raise InvalidIdentifier(
-        "not a mainland mobile number (11 digits starting 13-19) or landline "
-        "(0, a 2-3 digit area code, then 7-8 digits)"
-    )
-
 
 # --- Payment card numbers (ISO/IEC 7812, PCI DSS) --------------------------------------------
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import TransactionPosted
 from services.customer import repository
 from services.customer.errors import ConcurrentDuplicate, InvalidBatch
-from services.customer.events import TransactionPosted
 from services.customer.models import AccountStatus, Direction, ProductType
 from services.customer.repository import PostingAccount
 from services.customer.schemas import (

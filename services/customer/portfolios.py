@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import CustomerManagerAssigned
 from services.customer import repository
 from services.customer.config import Settings
 from services.customer.errors import (
@@ -19,7 +20,6 @@ from services.customer.errors import (
     ManagerNotFound,
     ManagerUnavailable,
 )
-from services.customer.events import CustomerManagerAssigned
 from services.customer.models import Customer, CustomerStatus, Manager
 from services.customer.schemas import (
     ManagerAssign,

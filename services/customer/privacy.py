@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import CustomerErased
 from services.customer import repository
 from services.customer.config import Settings
-from services.customer.events import CustomerErased
 from services.customer.models import Customer, CustomerStatus
 from services.customer.repository import privacy as queries
 from services.customer.schemas import (

@@ -6,14 +6,14 @@ overtakes the one that opened; a complaint from a non-customer is not the view's
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints.events import (
+from contracts.complaints import (
     ComplaintClosed,
     ComplaintEscalated,
     ComplaintReceived,
     ComplaintStepCompleted,
 )
+from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from services.customer import repository
-from services.events.events import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 from shared.envelope import EventEnvelope
 
 CLOSED_OPPORTUNITY = frozenset({"accepted", "declined", "expired"})

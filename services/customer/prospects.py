@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import LeadConverted
 from services.customer import repository
 from services.customer.config import LeadGrades, Settings
 from services.customer.errors import (
@@ -18,7 +19,6 @@ from services.customer.errors import (
     LeadNotFound,
     VisitNotFound,
 )
-from services.customer.events import LeadConverted
 from services.customer.models import Customer, Lead, LeadStatus, VisitPlan
 from services.customer.schemas import (
     CorporateCreate,

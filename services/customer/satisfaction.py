@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import SurveyAnswered
 from services.customer import repository
 from services.customer.errors import CustomerNotFound
-from services.customer.events import SurveyAnswered
 from services.customer.models import SurveyAnswer
 from services.customer.schemas import SurveyCreate, SurveyRead
 from shared.outbox import record_event

@@ -23,9 +23,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from contracts.identifiers import InvalidIdentifier, normalise_phone
 from services.customer.identity import (
-    InvalidIdentifier,
-    normalise_phone,
     validate_resident_id,
     validate_unified_social_credit_code,
 )

@@ -10,6 +10,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.customer import (
+    AccountClosed,
+    AccountOpened,
+    CustomerRegistered,
+    CustomerUpdated,
+    IdentifierDigest,
+    InteractionRecorded,
+)
+from contracts.identifiers import identifier_digest
 from services.customer import repository
 from services.customer.config import Settings
 from services.customer.errors import (
@@ -21,14 +30,6 @@ from services.customer.errors import (
     InvalidCardNumber,
     OpenAccountsRemain,
     StaleVersion,
-)
-from services.customer.events import (
-    AccountClosed,
-    AccountOpened,
-    CustomerRegistered,
-    CustomerUpdated,
-    IdentifierDigest,
-    InteractionRecorded,
 )
 from services.customer.identity import card_token_last_four
 from services.customer.models import (
@@ -52,7 +53,6 @@ from services.customer.schemas import (
 )
 from services.customer.segmentation import ValueTier
 from services.customer.valuation import record_initial_tier
-from shared.identifiers import identifier_digest
 from shared.outbox import record_event
 from shared.problems import Conflict, ProblemError
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from contracts.identifiers import InvalidIdentifier
 from services.customer.identity import (
-    InvalidIdentifier,
     validate_resident_id,
     validate_unified_social_credit_code,
 )

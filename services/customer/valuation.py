@@ -14,9 +14,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.customer import CustomerSegmentChanged
 from services.customer import repository
 from services.customer.config import Settings
-from services.customer.events import CustomerSegmentChanged
 from services.customer.models import (
     Account,
     AccountStatus,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contact_center.events import OutboundAttempted
+from contracts.base import DomainEvent
+from contracts.contact_center import OutboundAttempted
 from services.events import service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
@@ -15,7 +16,6 @@ from services.events.service import RuleBook
 from services.events.state_cache import StateCache
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 
 
 def build_batch_handler(

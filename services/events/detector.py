@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
 from services.events.evaluation import Match, Moment
-from services.events.events import OpportunityCreated
 from services.events.repository import opportunities as store
 from services.events.rules import RuleDefinition
 from services.events.state import ERASED, CustomerState

@@ -8,6 +8,7 @@ that exist (and any that are missing, the same as before)."""
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.catalogue import Topic
 from services.events.config import Settings
 from services.events.consumers import build_batch_handler, build_handlers
 from services.events.models import (
@@ -18,7 +19,6 @@ from services.events.models import (
     ObservedEvent,
 )
 from services.events.service import RuleBook
-from shared.catalogue import Topic
 from shared.consumer import Handlers
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.replay import replay_topics

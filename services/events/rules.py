@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from services.complaints.events import ComplaintClosed, ComplaintReceived
-from services.customer.events import (
+from contracts.base import DomainEvent
+from contracts.complaints import ComplaintClosed, ComplaintReceived
+from contracts.customer import (
     AccountClosed,
     AccountOpened,
     CustomerErased,
@@ -23,7 +24,6 @@ from services.customer.events import (
     InteractionRecorded,
     TransactionPosted,
 )
-from shared.events import DomainEvent
 
 # The events a rule may listen to, by their catalogue name without prefix and version.
 TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contact_center.events import OutboundAttempted
+from contracts.base import DomainEvent
+from contracts.contact_center import OutboundAttempted
+from contracts.opportunities import OpportunityClosed, OpportunityUpdated
 from services.events import repository
 from services.events.config import Settings
 from services.events.detector import ContactHistory, LiveRule, decide
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.evaluation import Moment, evaluate
-from services.events.events import OpportunityClosed, OpportunityUpdated
 from services.events.models import Opportunity
 from services.events.repository import opportunities as store
 from services.events.repository import rules as rule_store
@@ -33,7 +34,6 @@ from services.events.rules import (
 from services.events.state import MAX_WINDOW_DAYS, apply_event
 from services.events.state_cache import StateCache
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.logging import correlated
 from shared.outbox import record_event, record_events
 

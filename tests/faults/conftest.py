@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
+from contracts.catalogue import Topic
 from shared.bus import ReceivedMessage
-from shared.catalogue import Topic
 from shared.db import create_engine
 from shared.settings import SharedSettings
 from tests.integration.mechanics import read_until

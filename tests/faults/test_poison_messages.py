@@ -11,17 +11,17 @@ from dataclasses import replace
 
 import pytest
 
+from contracts.base import DomainEvent
+from contracts.catalogue import dead_letter_topic
+from contracts.complaints import ComplaintReceived
+from contracts.contact_center import CallEnded, OutboundAttempted
+from contracts.opportunities import OpportunityCreated
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
-from services.complaints.events import ComplaintReceived
-from services.contact_center.events import CallEnded, OutboundAttempted
-from services.events.events import OpportunityCreated
 from shared.bus import ReceivedMessage
 from shared.bus.local import LocalBus
-from shared.catalogue import dead_letter_topic
 from shared.db import create_engine
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.settings import SharedSettings
 from tests.conftest import database_of_its_own
 from tests.reporting import report

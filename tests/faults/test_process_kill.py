@@ -30,13 +30,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from contracts.catalogue import Topic
+from contracts.customer import TransactionPosted
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
-from services.customer.events import TransactionPosted
 from services.events.app import MIGRATIONS
 from services.events.config import Settings
 from shared.bus.kafka import KafkaBus
-from shared.catalogue import Topic
 from shared.migrations import upgrade
 from tests.faults.conftest import serve_in_own_process, stop
 from tests.reporting import report

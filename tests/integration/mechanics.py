@@ -9,11 +9,11 @@ from typing import ClassVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from contracts.base import DomainEvent
 from shared.bus import Bus, BusConsumer, ReceivedMessage
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.logging import current_correlation_id
 
 PARTITIONS = 4

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.catalogue import Topic
 from services.complaints.app import create_app
 from services.complaints.config import Settings
-from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
 from tests.integration.mechanics import read_for_keys
 from tests.service.complaints.conftest import file_complaint, walk_to

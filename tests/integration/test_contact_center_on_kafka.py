@@ -8,13 +8,13 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from contracts.catalogue import Topic
+from contracts.customer import CustomerRegistered, CustomerSegmentChanged, IdentifierDigest
+from contracts.identifiers import identifier_digest
+from contracts.opportunities import OpportunityCreated
 from services.contact_center.app import create_app
 from services.contact_center.config import Settings
-from services.customer.events import CustomerRegistered, CustomerSegmentChanged, IdentifierDigest
-from services.events.events import OpportunityCreated
-from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
-from shared.identifiers import identifier_digest
 from tests.integration.mechanics import read_for_keys
 from tests.service.conftest import publish, scalar, serving
 from tests.service.contact_center.conftest import KEY_POLICY, at, clear_floor, new_mobile

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from contracts.catalogue import dead_letter_topic
 from shared.bus import Bus, OutgoingMessage
-from shared.catalogue import dead_letter_topic
 from shared.consumer import EventConsumer
 from shared.envelope import EventEnvelope
 from shared.messaging import OutboxRecord

@@ -10,11 +10,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from contracts.catalogue import Topic
 from services.events.app import create_app
 from services.events.config import Settings
 from services.events.detector import in_control_group
 from shared.bus.kafka import KafkaBus
-from shared.catalogue import Topic
 from shared.envelope import EventEnvelope
 from tests.integration.mechanics import read_for_keys
 from tests.service.conftest import publish, scalar, serving

@@ -15,13 +15,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from contracts.catalogue import Topic
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import create_app as create_customer_app
 from services.customer.config import Settings as CustomerSettings
 from services.events.app import create_app as create_events_app
 from services.events.config import Settings as EventsSettings
 from shared.bus.local import LocalBus
-from shared.catalogue import Topic
 from shared.db import create_engine
 from shared.envelope import EventEnvelope
 from shared.tracing import inject_trace_headers

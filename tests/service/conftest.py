@@ -10,12 +10,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from contracts.base import DomainEvent
 from crm.registry import ServiceSpec
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from shared.bus import OutgoingMessage
 from shared.db import create_engine
-from shared.events import DomainEvent
 from shared.messaging import OutboxRecord
 from shared.outbox import to_message
 from shared.runtime import create_bus

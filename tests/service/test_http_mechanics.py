@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.base import DomainEvent
 from services.customer.app import MIGRATIONS
 from shared.db import create_engine
-from shared.events import DomainEvent
 from shared.http import SessionDep
 from shared.messaging import OutboxRecord
 from shared.migrations import upgrade

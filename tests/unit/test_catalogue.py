@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-import shared.events
+import contracts.base
+from contracts.base import DomainEvent
+from contracts.catalogue import PRODUCER_OF, TOPIC_OF, EventType, Topic, topic_of
 from shared.asyncapi import build_asyncapi
-from shared.catalogue import PRODUCER_OF, TOPIC_OF, EventType, Topic, topic_of
-from shared.events import DomainEvent
 
 
 class TestCatalogue:
@@ -29,7 +29,7 @@ class TestCatalogue:
 @pytest.fixture
 def private_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     # Models declared by a test must not take a catalogue type from the services' own models.
-    monkeypatch.setattr(shared.events, "_REGISTRY", {})
+    monkeypatch.setattr(contracts.base, "_REGISTRY", {})
 
 
 @pytest.mark.usefixtures("private_registry")

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from contracts.customer import CustomerRegistered, CustomerSegmentChanged
 from services.complaints import repository, service
 from services.complaints.config import Settings
 from services.complaints.models import Complaint
 from services.complaints.schemas import ComplaintCreate
-from services.customer.events import CustomerRegistered, CustomerSegmentChanged
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.outbox import EVENT_SOURCE
 from tests.service.complaints.conftest import complaint_body, file_complaint, outbox_types, walk_to

@@ -4,10 +4,10 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from contracts.customer import CustomerSegmentChanged
 from services.complaints.app import create_app
 from services.complaints.config import Settings
 from services.complaints.deadlines import DayCount, DecisionRule, Period
-from services.customer.events import CustomerSegmentChanged
 from tests.service.complaints.conftest import complaint_body, file_complaint, walk_to
 from tests.service.conftest import publish, serving
 from tests.waiting import wait_until

@@ -15,17 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from services.contact_center.app import create_app
-from services.contact_center.config import Settings
-from services.customer.app import create_app as create_customer_app
-from services.customer.config import Settings as CustomerSettings
-from services.customer.events import (
+from contracts.customer import (
     CustomerRegistered,
     CustomerSegmentChanged,
     IdentifierDigest,
 )
+from contracts.identifiers import identifier_digest
+from services.contact_center.app import create_app
+from services.contact_center.config import Settings
+from services.customer.app import create_app as create_customer_app
+from services.customer.config import Settings as CustomerSettings
 from shared.db import create_engine
-from shared.identifiers import identifier_digest
 from tests.service.conftest import publish, scalar, serving
 from tests.service.customer.factories import account_number, individual
 from tests.waiting import wait_until

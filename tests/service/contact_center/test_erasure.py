@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.events.events import OpportunityCreated
+from contracts.opportunities import OpportunityCreated
 from tests.service.conftest import publish, publish_and_wait_applied, scalar
 from tests.service.contact_center.conftest import Floor, new_mobile
 from tests.service.customer.factories import erasure_of

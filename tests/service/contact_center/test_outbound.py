@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts.opportunities import OpportunityClosed, OpportunityCreated
 from services.contact_center.app import create_app
 from services.contact_center.config import Settings
-from services.events.events import OpportunityClosed, OpportunityCreated
 from tests.service.conftest import publish, scalar, serving
 from tests.service.contact_center.conftest import Floor, new_mobile
 from tests.waiting import wait_until

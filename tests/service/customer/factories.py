@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from services.customer.events import CustomerErased
+from contracts.customer import CustomerErased
+from contracts.identifiers import InvalidIdentifier
 from services.customer.identity import (
-    InvalidIdentifier,
     validate_resident_id,
     validate_unified_social_credit_code,
 )

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from services.complaints.events import ComplaintClosed, ComplaintReceived, ComplaintStepCompleted
+from contracts.complaints import ComplaintClosed, ComplaintReceived, ComplaintStepCompleted
+from contracts.opportunities import OpportunityCreated, OpportunityUpdated
 from services.customer.config import Settings
-from services.events.events import OpportunityCreated, OpportunityUpdated
 from tests.service.conftest import publish
 from tests.service.customer.factories import create_customer
 from tests.waiting import wait_until

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.complaints.events import ComplaintReceived
-from services.customer.events import (
+from contracts.base import DomainEvent
+from contracts.complaints import ComplaintReceived
+from contracts.customer import (
     AccountClosed,
     AccountOpened,
     CustomerRegistered,
@@ -33,7 +34,6 @@ from services.events.rules import RuleDefinition
 from services.events.state_cache import StateCache
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
 from tests.waiting import wait_until

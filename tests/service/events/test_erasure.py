@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.customer.events import CustomerRegistered, IdentifierDigest
+from contracts.customer import CustomerRegistered, IdentifierDigest
 from services.events import service
 from services.events.app import create_app
 from services.events.config import Settings

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.contact_center.events import OutboundAttempted
+from contracts.contact_center import OutboundAttempted
 from services.events.app import create_app
 from services.events.config import Settings
 from tests.service.conftest import publish, serving

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.base import DomainEvent
 from services.events import service
 from services.events.config import Settings
 from services.events.state import CustomerState, DayFigures, forget_days_before
 from services.events.state_cache import StateCache
 from shared.db import transaction
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
 from tests.service.conftest import scalar
 from tests.service.events.conftest import BANK_TODAY, NOW, posted, registered
 

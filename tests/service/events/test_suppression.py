@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services.customer.events import TransactionPosted
+from contracts.customer import TransactionPosted
 from services.events.config import Settings
 from services.events.detector import in_control_group
 from shared.messaging import OutboxRecord

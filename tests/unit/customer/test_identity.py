@@ -11,12 +11,10 @@ from datetime import date
 
 import pytest
 
+from contracts.identifiers import InvalidIdentifier, normalise_mobile, normalise_phone
 from services.customer.identity import (
-    InvalidIdentifier,
     ResidentId,
     card_token_last_four,
-    normalise_mobile,
-    normalise_phone,
     validate_resident_id,
     validate_unified_social_credit_code,
 )

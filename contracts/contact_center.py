@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from shared.catalogue import EventType
-from shared.events import DomainEvent
+from contracts.base import DomainEvent
+from contracts.catalogue import EventType
 
 CallResult = Literal["reached", "no_answer", "wrong_number", "accepted", "declined"]
 

@@ -5,9 +5,24 @@ complaint id, so its events still stay in order."""
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from shared.catalogue import EventType
-from shared.events import DomainEvent
+from contracts.base import DomainEvent
+from contracts.catalogue import EventType
+
+
+# What a complaint is about, on the wire and in the contact centre's wrap-ups. (A comment, not a
+# docstring: a docstring would change the published OpenAPI documents.)
+class ComplaintCategory(StrEnum):
+    PRODUCT = "product"
+    FEES = "fees"
+    SERVICE_ATTITUDE = "service_attitude"
+    DISPUTE_OR_FRAUD = "dispute_or_fraud"
+    SYSTEM_FAILURE = "system_failure"
+    PAYMENT_SERVICES = "payment_services"
+    DATA_PRIVACY = "data_privacy"
+    MIS_SELLING = "mis_selling"
+    OTHER = "other"
 
 
 class _ComplaintEvent(DomainEvent):

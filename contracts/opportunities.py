@@ -4,8 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shared.catalogue import EventType
-from shared.events import DomainEvent
+from contracts.base import DomainEvent
+from contracts.catalogue import EventType
 
 
 class OpportunityCreated(DomainEvent):

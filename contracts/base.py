@@ -1,6 +1,6 @@
 """Event bodies: one frozen pydantic model per event type, registered by its type string.
 
-A service declares the events it produces in its own ``events.py`` by subclassing
+Each service's events are declared in ``contracts/<service>.py`` by subclassing
 :class:`DomainEvent`; the class names the type, and the catalogue names the topic. Consumers
 decode a message's body with the model registered for its ``ce_type`` header.
 """
@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.catalogue import EventType, topic_of
+from contracts.catalogue import EventType, topic_of
 
 
 class DomainEvent(BaseModel):

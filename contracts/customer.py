@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from shared.catalogue import EventType
-from shared.events import DomainEvent
+from contracts.base import DomainEvent
+from contracts.catalogue import EventType
 
 
 class IdentifierDigest(BaseModel):
