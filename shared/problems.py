@@ -5,7 +5,8 @@ is for payload validation only and names each field that failed. When the databa
 unavailable the answer is a fast 503 with ``Retry-After``, never a hang or a 500.
 """
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,6 +64,17 @@ class ProblemError(Exception):
 
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
+
+
+_Found = TypeVar("_Found")
+
+
+async def get_or_404(lookup: Awaitable[_Found | None], error: NotFound) -> _Found:
+    """What the lookup found, or the service's own 404 when it found nothing."""
+    found = await lookup
+    if found is None:
+        raise error
+    return found
 
 
 class Conflict(ProblemError):
