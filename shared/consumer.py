@@ -29,6 +29,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from contracts.base import DomainEvent
 from contracts.catalogue import dead_letter_topic
+from shared.backoff import BACKGROUND_PAUSES, RetryPauses
 from shared.bus import (
     Bus,
     BusConsumer,
@@ -85,8 +86,10 @@ class EventConsumer:
         on_committed: Callable[[], None] | None = None,
         batch_handler: BatchHandler | None = None,
         tracer: trace.Tracer | None = None,
+        pauses: RetryPauses = BACKGROUND_PAUSES,
     ) -> None:
         self.group = group
+        self._pauses = pauses
         self._tracer = tracer
         self._batch_handler = batch_handler
         self._bus = bus
@@ -106,7 +109,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; survives the bus and the database going away."""
-        failures = 0
+        backoff = self._pauses.backoff()
         while not self._stopping.is_set():
             try:
                 await self._bus.ensure_topics(
@@ -120,9 +123,8 @@ class EventConsumer:
                     with contextlib.suppress(Exception):
                         await self._consumer.stop()
                     self._consumer = None
-                failures += 1
                 log.warning("consumer.start_failed", group=self.group, error=str(error))
-                await self._pause(min(0.2 * 2**failures, 5.0))
+                await self._pause(backoff.after_failure())
         consumer = self._consumer
         if consumer is None:
             return
@@ -194,7 +196,7 @@ class EventConsumer:
         return next_offset
 
     async def _handle_until_done(self, message: ReceivedMessage) -> bool:
-        failures = 0
+        backoff = self._pauses.backoff()
         while not self._stopping.is_set():
             try:
                 await self._handle(message)
@@ -202,18 +204,17 @@ class EventConsumer:
             except Exception as error:
                 if not _is_transient(error):
                     raise
-                failures += 1
                 log.warning(
                     "consumer.unavailable", group=self.group, topic=message.topic, error=str(error)
                 )
-                await self._pause(min(0.2 * 2**failures, 5.0))
+                await self._pause(backoff.after_failure())
         return False
 
     async def _handle_batch_until_done(self, messages: list[ReceivedMessage]) -> bool:
         """The whole run in one transaction. False sends the caller to the per-event path:
         a message that cannot be decoded, or a handler error, is then isolated (retried,
         dead-lettered) without holding back the rest of the run."""
-        failures = 0
+        backoff = self._pauses.backoff()
         while not self._stopping.is_set():
             try:
                 return await self._handle_batch(messages)
@@ -221,9 +222,8 @@ class EventConsumer:
                 if not _is_transient(error):
                     log.warning("consumer.batch_failed", group=self.group, error=repr(error)[:300])
                     return False
-                failures += 1
                 log.warning("consumer.unavailable", group=self.group, error=str(error))
-                await self._pause(min(0.2 * 2**failures, 5.0))
+                await self._pause(backoff.after_failure())
         return False
 
     async def _handle_batch(self, messages: list[ReceivedMessage]) -> bool:

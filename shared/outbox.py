@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import DomainEvent
+from shared.backoff import BACKGROUND_PAUSES, RetryPauses
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
 from shared.db import copy_rows, is_unavailable
 from shared.envelope import EventEnvelope
@@ -165,8 +166,10 @@ class OutboxRelay:
         batch_size: int,
         poll_interval: float,
         retention: timedelta = timedelta(days=7),
+        pauses: RetryPauses = BACKGROUND_PAUSES,
     ) -> None:
         self._sessions = sessions
+        self._pauses = pauses
         self._bus = bus
         self._schema = schema
         self._metrics = metrics
@@ -258,7 +261,7 @@ class OutboxRelay:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def run(self) -> None:
-        failures = 0
+        backoff = self._pauses.backoff()
         rounds = 0
         while not self._stopping:
             self._wakeup.clear()
@@ -267,16 +270,15 @@ class OutboxRelay:
                 rounds += 1
                 if rounds % 1000 == 1:
                     await self.purge_published()
-                failures = 0
+                backoff.succeeded()
             except Exception as error:
                 if not (is_unavailable(error) or isinstance(error, BusUnavailableError)):
                     log.exception("outbox.relay_failed", schema=self._schema)
                 else:
                     log.warning("outbox.relay_unavailable", schema=self._schema, error=str(error))
                 self._metrics.relay_failures.inc()
-                failures += 1
                 await self.observe_backlog()
-                await self._sleep(min(0.2 * 2**failures, 5.0))
+                await self._sleep(backoff.after_failure())
                 continue
             if published < self._batch_size:
                 await self._sleep(self._poll_interval)
