@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from contracts.base import DomainEvent
 from contracts.complaints import ComplaintClosed, ComplaintReceived
@@ -24,6 +24,7 @@ from contracts.customer import (
     InteractionRecorded,
     TransactionPosted,
 )
+from shared.requests import RequestModel
 
 # The events a rule may listen to, by their catalogue name without prefix and version.
 TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
@@ -44,8 +45,10 @@ STATE_EVENTS: dict[str, type[DomainEvent]] = {"customer.erased": CustomerErased}
 CONSUMED_EVENTS: dict[str, type[DomainEvent]] = {**TRIGGER_EVENTS, **STATE_EVENTS}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RulePart(RequestModel):
+    """A rule's parts are values: once parsed, a rule does not change under the detector."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class Comparison(StrEnum):
@@ -64,7 +67,7 @@ NumericComparison = Literal[">", ">=", "<", "<=", "==", "!="]
 Days = Annotated[int, Field(ge=1, le=366)]
 
 
-class EventField(Strict):
+class EventField(RulePart):
     """A field of the event that arrived (``amount >= 50000``, ``kind in [...]``)."""
 
     kind: Literal["event_field"]
@@ -74,7 +77,7 @@ class EventField(Strict):
     value: Decimal | bool | str | list[str] | None
 
 
-class Window(Strict):
+class Window(RulePart):
     """Money in or out of the customer over the last ``days`` days, today included."""
 
     kind: Literal["window"]
@@ -85,7 +88,7 @@ class Window(Strict):
     value: Decimal
 
 
-class RelativeToHistory(Strict):
+class RelativeToHistory(RulePart):
     """The event's amount against the customer's own average movement in the same direction
     over ``days`` days: a deposit ``factor`` times what this customer usually moves."""
 
@@ -95,7 +98,7 @@ class RelativeToHistory(Strict):
     min_history: Annotated[int, Field(ge=1)] = 3
 
 
-class BalanceChange(Strict):
+class BalanceChange(RulePart):
     """Deposit balances now against ``days`` days ago, in percent (-30 = fell by 30%)."""
 
     kind: Literal["balance_change"]
@@ -104,37 +107,37 @@ class BalanceChange(Strict):
     percent: Decimal
 
 
-class DaysSinceActivity(Strict):
+class DaysSinceActivity(RulePart):
     kind: Literal["days_since_activity"]
     op: NumericComparison
     days: Annotated[int, Field(ge=0, le=3660)]
 
 
-class NewRecurringCredit(Strict):
+class NewRecurringCredit(RulePart):
     """A credit from the same payer in a second consecutive month (a new salary, say)."""
 
     kind: Literal["new_recurring_credit"]
 
 
-class Segment(Strict):
+class Segment(RulePart):
     kind: Literal["segment"]
     tiers: Annotated[list[Literal["premium", "key", "ordinary", "restricted", "potential"]],
                      Field(min_length=1)]  # fmt: skip
 
 
-class ContactsWithin(Strict):
+class ContactsWithin(RulePart):
     kind: Literal["contacts_within"]
     days: Days
     op: NumericComparison
     count: Annotated[int, Field(ge=0)]
 
 
-class BirthdayWithin(Strict):
+class BirthdayWithin(RulePart):
     kind: Literal["birthday_within"]
     days: Annotated[int, Field(ge=0, le=60)]
 
 
-class MaturityWithin(Strict):
+class MaturityWithin(RulePart):
     kind: Literal["maturity_within"]
     days: Annotated[int, Field(ge=0, le=90)]
     product_type: Literal["term_deposit", "wealth"] = "term_deposit"
@@ -164,7 +167,7 @@ class ActionKind(StrEnum):
         return self is not ActionKind.SERVICE_RECOVERY
 
 
-class Action(Strict):
+class Action(RulePart):
     kind: ActionKind
     product: Annotated[str | None, Field(max_length=60)] = None
     owner: Literal["manager", "contact_center"] = "manager"
@@ -173,16 +176,16 @@ class Action(Strict):
     expires_in_hours: Annotated[int, Field(ge=1, le=24 * 180)] = 24 * 14
 
 
-class Trigger(Strict):
-    events: Annotated[list[str], Field(max_length=10)] = []
+class Trigger(RulePart):
+    events: Annotated[list[str], Field(max_length=10)] = []  # noqa: RUF012
     schedule: bool = False
 
 
-class RuleDefinition(Strict):
+class RuleDefinition(RulePart):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
     trigger: Trigger
-    conditions: Annotated[list[Condition], Field(max_length=12)] = []
+    conditions: Annotated[list[Condition], Field(max_length=12)] = []  # noqa: RUF012
     action: Action
     priority: Annotated[int, Field(ge=1, le=100)] = 50
     cooldown_days: Annotated[int, Field(ge=0, le=365)] = 30
