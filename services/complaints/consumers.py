@@ -14,9 +14,10 @@ from contracts.customer import (
     CustomerSegmentChanged,
     CustomerUpdated,
 )
-from services.complaints import erasure, repository, service
+from services.complaints import erasure, service
 from services.complaints.config import Settings
 from services.complaints.models import ComplaintChannel
+from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
@@ -28,7 +29,7 @@ CLOSED = "closed"
 async def customer_registered(
     session: AsyncSession, event: CustomerRegistered, envelope: EventEnvelope
 ) -> None:
-    await repository.note_customer_tier(session, event.customer_id, event.value_tier)
+    await complaints_repository.note_customer_tier(session, event.customer_id, event.value_tier)
 
 
 async def segment_changed(
@@ -37,7 +38,7 @@ async def segment_changed(
     if event.dimension != VALUE_TIER:
         return
     downgraded_at = event.effective_at if event.direction == "downgrade" else None
-    await repository.note_customer_tier(
+    await complaints_repository.note_customer_tier(
         session, event.customer_id, event.current, downgraded_at=downgraded_at
     )
 
@@ -46,7 +47,7 @@ async def customer_updated(
     session: AsyncSession, event: CustomerUpdated, envelope: EventEnvelope
 ) -> None:
     if event.status == CLOSED:
-        await repository.note_customer_closed(session, event.customer_id, envelope.time)
+        await complaints_repository.note_customer_closed(session, event.customer_id, envelope.time)
 
 
 async def customer_erased(

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from services.complaints import repository, service, statistics, views
+from services.complaints import service, statistics, views
 from services.complaints.access import case_in_reach, limit_list
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
 from services.complaints.models import ComplaintPriority, ComplaintStatus
 from services.complaints.procedure import ComplaintStep
-from services.complaints.repository import ComplaintFilter
+from services.complaints.repository import complaints as complaints_repository
+from services.complaints.repository.complaints import ComplaintFilter
 from services.complaints.schemas import (
     ActionRequest,
     ComplaintCreate,
@@ -111,7 +112,9 @@ async def _page(
     session: SessionDep, criteria: ComplaintFilter, *, cursor: str | None, limit: int
 ) -> ComplaintPage:
     after = decode_cursor(cursor) if cursor else None
-    rows = await repository.list_complaints(session, criteria, after=after, limit=limit + 1)
+    rows = await complaints_repository.list_complaints(
+        session, criteria, after=after, limit=limit + 1
+    )
     page, more = rows[:limit], len(rows) > limit
     now = datetime.now(UTC)
     return ComplaintPage(
@@ -148,10 +151,10 @@ def _aware(at: datetime | None, field: str) -> datetime | None:
 @router.get("/complaints/{complaint_id}")
 async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> ComplaintDetail:
     """The case with its whole history: who did what, when, what was decided."""
-    case = await repository.complaint(session, complaint_id)
+    case = await complaints_repository.complaint(session, complaint_id)
     if case is None:
         raise ComplaintNotFound(f"no complaint {complaint_id}")
-    history = list(await repository.history_of(session, complaint_id))
+    history = list(await complaints_repository.history_of(session, complaint_id))
     return views.complaint_detail(case, history, now=datetime.now(UTC))
 
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.complaints import repository, service
+from services.complaints import service
 from services.complaints.config import Settings
 from services.complaints.procedure import OPEN_STEPS
+from services.complaints.repository import complaints as complaints_repository
 from shared.db import transaction
 from shared.runtime import PeriodicJob, ServiceRuntime
 
@@ -50,7 +51,7 @@ class DeadlineSweep:
         now = datetime.now(UTC)
         async with transaction(runtime.sessions) as session:
             report = await service.sweep_deadlines(session, settings=self._settings, now=now)
-            counts = await repository.open_by_step(session, now=now)
+            counts = await complaints_repository.open_by_step(session, now=now)
         if report.escalated:
             runtime.relay.wake()
         self._metrics.escalations.inc(report.escalated)

@@ -16,7 +16,6 @@ from contracts.complaints import (
     ComplaintReceived,
     ComplaintStepCompleted,
 )
-from services.complaints import repository
 from services.complaints.config import Settings
 from services.complaints.deadlines import BusinessCalendar, ClockStart, DecisionRule
 from services.complaints.errors import (
@@ -41,6 +40,7 @@ from services.complaints.procedure import (
     allowed_actions,
     move_for,
 )
+from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import (
     ActionRequest,
     AnalyseCause,
@@ -121,11 +121,17 @@ async def receive_complaint(
         (staff.staff_id, staff.role.value) if staff else (f"channel:{body.channel}", "channel")
     )
     if body.customer_id is not None:
-        existing = await repository.open_case_of(session, body.customer_id, body.category)
+        existing = await complaints_repository.open_case_of(
+            session, body.customer_id, body.category
+        )
         if existing is not None:
             return await _link(session, existing, body, actor_id, actor_role, now)
     pack, calendar = settings.pack, _calendar(settings)
-    tier = await repository.customer_tier(session, body.customer_id) if body.customer_id else None
+    tier = (
+        await complaints_repository.customer_tier(session, body.customer_id)
+        if body.customer_id
+        else None
+    )
     rule = pack.decision_rule(body.category, settings.decision_overrides)
     acknowledge_by = calendar.due(received_at, pack.acknowledgement)
     decide_by = (
@@ -134,7 +140,7 @@ async def receive_complaint(
         else None
     )
     last_closed = (
-        await repository.last_closed_at(session, body.customer_id, body.category)
+        await complaints_repository.last_closed_at(session, body.customer_id, body.category)
         if body.customer_id
         else None
     )
@@ -169,16 +175,18 @@ async def receive_complaint(
         "is_repeat": last_closed is not None
         and last_closed >= received_at - timedelta(days=settings.repeat_within_days),
     }
-    if not await repository.insert_unless_open_case(session, values):
+    if not await complaints_repository.insert_unless_open_case(session, values):
         # Another channel opened the same case a moment ago; its row is committed now.
         assert body.customer_id is not None, "only a customer's case can collide"
-        existing = await repository.open_case_of(session, body.customer_id, body.category)
+        existing = await complaints_repository.open_case_of(
+            session, body.customer_id, body.category
+        )
         if existing is None:
             raise ProblemError("the customer's open case changed meanwhile; retry")
         return await _link(session, existing, body, actor_id, actor_role, now)
-    case = await repository.complaint(session, complaint_id)
+    case = await complaints_repository.complaint(session, complaint_id)
     assert case is not None
-    repository.add_history(
+    complaints_repository.add_history(
         session,
         HistoryEntry(
             complaint_id=complaint_id, action="record", from_step=None,
@@ -216,7 +224,7 @@ async def _link(
     now: datetime,
 ) -> Received:
     case.linked_count += 1
-    repository.add_history(
+    complaints_repository.add_history(
         session,
         HistoryEntry(
             complaint_id=case.id, action="linked_submission", from_step=case.step,
@@ -239,7 +247,7 @@ async def act(
     now: datetime,
 ) -> Complaint:
     """Take one step of the procedure; only the table in ``procedure`` says what may happen."""
-    case = await repository.complaint(session, complaint_id, for_update=True)
+    case = await complaints_repository.complaint(session, complaint_id, for_update=True)
     if case is None:
         raise ComplaintNotFound(f"no complaint {complaint_id}")
     step, action = ComplaintStep(case.step), ComplaintAction(request.action)
@@ -325,7 +333,7 @@ async def act(
             )  # fmt: skip
     else:
         case.step_due_at = _step_due(case, step, settings, now)
-    repository.add_history(
+    complaints_repository.add_history(
         session,
         HistoryEntry(
             complaint_id=case.id, action=action, from_step=step,
@@ -376,7 +384,7 @@ async def _reopen(
             f"{settings.reopen_within_days} days",
         )
     if case.customer_id is not None:
-        other = await repository.open_case_of(session, case.customer_id, case.category)
+        other = await complaints_repository.open_case_of(session, case.customer_id, case.category)
         if other is not None:
             raise OpenCaseExists(
                 f"complaint {other.id} is open for the same matter", open_complaint_id=str(other.id)
@@ -415,13 +423,13 @@ async def sweep_deadlines(
 ) -> SweepReport:
     """Remind before a step's deadline; escalate to the supervisor once it has passed."""
     remind_from = now + timedelta(hours=settings.reminder_lead_hours)
-    reminded = await repository.due_for_reminder(
+    reminded = await complaints_repository.due_for_reminder(
         session, now=now, remind_from=remind_from, limit=batch_size
     )
     for case in reminded:
         case.reminded_for = case.step_due_at
         _system_entry(session, case, "reminder", {"due_at": _iso(case.step_due_at)}, now)
-    overdue = await repository.due_for_escalation(session, now=now, limit=batch_size)
+    overdue = await complaints_repository.due_for_escalation(session, now=now, limit=batch_size)
     events = []
     for case in overdue:
         case.escalated_for = case.step_due_at
@@ -449,7 +457,7 @@ def _iso(at: datetime | None) -> str | None:
 def _system_entry(
     session: AsyncSession, case: Complaint, action: str, decision: dict[str, Any], now: datetime
 ) -> None:
-    repository.add_history(
+    complaints_repository.add_history(
         session,
         HistoryEntry(
             complaint_id=case.id, action=action, from_step=case.step, to_step=case.step,

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.events import repository
 from services.events.config import Settings
 from services.events.detector import ContactHistory, in_control_group, suppression
 from services.events.errors import BacktestTooLarge
 from services.events.evaluation import Moment, evaluate
 from services.events.models import ObservedEvent
+from services.events.repository import states as states_repository
 from services.events.rules import CONSUMED_EVENTS, RuleDefinition
 from services.events.schemas import BacktestReport
 from services.events.service import business_day
@@ -56,7 +56,7 @@ async def backtest(
     customers: set[uuid.UUID] = set()
     examples: list[dict[str, Any]] = []
     scanned = matches = opened = held_out = 0
-    async for observed in repository.history(session, warm_up, end):
+    async for observed in states_repository.history(session, warm_up, end):
         model = CONSUMED_EVENTS.get(observed.event_name)
         if model is None:
             continue

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
 from services.events.evaluation import Match, Moment
-from services.events.repository import opportunities as store
+from services.events.repository import opportunities as opportunities_repository
 from services.events.rules import RuleDefinition
 from services.events.state import ERASED, CustomerState
 from shared.outbox import record_event
@@ -79,7 +79,7 @@ class ContactHistory:
         if contacts is None:
             contacts = self._customers[customer_id] = _Contacts()
             if self.session is not None:
-                for row in await store.contacts_of(self.session, customer_id):
+                for row in await opportunities_repository.contacts_of(self.session, customer_id):
                     contacts.add(
                         row.rule_id, row.dedupe_key, row.created_at,
                         contacted=not row.control_group and row.action != "service_recovery",
@@ -218,7 +218,7 @@ async def _open(
         "control_group": held_out, "facts": match.facts, "lineage": lineage,
         "created_at": moment.at, "updated_at": moment.at,
     }  # fmt: skip
-    if not await store.insert_opportunity(session, values):
+    if not await opportunities_repository.insert_opportunity(session, values):
         return None
     await history.record(
         uuid.UUID(state.customer_id), live.rule_id, match.dedupe_key, moment.at,

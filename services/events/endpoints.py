@@ -13,8 +13,8 @@ from services.events.config import Settings
 from services.events.errors import OpportunityNotFound, RuleNotFound, VersionNotFound
 from services.events.metrics import DetectorMetrics
 from services.events.models import Opportunity
-from services.events.repository import opportunities as opportunity_store
-from services.events.repository import rules as rule_store
+from services.events.repository import opportunities as opportunities_repository
+from services.events.repository import rules as rules_repository
 from services.events.repository.opportunities import OpportunityFilter
 from services.events.rules import RuleDefinition
 from services.events.schemas import (
@@ -52,10 +52,10 @@ def _rule_book(request: Request) -> RuleBook:
 
 
 async def _rule_read(session: SessionDep, rule_id: str) -> RuleRead:
-    rule = await rule_store.rule(session, rule_id)
+    rule = await rules_repository.rule(session, rule_id)
     if rule is None:
         raise RuleNotFound(f"no rule {rule_id!r}")
-    versions = await rule_store.versions_of(session, rule_id)
+    versions = await rules_repository.versions_of(session, rule_id)
     return RuleRead(
         rule_id=rule.rule_id,
         enabled=rule.enabled,
@@ -67,7 +67,9 @@ async def _rule_read(session: SessionDep, rule_id: str) -> RuleRead:
 @router.get("/rules", tags=["rules"])
 async def list_rules(session: SessionDep) -> RuleList:
     return RuleList(
-        items=[await _rule_read(session, r.rule_id) for r in await rule_store.all_rules(session)]
+        items=[
+            await _rule_read(session, r.rule_id) for r in await rules_repository.all_rules(session)
+        ]
     )
 
 
@@ -155,7 +157,7 @@ async def rule_stats(
 ) -> RuleStats:
     """Fired and decided per version (active beside shadow), contacted, accepted, and the
     uplift in conversion against the control group; the last 30 days unless given."""
-    if await rule_store.rule(session, rule_id) is None:
+    if await rules_repository.rule(session, rule_id) is None:
         raise RuleNotFound(f"no rule {rule_id!r}")
     start, end = _period(start, end)
     return await statistics.rule_stats(session, rule_id, start=start, end=end)
@@ -167,7 +169,7 @@ async def backtest_rule(
 ) -> BacktestReport:
     """Run a saved version (the active one unless ``version``), or an edited ``definition``,
     over the history kept for the period; nothing is emitted."""
-    versions = await rule_store.versions_of(session, rule_id)
+    versions = await rules_repository.versions_of(session, rule_id)
     if not versions:
         raise RuleNotFound(f"no rule {rule_id!r}")
     if body.definition is not None:
@@ -232,7 +234,7 @@ async def list_opportunities(
         rule_id=rule_id, include_control_group=status_ == "held_out",
     )  # fmt: skip
     after = decode_cursor(cursor) if cursor else None
-    rows = await opportunity_store.list_opportunities(
+    rows = await opportunities_repository.list_opportunities(
         session, criteria, after=after, limit=limit + 1
     )
     page, more = rows[:limit], len(rows) > limit
@@ -248,7 +250,7 @@ def _read(opportunity: Opportunity) -> OpportunityRead:
 
 @router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
 async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> OpportunityRead:
-    opportunity = await opportunity_store.opportunity(session, opportunity_id)
+    opportunity = await opportunities_repository.opportunity(session, opportunity_id)
     if opportunity is None:
         raise OpportunityNotFound(f"no opportunity {opportunity_id}")
     return _read(opportunity)

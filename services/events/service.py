@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.base import DomainEvent
 from contracts.contact_center import OutboundAttempted
 from contracts.opportunities import OpportunityClosed, OpportunityUpdated
-from services.events import repository
 from services.events.config import Settings
 from services.events.detector import ContactHistory, LiveRule, decide
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.evaluation import Moment, evaluate
 from services.events.models import Opportunity
-from services.events.repository import opportunities as store
-from services.events.repository import rules as rule_store
+from services.events.repository import opportunities as opportunities_repository
+from services.events.repository import rules as rules_repository
+from services.events.repository import states as states_repository
 from services.events.rules import (
     BirthdayWithin,
     DaysSinceActivity,
@@ -86,7 +86,7 @@ class RuleBook:
                 LiveRule(
                     v.rule_id, v.version, v.status, RuleDefinition.model_validate(v.definition)
                 )
-                for v in await rule_store.live_versions(session)
+                for v in await rules_repository.live_versions(session)
             ]
             # A shadow version is judged before its active one, so that what it would have
             # done is not hidden by what the active one has just done with the same facts.
@@ -126,12 +126,12 @@ async def handle_events(
         at = occurred_at(fields, envelope)
         prepared.append((event, envelope, fields, at, business_day(at, settings)))
     customers = list({e.customer_id for e, *_ in prepared})  # type: ignore[attr-defined]
-    await repository.lock_customers(session, customers)
+    await states_repository.lock_customers(session, customers)
     since = min(day for *_, day in prepared) - timedelta(days=MAX_WINDOW_DAYS)
-    loaded = await repository.load_states(session, customers, since=since, cache=cache)
+    loaded = await states_repository.load_states(session, customers, since=since, cache=cache)
     states = loaded.states
     observed = [_observed(e, env, at) for e, env, _, at, _ in prepared]
-    changes = repository.Changes()
+    changes = states_repository.Changes()
     history = ContactHistory(session)
     firings: list[tuple[str, str, str]] = []
     recorded: list[dict[str, Any]] = []
@@ -143,7 +143,7 @@ async def handle_events(
         changes.note(customer_id, applied)
         if name == "account.opened":
             since_offer = at - timedelta(days=settings.conversion_days)
-            await store.mark_converted(session, customer_id, at, since_offer)
+            await opportunities_repository.mark_converted(session, customer_id, at, since_offer)
         elif name == "customer.erased":
             await forget_customer(session, customer_id, now=at, unsaved_history=observed)
         moment = Moment(at=at, day=day, event_name=name, fields=fields, event_id=envelope.id,
@@ -161,7 +161,7 @@ async def handle_events(
                         lineage_events=lineage, firings=recorded,
                     )  # fmt: skip
                     firings.append((live.rule_id, live.status, decision))
-    version = await repository.save_run(
+    version = await states_repository.save_run(
         session, states, changes, observed=observed, firings=recorded
     )
     if cache is not None:
@@ -198,8 +198,8 @@ async def run_scheduled_rules(
         # chunk, not per customer.
         for start in range(0, len(candidates), SCHEDULE_CHUNK):
             chunk = sorted(candidates[start : start + SCHEDULE_CHUNK])
-            await repository.lock_customers(session, chunk)
-            loaded = await repository.load_states(
+            await states_repository.lock_customers(session, chunk)
+            loaded = await states_repository.load_states(
                 session, chunk, since=today - timedelta(days=MAX_WINDOW_DAYS)
             )
             states = loaded.states
@@ -211,7 +211,7 @@ async def run_scheduled_rules(
                         lineage_events=lineage, firings=recorded,
                     )  # fmt: skip
                     fired += decision in ("created", "held_out")
-    await store.record_firings(session, recorded)
+    await opportunities_repository.record_firings(session, recorded)
     return fired
 
 
@@ -224,12 +224,14 @@ async def _candidates(
                 month_days = [
                     (today + timedelta(days=n)).strftime("%m-%d") for n in range(days + 1)
                 ]
-                return await repository.birthday_customers(session, month_days)
+                return await states_repository.birthday_customers(session, month_days)
             case MaturityWithin(days=days, product_type=product_type):
                 last = today + timedelta(days=days)
-                return await repository.maturing_customers(session, today, last, product_type)
+                return await states_repository.maturing_customers(
+                    session, today, last, product_type
+                )
             case DaysSinceActivity(days=days):
-                return await repository.idle_customers(session, now - timedelta(days=days))
+                return await states_repository.idle_customers(session, now - timedelta(days=days))
     return []
 
 
@@ -237,7 +239,7 @@ async def expire_opportunities(
     session: AsyncSession, *, now: datetime, limit: int = 500
 ) -> list[str]:
     """Close what nobody acted on in time; returns the rule id of each one expired."""
-    expired = await store.due_to_expire(session, now, limit)
+    expired = await opportunities_repository.due_to_expire(session, now, limit)
     await _close_as_expired(session, expired, outcome=None, now=now)
     return [o.rule_id for o in expired]
 
@@ -270,10 +272,10 @@ async def forget_customer(
     and is still open closes as expired, nobody may act on it now, and the kept history loses
     what identified them, both the stored rows and the run's ``unsaved_history`` (written at
     the run's end). Opportunities and firings stay: they are what the bank did."""
-    closing = await store.open_of_customer(session, customer_id)
+    closing = await opportunities_repository.open_of_customer(session, customer_id)
     await _close_as_expired(session, closing, outcome=ERASED_OUTCOME, now=now)
     for event_name, fields in IDENTIFYING_FIELDS.items():
-        await repository.overwrite_observed_fields(session, customer_id, event_name, fields)
+        await states_repository.overwrite_observed_fields(session, customer_id, event_name, fields)
     for row in unsaved_history:
         blanks = IDENTIFYING_FIELDS.get(row["event_name"])
         if blanks is not None and row["customer_id"] == customer_id:
@@ -296,7 +298,9 @@ async def record_call_results(
         status = CALL_RESULT_STATUS.get(attempt.result)
         if attempt.opportunity_id is None or status is None:
             continue
-        opportunity = await store.opportunity(session, attempt.opportunity_id, for_update=True)
+        opportunity = await opportunities_repository.opportunity(
+            session, attempt.opportunity_id, for_update=True
+        )
         if opportunity is None or status not in OUTCOMES.get(opportunity.status, ()):
             continue
         await _set_outcome(session, opportunity, status, f"call: {attempt.result}", now=now)
@@ -320,7 +324,9 @@ async def record_outcome(
     *,
     now: datetime,
 ) -> Opportunity:
-    opportunity = await store.opportunity(session, opportunity_id, for_update=True)
+    opportunity = await opportunities_repository.opportunity(
+        session, opportunity_id, for_update=True
+    )
     if opportunity is None:
         raise OpportunityNotFound(f"no opportunity {opportunity_id}")
     allowed = OUTCOMES.get(opportunity.status, ())

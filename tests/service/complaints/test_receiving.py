@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from contracts.customer import CustomerRegistered, CustomerSegmentChanged
-from services.complaints import repository, service
+from services.complaints import service
 from services.complaints.config import Settings
 from services.complaints.models import Complaint
+from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.outbox import EVENT_SOURCE
@@ -299,6 +300,6 @@ class TestOneOpenCaseRule:
                 twin = {
                     column.key: getattr(case, column.key) for column in Complaint.__table__.columns
                 } | {"id": uuid.uuid4()}
-                assert await repository.insert_unless_open_case(session, twin) is False
+                assert await complaints_repository.insert_unless_open_case(session, twin) is False
         finally:
             await engine.dispose()
