@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from services.complaints import service, statistics, views
+from services.complaints import answers, service, statistics
 from services.complaints.access import case_in_reach, limit_list
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
@@ -61,7 +61,7 @@ async def receive_complaint(
     async def receive() -> tuple[ComplaintRead, dict[str, str]]:
         received = await service.receive_complaint(session, body, settings=settings, now=now)
         case = received.complaint
-        answer = views.complaint_read(case, now=now, linked=received.linked_to_open_case)
+        answer = answers.complaint_read(case, now=now, linked=received.linked_to_open_case)
         return answer, {"Location": f"/v1/complaints/{case.id}"}
 
     return await answer_once(
@@ -118,7 +118,7 @@ async def _page(
     page, more = rows[:limit], len(rows) > limit
     now = datetime.now(UTC)
     return ComplaintPage(
-        items=[views.complaint_read(case, now=now) for case in page],
+        items=[answers.complaint_read(case, now=now) for case in page],
         next_cursor=encode_cursor(page[-1].received_at, page[-1].id) if more and page else None,
     )
 
@@ -155,7 +155,7 @@ async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> Comp
     if case is None:
         raise ComplaintNotFound(f"no complaint {complaint_id}")
     history = list(await complaints_repository.history_of(session, complaint_id))
-    return views.complaint_detail(case, history, now=datetime.now(UTC))
+    return answers.complaint_detail(case, history, now=datetime.now(UTC))
 
 
 @router.post(
@@ -181,7 +181,7 @@ async def act_on_complaint(
 
     async def act() -> tuple[ComplaintRead, dict[str, str]]:
         case = await service.act(session, complaint_id, body, staff, settings=settings, now=now)
-        return views.complaint_read(case, now=now), {}
+        return answers.complaint_read(case, now=now), {}
 
     return await answer_once(
         session, key=key, scope=f"POST /v1/complaints/{complaint_id}/actions",
