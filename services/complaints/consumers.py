@@ -14,9 +14,10 @@ from contracts.customer import (
     CustomerSegmentChanged,
     CustomerUpdated,
 )
-from services.complaints import erasure, service
+from services.complaints import erasure
 from services.complaints.config import Settings
 from services.complaints.models import ComplaintChannel
+from services.complaints.receiving import receive_complaint
 from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from shared.consumer import Handler, Handlers
@@ -65,7 +66,7 @@ def _complaint_from_call(settings: Settings) -> Handler:
             category=event.complaint.category, description=event.complaint.description,
             call_id=str(event.call_id), received_at=event.ended_at,
         )  # fmt: skip
-        await service.receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
+        await receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
 
     return open_case
 

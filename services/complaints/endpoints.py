@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from services.complaints import answers, service, statistics
+from services.complaints import actions, answers, receiving, statistics
 from services.complaints.access import case_in_reach, limit_list
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
@@ -59,7 +59,7 @@ async def receive_complaint(
     now = datetime.now(UTC)
 
     async def receive() -> tuple[ComplaintRead, dict[str, str]]:
-        received = await service.receive_complaint(session, body, settings=settings, now=now)
+        received = await receiving.receive_complaint(session, body, settings=settings, now=now)
         case = received.complaint
         answer = answers.complaint_read(case, now=now, linked=received.linked_to_open_case)
         return answer, {"Location": f"/v1/complaints/{case.id}"}
@@ -180,7 +180,7 @@ async def act_on_complaint(
     now = datetime.now(UTC)
 
     async def act() -> tuple[ComplaintRead, dict[str, str]]:
-        case = await service.act(session, complaint_id, body, staff, settings=settings, now=now)
+        case = await actions.act(session, complaint_id, body, staff, settings=settings, now=now)
         return answers.complaint_read(case, now=now), {}
 
     return await answer_once(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.complaints import service
 from services.complaints.config import Settings
+from services.complaints.deadline_sweep import sweep_deadlines
 from services.complaints.procedure import OPEN_STEPS
 from services.complaints.repository import complaints as complaints_repository
 from shared.db import transaction
@@ -50,7 +50,7 @@ class DeadlineSweep:
     async def run(self, runtime: ServiceRuntime) -> None:
         now = datetime.now(UTC)
         async with transaction(runtime.sessions) as session:
-            report = await service.sweep_deadlines(session, settings=self._settings, now=now)
+            report = await sweep_deadlines(session, settings=self._settings, now=now)
             counts = await complaints_repository.open_by_step(session, now=now)
         if report.escalated:
             runtime.relay.wake()
