@@ -63,7 +63,7 @@ async def backtest(
         fields = model.model_validate(observed.payload).model_dump()
         state = states.setdefault(observed.customer_id, CustomerState(str(observed.customer_id)))
         day = business_day(observed.occurred_at, settings)
-        applied = apply_event(state, observed.event_name, fields, observed.occurred_at, day)
+        applied = apply_event(state, observed.event_name, fields, at=observed.occurred_at, day=day)
         if observed.occurred_at < start or observed.event_name not in rule.trigger.events:
             continue
         scanned += 1

@@ -139,7 +139,7 @@ async def handle_events(
         customer_id: uuid.UUID = event.customer_id  # type: ignore[attr-defined]
         name = event_name_of(envelope.type)
         state = states[customer_id]
-        applied = apply_event(state, name, fields, at, day)
+        applied = apply_event(state, name, fields, at=at, day=day)
         changes.note(customer_id, applied)
         if name == "account.opened":
             since_offer = at - timedelta(days=settings.conversion_days)
