@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from services.events import rule_admin, service, statistics
+from services.events import outcomes, rule_admin, statistics
 from services.events.backtest import backtest
 from services.events.config import Settings
 from services.events.errors import OpportunityNotFound, RuleNotFound, VersionNotFound
@@ -272,7 +272,7 @@ async def record_outcome(
     ``declined``)."""
 
     async def record() -> tuple[OpportunityRead, dict[str, str]]:
-        opportunity = await service.record_outcome(
+        opportunity = await outcomes.record_outcome(
             session, opportunity_id, body.status, body.outcome, now=datetime.now(UTC)
         )
         metrics: DetectorMetrics = request.app.state.detector_metrics

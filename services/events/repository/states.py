@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, any_, bindparam, delete, select, text, update
+from sqlalchemy import Date, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -212,6 +212,16 @@ def _day_values(figures: DayFigures) -> dict[str, Any]:
         "max_in": figures.max_in, "max_out": figures.max_out,
         "contacts": figures.contacts, "closing_balance": figures.closing_balance,
     }  # fmt: skip
+
+
+async def history_size(session: AsyncSession, start: datetime, end: datetime) -> int:
+    """How many consumed events the history keeps of a period."""
+    total = await session.scalar(
+        select(func.count()).where(
+            ObservedEvent.occurred_at >= start, ObservedEvent.occurred_at < end
+        )
+    )
+    return total or 0
 
 
 async def history(
