@@ -28,7 +28,7 @@ from shared.auth.roles import COMPLAINTS_FILE
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import ProblemError
+from shared.problems import ProblemError, get_or_404
 
 router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(case_in_reach)])
 
@@ -151,9 +151,10 @@ def _aware(at: datetime | None, field: str) -> datetime | None:
 @router.get("/complaints/{complaint_id}")
 async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> ComplaintDetail:
     """The case with its whole history: who did what, when, what was decided."""
-    case = await complaints_repository.complaint(session, complaint_id)
-    if case is None:
-        raise ComplaintNotFound(f"no complaint {complaint_id}")
+    case = await get_or_404(
+        complaints_repository.complaint(session, complaint_id),
+        ComplaintNotFound(f"no complaint {complaint_id}"),
+    )
     history = list(await complaints_repository.history_of(session, complaint_id))
     return answers.complaint_detail(case, history, now=datetime.now(UTC))
 

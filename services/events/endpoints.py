@@ -36,7 +36,7 @@ from services.events.service import RuleBook
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import ProblemError
+from shared.problems import ProblemError, get_or_404
 
 router = APIRouter(prefix="/v1")
 
@@ -52,9 +52,9 @@ def _rule_book(request: Request) -> RuleBook:
 
 
 async def _rule_read(session: SessionDep, rule_id: str) -> RuleRead:
-    rule = await rules_repository.rule(session, rule_id)
-    if rule is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
+    rule = await get_or_404(
+        rules_repository.rule(session, rule_id), RuleNotFound(f"no rule {rule_id!r}")
+    )
     versions = await rules_repository.versions_of(session, rule_id)
     return RuleRead(
         rule_id=rule.rule_id,
@@ -157,8 +157,7 @@ async def rule_stats(
 ) -> RuleStats:
     """Fired and decided per version (active beside shadow), contacted, accepted, and the
     uplift in conversion against the control group; the last 30 days unless given."""
-    if await rules_repository.rule(session, rule_id) is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
+    await get_or_404(rules_repository.rule(session, rule_id), RuleNotFound(f"no rule {rule_id!r}"))
     start, end = _period(start, end)
     return await statistics.rule_stats(session, rule_id, start=start, end=end)
 
@@ -250,9 +249,10 @@ def _read(opportunity: Opportunity) -> OpportunityRead:
 
 @router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
 async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> OpportunityRead:
-    opportunity = await opportunities_repository.opportunity(session, opportunity_id)
-    if opportunity is None:
-        raise OpportunityNotFound(f"no opportunity {opportunity_id}")
+    opportunity = await get_or_404(
+        opportunities_repository.opportunity(session, opportunity_id),
+        OpportunityNotFound(f"no opportunity {opportunity_id}"),
+    )
     return _read(opportunity)
 
 

@@ -14,6 +14,7 @@ from services.events.errors import InvalidRule, RuleExists, RuleNotFound, Versio
 from services.events.models import Rule, RuleVersion
 from services.events.repository import rules as rules_repository
 from services.events.rules import RuleDefinition, rule_problems
+from shared.problems import get_or_404
 
 VersionStatus = Literal["draft", "active", "shadow"]
 
@@ -50,10 +51,10 @@ async def create_rule(
 
 
 async def _locked(session: AsyncSession, rule_id: str) -> Rule:
-    rule = await rules_repository.rule(session, rule_id, for_update=True)
-    if rule is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
-    return rule
+    return await get_or_404(
+        rules_repository.rule(session, rule_id, for_update=True),
+        RuleNotFound(f"no rule {rule_id!r}"),
+    )
 
 
 async def add_version(
