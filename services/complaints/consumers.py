@@ -62,10 +62,13 @@ def _complaint_from_call(settings: Settings) -> Handler:
         if event.complaint is None or event.customer_id is None:
             return
         body = ComplaintCreate(
-            customer_id=event.customer_id, channel=ComplaintChannel.PHONE,
-            category=event.complaint.category, description=event.complaint.description,
-            call_id=str(event.call_id), received_at=event.ended_at,
-        )  # fmt: skip
+            customer_id=event.customer_id,
+            channel=ComplaintChannel.PHONE,
+            category=event.complaint.category,
+            description=event.complaint.description,
+            call_id=str(event.call_id),
+            received_at=event.ended_at,
+        )
         await receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
 
     return open_case

@@ -65,14 +65,18 @@ async def receive_complaint(
         return answer, {"Location": f"/v1/complaints/{case.id}"}
 
     return await answer_once(
-        session, key=key, scope="POST /v1/complaints", request_body=body,
-        status_code=status.HTTP_201_CREATED, produce=receive,
+        session,
+        key=key,
+        scope="POST /v1/complaints",
+        request_body=body,
+        status_code=status.HTTP_201_CREATED,
+        produce=receive,
         status_of=lambda answer: (
             status.HTTP_200_OK
             if isinstance(answer, ComplaintRead) and answer.linked_to_open_case
             else status.HTTP_201_CREATED
         ),
-    )  # fmt: skip
+    )
 
 
 @router.get("/complaints")
@@ -90,9 +94,13 @@ async def list_complaints(
 ) -> ComplaintPage:
     """Cases, newest first; pages follow ``next_cursor``."""
     criteria = ComplaintFilter(
-        customer_id=customer_id, status=status_, step=step, department=department,
-        priority=priority, escalated=escalated,
-    )  # fmt: skip
+        customer_id=customer_id,
+        status=status_,
+        step=step,
+        department=department,
+        priority=priority,
+        escalated=escalated,
+    )
     return await _page(session, limit_list(criteria, principal), cursor=cursor, limit=limit)
 
 
@@ -185,6 +193,10 @@ async def act_on_complaint(
         return answers.complaint_read(case, now=now), {}
 
     return await answer_once(
-        session, key=key, scope=f"POST /v1/complaints/{complaint_id}/actions",
-        request_body=body, status_code=status.HTTP_200_OK, produce=act,
-    )  # fmt: skip
+        session,
+        key=key,
+        scope=f"POST /v1/complaints/{complaint_id}/actions",
+        request_body=body,
+        status_code=status.HTTP_200_OK,
+        produce=act,
+    )

@@ -81,9 +81,11 @@ class ContactHistory:
             if self.session is not None:
                 for row in await opportunities_repository.contacts_of(self.session, customer_id):
                     contacts.add(
-                        row.rule_id, row.dedupe_key, row.created_at,
+                        row.rule_id,
+                        row.dedupe_key,
+                        row.created_at,
                         contacted=not row.control_group and row.action != "service_recovery",
-                    )  # fmt: skip
+                    )
         return contacts
 
     async def has_facts(self, customer_id: uuid.UUID, dedupe_key: str) -> bool:
@@ -97,9 +99,14 @@ class ContactHistory:
         return sum(1 for at in (await self._of(customer_id)).marketing if at >= since)
 
     async def record(
-        self, customer_id: uuid.UUID, rule_id: str, dedupe_key: str, at: datetime, *,
+        self,
+        customer_id: uuid.UUID,
+        rule_id: str,
+        dedupe_key: str,
+        at: datetime,
+        *,
         contacted: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         (await self._of(customer_id)).add(rule_id, dedupe_key, at, contacted=contacted)
 
 

@@ -175,9 +175,10 @@ async def backtest_rule(
         definition, version = body.definition, None
     else:
         chosen = [
-            v for v in versions
+            v
+            for v in versions
             if (v.version == body.version if body.version else v.status == "active")
-        ]  # fmt: skip
+        ]
         if not chosen:
             raise VersionNotFound(f"rule {rule_id!r} has no such version", field="version")
         definition = RuleDefinition.model_validate(chosen[0].definition)
@@ -229,9 +230,13 @@ async def list_opportunities(
 ) -> OpportunityPage:
     """Newest first. Held-out (control group) ones only when asked for by status."""
     criteria = OpportunityFilter(
-        customer_id=customer_id, owner=owner, owner_id=owner_id, status=status_,
-        rule_id=rule_id, include_control_group=status_ == "held_out",
-    )  # fmt: skip
+        customer_id=customer_id,
+        owner=owner,
+        owner_id=owner_id,
+        status=status_,
+        rule_id=rule_id,
+        include_control_group=status_ == "held_out",
+    )
     after = decode_cursor(cursor) if cursor else None
     rows = await opportunities_repository.list_opportunities(
         session, criteria, after=after, limit=limit + 1
@@ -280,6 +285,10 @@ async def record_outcome(
         return _read(opportunity), {}
 
     return await answer_once(
-        session, key=key, scope=f"POST /v1/opportunities/{opportunity_id}/outcome",
-        request_body=body, status_code=status.HTTP_200_OK, produce=record,
-    )  # fmt: skip
+        session,
+        key=key,
+        scope=f"POST /v1/opportunities/{opportunity_id}/outcome",
+        request_body=body,
+        status_code=status.HTTP_200_OK,
+        produce=record,
+    )

@@ -25,9 +25,12 @@ ERASED_OUTCOME = "customer erased"
 
 
 async def forget_customer(
-    session: AsyncSession, customer_id: uuid.UUID, *, now: datetime,
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    *,
+    now: datetime,
     unsaved_history: Sequence[dict[str, Any]] = (),
-) -> None:  # fmt: skip
+) -> None:
     """An erased customer (their state already forgot who they are): what was offered them
     and is still open closes as expired, nobody may act on it now, and the kept history loses
     what identified them, both the stored rows and the run's ``unsaved_history`` (written at

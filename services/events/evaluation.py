@@ -110,9 +110,10 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
                 return None
             change = (now - then) / then * 100  # compared exact, shown to one decimal
             found = {
-                f"balance_{days}d_ago": _text(then), "balance_now": _text(now),
+                f"balance_{days}d_ago": _text(then),
+                "balance_now": _text(now),
                 "balance_change_percent": _text(change.quantize(Decimal("0.1"))),
-            }  # fmt: skip
+            }
             return (found, None, None) if _COMPARE[op](change, percent) else None
         case DaysSinceActivity(op=op, days=days):
             last = (
@@ -207,11 +208,18 @@ def _birthday(state: CustomerState, today: date, days: int) -> Outcome:
 def _maturities(state: CustomerState, today: date, days: int, product_type: str) -> Outcome:
     last = today + timedelta(days=days)
     items = [
-        (f"{account}-{h.maturity_date.isoformat()}",
-         {"account_last_four": account[-4:], "maturity_date": h.maturity_date.isoformat(),
-          "balance": _text(h.balance)})
+        (
+            f"{account}-{h.maturity_date.isoformat()}",
+            {
+                "account_last_four": account[-4:],
+                "maturity_date": h.maturity_date.isoformat(),
+                "balance": _text(h.balance),
+            },
+        )
         for account, h in sorted(state.holdings.items())
-        if h.open and h.product_type == product_type and h.maturity_date is not None
+        if h.open
+        and h.product_type == product_type
+        and h.maturity_date is not None
         and today <= h.maturity_date <= last
-    ]  # fmt: skip
+    ]
     return ({}, None, items) if items else None

@@ -28,9 +28,12 @@ async def expire_opportunities(
 
 
 async def close_as_expired(
-    session: AsyncSession, opportunities: Sequence[Opportunity], *, outcome: str | None,
+    session: AsyncSession,
+    opportunities: Sequence[Opportunity],
+    *,
+    outcome: str | None,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     for opportunity in opportunities:
         opportunity.status, opportunity.updated_at = "expired", now
         if outcome is not None:  # expiry by time leaves any outcome noted on contact
@@ -39,12 +42,15 @@ async def close_as_expired(
         session,
         [
             OpportunityClosed(
-                opportunity_id=o.id, customer_id=o.customer_id, status="expired",
-                outcome=outcome, closed_at=now,
+                opportunity_id=o.id,
+                customer_id=o.customer_id,
+                status="expired",
+                outcome=outcome,
+                closed_at=now,
             )
             for o in opportunities
         ],
-    )  # fmt: skip
+    )
 
 
 # What a call's result makes of an opportunity (no answer and a wrong number change nothing:
@@ -97,8 +103,9 @@ async def record_outcome(
     if status not in allowed:
         raise OutcomeNotAllowed(
             f"an opportunity that is {opportunity.status} cannot become {status}",
-            current_status=opportunity.status, allowed=list(allowed),
-        )  # fmt: skip
+            current_status=opportunity.status,
+            allowed=list(allowed),
+        )
     await _set_outcome(session, opportunity, status, outcome, now=now)
     return opportunity
 
@@ -116,15 +123,21 @@ async def _set_outcome(
         await record_event(
             session,
             OpportunityClosed(
-                opportunity_id=opportunity.id, customer_id=opportunity.customer_id,
-                status=status, outcome=outcome, closed_at=now,
+                opportunity_id=opportunity.id,
+                customer_id=opportunity.customer_id,
+                status=status,
+                outcome=outcome,
+                closed_at=now,
             ),
-        )  # fmt: skip
+        )
     else:
         await record_event(
             session,
             OpportunityUpdated(
-                opportunity_id=opportunity.id, customer_id=opportunity.customer_id,
-                status=status, outcome=outcome, updated_at=now,
+                opportunity_id=opportunity.id,
+                customer_id=opportunity.customer_id,
+                status=status,
+                outcome=outcome,
+                updated_at=now,
             ),
-        )  # fmt: skip
+        )

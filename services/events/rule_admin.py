@@ -44,10 +44,15 @@ async def create_rule(
         raise RuleExists(f"rule {rule_id!r} exists; PUT a new version instead", rule_id=rule_id)
     return await rules_repository.add_version(
         session,
-        {"rule_id": rule_id, "version": 1, "status": status,
-         "definition": definition.model_dump(mode="json"), "built_in": built_in,
-         "created_at": now},
-    )  # fmt: skip
+        {
+            "rule_id": rule_id,
+            "version": 1,
+            "status": status,
+            "definition": definition.model_dump(mode="json"),
+            "built_in": built_in,
+            "created_at": now,
+        },
+    )
 
 
 async def _locked(session: AsyncSession, rule_id: str) -> Rule:
@@ -73,10 +78,15 @@ async def add_version(
     rule.updated_at = now
     return await rules_repository.add_version(
         session,
-        {"rule_id": rule_id, "version": await rules_repository.next_version(session, rule_id),
-         "status": status, "definition": definition.model_dump(mode="json"),
-         "built_in": False, "created_at": now},
-    )  # fmt: skip
+        {
+            "rule_id": rule_id,
+            "version": await rules_repository.next_version(session, rule_id),
+            "status": status,
+            "definition": definition.model_dump(mode="json"),
+            "built_in": False,
+            "created_at": now,
+        },
+    )
 
 
 async def promote(

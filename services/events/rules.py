@@ -121,8 +121,9 @@ class NewRecurringCredit(RulePart):
 
 class Segment(RulePart):
     kind: Literal["segment"]
-    tiers: Annotated[list[Literal["premium", "key", "ordinary", "restricted", "potential"]],
-                     Field(min_length=1)]  # fmt: skip
+    tiers: Annotated[
+        list[Literal["premium", "key", "ordinary", "restricted", "potential"]], Field(min_length=1)
+    ]
 
 
 class ContactsWithin(RulePart):
@@ -144,10 +145,18 @@ class MaturityWithin(RulePart):
 
 
 Condition = Annotated[
-    EventField | Window | RelativeToHistory | BalanceChange | DaysSinceActivity
-    | NewRecurringCredit | Segment | ContactsWithin | BirthdayWithin | MaturityWithin,
+    EventField
+    | Window
+    | RelativeToHistory
+    | BalanceChange
+    | DaysSinceActivity
+    | NewRecurringCredit
+    | Segment
+    | ContactsWithin
+    | BirthdayWithin
+    | MaturityWithin,
     Field(discriminator="kind"),
-]  # fmt: skip
+]
 
 # Conditions that pick the customers a scheduled rule looks at; one is needed.
 SCHEDULE_SELECTORS = (BirthdayWithin, MaturityWithin, DaysSinceActivity)
@@ -212,10 +221,12 @@ def rule_problems(rule: RuleDefinition) -> list[tuple[str, str]]:
         elif isinstance(condition, SCHEDULE_ONLY) and not trigger.schedule:
             problems.append((f"{where}.kind", f"{condition.kind} needs trigger.schedule"))
     if trigger.schedule and not any(isinstance(c, SCHEDULE_SELECTORS) for c in rule.conditions):
-        problems.append((
-            "conditions",
-            "a scheduled rule needs birthday_within, maturity_within or days_since_activity",
-        ))  # fmt: skip
+        problems.append(
+            (
+                "conditions",
+                "a scheduled rule needs birthday_within, maturity_within or days_since_activity",
+            )
+        )
     action = rule.action
     if action.kind in (ActionKind.CROSS_SELL, ActionKind.UP_SELL) and not action.product:
         problems.append(("action.product", f"{action.kind} names the product to offer"))
@@ -233,11 +244,13 @@ def _event_field_problems(
     for model in models:
         info = model.model_fields.get(condition.field)
         if info is None:
-            problems.append((
-                f"{where}.field",
-                f"{model.event_type} has no field {condition.field!r}; "
-                f"it has {sorted(model.model_fields)}",
-            ))  # fmt: skip
+            problems.append(
+                (
+                    f"{where}.field",
+                    f"{model.event_type} has no field {condition.field!r}; "
+                    f"it has {sorted(model.model_fields)}",
+                )
+            )
             continue
         adapter: TypeAdapter[Any] = TypeAdapter(info.annotation or Any)
         values = condition.value if isinstance(condition.value, list) else [condition.value]

@@ -29,9 +29,7 @@ from shared.envelope import EventEnvelope
 from shared.logging import correlated
 
 # The moment an event happened, by the field that says so; otherwise the envelope's time.
-_TIME_FIELDS = (
-    "booked_at", "occurred_at", "received_at", "effective_at", "closed_at", "erased_at",
-)  # fmt: skip
+_TIME_FIELDS = ("booked_at", "occurred_at", "received_at", "effective_at", "closed_at", "erased_at")
 
 
 def event_name_of(event_type: str) -> str:
@@ -220,7 +218,12 @@ async def _follow_up(
 def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
     topic, partition, offset = envelope.position or (None, None, None)
     return {
-        "event_id": envelope.id, "customer_id": event.customer_id,  # type: ignore[attr-defined]
-        "event_name": event_name_of(envelope.type), "occurred_at": at, "topic": topic,
-        "partition": partition, "offset": offset, "payload": event.model_dump_json(),
-    }  # fmt: skip
+        "event_id": envelope.id,
+        "customer_id": event.customer_id,  # type: ignore[attr-defined]
+        "event_name": event_name_of(envelope.type),
+        "occurred_at": at,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "payload": event.model_dump_json(),
+    }

@@ -229,9 +229,11 @@ async def note_customer_closed(
     session: AsyncSession, customer_id: uuid.UUID, closed_at: datetime
 ) -> None:
     await upsert(
-        session, CustomerStanding, {"customer_id": customer_id, "closed_at": closed_at},
+        session,
+        CustomerStanding,
+        {"customer_id": customer_id, "closed_at": closed_at},
         key="customer_id",
-    )  # fmt: skip
+    )
 
 
 async def customer_tier(session: AsyncSession, customer_id: uuid.UUID) -> str | None:

@@ -51,13 +51,28 @@ _SINCE = bindparam("since", type_=Date)
 _p, _d, _h, _r = CustomerProfile, CustomerDay, CustomerHolding, CustomerRecurringCredit
 _VERSIONS = select(_p.customer_id, _p.state_version).where(_p.customer_id == any_(_IDS))
 _PROFILES = select(
-    _p.customer_id, _p.value_tier, _p.manager_id, _p.consent, _p.preferred_channel,
-    _p.birth_month_day, _p.status, _p.last_activity_at, _p.open_complaints,
-).where(_p.customer_id == any_(_IDS))  # fmt: skip
+    _p.customer_id,
+    _p.value_tier,
+    _p.manager_id,
+    _p.consent,
+    _p.preferred_channel,
+    _p.birth_month_day,
+    _p.status,
+    _p.last_activity_at,
+    _p.open_complaints,
+).where(_p.customer_id == any_(_IDS))
 _DAYS = select(
-    _d.customer_id, _d.day, _d.money_in, _d.money_out, _d.count_in, _d.count_out, _d.max_in,
-    _d.max_out, _d.contacts, _d.closing_balance,
-).where(_d.customer_id == any_(_IDS), _d.day >= _SINCE)  # fmt: skip
+    _d.customer_id,
+    _d.day,
+    _d.money_in,
+    _d.money_out,
+    _d.count_in,
+    _d.count_out,
+    _d.max_in,
+    _d.max_out,
+    _d.contacts,
+    _d.closing_balance,
+).where(_d.customer_id == any_(_IDS), _d.day >= _SINCE)
 # Each customer's last balance before the window, so "N days ago" has a baseline on a quiet
 # account.
 _BALANCES_BEFORE = (
@@ -122,9 +137,15 @@ async def _read_states(
         state.open_complaints = row.open_complaints
     for day_row in await session.execute(_DAYS, window):
         states[day_row.customer_id].days[day_row.day] = DayFigures(
-            day_row.money_in, day_row.money_out, day_row.count_in, day_row.count_out,
-            day_row.max_in, day_row.max_out, day_row.contacts, day_row.closing_balance,
-        )  # fmt: skip
+            day_row.money_in,
+            day_row.money_out,
+            day_row.count_in,
+            day_row.count_out,
+            day_row.max_in,
+            day_row.max_out,
+            day_row.contacts,
+            day_row.closing_balance,
+        )
     for customer_id, day, balance in await session.execute(_BALANCES_BEFORE, window):
         states[customer_id].days[day] = DayFigures(closing_balance=balance)
     for held in await session.execute(_HOLDINGS, ids):
@@ -169,22 +190,9 @@ async def save_run(
     the version). Rows go in no particular order: the run holds its customers' locks, so no
     other transaction writes these rows meanwhile, and sorting them was a fair part of a run."""
     version = secrets.randbits(63)
-    profiles = [
-        {"customer_id": c, "value_tier": s.value_tier, "manager_id": s.manager_id,
-         "consent": s.consent, "preferred_channel": s.preferred_channel,
-         "birth_month_day": s.birth_month_day, "status": s.status,
-         "last_activity_at": s.last_activity_at, "open_complaints": s.open_complaints,
-         "state_version": version}
-        for c in changes.profiles
-        for s in (states[c],)
-    ]  # fmt: skip
+    profiles = [_profile_values(c, states[c], version) for c in changes.profiles]
     days = [{"customer_id": c, "day": d, **_day_values(states[c].days[d])} for c, d in changes.days]
-    holdings = [
-        {"customer_id": c, "account_number": a, "product_type": h.product_type,
-         "balance": h.balance, "maturity_date": h.maturity_date, "open": h.open}
-        for c, a in changes.holdings
-        for h in (states[c].holdings[a],)
-    ]  # fmt: skip
+    holdings = [_holding_values(c, a, states[c].holdings[a]) for c, a in changes.holdings]
     recurring = [
         {"customer_id": c, "source": k, "last_month": r.last_month, "streak": r.streak}
         for c, k in changes.recurring
@@ -205,13 +213,43 @@ async def save_run(
     return version
 
 
+def _profile_values(customer_id: uuid.UUID, state: CustomerState, version: int) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "value_tier": state.value_tier,
+        "manager_id": state.manager_id,
+        "consent": state.consent,
+        "preferred_channel": state.preferred_channel,
+        "birth_month_day": state.birth_month_day,
+        "status": state.status,
+        "last_activity_at": state.last_activity_at,
+        "open_complaints": state.open_complaints,
+        "state_version": version,
+    }
+
+
+def _holding_values(customer_id: uuid.UUID, account: str, holding: Holding) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "account_number": account,
+        "product_type": holding.product_type,
+        "balance": holding.balance,
+        "maturity_date": holding.maturity_date,
+        "open": holding.open,
+    }
+
+
 def _day_values(figures: DayFigures) -> dict[str, Any]:
     return {
-        "money_in": figures.money_in, "money_out": figures.money_out,
-        "count_in": figures.count_in, "count_out": figures.count_out,
-        "max_in": figures.max_in, "max_out": figures.max_out,
-        "contacts": figures.contacts, "closing_balance": figures.closing_balance,
-    }  # fmt: skip
+        "money_in": figures.money_in,
+        "money_out": figures.money_out,
+        "count_in": figures.count_in,
+        "count_out": figures.count_out,
+        "max_in": figures.max_in,
+        "max_out": figures.max_out,
+        "contacts": figures.contacts,
+        "closing_balance": figures.closing_balance,
+    }
 
 
 async def history_size(session: AsyncSession, start: datetime, end: datetime) -> int:
