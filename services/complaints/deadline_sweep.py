@@ -34,7 +34,7 @@ async def sweep_deadlines(
     )
     for case in reminded:
         case.reminded_for = case.step_due_at
-        _system_entry(session, case, "reminder", {"due_at": _iso(case.step_due_at)}, now)
+        _system_entry(session, case, "reminder", {"due_at": _iso(case.step_due_at)}, now=now)
     overdue = await complaints_repository.due_for_escalation(session, now=now, limit=batch_size)
     events = []
     for case in overdue:
@@ -46,7 +46,7 @@ async def sweep_deadlines(
             "escalated_to": "supervisor",
             "reason": reason,
         }
-        _system_entry(session, case, "escalated", escalation, now)
+        _system_entry(session, case, "escalated", escalation, now=now)
         events.append(
             ComplaintEscalated(
                 complaint_id=case.id,
@@ -66,7 +66,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def _system_entry(
-    session: AsyncSession, case: Complaint, action: str, decision: dict[str, Any], now: datetime
+    session: AsyncSession, case: Complaint, action: str, decision: dict[str, Any], *, now: datetime
 ) -> None:
     complaints_repository.add_history(
         session,

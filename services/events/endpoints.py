@@ -183,7 +183,9 @@ async def backtest_rule(
             raise VersionNotFound(f"rule {rule_id!r} has no such version", field="version")
         definition = RuleDefinition.model_validate(chosen[0].definition)
         version = chosen[0].version
-    return await _backtest(session, settings, rule_id, version, definition, body)
+    return await _backtest(
+        session, body, rule_id=rule_id, version=version, definition=definition, settings=settings
+    )
 
 
 @router.post("/rules/backtest", tags=["rules"])
@@ -191,16 +193,19 @@ async def backtest_draft(
     body: DraftBacktestRequest, settings: SettingsDep, session: SessionDep
 ) -> BacktestReport:
     """A draft rule, not saved, over the kept history."""
-    return await _backtest(session, settings, "draft", None, body.definition, body)
+    return await _backtest(
+        session, body, rule_id="draft", version=None, definition=body.definition, settings=settings
+    )
 
 
 async def _backtest(
     session: SessionDep,
-    settings: Settings,
+    body: BacktestRequest,
+    *,
     rule_id: str,
     version: int | None,
     definition: RuleDefinition,
-    body: BacktestRequest,
+    settings: Settings,
 ) -> BacktestReport:
     rule_admin.check(definition)
     if definition.trigger.schedule:

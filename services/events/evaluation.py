@@ -102,7 +102,7 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
             label = f"{flow}_{measure}_{days}d"
             return ({label: _text(figure)}, None, None) if _COMPARE[op](figure, value) else None
         case RelativeToHistory(days=days, factor=factor, min_history=min_history):
-            return _relative(state, moment, days, factor, min_history)
+            return _relative(state, moment, days=days, factor=factor, min_history=min_history)
         case BalanceChange(days=days, op=op, percent=percent):
             then = balance_on(state, moment.day - timedelta(days=days))
             now = deposit_balance(state)
@@ -167,7 +167,7 @@ def _window_figure(rows: list[Any], measure: str, flow: str) -> Decimal:
 
 
 def _relative(
-    state: CustomerState, moment: Moment, days: int, factor: Decimal, min_history: int
+    state: CustomerState, moment: Moment, *, days: int, factor: Decimal, min_history: int
 ) -> Outcome:
     fields = moment.fields or {}
     flow = "in" if fields.get("direction") == "credit" else "out"
