@@ -92,18 +92,11 @@ class _Arrival:
 
     event: DomainEvent
     envelope: EventEnvelope
+    name: str  # the catalogue name without prefix and version: ``transaction.posted``
+    customer_id: uuid.UUID
     fields: dict[str, Any]
     at: datetime
     day: date
-
-    @property
-    def customer_id(self) -> uuid.UUID:
-        customer_id: uuid.UUID = self.event.customer_id  # type: ignore[attr-defined]
-        return customer_id
-
-    @property
-    def name(self) -> str:
-        return event_name_of(self.envelope.type)
 
     def moment(self, applied: Applied) -> Moment:
         """The moment the rules judge: this event, on the state right after it."""
@@ -159,16 +152,17 @@ async def handle_events(
         applied = apply_event(state, arrival.name, arrival.fields, at=arrival.at, day=arrival.day)
         changes.note(arrival.customer_id, applied)
         await _follow_up(session, arrival, settings=settings, unsaved_history=observed)
+        moment, lineage = arrival.moment(applied), arrival.lineage()
         with correlated(arrival.envelope.correlation_id):
             for live in (r for r in rules if r.listens_to(arrival.name)):
                 decisions = await judge(
                     session,
                     live,
                     state,
-                    arrival.moment(applied),
+                    moment,
                     history=history,
                     settings=settings,
-                    lineage_events=arrival.lineage(),
+                    lineage_events=lineage,
                     firings=recorded,
                 )
                 firings += [(live.rule_id, live.status, d) for d in decisions]
@@ -189,9 +183,12 @@ def _arrivals(
     for event, envelope in items:
         if getattr(event, "customer_id", None) is None:
             continue  # complaints from people who are not customers
+        customer_id: uuid.UUID = event.customer_id  # type: ignore[attr-defined]
         fields = event.model_dump()
         at = occurred_at(fields, envelope)
-        arrivals.append(_Arrival(event, envelope, fields, at, business_day(at, settings)))
+        name = event_name_of(envelope.type)
+        day = business_day(at, settings)
+        arrivals.append(_Arrival(event, envelope, name, customer_id, fields, at, day))
     return arrivals
 
 
