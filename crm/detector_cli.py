@@ -11,7 +11,7 @@ import yaml
 from services.events import rule_admin
 from services.events.config import Settings as EventsSettings
 from services.events.replay import rebuild
-from services.events.repository import rules as rule_store
+from services.events.repository import rules as rules_repository
 from services.events.rule_admin import VersionStatus
 from services.events.rules import RuleDefinition
 from shared.db import create_engine, create_sessionmaker, transaction
@@ -42,7 +42,7 @@ async def _active_definitions() -> dict[str, object]:
         async with transaction(create_sessionmaker(engine)) as session:
             return {
                 v.rule_id: v.definition
-                for v in await rule_store.live_versions(session)
+                for v in await rules_repository.live_versions(session)
                 if v.status == "active"
             }
     finally:
@@ -73,7 +73,7 @@ async def _load(definitions: dict[str, RuleDefinition], status: VersionStatus) -
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             for rule_id, definition in definitions.items():
-                if await rule_store.rule(session, rule_id) is None:
+                if await rules_repository.rule(session, rule_id) is None:
                     await rule_admin.create_rule(session, rule_id, definition, status, now=now)
                     created += 1
                 else:

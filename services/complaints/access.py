@@ -14,9 +14,9 @@ from dataclasses import replace
 
 from fastapi import Request
 
-from services.complaints import repository
 from services.complaints.errors import ComplaintNotFound
-from services.complaints.repository import ComplaintFilter
+from services.complaints.repository import complaints as complaints_repository
+from services.complaints.repository.complaints import ComplaintFilter
 from shared.auth.http import current_principal
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
@@ -36,7 +36,7 @@ async def case_in_reach(request: Request, session: SessionDep) -> None:
         case_id = uuid.UUID(complaint_id)
     except ValueError:
         return  # the route's own validation answers 422
-    exists, department = await repository.department_of(session, case_id)
+    exists, department = await complaints_repository.department_of(session, case_id)
     if not exists or department not in (None, principal.department):
         raise ComplaintNotFound(f"no complaint {complaint_id}")
 

@@ -14,9 +14,11 @@ from contracts.customer import (
     CustomerSegmentChanged,
     CustomerUpdated,
 )
-from services.complaints import erasure, repository, service
+from services.complaints import erasure
 from services.complaints.config import Settings
 from services.complaints.models import ComplaintChannel
+from services.complaints.receiving import receive_complaint
+from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from shared.consumer import Handler, Handlers
 from shared.envelope import EventEnvelope
@@ -28,7 +30,7 @@ CLOSED = "closed"
 async def customer_registered(
     session: AsyncSession, event: CustomerRegistered, envelope: EventEnvelope
 ) -> None:
-    await repository.note_customer_tier(session, event.customer_id, event.value_tier)
+    await complaints_repository.note_customer_tier(session, event.customer_id, event.value_tier)
 
 
 async def segment_changed(
@@ -37,7 +39,7 @@ async def segment_changed(
     if event.dimension != VALUE_TIER:
         return
     downgraded_at = event.effective_at if event.direction == "downgrade" else None
-    await repository.note_customer_tier(
+    await complaints_repository.note_customer_tier(
         session, event.customer_id, event.current, downgraded_at=downgraded_at
     )
 
@@ -46,7 +48,7 @@ async def customer_updated(
     session: AsyncSession, event: CustomerUpdated, envelope: EventEnvelope
 ) -> None:
     if event.status == CLOSED:
-        await repository.note_customer_closed(session, event.customer_id, envelope.time)
+        await complaints_repository.note_customer_closed(session, event.customer_id, envelope.time)
 
 
 async def customer_erased(
@@ -60,11 +62,14 @@ def _complaint_from_call(settings: Settings) -> Handler:
         if event.complaint is None or event.customer_id is None:
             return
         body = ComplaintCreate(
-            customer_id=event.customer_id, channel=ComplaintChannel.PHONE,
-            category=event.complaint.category, description=event.complaint.description,
-            call_id=str(event.call_id), received_at=event.ended_at,
-        )  # fmt: skip
-        await service.receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
+            customer_id=event.customer_id,
+            channel=ComplaintChannel.PHONE,
+            category=event.complaint.category,
+            description=event.complaint.description,
+            call_id=str(event.call_id),
+            received_at=event.ended_at,
+        )
+        await receive_complaint(session, body, settings=settings, now=datetime.now(UTC))
 
     return open_case
 

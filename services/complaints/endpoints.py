@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from services.complaints import repository, service, statistics, views
+from services.complaints import actions, answers, receiving, statistics
 from services.complaints.access import case_in_reach, limit_list
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
 from services.complaints.models import ComplaintPriority, ComplaintStatus
 from services.complaints.procedure import ComplaintStep
-from services.complaints.repository import ComplaintFilter
+from services.complaints.repository import complaints as complaints_repository
+from services.complaints.repository.complaints import ComplaintFilter
 from services.complaints.schemas import (
     ActionRequest,
     ComplaintCreate,
@@ -27,7 +28,7 @@ from shared.auth.roles import COMPLAINTS_FILE
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import ProblemError
+from shared.problems import ProblemError, get_or_404
 
 router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(case_in_reach)])
 
@@ -58,20 +59,24 @@ async def receive_complaint(
     now = datetime.now(UTC)
 
     async def receive() -> tuple[ComplaintRead, dict[str, str]]:
-        received = await service.receive_complaint(session, body, settings=settings, now=now)
+        received = await receiving.receive_complaint(session, body, settings=settings, now=now)
         case = received.complaint
-        answer = views.complaint_read(case, now=now, linked=received.linked_to_open_case)
+        answer = answers.complaint_read(case, now=now, linked=received.linked_to_open_case)
         return answer, {"Location": f"/v1/complaints/{case.id}"}
 
     return await answer_once(
-        session, key=key, scope="POST /v1/complaints", request_body=body,
-        status_code=status.HTTP_201_CREATED, produce=receive,
+        session,
+        key=key,
+        scope="POST /v1/complaints",
+        request_body=body,
+        status_code=status.HTTP_201_CREATED,
+        produce=receive,
         status_of=lambda answer: (
             status.HTTP_200_OK
             if isinstance(answer, ComplaintRead) and answer.linked_to_open_case
             else status.HTTP_201_CREATED
         ),
-    )  # fmt: skip
+    )
 
 
 @router.get("/complaints")
@@ -89,9 +94,13 @@ async def list_complaints(
 ) -> ComplaintPage:
     """Cases, newest first; pages follow ``next_cursor``."""
     criteria = ComplaintFilter(
-        customer_id=customer_id, status=status_, step=step, department=department,
-        priority=priority, escalated=escalated,
-    )  # fmt: skip
+        customer_id=customer_id,
+        status=status_,
+        step=step,
+        department=department,
+        priority=priority,
+        escalated=escalated,
+    )
     return await _page(session, limit_list(criteria, principal), cursor=cursor, limit=limit)
 
 
@@ -111,11 +120,13 @@ async def _page(
     session: SessionDep, criteria: ComplaintFilter, *, cursor: str | None, limit: int
 ) -> ComplaintPage:
     after = decode_cursor(cursor) if cursor else None
-    rows = await repository.list_complaints(session, criteria, after=after, limit=limit + 1)
+    rows = await complaints_repository.list_complaints(
+        session, criteria, after=after, limit=limit + 1
+    )
     page, more = rows[:limit], len(rows) > limit
     now = datetime.now(UTC)
     return ComplaintPage(
-        items=[views.complaint_read(case, now=now) for case in page],
+        items=[answers.complaint_read(case, now=now) for case in page],
         next_cursor=encode_cursor(page[-1].received_at, page[-1].id) if more and page else None,
     )
 
@@ -148,11 +159,12 @@ def _aware(at: datetime | None, field: str) -> datetime | None:
 @router.get("/complaints/{complaint_id}")
 async def read_complaint(complaint_id: ComplaintId, session: SessionDep) -> ComplaintDetail:
     """The case with its whole history: who did what, when, what was decided."""
-    case = await repository.complaint(session, complaint_id)
-    if case is None:
-        raise ComplaintNotFound(f"no complaint {complaint_id}")
-    history = list(await repository.history_of(session, complaint_id))
-    return views.complaint_detail(case, history, now=datetime.now(UTC))
+    case = await get_or_404(
+        complaints_repository.complaint(session, complaint_id),
+        ComplaintNotFound(f"no complaint {complaint_id}"),
+    )
+    history = list(await complaints_repository.history_of(session, complaint_id))
+    return answers.complaint_detail(case, history, now=datetime.now(UTC))
 
 
 @router.post(
@@ -177,10 +189,14 @@ async def act_on_complaint(
     now = datetime.now(UTC)
 
     async def act() -> tuple[ComplaintRead, dict[str, str]]:
-        case = await service.act(session, complaint_id, body, staff, settings=settings, now=now)
-        return views.complaint_read(case, now=now), {}
+        case = await actions.act(session, complaint_id, body, staff, settings=settings, now=now)
+        return answers.complaint_read(case, now=now), {}
 
     return await answer_once(
-        session, key=key, scope=f"POST /v1/complaints/{complaint_id}/actions",
-        request_body=body, status_code=status.HTTP_200_OK, produce=act,
-    )  # fmt: skip
+        session,
+        key=key,
+        scope=f"POST /v1/complaints/{complaint_id}/actions",
+        request_body=body,
+        status_code=status.HTTP_200_OK,
+        produce=act,
+    )

@@ -11,9 +11,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints import repository
+from services.complaints.repository import complaints as complaints_repository
 
 
 async def erase_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
     """A second delivery finds nothing left to clear."""
-    await repository.clear_complainants(session, customer_id)
+    await complaints_repository.clear_complainants(session, customer_id)

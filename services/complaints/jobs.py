@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.complaints import repository, service
 from services.complaints.config import Settings
+from services.complaints.deadline_sweep import sweep_deadlines
 from services.complaints.procedure import OPEN_STEPS
+from services.complaints.repository import complaints as complaints_repository
 from shared.db import transaction
 from shared.runtime import PeriodicJob, ServiceRuntime
 
@@ -49,8 +50,8 @@ class DeadlineSweep:
     async def run(self, runtime: ServiceRuntime) -> None:
         now = datetime.now(UTC)
         async with transaction(runtime.sessions) as session:
-            report = await service.sweep_deadlines(session, settings=self._settings, now=now)
-            counts = await repository.open_by_step(session, now=now)
+            report = await sweep_deadlines(session, settings=self._settings, now=now)
+            counts = await complaints_repository.open_by_step(session, now=now)
         if report.escalated:
             runtime.relay.wake()
         self._metrics.escalations.inc(report.escalated)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.complaints import ComplaintCategory
 from services.complaints.models import (
@@ -19,16 +19,13 @@ from services.complaints.models import (
 )
 from services.complaints.procedure import ClosingOutcome, ComplaintAction, ComplaintStep
 from shared.money import Money, PositiveAmount
+from shared.requests import RequestModel
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Note = Annotated[str | None, Field(max_length=4000)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Complainant(Strict):
+class Complainant(RequestModel):
     """Someone who is not (or not yet known as) a customer: how to answer them."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -44,7 +41,7 @@ class Complainant(Strict):
         return self
 
 
-class Attachment(Strict):
+class Attachment(RequestModel):
     """Metadata of a document kept in the bank's document store; the file is not sent here."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -57,7 +54,7 @@ class DisputedAmount(Money):
     amount: PositiveAmount
 
 
-class ComplaintCreate(Strict):
+class ComplaintCreate(RequestModel):
     customer_id: uuid.UUID | None = None
     complainant: Complainant | None = None
     channel: ComplaintChannel
@@ -67,8 +64,8 @@ class ComplaintCreate(Strict):
     disputed_amount: DisputedAmount | None = None
     transaction_ids: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=50)
-    ] = []
-    attachments: Annotated[list[Attachment], Field(max_length=20)] = []
+    ] = []  # noqa: RUF012
+    attachments: Annotated[list[Attachment], Field(max_length=20)] = []  # noqa: RUF012
     call_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     received_at: AwareDatetime | None = None  # when the channel took it; now if not given
 
@@ -79,7 +76,7 @@ class ComplaintCreate(Strict):
         return self
 
 
-class _Action(Strict):
+class _Action(RequestModel):
     note: Note = None
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints.repository import stats
+from services.complaints.repository import stats as stats_repository
 from services.complaints.schemas import Breakdown, ComplaintStats, StepDuration
 
 SECONDS_PER_HOUR = 3600
@@ -17,12 +17,12 @@ async def complaint_stats(
     volumes = {
         column: [
             Breakdown(key=str(key), count=count)
-            for key, count in await stats.volume_by(session, column, start, end)
+            for key, count in await stats_repository.volume_by(session, column, start, end)
         ]
         for column in ("category", "cause", "channel", "department")
     }
-    durations = await stats.average_time_per_step(session, start, end)
-    figures = await stats.outcome_figures(session, start, end, now=now)
+    durations = await stats_repository.average_time_per_step(session, start, end)
+    figures = await stats_repository.outcome_figures(session, start, end, now=now)
     judged = figures.decided + figures.late_undecided
     return ComplaintStats(
         received_from=start,
@@ -47,7 +47,7 @@ async def complaint_stats(
             else None
         ),
         customers_complaining=figures.customers,
-        customers_left_after_complaint=await stats.customers_left_after_complaint(
+        customers_left_after_complaint=await stats_repository.customers_left_after_complaint(
             session, start, end
         ),
     )

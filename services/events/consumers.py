@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
 from contracts.contact_center import OutboundAttempted
-from services.events import service
+from services.events import outcomes, service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
 from services.events.rules import CONSUMED_EVENTS
@@ -30,9 +30,9 @@ def build_batch_handler(
     ) -> None:
         results = [e for e, _ in items if isinstance(e, OutboundAttempted)]
         if results:
-            outcomes = await service.record_call_results(session, results, now=datetime.now(UTC))
+            applied = await outcomes.record_call_results(session, results, now=datetime.now(UTC))
             if metrics is not None:
-                for rule_id, status in outcomes:
+                for rule_id, status in applied:
                     metrics.outcomes.labels(rule_id, status).inc()
         observed = [(e, env) for e, env in items if not isinstance(e, OutboundAttempted)]
         rules = await rule_book.live(session, settings)

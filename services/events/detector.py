@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
-from services.events.evaluation import Match, Moment
-from services.events.repository import opportunities as store
-from services.events.rules import RuleDefinition
+from services.events.evaluation import Match, Moment, evaluate
+from services.events.repository import opportunities as opportunities_repository
+from services.events.rules import Action, RuleDefinition
 from services.events.state import ERASED, CustomerState
 from shared.outbox import record_event
 
@@ -79,11 +79,13 @@ class ContactHistory:
         if contacts is None:
             contacts = self._customers[customer_id] = _Contacts()
             if self.session is not None:
-                for row in await store.contacts_of(self.session, customer_id):
+                for row in await opportunities_repository.contacts_of(self.session, customer_id):
                     contacts.add(
-                        row.rule_id, row.dedupe_key, row.created_at,
+                        row.rule_id,
+                        row.dedupe_key,
+                        row.created_at,
                         contacted=not row.control_group and row.action != "service_recovery",
-                    )  # fmt: skip
+                    )
         return contacts
 
     async def has_facts(self, customer_id: uuid.UUID, dedupe_key: str) -> bool:
@@ -97,17 +99,38 @@ class ContactHistory:
         return sum(1 for at in (await self._of(customer_id)).marketing if at >= since)
 
     async def record(
-        self, customer_id: uuid.UUID, rule_id: str, dedupe_key: str, at: datetime, *,
+        self,
+        customer_id: uuid.UUID,
+        rule_id: str,
+        dedupe_key: str,
+        at: datetime,
+        *,
         contacted: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         (await self._of(customer_id)).add(rule_id, dedupe_key, at, contacted=contacted)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a decision is about: a live rule's match for one customer, on their state as it
+    stood at the moment (an arriving event, or the scheduler's tick) the rule fired."""
+
+    live: LiveRule
+    match: Match
+    state: CustomerState
+    moment: Moment
+
+    @property
+    def customer_id(self) -> uuid.UUID:
+        return uuid.UUID(self.state.customer_id)
 
 
 async def suppression(
     history: ContactHistory,
+    match: Match,
+    *,
     rule_id: str,
     rule: RuleDefinition,
-    match: Match,
     state: CustomerState,
     at: datetime,
     settings: Settings,
@@ -143,23 +166,26 @@ async def suppression(
 
 async def decide(
     session: AsyncSession,
-    history: ContactHistory,
-    live: LiveRule,
-    match: Match,
-    state: CustomerState,
-    moment: Moment,
-    settings: Settings,
+    candidate: Candidate,
     *,
+    history: ContactHistory,
+    settings: Settings,
     lineage_events: list[dict[str, Any]],
     firings: list[dict[str, Any]],
 ) -> str:
     """Open the opportunity for an active version, and add the firing to ``firings`` for the
     caller to record with the run's others; returns the decision. ``history`` is the run's:
     what this decision opens is added to it."""
+    live, match, state, at = candidate.live, candidate.match, candidate.state, candidate.moment.at
     failed, passed = await suppression(
-        history, live.rule_id, live.definition, match, state, moment.at, settings
+        history,
+        match,
+        rule_id=live.rule_id,
+        rule=live.definition,
+        state=state,
+        at=at,
+        settings=settings,
     )
-    customer_id = uuid.UUID(state.customer_id)
     shadow = live.status == "shadow"
     opportunity_id: uuid.UUID | None = None
     if failed is not None:
@@ -170,69 +196,144 @@ async def decide(
         held_out = in_control_group(
             live.rule_id, state.customer_id, float(live.definition.holdout_share)
         )
+        lineage = {
+            "rule_id": live.rule_id,
+            "rule_version": live.version,
+            "events": lineage_events,
+            "checks_passed": passed,
+            "control_group": held_out,
+            "evaluated_at": at.isoformat(),
+        }
         opportunity_id = await _open(
-            session, history, live, match, state, moment, settings,
+            session,
+            candidate,
+            history=history,
+            settings=settings,
             held_out=held_out,
-            lineage={"rule_id": live.rule_id, "rule_version": live.version,
-                     "events": lineage_events, "checks_passed": passed,
-                     "control_group": held_out, "evaluated_at": moment.at.isoformat()},
-        )  # fmt: skip
+            lineage=lineage,
+        )
         decision = "held_out" if held_out else "created"
-    firings.append(
-        {"rule_id": live.rule_id, "rule_version": live.version, "mode": live.status,
-         "customer_id": customer_id, "dedupe_key": match.dedupe_key, "decision": decision,
-         "opportunity_id": opportunity_id, "fired_at": moment.at},
-    )  # fmt: skip
+    firings.append(_firing(candidate, decision, opportunity_id))
     return decision
 
 
-async def _open(
-    session: AsyncSession,
-    history: ContactHistory,
-    live: LiveRule,
-    match: Match,
-    state: CustomerState,
-    moment: Moment,
-    settings: Settings,
-    *,
-    held_out: bool,
-    lineage: dict[str, Any],
-) -> uuid.UUID | None:
-    action = live.definition.action
+def _firing(
+    candidate: Candidate, decision: str, opportunity_id: uuid.UUID | None
+) -> dict[str, Any]:
+    live = candidate.live
+    return {
+        "rule_id": live.rule_id,
+        "rule_version": live.version,
+        "mode": live.status,
+        "customer_id": candidate.customer_id,
+        "dedupe_key": candidate.match.dedupe_key,
+        "decision": decision,
+        "opportunity_id": opportunity_id,
+        "fired_at": candidate.moment.at,
+    }
+
+
+def _owner(action: Action, state: CustomerState) -> tuple[str, str | None]:
+    """Who is to act on the opportunity, and which of them by id (none for a team)."""
     owner, owner_id = action.owner, state.manager_id
     if owner == "manager" and owner_id is None:
         owner = "contact_center"  # no manager yet: the contact centre calls
     if owner == "contact_center":
         owner_id = None
+    return owner, owner_id
+
+
+async def _open(
+    session: AsyncSession,
+    candidate: Candidate,
+    *,
+    history: ContactHistory,
+    settings: Settings,
+    held_out: bool,
+    lineage: dict[str, Any],
+) -> uuid.UUID | None:
+    live, match, at = candidate.live, candidate.match, candidate.moment.at
+    action = live.definition.action
+    owner, owner_id = _owner(action, candidate.state)
     opportunity_id = uuid.uuid4()
-    values = {
-        "id": opportunity_id, "dedupe_key": match.dedupe_key,
-        "customer_id": uuid.UUID(state.customer_id), "rule_id": live.rule_id,
-        "rule_version": live.version, "action": action.kind.value, "product": action.product,
-        "priority": priority_of(live.definition, state, settings), "owner": owner,
-        "owner_id": owner_id, "channel": action.channel,
-        "due_at": moment.at + timedelta(hours=action.due_in_hours),
-        "expires_at": moment.at + timedelta(hours=action.expires_in_hours),
+    values: dict[str, Any] = {
+        "id": opportunity_id,
+        "dedupe_key": match.dedupe_key,
+        "customer_id": candidate.customer_id,
+        "rule_id": live.rule_id,
+        "rule_version": live.version,
+        "action": action.kind.value,
+        "product": action.product,
+        "priority": priority_of(live.definition, candidate.state, settings),
+        "owner": owner,
+        "owner_id": owner_id,
+        "channel": action.channel,
+        "due_at": at + timedelta(hours=action.due_in_hours),
+        "expires_at": at + timedelta(hours=action.expires_in_hours),
         # A held-out customer is recorded, never contacted: the control group.
-        "status": "held_out" if held_out else "open", "outcome": None,
-        "control_group": held_out, "facts": match.facts, "lineage": lineage,
-        "created_at": moment.at, "updated_at": moment.at,
-    }  # fmt: skip
-    if not await store.insert_opportunity(session, values):
+        "status": "held_out" if held_out else "open",
+        "outcome": None,
+        "control_group": held_out,
+        "facts": match.facts,
+        "lineage": lineage,
+        "created_at": at,
+        "updated_at": at,
+    }
+    if not await opportunities_repository.insert_opportunity(session, values):
         return None
     await history.record(
-        uuid.UUID(state.customer_id), live.rule_id, match.dedupe_key, moment.at,
+        candidate.customer_id,
+        live.rule_id,
+        match.dedupe_key,
+        at,
         contacted=not held_out and action.kind.is_marketing,
-    )  # fmt: skip
+    )
     if not held_out:
-        await record_event(
-            session,
-            OpportunityCreated(
-                opportunity_id=opportunity_id, customer_id=values["customer_id"],
-                rule_id=live.rule_id, rule_version=live.version, action=action.kind.value,
-                product=action.product, priority=values["priority"], owner=owner,
-                owner_id=uuid.UUID(owner_id) if owner_id else None, channel=action.channel,
-                due_at=values["due_at"], expires_at=values["expires_at"], facts=match.facts,
-            ),
-        )  # fmt: skip
+        await record_event(session, _created(values))
     return opportunity_id
+
+
+def _created(row: dict[str, Any]) -> OpportunityCreated:
+    """The event of an opportunity opened: what its row says, for its owner to act on."""
+    owner_id = row["owner_id"]
+    return OpportunityCreated(
+        opportunity_id=row["id"],
+        customer_id=row["customer_id"],
+        rule_id=row["rule_id"],
+        rule_version=row["rule_version"],
+        action=row["action"],
+        product=row["product"],
+        priority=row["priority"],
+        owner=row["owner"],
+        owner_id=uuid.UUID(owner_id) if owner_id else None,
+        channel=row["channel"],
+        due_at=row["due_at"],
+        expires_at=row["expires_at"],
+        facts=row["facts"],
+    )
+
+
+async def judge(
+    session: AsyncSession,
+    live: LiveRule,
+    state: CustomerState,
+    moment: Moment,
+    *,
+    history: ContactHistory,
+    settings: Settings,
+    lineage_events: list[dict[str, Any]],
+    firings: list[dict[str, Any]],
+) -> list[str]:
+    """Evaluate one live rule on one customer's state at the moment, and decide on each of
+    its matches; the decisions, in order."""
+    return [
+        await decide(
+            session,
+            Candidate(live, match, state, moment),
+            history=history,
+            settings=settings,
+            lineage_events=lineage_events,
+            firings=firings,
+        )
+        for match in evaluate(live.rule_id, live.definition, state, moment)
+    ]

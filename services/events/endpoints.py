@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from services.events import rule_admin, service, statistics
+from services.events import outcomes, rule_admin, statistics
 from services.events.backtest import backtest
 from services.events.config import Settings
 from services.events.errors import OpportunityNotFound, RuleNotFound, VersionNotFound
 from services.events.metrics import DetectorMetrics
 from services.events.models import Opportunity
-from services.events.repository import opportunities as opportunity_store
-from services.events.repository import rules as rule_store
+from services.events.repository import opportunities as opportunities_repository
+from services.events.repository import rules as rules_repository
 from services.events.repository.opportunities import OpportunityFilter
 from services.events.rules import RuleDefinition
 from services.events.schemas import (
@@ -36,7 +36,7 @@ from services.events.service import RuleBook
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import ProblemError
+from shared.problems import ProblemError, get_or_404
 
 router = APIRouter(prefix="/v1")
 
@@ -52,10 +52,10 @@ def _rule_book(request: Request) -> RuleBook:
 
 
 async def _rule_read(session: SessionDep, rule_id: str) -> RuleRead:
-    rule = await rule_store.rule(session, rule_id)
-    if rule is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
-    versions = await rule_store.versions_of(session, rule_id)
+    rule = await get_or_404(
+        rules_repository.rule(session, rule_id), RuleNotFound(f"no rule {rule_id!r}")
+    )
+    versions = await rules_repository.versions_of(session, rule_id)
     return RuleRead(
         rule_id=rule.rule_id,
         enabled=rule.enabled,
@@ -67,7 +67,9 @@ async def _rule_read(session: SessionDep, rule_id: str) -> RuleRead:
 @router.get("/rules", tags=["rules"])
 async def list_rules(session: SessionDep) -> RuleList:
     return RuleList(
-        items=[await _rule_read(session, r.rule_id) for r in await rule_store.all_rules(session)]
+        items=[
+            await _rule_read(session, r.rule_id) for r in await rules_repository.all_rules(session)
+        ]
     )
 
 
@@ -155,8 +157,7 @@ async def rule_stats(
 ) -> RuleStats:
     """Fired and decided per version (active beside shadow), contacted, accepted, and the
     uplift in conversion against the control group; the last 30 days unless given."""
-    if await rule_store.rule(session, rule_id) is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
+    await get_or_404(rules_repository.rule(session, rule_id), RuleNotFound(f"no rule {rule_id!r}"))
     start, end = _period(start, end)
     return await statistics.rule_stats(session, rule_id, start=start, end=end)
 
@@ -167,21 +168,24 @@ async def backtest_rule(
 ) -> BacktestReport:
     """Run a saved version (the active one unless ``version``), or an edited ``definition``,
     over the history kept for the period; nothing is emitted."""
-    versions = await rule_store.versions_of(session, rule_id)
+    versions = await rules_repository.versions_of(session, rule_id)
     if not versions:
         raise RuleNotFound(f"no rule {rule_id!r}")
     if body.definition is not None:
         definition, version = body.definition, None
     else:
         chosen = [
-            v for v in versions
+            v
+            for v in versions
             if (v.version == body.version if body.version else v.status == "active")
-        ]  # fmt: skip
+        ]
         if not chosen:
             raise VersionNotFound(f"rule {rule_id!r} has no such version", field="version")
         definition = RuleDefinition.model_validate(chosen[0].definition)
         version = chosen[0].version
-    return await _backtest(session, settings, rule_id, version, definition, body)
+    return await _backtest(
+        session, body, rule_id=rule_id, version=version, definition=definition, settings=settings
+    )
 
 
 @router.post("/rules/backtest", tags=["rules"])
@@ -189,16 +193,19 @@ async def backtest_draft(
     body: DraftBacktestRequest, settings: SettingsDep, session: SessionDep
 ) -> BacktestReport:
     """A draft rule, not saved, over the kept history."""
-    return await _backtest(session, settings, "draft", None, body.definition, body)
+    return await _backtest(
+        session, body, rule_id="draft", version=None, definition=body.definition, settings=settings
+    )
 
 
 async def _backtest(
     session: SessionDep,
-    settings: Settings,
+    body: BacktestRequest,
+    *,
     rule_id: str,
     version: int | None,
     definition: RuleDefinition,
-    body: BacktestRequest,
+    settings: Settings,
 ) -> BacktestReport:
     rule_admin.check(definition)
     if definition.trigger.schedule:
@@ -228,11 +235,15 @@ async def list_opportunities(
 ) -> OpportunityPage:
     """Newest first. Held-out (control group) ones only when asked for by status."""
     criteria = OpportunityFilter(
-        customer_id=customer_id, owner=owner, owner_id=owner_id, status=status_,
-        rule_id=rule_id, include_control_group=status_ == "held_out",
-    )  # fmt: skip
+        customer_id=customer_id,
+        owner=owner,
+        owner_id=owner_id,
+        status=status_,
+        rule_id=rule_id,
+        include_control_group=status_ == "held_out",
+    )
     after = decode_cursor(cursor) if cursor else None
-    rows = await opportunity_store.list_opportunities(
+    rows = await opportunities_repository.list_opportunities(
         session, criteria, after=after, limit=limit + 1
     )
     page, more = rows[:limit], len(rows) > limit
@@ -248,9 +259,10 @@ def _read(opportunity: Opportunity) -> OpportunityRead:
 
 @router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
 async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> OpportunityRead:
-    opportunity = await opportunity_store.opportunity(session, opportunity_id)
-    if opportunity is None:
-        raise OpportunityNotFound(f"no opportunity {opportunity_id}")
+    opportunity = await get_or_404(
+        opportunities_repository.opportunity(session, opportunity_id),
+        OpportunityNotFound(f"no opportunity {opportunity_id}"),
+    )
     return _read(opportunity)
 
 
@@ -270,7 +282,7 @@ async def record_outcome(
     ``declined``)."""
 
     async def record() -> tuple[OpportunityRead, dict[str, str]]:
-        opportunity = await service.record_outcome(
+        opportunity = await outcomes.record_outcome(
             session, opportunity_id, body.status, body.outcome, now=datetime.now(UTC)
         )
         metrics: DetectorMetrics = request.app.state.detector_metrics
@@ -278,6 +290,10 @@ async def record_outcome(
         return _read(opportunity), {}
 
     return await answer_once(
-        session, key=key, scope=f"POST /v1/opportunities/{opportunity_id}/outcome",
-        request_body=body, status_code=status.HTTP_200_OK, produce=record,
-    )  # fmt: skip
+        session,
+        key=key,
+        scope=f"POST /v1/opportunities/{opportunity_id}/outcome",
+        request_body=body,
+        status_code=status.HTTP_200_OK,
+        produce=record,
+    )

@@ -102,7 +102,7 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
             label = f"{flow}_{measure}_{days}d"
             return ({label: _text(figure)}, None, None) if _COMPARE[op](figure, value) else None
         case RelativeToHistory(days=days, factor=factor, min_history=min_history):
-            return _relative(state, moment, days, factor, min_history)
+            return _relative(state, moment, days=days, factor=factor, min_history=min_history)
         case BalanceChange(days=days, op=op, percent=percent):
             then = balance_on(state, moment.day - timedelta(days=days))
             now = deposit_balance(state)
@@ -110,9 +110,10 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
                 return None
             change = (now - then) / then * 100  # compared exact, shown to one decimal
             found = {
-                f"balance_{days}d_ago": _text(then), "balance_now": _text(now),
+                f"balance_{days}d_ago": _text(then),
+                "balance_now": _text(now),
                 "balance_change_percent": _text(change.quantize(Decimal("0.1"))),
-            }  # fmt: skip
+            }
             return (found, None, None) if _COMPARE[op](change, percent) else None
         case DaysSinceActivity(op=op, days=days):
             last = (
@@ -166,7 +167,7 @@ def _window_figure(rows: list[Any], measure: str, flow: str) -> Decimal:
 
 
 def _relative(
-    state: CustomerState, moment: Moment, days: int, factor: Decimal, min_history: int
+    state: CustomerState, moment: Moment, *, days: int, factor: Decimal, min_history: int
 ) -> Outcome:
     fields = moment.fields or {}
     flow = "in" if fields.get("direction") == "credit" else "out"
@@ -207,11 +208,18 @@ def _birthday(state: CustomerState, today: date, days: int) -> Outcome:
 def _maturities(state: CustomerState, today: date, days: int, product_type: str) -> Outcome:
     last = today + timedelta(days=days)
     items = [
-        (f"{account}-{h.maturity_date.isoformat()}",
-         {"account_last_four": account[-4:], "maturity_date": h.maturity_date.isoformat(),
-          "balance": _text(h.balance)})
+        (
+            f"{account}-{h.maturity_date.isoformat()}",
+            {
+                "account_last_four": account[-4:],
+                "maturity_date": h.maturity_date.isoformat(),
+                "balance": _text(h.balance),
+            },
+        )
         for account, h in sorted(state.holdings.items())
-        if h.open and h.product_type == product_type and h.maturity_date is not None
+        if h.open
+        and h.product_type == product_type
+        and h.maturity_date is not None
         and today <= h.maturity_date <= last
-    ]  # fmt: skip
+    ]
     return ({}, None, items) if items else None

@@ -4,9 +4,10 @@ them; decisions are idempotent by their facts and expiry takes rows with SKIP LO
 
 from datetime import UTC, datetime, timedelta
 
-from services.events import repository, service
+from services.events import outcomes, scheduled_rules
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
+from services.events.repository import states as states_repository
 from services.events.service import RuleBook
 from shared.db import transaction
 from shared.runtime import PeriodicJob, ServiceRuntime
@@ -19,15 +20,17 @@ def scheduled_jobs(
         async with transaction(runtime.sessions) as session:
             rules = await rule_book.live(session, settings)
             now = datetime.now(UTC)
-            await service.run_scheduled_rules(session, rules=rules, settings=settings, now=now)
-            await repository.forget_history_before(
+            await scheduled_rules.run_scheduled_rules(
+                session, rules=rules, settings=settings, now=now
+            )
+            await states_repository.forget_history_before(
                 session, now - timedelta(days=settings.history_days)
             )
         runtime.relay.wake()
 
     async def expire(runtime: ServiceRuntime) -> None:
         async with transaction(runtime.sessions) as session:
-            expired = await service.expire_opportunities(session, now=datetime.now(UTC))
+            expired = await outcomes.expire_opportunities(session, now=datetime.now(UTC))
         for rule_id in expired:
             metrics.outcomes.labels(rule_id, "expired").inc()
         if expired:

@@ -4,8 +4,23 @@ Labels are rule ids (a bounded set the bank manages), decisions and statuses."""
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 # Up to a quarter of an hour: a detector that falls behind is minutes late, not seconds.
-DELAY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
-                 300.0, 900.0)  # fmt: skip
+DELAY_BUCKETS = (
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    900.0,
+)
 
 
 class DetectorMetrics:

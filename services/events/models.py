@@ -26,11 +26,13 @@ class RuleVersion(Base):
 
     __tablename__ = "rule_versions"
     __table_args__ = (
-        Index("uq_rule_versions_active", "rule_id", unique=True,
-              postgresql_where="status = 'active'"),
-        Index("uq_rule_versions_shadow", "rule_id", unique=True,
-              postgresql_where="status = 'shadow'"),
-    )  # fmt: skip
+        Index(
+            "uq_rule_versions_active", "rule_id", unique=True, postgresql_where="status = 'active'"
+        ),
+        Index(
+            "uq_rule_versions_shadow", "rule_id", unique=True, postgresql_where="status = 'shadow'"
+        ),
+    )
 
     rule_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -123,9 +125,12 @@ class Opportunity(Base):
         Index("ix_opportunities_customer", "customer_id", "created_at"),
         Index("ix_opportunities_owner", "owner", "status", "due_at"),
         Index("ix_opportunities_rule", "rule_id", "created_at"),
-        Index("ix_opportunities_open_expiry", "expires_at",
-              postgresql_where="status IN ('open', 'in_contact')"),
-    )  # fmt: skip
+        Index(
+            "ix_opportunities_open_expiry",
+            "expires_at",
+            postgresql_where="status IN ('open', 'in_contact')",
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.errors import InvalidRule, RuleExists, RuleNotFound, VersionNotFound
 from services.events.models import Rule, RuleVersion
-from services.events.repository import rules as store
+from services.events.repository import rules as rules_repository
 from services.events.rules import RuleDefinition, rule_problems
+from shared.problems import get_or_404
 
 VersionStatus = Literal["draft", "active", "shadow"]
 
@@ -39,21 +40,26 @@ async def create_rule(
     built_in: bool = False,
 ) -> RuleVersion:
     check(definition)
-    if not await store.insert_rule(session, rule_id, now):
+    if not await rules_repository.insert_rule(session, rule_id, now):
         raise RuleExists(f"rule {rule_id!r} exists; PUT a new version instead", rule_id=rule_id)
-    return await store.add_version(
+    return await rules_repository.add_version(
         session,
-        {"rule_id": rule_id, "version": 1, "status": status,
-         "definition": definition.model_dump(mode="json"), "built_in": built_in,
-         "created_at": now},
-    )  # fmt: skip
+        {
+            "rule_id": rule_id,
+            "version": 1,
+            "status": status,
+            "definition": definition.model_dump(mode="json"),
+            "built_in": built_in,
+            "created_at": now,
+        },
+    )
 
 
 async def _locked(session: AsyncSession, rule_id: str) -> Rule:
-    rule = await store.rule(session, rule_id, for_update=True)
-    if rule is None:
-        raise RuleNotFound(f"no rule {rule_id!r}")
-    return rule
+    return await get_or_404(
+        rules_repository.rule(session, rule_id, for_update=True),
+        RuleNotFound(f"no rule {rule_id!r}"),
+    )
 
 
 async def add_version(
@@ -68,31 +74,36 @@ async def add_version(
     check(definition)
     rule = await _locked(session, rule_id)
     if status in ("active", "shadow"):
-        await store.retire(session, rule_id, status)
+        await rules_repository.retire(session, rule_id, status)
     rule.updated_at = now
-    return await store.add_version(
+    return await rules_repository.add_version(
         session,
-        {"rule_id": rule_id, "version": await store.next_version(session, rule_id),
-         "status": status, "definition": definition.model_dump(mode="json"),
-         "built_in": False, "created_at": now},
-    )  # fmt: skip
+        {
+            "rule_id": rule_id,
+            "version": await rules_repository.next_version(session, rule_id),
+            "status": status,
+            "definition": definition.model_dump(mode="json"),
+            "built_in": False,
+            "created_at": now,
+        },
+    )
 
 
 async def promote(
     session: AsyncSession, rule_id: str, version: int, status: VersionStatus, *, now: datetime
 ) -> Sequence[RuleVersion]:
     rule = await _locked(session, rule_id)
-    versions = await store.versions_of(session, rule_id)
+    versions = await rules_repository.versions_of(session, rule_id)
     target = next((v for v in versions if v.version == version), None)
     if target is None:
         raise VersionNotFound(f"rule {rule_id!r} has no version {version}")
     if status in ("active", "shadow") and target.status != status:
-        await store.retire(session, rule_id, status)
+        await rules_repository.retire(session, rule_id, status)
     await session.flush()
     target.status = status
     rule.updated_at = now
     await session.flush()
-    return await store.versions_of(session, rule_id)
+    return await rules_repository.versions_of(session, rule_id)
 
 
 async def set_enabled(session: AsyncSession, rule_id: str, enabled: bool, *, now: datetime) -> Rule:

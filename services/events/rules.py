@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from contracts.base import DomainEvent
 from contracts.complaints import ComplaintClosed, ComplaintReceived
@@ -24,6 +24,7 @@ from contracts.customer import (
     InteractionRecorded,
     TransactionPosted,
 )
+from shared.requests import RequestModel
 
 # The events a rule may listen to, by their catalogue name without prefix and version.
 TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
@@ -44,8 +45,10 @@ STATE_EVENTS: dict[str, type[DomainEvent]] = {"customer.erased": CustomerErased}
 CONSUMED_EVENTS: dict[str, type[DomainEvent]] = {**TRIGGER_EVENTS, **STATE_EVENTS}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RulePart(RequestModel):
+    """A rule's parts are values: once parsed, a rule does not change under the detector."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class Comparison(StrEnum):
@@ -64,7 +67,7 @@ NumericComparison = Literal[">", ">=", "<", "<=", "==", "!="]
 Days = Annotated[int, Field(ge=1, le=366)]
 
 
-class EventField(Strict):
+class EventField(RulePart):
     """A field of the event that arrived (``amount >= 50000``, ``kind in [...]``)."""
 
     kind: Literal["event_field"]
@@ -74,7 +77,7 @@ class EventField(Strict):
     value: Decimal | bool | str | list[str] | None
 
 
-class Window(Strict):
+class Window(RulePart):
     """Money in or out of the customer over the last ``days`` days, today included."""
 
     kind: Literal["window"]
@@ -85,7 +88,7 @@ class Window(Strict):
     value: Decimal
 
 
-class RelativeToHistory(Strict):
+class RelativeToHistory(RulePart):
     """The event's amount against the customer's own average movement in the same direction
     over ``days`` days: a deposit ``factor`` times what this customer usually moves."""
 
@@ -95,7 +98,7 @@ class RelativeToHistory(Strict):
     min_history: Annotated[int, Field(ge=1)] = 3
 
 
-class BalanceChange(Strict):
+class BalanceChange(RulePart):
     """Deposit balances now against ``days`` days ago, in percent (-30 = fell by 30%)."""
 
     kind: Literal["balance_change"]
@@ -104,47 +107,56 @@ class BalanceChange(Strict):
     percent: Decimal
 
 
-class DaysSinceActivity(Strict):
+class DaysSinceActivity(RulePart):
     kind: Literal["days_since_activity"]
     op: NumericComparison
     days: Annotated[int, Field(ge=0, le=3660)]
 
 
-class NewRecurringCredit(Strict):
+class NewRecurringCredit(RulePart):
     """A credit from the same payer in a second consecutive month (a new salary, say)."""
 
     kind: Literal["new_recurring_credit"]
 
 
-class Segment(Strict):
+class Segment(RulePart):
     kind: Literal["segment"]
-    tiers: Annotated[list[Literal["premium", "key", "ordinary", "restricted", "potential"]],
-                     Field(min_length=1)]  # fmt: skip
+    tiers: Annotated[
+        list[Literal["premium", "key", "ordinary", "restricted", "potential"]], Field(min_length=1)
+    ]
 
 
-class ContactsWithin(Strict):
+class ContactsWithin(RulePart):
     kind: Literal["contacts_within"]
     days: Days
     op: NumericComparison
     count: Annotated[int, Field(ge=0)]
 
 
-class BirthdayWithin(Strict):
+class BirthdayWithin(RulePart):
     kind: Literal["birthday_within"]
     days: Annotated[int, Field(ge=0, le=60)]
 
 
-class MaturityWithin(Strict):
+class MaturityWithin(RulePart):
     kind: Literal["maturity_within"]
     days: Annotated[int, Field(ge=0, le=90)]
     product_type: Literal["term_deposit", "wealth"] = "term_deposit"
 
 
 Condition = Annotated[
-    EventField | Window | RelativeToHistory | BalanceChange | DaysSinceActivity
-    | NewRecurringCredit | Segment | ContactsWithin | BirthdayWithin | MaturityWithin,
+    EventField
+    | Window
+    | RelativeToHistory
+    | BalanceChange
+    | DaysSinceActivity
+    | NewRecurringCredit
+    | Segment
+    | ContactsWithin
+    | BirthdayWithin
+    | MaturityWithin,
     Field(discriminator="kind"),
-]  # fmt: skip
+]
 
 # Conditions that pick the customers a scheduled rule looks at; one is needed.
 SCHEDULE_SELECTORS = (BirthdayWithin, MaturityWithin, DaysSinceActivity)
@@ -164,7 +176,7 @@ class ActionKind(StrEnum):
         return self is not ActionKind.SERVICE_RECOVERY
 
 
-class Action(Strict):
+class Action(RulePart):
     kind: ActionKind
     product: Annotated[str | None, Field(max_length=60)] = None
     owner: Literal["manager", "contact_center"] = "manager"
@@ -173,16 +185,16 @@ class Action(Strict):
     expires_in_hours: Annotated[int, Field(ge=1, le=24 * 180)] = 24 * 14
 
 
-class Trigger(Strict):
-    events: Annotated[list[str], Field(max_length=10)] = []
+class Trigger(RulePart):
+    events: Annotated[list[str], Field(max_length=10)] = []  # noqa: RUF012
     schedule: bool = False
 
 
-class RuleDefinition(Strict):
+class RuleDefinition(RulePart):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
     trigger: Trigger
-    conditions: Annotated[list[Condition], Field(max_length=12)] = []
+    conditions: Annotated[list[Condition], Field(max_length=12)] = []  # noqa: RUF012
     action: Action
     priority: Annotated[int, Field(ge=1, le=100)] = 50
     cooldown_days: Annotated[int, Field(ge=0, le=365)] = 30
@@ -209,10 +221,12 @@ def rule_problems(rule: RuleDefinition) -> list[tuple[str, str]]:
         elif isinstance(condition, SCHEDULE_ONLY) and not trigger.schedule:
             problems.append((f"{where}.kind", f"{condition.kind} needs trigger.schedule"))
     if trigger.schedule and not any(isinstance(c, SCHEDULE_SELECTORS) for c in rule.conditions):
-        problems.append((
-            "conditions",
-            "a scheduled rule needs birthday_within, maturity_within or days_since_activity",
-        ))  # fmt: skip
+        problems.append(
+            (
+                "conditions",
+                "a scheduled rule needs birthday_within, maturity_within or days_since_activity",
+            )
+        )
     action = rule.action
     if action.kind in (ActionKind.CROSS_SELL, ActionKind.UP_SELL) and not action.product:
         problems.append(("action.product", f"{action.kind} names the product to offer"))
@@ -230,11 +244,13 @@ def _event_field_problems(
     for model in models:
         info = model.model_fields.get(condition.field)
         if info is None:
-            problems.append((
-                f"{where}.field",
-                f"{model.event_type} has no field {condition.field!r}; "
-                f"it has {sorted(model.model_fields)}",
-            ))  # fmt: skip
+            problems.append(
+                (
+                    f"{where}.field",
+                    f"{model.event_type} has no field {condition.field!r}; "
+                    f"it has {sorted(model.model_fields)}",
+                )
+            )
             continue
         adapter: TypeAdapter[Any] = TypeAdapter(info.annotation or Any)
         values = condition.value if isinstance(condition.value, list) else [condition.value]

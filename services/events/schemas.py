@@ -7,21 +7,18 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.events.rules import RuleDefinition
+from shared.requests import RequestModel
 
 RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,59}$", examples=["large_deposit"])]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RuleCreate(Strict):
+class RuleCreate(RequestModel):
     rule_id: RuleId
     definition: RuleDefinition
     status: Literal["draft", "active", "shadow"] = "draft"
 
 
-class RuleVersionCreate(Strict):
+class RuleVersionCreate(RequestModel):
     """A change to a rule: a new version. ``active`` replaces the active version; ``shadow``
     runs beside it on the live stream, contacting nobody."""
 
@@ -29,7 +26,7 @@ class RuleVersionCreate(Strict):
     status: Literal["draft", "active", "shadow"] = "draft"
 
 
-class VersionPromotion(Strict):
+class VersionPromotion(RequestModel):
     status: Literal["draft", "active", "shadow"]
 
 
@@ -52,13 +49,14 @@ class RuleList(BaseModel):
     items: list[RuleRead]
 
 
-class BacktestRequest(Strict):
+class BacktestRequest(RequestModel):
     received_from: Annotated[AwareDatetime, Field(alias="from")]
     received_to: Annotated[AwareDatetime, Field(alias="to")]
     version: Annotated[int | None, Field(ge=1)] = None  # the active version when not given
     definition: RuleDefinition | None = None  # a draft not yet saved
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Merged with the base's: "from"/"to" on the wire, their names in code.
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class DraftBacktestRequest(BacktestRequest):
@@ -132,6 +130,6 @@ class OpportunityPage(BaseModel):
     next_cursor: str | None
 
 
-class OutcomeCreate(Strict):
+class OutcomeCreate(RequestModel):
     status: Literal["in_contact", "accepted", "declined"]
     outcome: Annotated[str | None, Field(max_length=2000)] = None

@@ -7,7 +7,8 @@ stored history through the very same code, so both decide alike.
 Money flows are kept per day (sum, count and largest movement in and out, contacts, the
 closing balance), which makes every sliding window a sum over at most a year of small rows."""
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -92,75 +93,142 @@ def _previous_month(month: date) -> date:
     return (month - timedelta(days=1)).replace(day=1)
 
 
+def _transaction_posted(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    figures = state.days.setdefault(day, DayFigures())
+    amount = Decimal(fields["amount"])
+    if fields["direction"] == "credit":
+        figures.money_in += amount
+        figures.count_in += 1
+        figures.max_in = max(figures.max_in, amount)
+    else:
+        figures.money_out += amount
+        figures.count_out += 1
+        figures.max_out = max(figures.max_out, amount)
+    account = fields["account_number"]
+    holding = state.holdings.setdefault(account, Holding(fields["product_type"]))
+    holding.balance = Decimal(fields["balance_after"])
+    figures.closing_balance = deposit_balance(state)
+    _touch(state, at)
+    source, became = _note_recurring(state, fields, day)
+    return Applied(day, account, source, became_recurring=became)
+
+
+def _account_opened(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.holdings[fields["account_number"]] = Holding(
+        fields["product_type"],
+        maturity_date=_date(fields.get("maturity_date")),
+    )
+    return Applied(account=fields["account_number"])
+
+
+def _account_closed(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    holding = state.holdings.setdefault(fields["account_number"], Holding(fields["product_type"]))
+    holding.open = False
+    holding.balance = Decimal(0)
+    figures = state.days.setdefault(day, DayFigures())
+    figures.closing_balance = deposit_balance(state)
+    return Applied(day, fields["account_number"])
+
+
+def _interaction_recorded(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.days.setdefault(day, DayFigures()).contacts += 1
+    _touch(state, at)
+    return Applied(day)
+
+
+def _customer_registered(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.value_tier = fields["value_tier"]
+    state.consent = dict(fields["consent"])
+    state.preferred_channel = fields["preferred_channel"]
+    state.birth_month_day = fields["birth_month_day"]
+    return Applied()
+
+
+def _customer_updated(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.status = fields["status"]
+    state.consent = dict(fields["consent"])
+    state.preferred_channel = fields["preferred_channel"]
+    return Applied()
+
+
+def _customer_erased(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    # What said who they are or how to reach them goes; the tier and the day figures
+    # identify nobody and stay.
+    state.status = ERASED
+    state.consent = {}
+    state.preferred_channel = None
+    state.birth_month_day = None
+    return Applied()
+
+
+def _segment_changed(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    if fields["dimension"] == "value_tier":
+        state.value_tier = fields["current"]
+    return Applied()
+
+
+def _manager_assigned(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.manager_id = str(fields["manager_id"])
+    return Applied()
+
+
+def _complaint_received(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.open_complaints += 1
+    return Applied()
+
+
+def _complaint_closed(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    state.open_complaints = max(state.open_complaints - 1, 0)
+    return Applied()
+
+
+# How each event changes the state; an event not listed changes nothing.
+EventApplier = Callable[[CustomerState, dict[str, Any], datetime, date], Applied]
+APPLIERS: dict[str, EventApplier] = {
+    "transaction.posted": _transaction_posted,
+    "account.opened": _account_opened,
+    "account.closed": _account_closed,
+    "interaction.recorded": _interaction_recorded,
+    "customer.registered": _customer_registered,
+    "customer.updated": _customer_updated,
+    "customer.erased": _customer_erased,
+    "customer.segment_changed": _segment_changed,
+    "customer.manager_assigned": _manager_assigned,
+    "complaint.received": _complaint_received,
+    "complaint.closed": _complaint_closed,
+}
+
+
 def apply_event(
-    state: CustomerState, event_name: str, fields: dict[str, Any], at: datetime, day: date
+    state: CustomerState, event_name: str, fields: dict[str, Any], *, at: datetime, day: date
 ) -> Applied:
     """Fold one event into the state; ``day`` is its business day in the bank's time zone."""
     previous_activity = state.last_activity_at
-    match event_name:
-        case "transaction.posted":
-            figures = state.days.setdefault(day, DayFigures())
-            amount = Decimal(fields["amount"])
-            if fields["direction"] == "credit":
-                figures.money_in += amount
-                figures.count_in += 1
-                figures.max_in = max(figures.max_in, amount)
-            else:
-                figures.money_out += amount
-                figures.count_out += 1
-                figures.max_out = max(figures.max_out, amount)
-            account = fields["account_number"]
-            holding = state.holdings.setdefault(account, Holding(fields["product_type"]))
-            holding.balance = Decimal(fields["balance_after"])
-            figures.closing_balance = deposit_balance(state)
-            _touch(state, at)
-            source, became = _note_recurring(state, fields, day)
-            return Applied(day, account, source, previous_activity, became)
-        case "account.opened":
-            state.holdings[fields["account_number"]] = Holding(
-                fields["product_type"],
-                maturity_date=_date(fields.get("maturity_date")),
-            )
-            return Applied(account=fields["account_number"], previous_activity_at=previous_activity)
-        case "account.closed":
-            holding = state.holdings.setdefault(
-                fields["account_number"], Holding(fields["product_type"])
-            )
-            holding.open = False
-            holding.balance = Decimal(0)
-            figures = state.days.setdefault(day, DayFigures())
-            figures.closing_balance = deposit_balance(state)
-            return Applied(day, fields["account_number"], previous_activity_at=previous_activity)
-        case "interaction.recorded":
-            state.days.setdefault(day, DayFigures()).contacts += 1
-            _touch(state, at)
-            return Applied(day, previous_activity_at=previous_activity)
-        case "customer.registered":
-            state.value_tier = fields["value_tier"]
-            state.consent = dict(fields["consent"])
-            state.preferred_channel = fields["preferred_channel"]
-            state.birth_month_day = fields["birth_month_day"]
-        case "customer.updated":
-            state.status = fields["status"]
-            state.consent = dict(fields["consent"])
-            state.preferred_channel = fields["preferred_channel"]
-        case "customer.erased":
-            # What said who they are or how to reach them goes; the tier and the day figures
-            # identify nobody and stay.
-            state.status = ERASED
-            state.consent = {}
-            state.preferred_channel = None
-            state.birth_month_day = None
-        case "customer.segment_changed":
-            if fields["dimension"] == "value_tier":
-                state.value_tier = fields["current"]
-        case "customer.manager_assigned":
-            state.manager_id = str(fields["manager_id"])
-        case "complaint.received":
-            state.open_complaints += 1
-        case "complaint.closed":
-            state.open_complaints = max(state.open_complaints - 1, 0)
-    return Applied(previous_activity_at=previous_activity)
+    applier = APPLIERS.get(event_name)
+    applied = Applied() if applier is None else applier(state, fields, at, day)
+    return replace(applied, previous_activity_at=previous_activity)
 
 
 def _touch(state: CustomerState, at: datetime) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.events.repository import opportunities as store
+from services.events.repository import opportunities as opportunities_repository
 from services.events.schemas import RuleStats, VersionStats
 
 
@@ -13,11 +13,13 @@ async def rule_stats(
     session: AsyncSession, rule_id: str, *, start: datetime, end: datetime
 ) -> RuleStats:
     versions: dict[tuple[int, str], dict[str, int]] = {}
-    for version, mode, decision, count in await store.firing_counts(session, rule_id, start, end):
+    for version, mode, decision, count in await opportunities_repository.firing_counts(
+        session, rule_id, start, end
+    ):
         versions.setdefault((version, mode), {})[decision] = count
     by_status: dict[str, int] = {}
     treated = treated_converted = control = control_converted = 0
-    for control_group, status, count, converted in await store.outcome_counts(
+    for control_group, status, count, converted in await opportunities_repository.outcome_counts(
         session, rule_id, start, end
     ):
         by_status[status] = by_status.get(status, 0) + count

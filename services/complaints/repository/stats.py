@@ -101,11 +101,15 @@ async def outcome_figures(
     ).where(_in_period(start, end))
     row = (await session.execute(statement)).one()
     return OutcomeFigures(
-        received=row[0], decided=row[1], decided_on_time=row[2], late_undecided=row[3],
-        repeats=int(row[4]), satisfaction_responses=row[5],
+        received=row[0],
+        decided=row[1],
+        decided_on_time=row[2],
+        late_undecided=row[3],
+        repeats=int(row[4]),
+        satisfaction_responses=row[5],
         average_satisfaction=float(row[6]) if row[6] is not None else None,
         customers=row[7],
-    )  # fmt: skip
+    )
 
 
 async def customers_left_after_complaint(

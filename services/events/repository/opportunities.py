@@ -32,9 +32,12 @@ async def insert_opportunity(session: AsyncSession, values: dict[str, Any]) -> b
 
 _CUSTOMER = bindparam("customer_id", type_=UUID(as_uuid=True))
 _CONTACTS = select(
-    Opportunity.rule_id, Opportunity.dedupe_key, Opportunity.created_at,
-    Opportunity.control_group, Opportunity.action,
-).where(Opportunity.customer_id == _CUSTOMER)  # fmt: skip
+    Opportunity.rule_id,
+    Opportunity.dedupe_key,
+    Opportunity.created_at,
+    Opportunity.control_group,
+    Opportunity.action,
+).where(Opportunity.customer_id == _CUSTOMER)
 
 
 async def contacts_of(

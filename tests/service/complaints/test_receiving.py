@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from contracts.customer import CustomerRegistered, CustomerSegmentChanged
-from services.complaints import repository, service
 from services.complaints.config import Settings
 from services.complaints.models import Complaint
+from services.complaints.receiving import receive_complaint
+from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from shared.db import create_engine, create_sessionmaker, transaction
 from shared.outbox import EVENT_SOURCE
@@ -292,13 +293,13 @@ class TestOneOpenCaseRule:
             async with transaction(sessions) as session:
                 await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
                 body = ComplaintCreate.model_validate(complaint_body())
-                received = await service.receive_complaint(
+                received = await receive_complaint(
                     session, body, settings=complaints_settings, now=datetime.now(UTC)
                 )
                 case = received.complaint
                 twin = {
                     column.key: getattr(case, column.key) for column in Complaint.__table__.columns
                 } | {"id": uuid.uuid4()}
-                assert await repository.insert_unless_open_case(session, twin) is False
+                assert await complaints_repository.insert_unless_open_case(session, twin) is False
         finally:
             await engine.dispose()

@@ -25,7 +25,7 @@ from contracts.customer import (
     InteractionRecorded,
     TransactionPosted,
 )
-from services.events import service
+from services.events import scheduled_rules, service
 from services.events.config import Settings
 from services.events.detector import LiveRule
 from services.events.models import Opportunity
@@ -102,7 +102,7 @@ class Detector:
 
     async def tick(self, *rules: LiveRule, now: datetime = NOW) -> int:
         async with transaction(self.sessions) as session:
-            return await service.run_scheduled_rules(
+            return await scheduled_rules.run_scheduled_rules(
                 session, rules=list(rules), settings=self.settings, now=now
             )
 

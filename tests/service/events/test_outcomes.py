@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from services.events import service, statistics
+from services.events import outcomes, statistics
 from shared.db import transaction
 from tests.service.events.conftest import (
     NOW,
@@ -27,7 +27,7 @@ async def test_nobody_acting_in_time_expires_it_and_says_so(detector: Detector) 
     customer_id = await known_customer(detector)
     await detector.feed(posted(customer_id, 100, kind="refund", at=NOW - timedelta(days=3)), rule)
     async with transaction(detector.sessions) as session:
-        expired = await service.expire_opportunities(session, now=NOW)
+        expired = await outcomes.expire_opportunities(session, now=NOW)
     assert rule.rule_id in expired
     (opportunity,) = await detector.opportunities(customer_id)
     assert opportunity.status == "expired"

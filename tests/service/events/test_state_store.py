@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.events import repository
+from services.events.repository import states as states_repository
 from services.events.state import CustomerState, DayFigures, Holding
 from shared.db import transaction
 from tests.service.events.conftest import BANK_TODAY
@@ -28,16 +28,18 @@ async def test_money_figures_come_back_exactly_as_saved(
     state.days[yesterday] = DayFigures(closing_balance=None)
     state.holdings["6222000011112222"] = Holding("loan", Decimal("-1000.05"))
     state.holdings["6222000011113333"] = Holding("current", Decimal("0"))
-    changes = repository.Changes(
+    changes = states_repository.Changes(
         profiles={customer_id},
         days={(customer_id, BANK_TODAY), (customer_id, yesterday)},
         holdings={(customer_id, account) for account in state.holdings},
     )
     async with transaction(sessions) as session:
-        await repository.save_run(session, {customer_id: state}, changes, observed=[], firings=[])
+        await states_repository.save_run(
+            session, {customer_id: state}, changes, observed=[], firings=[]
+        )
 
     async with transaction(sessions) as session:
-        loaded = await repository.load_states(
+        loaded = await states_repository.load_states(
             session, [customer_id], since=BANK_TODAY - timedelta(days=5)
         )
     read = loaded.states[customer_id]

@@ -1,4 +1,5 @@
-"""Read models of the complaints service: what a case looks like to the staff who read it.
+"""The answers the complaints service gives about a case: what it looks like to the staff who
+read it.
 
 A non-customer's phone and e-mail are masked here, whoever asks: the case needs them to answer
 the complainant, the screen does not."""

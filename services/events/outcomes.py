@@ -1,0 +1,143 @@
+"""What became of the opportunities: the outcomes their owners and the contact centre
+record, and the expiry of those nobody acted on in time.
+
+No HTTP and no Kafka here, and no commit: the caller owns the transaction."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.contact_center import OutboundAttempted
+from contracts.opportunities import OpportunityClosed, OpportunityUpdated
+from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
+from services.events.models import Opportunity
+from services.events.repository import opportunities as opportunities_repository
+from shared.outbox import record_event, record_events
+from shared.problems import get_or_404
+
+
+async def expire_opportunities(
+    session: AsyncSession, *, now: datetime, limit: int = 500
+) -> list[str]:
+    """Close what nobody acted on in time; returns the rule id of each one expired."""
+    expired = await opportunities_repository.due_to_expire(session, now, limit)
+    await close_as_expired(session, expired, outcome=None, now=now)
+    return [o.rule_id for o in expired]
+
+
+async def close_as_expired(
+    session: AsyncSession,
+    opportunities: Sequence[Opportunity],
+    *,
+    outcome: str | None,
+    now: datetime,
+) -> None:
+    for opportunity in opportunities:
+        opportunity.status, opportunity.updated_at = "expired", now
+        if outcome is not None:  # expiry by time leaves any outcome noted on contact
+            opportunity.outcome = outcome
+    await record_events(
+        session,
+        [
+            OpportunityClosed(
+                opportunity_id=o.id,
+                customer_id=o.customer_id,
+                status="expired",
+                outcome=outcome,
+                closed_at=now,
+            )
+            for o in opportunities
+        ],
+    )
+
+
+# What a call's result makes of an opportunity (no answer and a wrong number change nothing:
+# the call list tries again, or gives up, and expiry follows).
+CALL_RESULT_STATUS = {"reached": "in_contact", "accepted": "accepted", "declined": "declined"}
+
+
+async def record_call_results(
+    session: AsyncSession, attempts: Sequence[OutboundAttempted], *, now: datetime
+) -> list[tuple[str, str]]:
+    """Outcomes the contact centre reports; returns (rule id, status) of each one applied.
+    An event cannot be refused: a result that does not fit the opportunity any more (it was
+    accepted at the branch meanwhile, say) is left out, not an error."""
+    applied = []
+    for attempt in attempts:
+        status = CALL_RESULT_STATUS.get(attempt.result)
+        if attempt.opportunity_id is None or status is None:
+            continue
+        opportunity = await opportunities_repository.opportunity(
+            session, attempt.opportunity_id, for_update=True
+        )
+        if opportunity is None or status not in OUTCOMES.get(opportunity.status, ()):
+            continue
+        await _set_outcome(session, opportunity, status, f"call: {attempt.result}", now=now)
+        applied.append((opportunity.rule_id, status))
+    return applied
+
+
+# What an owner may record, from each status.
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "open": ("in_contact", "accepted", "declined"),
+    "in_contact": ("accepted", "declined"),
+}
+FINAL = frozenset({"accepted", "declined"})
+
+
+async def record_outcome(
+    session: AsyncSession,
+    opportunity_id: uuid.UUID,
+    status: str,
+    outcome: str | None,
+    *,
+    now: datetime,
+) -> Opportunity:
+    opportunity = await get_or_404(
+        opportunities_repository.opportunity(session, opportunity_id, for_update=True),
+        OpportunityNotFound(f"no opportunity {opportunity_id}"),
+    )
+    allowed = OUTCOMES.get(opportunity.status, ())
+    if status not in allowed:
+        raise OutcomeNotAllowed(
+            f"an opportunity that is {opportunity.status} cannot become {status}",
+            current_status=opportunity.status,
+            allowed=list(allowed),
+        )
+    await _set_outcome(session, opportunity, status, outcome, now=now)
+    return opportunity
+
+
+async def _set_outcome(
+    session: AsyncSession,
+    opportunity: Opportunity,
+    status: str,
+    outcome: str | None,
+    *,
+    now: datetime,
+) -> None:
+    opportunity.status, opportunity.outcome, opportunity.updated_at = status, outcome, now
+    if status in FINAL:
+        await record_event(
+            session,
+            OpportunityClosed(
+                opportunity_id=opportunity.id,
+                customer_id=opportunity.customer_id,
+                status=status,
+                outcome=outcome,
+                closed_at=now,
+            ),
+        )
+    else:
+        await record_event(
+            session,
+            OpportunityUpdated(
+                opportunity_id=opportunity.id,
+                customer_id=opportunity.customer_id,
+                status=status,
+                outcome=outcome,
+                updated_at=now,
+            ),
+        )
