@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import insert_new
+from shared.bulk import insert_new
 from shared.messaging import InboxRecord
 
 

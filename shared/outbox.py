@@ -31,8 +31,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import DomainEvent
+from shared.bulk import copy_rows
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
-from shared.db import copy_rows, is_unavailable
+from shared.db import is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
 from shared.messaging import OutboxRecord
