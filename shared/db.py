@@ -37,6 +37,13 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class SharedTablesBase(DeclarativeBase):
+    """Base of the tables every service has in its own schema (the outbox, the inbox, the
+    idempotency keys, the audit log), each declared beside the mechanism that uses it."""
+
+    metadata = new_metadata()
+
+
 class ServiceBase(DeclarativeBase):
     """Base of a service's models; each service subclasses it with its own metadata."""
 

@@ -8,6 +8,7 @@ next round, and the consumers' inbox absorbs the duplicate.
 """
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +17,11 @@ from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
+    Identity,
+    Index,
     Integer,
+    String,
     Text,
     any_,
     bindparam,
@@ -24,19 +29,20 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from contracts.base import DomainEvent
 from shared.bulk import copy_rows
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
-from shared.db import is_unavailable
+from shared.db import SharedTablesBase, is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
-from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
 from shared.tracing import current_traceparent
 from shared.waiting import wait_for_event
@@ -50,6 +56,40 @@ OUTBOX_COLUMNS = (
     "correlation_id", "traceparent", "payload",
 )  # fmt: skip
 OUTBOX_WRITTEN = "outbox_written"
+
+
+class OutboxRecord(SharedTablesBase):
+    """An event waiting to be published, written in the transaction of the change it records."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    message_key: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    correlation_id: Mapped[str | None] = mapped_column(String(100))
+    # W3C trace context of the span that wrote the event, when tracing (see shared/tracing).
+    traceparent: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def payload_json(self) -> str:
+        """The payload as the message carries it (the relay reads this text straight from
+        the column; see ``shared.outbox``)."""
+        return json.dumps(self.payload, separators=(",", ":"))
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "seq",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
 
 
 class PendingEvent(Protocol):

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bulk import RowsWrite, write_all
 from shared.db import transaction
-from shared.messaging import IdempotencyRecord, InboxRecord
+from shared.idempotency import IdempotencyRecord
+from shared.inbox import InboxRecord
 
 
 def _answer(key: str, scope: str, status: int, fingerprint: bytes) -> dict[str, Any]:

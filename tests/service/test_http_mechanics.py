@@ -17,9 +17,8 @@ from contracts.base import DomainEvent
 from services.customer.app import MIGRATIONS
 from shared.db import create_engine
 from shared.http import SessionDep
-from shared.messaging import OutboxRecord
 from shared.migrations import upgrade
-from shared.outbox import record_event
+from shared.outbox import OutboxRecord, record_event
 from shared.problems import PROBLEM_JSON, Conflict
 from shared.runtime import create_service_app
 from shared.settings import SharedSettings
