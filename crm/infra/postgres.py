@@ -61,8 +61,6 @@ class EmbeddedPostgres:
         self._user = SYSTEM_USER if _running_as_root() else None
         self._started_here = False
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     def start(self) -> None:
         """initdb on first use, then ``pg_ctl start`` unless a server already runs on the dir."""
         self._prepare_filesystem()
@@ -122,8 +120,6 @@ class EmbeddedPostgres:
     ) -> None:
         self.stop()
 
-    # -- state -----------------------------------------------------------------------------
-
     def postmaster_pid(self) -> int | None:
         """The pid of the postmaster serving ``data_dir``, or None if none is alive.
 
@@ -148,8 +144,6 @@ class EmbeddedPostgres:
     @property
     def started_here(self) -> bool:
         return self._started_here
-
-    # -- databases -------------------------------------------------------------------------
 
     def ensure_database(self, name: str) -> None:
         """CREATE DATABASE ``name`` unless it exists (over TCP, as the superuser)."""
@@ -185,8 +179,6 @@ class EmbeddedPostgres:
         for key, value in (variables or {}).items():
             args += ["-v", f"{key}={value}"]
         return self._run("psql", *args, stdin=script, as_system_user=False)
-
-    # -- internals -------------------------------------------------------------------------
 
     def _choose_socket_dir(self) -> Path:
         # A Unix socket path is limited to ~107 bytes; deep data dirs fall back to a short
