@@ -190,7 +190,7 @@ async def simulate(
         offered=figures["offered"],
         average_speed_of_answer_seconds=figures["average_speed_of_answer_seconds"],
         average_handle_time_seconds=figures["average_handle_time_seconds"],
-    )  # fmt: skip
+    )
 
 
 @click.command("simulate-calls")

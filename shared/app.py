@@ -56,9 +56,13 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(level=settings.log_level, json=settings.log_json)
         runtime = ServiceRuntime.build(
-            settings, handlers=handlers, metrics=metrics, jobs=jobs, batch_handler=batch_handler,
+            settings,
+            handlers=handlers,
+            metrics=metrics,
+            jobs=jobs,
+            batch_handler=batch_handler,
             tracer_provider=tracer_provider,
-        )  # fmt: skip
+        )
         # What the request plumbing reaches (shared.http.runtime_of); mypy checks that it fits.
         running: RunningService = runtime
         app.state.runtime = running
@@ -76,9 +80,12 @@ def create_service_app(
             log.info("service.stopped", service=settings.service_name)
 
     app = FastAPI(
-        title=title, description=description, version="1.0.0", lifespan=lifespan,
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
         telemetry=fastapi_telemetry(tracer_provider),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
     app.state.tracer_provider = tracer_provider
     app.state.token_verifier = token_verifier
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -115,9 +115,12 @@ async def write_all(session: AsyncSession, writes: Sequence[RowsWrite]) -> None:
 
 
 async def insert_new(
-    session: AsyncSession, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]], *,
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
     returning: str,
-) -> list[Any]:  # fmt: skip
+) -> list[Any]:
     """Insert the rows whose key is not there yet (the others are left as they are); returns
     the ``returning`` column of the rows inserted now. (With no answer needed, a
     :class:`RowsWrite` without a key does the same, and can join other writes.)"""

@@ -52,9 +52,16 @@ log = get_logger(__name__)
 EVENT_SOURCE = "event_source"
 BACKLOG_REFRESH_SECONDS = 5.0
 OUTBOX_COLUMNS = (
-    "event_id", "topic", "message_key", "event_type", "source", "occurred_at",
-    "correlation_id", "traceparent", "payload",
-)  # fmt: skip
+    "event_id",
+    "topic",
+    "message_key",
+    "event_type",
+    "source",
+    "occurred_at",
+    "correlation_id",
+    "traceparent",
+    "payload",
+)
 OUTBOX_WRITTEN = "outbox_written"
 
 
@@ -166,11 +173,20 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
         OutboxRecord.__tablename__,
         OUTBOX_COLUMNS,
         [
-            (event_id, event.topic, event.subject, event.event_type, source, occurred_at,
-             correlation_id, traceparent, event.model_dump_json())
+            (
+                event_id,
+                event.topic,
+                event.subject,
+                event.event_type,
+                source,
+                occurred_at,
+                correlation_id,
+                traceparent,
+                event.model_dump_json(),
+            )
             for event_id, event in zip(ids, events, strict=True)
         ],
-    )  # fmt: skip
+    )
     session.info[OUTBOX_WRITTEN] = True
     return ids
 

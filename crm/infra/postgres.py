@@ -68,24 +68,25 @@ class EmbeddedPostgres:
             # --locale=C: the same collation on every machine, so ORDER BY in tests is stable.
             self._run(
                 "initdb",
-                "-D", str(self.data_dir),
-                "-U", SUPERUSER,
+                f"--pgdata={self.data_dir}",
+                f"--username={SUPERUSER}",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale=C",
-            )  # fmt: skip
+            )
         running = self.postmaster_pid()
         if running is None:
             # -k: the Unix socket goes to a private dir, never to a shared /tmp or /run.
             options = f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir}"
             self._run(
                 "pg_ctl",
-                "-D", str(self.data_dir),
-                "-o", options,
-                "-l", str(self.log_file),
-                "-w", "-t", str(START_TIMEOUT_S),
+                f"--pgdata={self.data_dir}",
+                f"--options={options}",
+                f"--log={self.log_file}",
+                "--wait",
+                f"--timeout={START_TIMEOUT_S}",
                 "start",
-            )  # fmt: skip
+            )
             running = self.postmaster_pid()
             if running is None:
                 raise PostgresError(f"pg_ctl reported success but no postmaster runs{self._log()}")
