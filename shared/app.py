@@ -7,10 +7,13 @@ operations routes (health, readiness, metrics) and the audit log.
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import functools
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from shared.audit_api import router as audit_router
 from shared.auth.http import guard_routers
@@ -52,33 +55,16 @@ def create_service_app(
     token_verifier = TokenVerifier(settings)
     clients = (*clients, token_verifier)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(level=settings.log_level, json=settings.log_json)
-        runtime = ServiceRuntime.build(
-            settings,
-            handlers=handlers,
-            metrics=metrics,
-            jobs=jobs,
-            batch_handler=batch_handler,
-            tracer_provider=tracer_provider,
-        )
-        # What the request plumbing reaches (shared.http.runtime_of); mypy checks that it fits.
-        running: RunningService = runtime
-        app.state.runtime = running
-        await runtime.start()
-        log.info("service.started", service=settings.service_name, bus=settings.bus.value)
-        try:
-            yield
-        finally:
-            await runtime.stop()
-            for client in clients:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
-            if tracer_provider is not None:
-                tracer_provider.shutdown()  # exports the spans still batched
-            log.info("service.stopped", service=settings.service_name)
-
+    build_runtime = functools.partial(
+        ServiceRuntime.build,
+        settings,
+        handlers=handlers,
+        metrics=metrics,
+        jobs=jobs,
+        batch_handler=batch_handler,
+        tracer_provider=tracer_provider,
+    )
+    lifespan = _lifespan(settings, build_runtime, clients=clients, tracer_provider=tracer_provider)
     app = FastAPI(
         title=title,
         description=description,
@@ -95,3 +81,36 @@ def create_service_app(
     # routes (health, readiness, metrics) answer without a token.
     guard_routers(app, [*routers, audit_router])
     return app
+
+
+def _lifespan(
+    settings: SharedSettings,
+    build_runtime: Callable[[], ServiceRuntime],
+    *,
+    clients: Sequence[AsyncClosable],
+    tracer_provider: TracerProvider | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's life: its runtime built and started, then stopped, the clients closed and
+    the last spans exported."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        runtime = build_runtime()
+        # What the request plumbing reaches (shared.http.runtime_of); mypy checks that it fits.
+        running: RunningService = runtime
+        app.state.runtime = running
+        await runtime.start()
+        log.info("service.started", service=settings.service_name, bus=settings.bus.value)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            for client in clients:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()  # exports the spans still batched
+            log.info("service.stopped", service=settings.service_name)
+
+    return lifespan
