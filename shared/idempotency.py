@@ -38,7 +38,7 @@ IdempotencyKey = Annotated[
 
 
 class IdempotencyRecord(SharedTablesBase):
-    """The first answer to a POST sent with an ``Idempotency-Key`` (see shared/idempotency)."""
+    """The first answer to a POST sent with an ``Idempotency-Key`` (see :func:`answer_once`)."""
 
     __tablename__ = "idempotency_keys"
 

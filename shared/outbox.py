@@ -87,7 +87,7 @@ class OutboxRecord(SharedTablesBase):
     @property
     def payload_json(self) -> str:
         """The payload as the message carries it (the relay reads this text straight from
-        the column; see ``shared.outbox``)."""
+        the column instead: see ``_PENDING``)."""
         return json.dumps(self.payload, separators=(",", ":"))
 
     __table_args__ = (
