@@ -9,7 +9,6 @@ operations routes (health, readiness, metrics) and the audit log.
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
@@ -89,7 +88,7 @@ def _lifespan(
     *,
     clients: Sequence[AsyncClosable],
     tracer_provider: TracerProvider | None,
-) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     """The app's life: its runtime built and started, then stopped, the clients closed and
     the last spans exported."""
 
