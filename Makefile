@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 
-.PHONY: run test soak lint typecheck security unit integration kafka-jars promtool alert-rules bench seed up down docs clean
+.PHONY: run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules bench seed up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,10 @@ unit: $(STAMP)
 
 integration: $(STAMP) kafka-jars
 	$(BIN)/pytest -q tests/integration
+
+## The wheel as it ships, installed in clean venvs (needs the package registry).
+packaging: $(STAMP)
+	$(BIN)/pytest -q tests/packaging
 
 ## Benchmarks: each runs its baseline side by side and prints the ratio.
 bench: $(STAMP) kafka-jars

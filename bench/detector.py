@@ -50,10 +50,9 @@ from services.events.config import Settings
 from services.events.consumers import build_batch_handler, build_handlers
 from services.events.service import RuleBook
 from shared.bus.kafka import KafkaBus
-from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
-from shared.outbox import to_message
+from shared.outbox import OutboxRecord, to_message
 from shared.runtime import ServiceRuntime
 
 RAW_OUTPUT = "crm.bench.raw_opportunities.v1"

@@ -193,10 +193,12 @@ def check_config() -> None:
                 click.echo(f"{name}: {setting}: {problem['msg']}", err=True)
             continue
         keys = (
-            "jwks" if settings.auth_jwks_url
-            else "public-key" if settings.auth_public_key
+            "jwks"
+            if settings.auth_jwks_url
+            else "public-key"
+            if settings.auth_public_key
             else "development"
-        )  # fmt: skip
+        )
         click.echo(
             f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value} "
             f"auth={keys} issuer={settings.auth_issuer} audience={settings.auth_audience}"

@@ -52,9 +52,12 @@ async def _active_definitions() -> dict[str, object]:
 @rules.command(name="load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--status", type=click.Choice(["active", "shadow", "draft"]), default="active",
-    show_default=True, help="What each loaded version becomes.",
-)  # fmt: skip
+    "--status",
+    type=click.Choice(["active", "shadow", "draft"]),
+    default="active",
+    show_default=True,
+    help="What each loaded version becomes.",
+)
 def load_rules(path: Path, status: str) -> None:
     """Create each rule of the file, or add it as a new version of the rule with its id.
     Every rule is checked first; one that cannot be evaluated stops the load."""

@@ -130,6 +130,63 @@ class _Floor:
             answer.raise_for_status()
 
 
+class _Traffic:
+    """The simulation's events in time order, each sent to the API as it comes: (time, order,
+    kind, subject), where arrivals carry their handle time and ends, added as calls are
+    answered, carry the call id."""
+
+    def __init__(self, floor: _Floor, simulation: Simulation, *, queue: str) -> None:
+        self._floor = floor
+        self._queue = queue
+        self._warm_up_calls = simulation.warm_up_calls
+        self._events: list[tuple[float, int, str, Any]] = [
+            (arrival, order, "arrive", handle)
+            for order, (arrival, handle) in enumerate(draws(simulation))
+        ]
+        self.last_arrival = self._events[-1][0]
+        heapq.heapify(self._events)
+        self._handle_of: dict[str, float] = {}
+        self._order = simulation.calls
+        self.warm_up_end = 0.0
+
+    async def play(self) -> None:
+        while self._events:
+            when, number, kind, subject = heapq.heappop(self._events)
+            if kind == "arrive":
+                await self._arrive(when, number, handle=subject)
+            else:
+                await self._end(when, subject)
+
+    async def _arrive(self, when: float, number: int, *, handle: float) -> None:
+        if number == self._warm_up_calls:
+            self.warm_up_end = when
+        arrived = await self._floor.post(
+            "/v1/calls",
+            {"dialled_number": "95588", "queue": self._queue, "at": self._floor.at(when)},
+        )
+        call = arrived["call"]
+        self._handle_of[call["id"]] = handle
+        if call["status"] == "offered":
+            await self._take(call, when)
+
+    async def _end(self, when: float, call_id: str) -> None:
+        done = await self._floor.post(
+            f"/v1/calls/{call_id}/wrap-up",
+            {"wrap_up_code": "simulated", "at": self._floor.at(when)},
+        )
+        if done["next_call"] is not None:
+            await self._take(done["next_call"], when)
+
+    async def _take(self, call: dict[str, Any], when: float) -> None:
+        await self._floor.post(
+            f"/v1/calls/{call['id']}/answer",
+            {"agent_id": call["agent_id"], "at": self._floor.at(when)},
+        )
+        self._order += 1
+        ends_at = when + self._handle_of.pop(call["id"])
+        heapq.heappush(self._events, (ends_at, self._order, "end", call["id"]))
+
+
 async def simulate(
     client: httpx.AsyncClient, simulation: Simulation, *, start: datetime, queue: str = "general"
 ) -> SimulationResult:
@@ -138,45 +195,11 @@ async def simulate(
     floor = _Floor(client, start, queue)
     run = uuid.uuid4().hex[:6]
     await floor.staff([f"SIM-{run}-{i:02d}" for i in range(simulation.agents)])
-    # (time, order, kind, subject): arrivals carry their handle time; ends carry the call id.
-    events: list[tuple[float, int, str, Any]] = [
-        (arrival, order, "arrive", handle)
-        for order, (arrival, handle) in enumerate(draws(simulation))
-    ]
-    last_arrival = events[-1][0]
-    heapq.heapify(events)
-    handle_of: dict[str, float] = {}
-    order = simulation.calls
-    warm_up_end = 0.0
-
-    async def take(call: dict[str, Any], when: float) -> None:
-        nonlocal order
-        await floor.post(
-            f"/v1/calls/{call['id']}/answer", {"agent_id": call["agent_id"], "at": floor.at(when)}
-        )
-        order += 1
-        heapq.heappush(events, (when + handle_of.pop(call["id"]), order, "end", call["id"]))
-
-    while events:
-        when, number, kind, subject = heapq.heappop(events)
-        if kind == "arrive":
-            if number == simulation.warm_up_calls:
-                warm_up_end = when
-            arrived = await floor.post(
-                "/v1/calls", {"dialled_number": "95588", "queue": queue, "at": floor.at(when)}
-            )
-            call = arrived["call"]
-            handle_of[call["id"]] = subject
-            if call["status"] == "offered":
-                await take(call, when)
-        else:
-            done = await floor.post(
-                f"/v1/calls/{subject}/wrap-up", {"wrap_up_code": "simulated", "at": floor.at(when)}
-            )
-            if done["next_call"] is not None:
-                await take(done["next_call"], when)
+    traffic = _Traffic(floor, simulation, queue=queue)
+    await traffic.play()
     stats = await client.get(
-        "/v1/stats", params={"from": floor.at(warm_up_end), "to": floor.at(last_arrival + 1)}
+        "/v1/stats",
+        params={"from": floor.at(traffic.warm_up_end), "to": floor.at(traffic.last_arrival + 1)},
     )
     stats.raise_for_status()
     figures = next(q for q in stats.json()["queues"] if q["queue"] == queue)
@@ -190,7 +213,7 @@ async def simulate(
         offered=figures["offered"],
         average_speed_of_answer_seconds=figures["average_speed_of_answer_seconds"],
         average_handle_time_seconds=figures["average_handle_time_seconds"],
-    )  # fmt: skip
+    )
 
 
 @click.command("simulate-calls")

@@ -7,7 +7,7 @@ listed with an open object schema, so the document never claims more than the co
 
 from typing import Any
 
-from contracts.base import registered_models
+from contracts.base import DomainEvent, registered_models
 from contracts.catalogue import DEAD_LETTER_SUFFIX, PRODUCER_OF, TOPIC_OF, Topic
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -48,55 +48,23 @@ def _message_name(event_type: str) -> str:
 
 
 def build_asyncapi() -> dict[str, Any]:
+    """The document: per topic, its messages, its dead-letter channel and its publish
+    operation, in the order of :class:`Topic` and, within a topic, of the catalogue."""
     models = registered_models()
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    components_messages: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
     for topic in Topic:
-        refs: dict[str, Any] = {}
-        for event_type, event_topic in TOPIC_OF.items():
-            if event_topic is not topic:
-                continue
-            name = _message_name(event_type)
-            model = models.get(event_type)
-            payload = (
-                model.model_json_schema()
-                if model is not None
-                else {"type": "object", "description": "Schema to be defined by its producer."}
-            )
-            components_messages[name] = {
-                "name": str(event_type),
-                "title": model.__name__ if model is not None else name,
-                "contentType": "application/json",
-                "headers": CLOUDEVENTS_HEADERS,
-                "payload": payload,
-            }
-            refs[name] = {"$ref": f"#/components/messages/{name}"}
+        topic_messages = {
+            _message_name(event_type): _message(event_type, models.get(event_type))
+            for event_type, event_topic in TOPIC_OF.items()
+            if event_topic is topic
+        }
+        messages.update(topic_messages)
         channel_id = topic.name.lower()
-        channels[channel_id] = {
-            "address": str(topic),
-            "description": f"Published by: {', '.join(PRODUCER_OF[topic])}. Key: customer id.",
-            "messages": refs,
-        }
-        channels[f"{channel_id}_dlq"] = {
-            "address": f"{topic}{DEAD_LETTER_SUFFIX}",
-            "description": "Messages of the topic that a consumer could not handle.",
-            "messages": {
-                "deadLetter": {
-                    "name": "dead-letter",
-                    "contentType": "application/json",
-                    "headers": DEAD_LETTER_HEADERS,
-                    "payload": {"description": "The original message body, unchanged."},
-                }
-            },
-        }
-        operations[f"publish_{channel_id}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "messages": [
-                {"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in sorted(refs)
-            ],
-        }
+        channels[channel_id] = _channel(topic, list(topic_messages))
+        channels[f"{channel_id}_dlq"] = _dead_letter_channel(topic)
+        operations[f"publish_{channel_id}"] = _publish_operation(channel_id, sorted(topic_messages))
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -114,5 +82,54 @@ def build_asyncapi() -> dict[str, Any]:
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": components_messages},
+        "components": {"messages": messages},
+    }
+
+
+def _message(event_type: str, model: type[DomainEvent] | None) -> dict[str, Any]:
+    name = _message_name(event_type)
+    payload = (
+        model.model_json_schema()
+        if model is not None
+        else {"type": "object", "description": "Schema to be defined by its producer."}
+    )
+    return {
+        "name": str(event_type),
+        "title": model.__name__ if model is not None else name,
+        "contentType": "application/json",
+        "headers": CLOUDEVENTS_HEADERS,
+        "payload": payload,
+    }
+
+
+def _channel(topic: Topic, message_names: list[str]) -> dict[str, Any]:
+    return {
+        "address": str(topic),
+        "description": f"Published by: {', '.join(PRODUCER_OF[topic])}. Key: customer id.",
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in message_names},
+    }
+
+
+def _dead_letter_channel(topic: Topic) -> dict[str, Any]:
+    return {
+        "address": f"{topic}{DEAD_LETTER_SUFFIX}",
+        "description": "Messages of the topic that a consumer could not handle.",
+        "messages": {
+            "deadLetter": {
+                "name": "dead-letter",
+                "contentType": "application/json",
+                "headers": DEAD_LETTER_HEADERS,
+                "payload": {"description": "The original message body, unchanged."},
+            }
+        },
+    }
+
+
+def _publish_operation(channel_id: str, message_names: list[str]) -> dict[str, Any]:
+    return {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{channel_id}"},
+        "messages": [
+            {"$ref": f"#/channels/{channel_id}/messages/{name}"} for name in message_names
+        ],
     }

@@ -73,12 +73,17 @@ async def read_audit_log(
 
 def _masked(entry: AuditEntryRead) -> AuditEntryRead:
     # The object id is the first path parameter's value, so it is masked as that one is.
-    masks = {str(v): MASKED_PATH_PARAMETERS[n] for n, v in entry.target.items()
-             if n in MASKED_PATH_PARAMETERS}  # fmt: skip
+    masks = {
+        str(v): MASKED_PATH_PARAMETERS[n]
+        for n, v in entry.target.items()
+        if n in MASKED_PATH_PARAMETERS
+    }
     if not masks:
         return entry
-    target = {n: masks[str(v)](str(v)) if n in MASKED_PATH_PARAMETERS else v
-              for n, v in entry.target.items()}  # fmt: skip
+    target = {
+        n: masks[str(v)](str(v)) if n in MASKED_PATH_PARAMETERS else v
+        for n, v in entry.target.items()
+    }
     object_id = entry.object_id
     if object_id in masks:
         object_id = masks[object_id](object_id)

@@ -2,29 +2,46 @@
 
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import audit
+from shared.bus import Bus
 from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
-from shared.outbox import OUTBOX_WRITTEN
+from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
 from shared.problems import BackPressure
 from shared.settings import SharedSettings
-
-if TYPE_CHECKING:
-    from shared.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "x-correlation-id"
 S = TypeVar("S", bound=SharedSettings)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def runtime_of(request: Request) -> "ServiceRuntime":
-    runtime: ServiceRuntime = request.app.state.runtime
+class RunningService(Protocol):
+    """What the request plumbing uses of the service's running parts (``shared.runtime``'s
+    ``ServiceRuntime``, which the app's lifespan puts on ``app.state.runtime``). Declared here
+    so that the plumbing does not import the runtime, which the app factory assembles from it."""
+
+    @property
+    def settings(self) -> SharedSettings: ...
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def relay(self) -> OutboxRelay: ...
+    @property
+    def bus(self) -> Bus: ...
+    @property
+    def metrics(self) -> ServiceMetrics: ...
+    @property
+    def probe_engine(self) -> AsyncEngine: ...
+
+
+def runtime_of(request: Request) -> RunningService:
+    runtime: RunningService = request.app.state.runtime
     return runtime
 
 

@@ -11,18 +11,18 @@ describes the header; the storage is ours because it must share the service's tr
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
-import sqlalchemy as sa
-from alembic import op
 from fastapi import Header
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import DateTime, Integer, LargeBinary, String, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.messaging import IdempotencyRecord
+from shared.db import SharedTablesBase
 from shared.problems import ProblemError
 
 IdempotencyKey = Annotated[
@@ -35,6 +35,20 @@ IdempotencyKey = Annotated[
         description="Send the same key when retrying; the first answer comes back.",
     ),
 ]
+
+
+class IdempotencyRecord(SharedTablesBase):
+    """The first answer to a POST sent with an ``Idempotency-Key`` (see :func:`answer_once`)."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[object | None] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class IdempotencyKeyReused(ProblemError):
@@ -93,24 +107,3 @@ async def answer_once(
     assert record is not None, "claimed above in this transaction"
     record.status_code, record.body, record.headers = status_code, body, headers
     return JSONResponse(body, status_code, headers=headers)
-
-
-def create_idempotency_table_v1() -> None:
-    """Frozen: called by each service's migration that adds idempotency keys."""
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("key", sa.String(100), nullable=False),
-        sa.Column("scope", sa.String(200), nullable=False),
-        sa.Column("fingerprint", sa.LargeBinary(32), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("body", JSONB(), nullable=True),
-        sa.Column("headers", JSONB(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        ),
-        sa.PrimaryKeyConstraint("key", "scope", name="pk_idempotency_keys"),
-    )
-
-
-def drop_idempotency_table_v1() -> None:
-    op.drop_table("idempotency_keys")

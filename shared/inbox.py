@@ -1,9 +1,24 @@
 """The inbox: the ids of the events a consumer group has applied."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import datetime
 
-from shared.db import insert_new
-from shared.messaging import InboxRecord
+from sqlalchemy import DateTime, String, func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.bulk import insert_new
+from shared.db import SharedTablesBase
+
+
+class InboxRecord(SharedTablesBase):
+    """An event a consumer group has applied; its primary key makes a second apply a no-op."""
+
+    __tablename__ = "inbox"
+
+    consumer_group: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 async def claim(session: AsyncSession, *, group: str, event_id: str, event_type: str) -> bool:

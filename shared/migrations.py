@@ -12,9 +12,16 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 
-from shared.db import create_engine
-from shared.messaging import MessagingBase
+from shared.audit import AuditEntry
+from shared.db import SharedTablesBase, create_engine
+from shared.idempotency import IdempotencyRecord
+from shared.inbox import InboxRecord
+from shared.outbox import OutboxRecord
 from shared.settings import SharedSettings
+
+# The tables every service's schema also holds, declared beside their mechanisms: named here so
+# that all of them are registered on SharedTablesBase.metadata before autogenerate compares.
+SHARED_TABLES = (OutboxRecord, InboxRecord, IdempotencyRecord, AuditEntry)
 
 
 def alembic_config(script_location: Path, settings: SharedSettings) -> Config:
@@ -62,7 +69,7 @@ def _run(connection: Connection, target_metadata: MetaData, schema: str) -> None
         connection=connection,
         # Every service's schema also holds the outbox and inbox: autogenerate must see them
         # as known, not as tables to drop.
-        target_metadata=[target_metadata, MessagingBase.metadata],
+        target_metadata=[target_metadata, SharedTablesBase.metadata],
         version_table_schema=schema,
         compare_type=True,
         include_object=_not_alembic_version,

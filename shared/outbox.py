@@ -8,6 +8,7 @@ next round, and the consumers' inbox absorbs the duplicate.
 """
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +17,11 @@ from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
+    Identity,
+    Index,
     Integer,
+    String,
     Text,
     any_,
     bindparam,
@@ -24,19 +29,21 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
 
 from contracts.base import DomainEvent
 from shared.backoff import BACKGROUND_PAUSES, RetryPauses
+from shared.bulk import copy_rows
 from shared.bus import Bus, BusUnavailableError, OutgoingMessage
-from shared.db import copy_rows, is_unavailable
+from shared.db import SharedTablesBase, is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
-from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
 from shared.tracing import current_traceparent
 from shared.waiting import wait_for_event
@@ -46,10 +53,51 @@ log = get_logger(__name__)
 EVENT_SOURCE = "event_source"
 BACKLOG_REFRESH_SECONDS = 5.0
 OUTBOX_COLUMNS = (
-    "event_id", "topic", "message_key", "event_type", "source", "occurred_at",
-    "correlation_id", "traceparent", "payload",
-)  # fmt: skip
+    "event_id",
+    "topic",
+    "message_key",
+    "event_type",
+    "source",
+    "occurred_at",
+    "correlation_id",
+    "traceparent",
+    "payload",
+)
 OUTBOX_WRITTEN = "outbox_written"
+
+
+class OutboxRecord(SharedTablesBase):
+    """An event waiting to be published, written in the transaction of the change it records."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    message_key: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    correlation_id: Mapped[str | None] = mapped_column(String(100))
+    # W3C trace context of the span that wrote the event, when tracing (see shared/tracing).
+    traceparent: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def payload_json(self) -> str:
+        """The payload as the message carries it (the relay reads this text straight from
+        the column instead: see ``_PENDING``)."""
+        return json.dumps(self.payload, separators=(",", ":"))
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "seq",
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
 
 
 class PendingEvent(Protocol):
@@ -126,11 +174,20 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
         OutboxRecord.__tablename__,
         OUTBOX_COLUMNS,
         [
-            (event_id, event.topic, event.subject, event.event_type, source, occurred_at,
-             correlation_id, traceparent, event.model_dump_json())
+            (
+                event_id,
+                event.topic,
+                event.subject,
+                event.event_type,
+                source,
+                occurred_at,
+                correlation_id,
+                traceparent,
+                event.model_dump_json(),
+            )
             for event_id, event in zip(ids, events, strict=True)
         ],
-    )  # fmt: skip
+    )
     session.info[OUTBOX_WRITTEN] = True
     return ids
 

@@ -41,12 +41,17 @@ async def replay_topics(
     try:
         for number, handlers in enumerate(phases, start=1):
             consumer = EventConsumer(
-                bus=runtime.bus, sessions=runtime.sessions, group=group, handlers=handlers,
-                metrics=runtime.metrics, max_attempts=settings.consumer_max_attempts,
+                bus=runtime.bus,
+                sessions=runtime.sessions,
+                group=group,
+                handlers=handlers,
+                metrics=runtime.metrics,
+                max_attempts=settings.consumer_max_attempts,
                 retry_backoff=settings.consumer_retry_backoff_seconds,
-                batch_size=settings.consumer_batch_size, on_committed=runtime.relay.wake,
+                batch_size=settings.consumer_batch_size,
+                on_committed=runtime.relay.wake,
                 batch_handler=batch_handler,
-            )  # fmt: skip
+            )
             task = asyncio.create_task(consumer.run(), name=f"replay-phase-{number}")
             try:
                 async with asyncio.timeout(timeout):

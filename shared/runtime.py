@@ -1,36 +1,26 @@
-"""One service's running parts and the FastAPI app that owns them.
-
-``create_service_app`` is the composition every service uses: settings → engine → bus → outbox
-relay → event consumer, started in the app's lifespan and stopped in reverse order, so that a
-service package only declares its routers and its handlers.
+"""One service's running parts: engine → bus → outbox relay → event consumer → periodic jobs,
+started together and stopped in reverse order. ``shared.app`` builds the FastAPI app that owns
+them; the request plumbing reaches them through ``shared.http.runtime_of``.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.audit_api import router as audit_router
-from shared.auth.http import guard_routers
-from shared.auth.tokens import TokenVerifier
 from shared.bus import Bus
 from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.consumer import BatchHandler, EventConsumer, Handlers
 from shared.db import create_engine, create_probe_engine, create_sessionmaker
-from shared.health import router as operations_router
-from shared.http import RequestContextMiddleware
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.metrics import ServiceMetrics
 from shared.outbox import EVENT_SOURCE, OutboxRelay
-from shared.problems import install_problem_handlers
 from shared.settings import BusBackend, SharedSettings
-from shared.tracing import create_tracer_provider, fastapi_telemetry, tracer_of
+from shared.tracing import tracer_of
 
 log = get_logger(__name__)
 
@@ -48,10 +38,6 @@ def create_bus(
             replication_factor=settings.kafka_replication_factor,
         )
     return LocalBus(engine, partitions=settings.local_bus_partitions, probe_engine=probe_engine)
-
-
-class AsyncClosable(Protocol):
-    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -163,59 +149,3 @@ class ServiceRuntime:
             await self.bus.stop()
         await self.engine.dispose()
         await self.probe_engine.dispose()
-
-
-def create_service_app(
-    settings: SharedSettings,
-    *,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter],
-    handlers: Handlers,
-    jobs: Sequence[PeriodicJob] = (),
-    metrics: ServiceMetrics | None = None,
-    batch_handler: BatchHandler | None = None,
-    clients: Sequence[AsyncClosable] = (),
-) -> FastAPI:
-    """``metrics``: pass one when the service registers domain metrics of its own on it.
-    ``clients``: what the service holds open to others (HTTP clients), closed last."""
-    metrics = metrics or ServiceMetrics(settings.service_name)
-    # Made here rather than in the lifespan so that a test can add a span processor first.
-    tracer_provider = create_tracer_provider(settings)
-    token_verifier = TokenVerifier(settings)
-    clients = (*clients, token_verifier)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(level=settings.log_level, json=settings.log_json)
-        runtime = ServiceRuntime.build(
-            settings, handlers=handlers, metrics=metrics, jobs=jobs, batch_handler=batch_handler,
-            tracer_provider=tracer_provider,
-        )  # fmt: skip
-        app.state.runtime = runtime
-        await runtime.start()
-        log.info("service.started", service=settings.service_name, bus=settings.bus.value)
-        try:
-            yield
-        finally:
-            await runtime.stop()
-            for client in clients:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
-            if tracer_provider is not None:
-                tracer_provider.shutdown()  # exports the spans still batched
-            log.info("service.stopped", service=settings.service_name)
-
-    app = FastAPI(
-        title=title, description=description, version="1.0.0", lifespan=lifespan,
-        telemetry=fastapi_telemetry(tracer_provider),  # type: ignore[arg-type]
-    )  # fmt: skip
-    app.state.tracer_provider = tracer_provider
-    app.state.token_verifier = token_verifier
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    install_problem_handlers(app)
-    app.include_router(operations_router)
-    # Every route of the service's own routers is behind the guard; only the operations
-    # routes (health, readiness, metrics) answer without a token.
-    guard_routers(app, [*routers, audit_router])
-    return app

@@ -138,8 +138,6 @@ class KafkaBroker:
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     def start(self, timeout: float = 60) -> None:
         """Format the storage on first use, launch the broker and wait until it serves."""
         if self.is_running():
@@ -212,8 +210,6 @@ class KafkaBroker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    # -- internals -------------------------------------------------------------------------
 
     def _java(self, main_class: str, *args: str, heap: str) -> list[str]:
         return [

@@ -61,8 +61,6 @@ class EmbeddedPostgres:
         self._user = SYSTEM_USER if _running_as_root() else None
         self._started_here = False
 
-    # -- lifecycle -------------------------------------------------------------------------
-
     def start(self) -> None:
         """initdb on first use, then ``pg_ctl start`` unless a server already runs on the dir."""
         self._prepare_filesystem()
@@ -70,24 +68,25 @@ class EmbeddedPostgres:
             # --locale=C: the same collation on every machine, so ORDER BY in tests is stable.
             self._run(
                 "initdb",
-                "-D", str(self.data_dir),
-                "-U", SUPERUSER,
+                f"--pgdata={self.data_dir}",
+                f"--username={SUPERUSER}",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale=C",
-            )  # fmt: skip
+            )
         running = self.postmaster_pid()
         if running is None:
             # -k: the Unix socket goes to a private dir, never to a shared /tmp or /run.
             options = f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir}"
             self._run(
                 "pg_ctl",
-                "-D", str(self.data_dir),
-                "-o", options,
-                "-l", str(self.log_file),
-                "-w", "-t", str(START_TIMEOUT_S),
+                f"--pgdata={self.data_dir}",
+                f"--options={options}",
+                f"--log={self.log_file}",
+                "--wait",
+                f"--timeout={START_TIMEOUT_S}",
                 "start",
-            )  # fmt: skip
+            )
             running = self.postmaster_pid()
             if running is None:
                 raise PostgresError(f"pg_ctl reported success but no postmaster runs{self._log()}")
@@ -122,8 +121,6 @@ class EmbeddedPostgres:
     ) -> None:
         self.stop()
 
-    # -- state -----------------------------------------------------------------------------
-
     def postmaster_pid(self) -> int | None:
         """The pid of the postmaster serving ``data_dir``, or None if none is alive.
 
@@ -148,8 +145,6 @@ class EmbeddedPostgres:
     @property
     def started_here(self) -> bool:
         return self._started_here
-
-    # -- databases -------------------------------------------------------------------------
 
     def ensure_database(self, name: str) -> None:
         """CREATE DATABASE ``name`` unless it exists (over TCP, as the superuser)."""
@@ -185,8 +180,6 @@ class EmbeddedPostgres:
         for key, value in (variables or {}).items():
             args += ["-v", f"{key}={value}"]
         return self._run("psql", *args, stdin=script, as_system_user=False)
-
-    # -- internals -------------------------------------------------------------------------
 
     def _choose_socket_dir(self) -> Path:
         # A Unix socket path is limited to ~107 bytes; deep data dirs fall back to a short

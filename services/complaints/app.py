@@ -10,8 +10,8 @@ from services.complaints.config import Settings
 from services.complaints.consumers import build_handlers
 from services.complaints.endpoints import router
 from services.complaints.jobs import ComplaintMetrics, DeadlineSweep
+from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
-from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

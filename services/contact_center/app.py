@@ -13,8 +13,8 @@ from services.contact_center.directory import CustomerDirectory
 from services.contact_center.endpoints import router
 from services.contact_center.endpoints_outbound import router as outbound_router
 from services.contact_center.jobs import ContactMetrics, LiveBoard
+from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
-from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

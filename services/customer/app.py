@@ -11,7 +11,7 @@ from services.customer.consumers import build_batch_handler, build_handlers
 from services.customer.endpoints import router
 from services.customer.endpoints_privacy import router as privacy_router
 from services.customer.endpoints_relationship import router as relationship_router
-from shared.runtime import create_service_app
+from shared.app import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -12,8 +12,8 @@ from services.events.endpoints import router
 from services.events.jobs import scheduled_jobs
 from services.events.metrics import DetectorMetrics
 from services.events.service import RuleBook
+from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
-from shared.runtime import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

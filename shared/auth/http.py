@@ -92,10 +92,12 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 GUARD = Depends(authorise)
 
 GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No bearer token, or one expired or not signed by the bank",
-          "model": Problem},
+    401: {
+        "description": "No bearer token, or one expired or not signed by the bank",
+        "model": Problem,
+    },
     403: {"description": "The token's role does not hold this route's scope", "model": Problem},
-}  # fmt: skip
+}
 
 
 def guard_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:

@@ -59,10 +59,26 @@ def _reads(*resources: str) -> frozenset[str]:
 _SERVE_A_CUSTOMER = frozenset({CUSTOMERS_IDENTIFY, CUSTOMERS_VIEW, COMPLAINTS_FILE})
 
 _BUSINESS_RESOURCES = (
-    "customers", "segments", "accounts", "transactions", "interactions", "managers",
-    "satisfaction", "leads", "relationships", "analytics", "rules", "opportunities",
-    "complaints", "calls", "agents", "queues", "statistics", "callbacks", "outbound",
-)  # fmt: skip
+    "customers",
+    "segments",
+    "accounts",
+    "transactions",
+    "interactions",
+    "managers",
+    "satisfaction",
+    "leads",
+    "relationships",
+    "analytics",
+    "rules",
+    "opportunities",
+    "complaints",
+    "calls",
+    "agents",
+    "queues",
+    "statistics",
+    "callbacks",
+    "outbound",
+)
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.CHANNEL: frozenset(

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.bulk import copy_rows_on
 from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
-from shared.db import copy_rows_on
 from shared.envelope import Headers
 from shared.waiting import wait_for_event
 

@@ -16,9 +16,8 @@ from contracts.catalogue import dead_letter_topic
 from shared.bus import Bus, OutgoingMessage
 from shared.consumer import EventConsumer
 from shared.envelope import EventEnvelope
-from shared.messaging import OutboxRecord
 from shared.metrics import ServiceMetrics
-from shared.outbox import OutboxRelay, record_event, to_message
+from shared.outbox import OutboxRecord, OutboxRelay, record_event, to_message
 from tests.integration.mechanics import (
     ProbeEvent,
     correlation_ids,

@@ -1,4 +1,4 @@
-"""Several tables' rows in one statement (``shared.db.write_all``), on the real PostgreSQL."""
+"""Several tables' rows in one statement (``shared.bulk.write_all``), on the real PostgreSQL."""
 
 import uuid
 from typing import Any
@@ -6,8 +6,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db import RowsWrite, transaction, write_all
-from shared.messaging import IdempotencyRecord, InboxRecord
+from shared.bulk import RowsWrite, write_all
+from shared.db import transaction
+from shared.idempotency import IdempotencyRecord
+from shared.inbox import InboxRecord
 
 
 def _answer(key: str, scope: str, status: int, fingerprint: bytes) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from shared.bus import OutgoingMessage
 from shared.db import create_engine
-from shared.messaging import OutboxRecord
-from shared.outbox import to_message
+from shared.outbox import OutboxRecord, to_message
 from shared.runtime import create_bus
 from shared.settings import SharedSettings
 from tests.waiting import wait_until

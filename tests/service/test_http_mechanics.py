@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
 from services.customer.app import MIGRATIONS
+from shared.app import create_service_app
 from shared.db import create_engine
 from shared.http import SessionDep
-from shared.messaging import OutboxRecord
 from shared.migrations import upgrade
-from shared.outbox import record_event
+from shared.outbox import OutboxRecord, record_event
 from shared.problems import PROBLEM_JSON, Conflict
-from shared.runtime import create_service_app
 from shared.settings import SharedSettings
 from tests.service.conftest import serving
 

@@ -25,7 +25,7 @@ from services.contact_center.models import (
     OutboundEntry,
     OutboundStatus,
 )
-from shared.db import upsert
+from shared.bulk import upsert
 
 # One routing decision at a time. A call arriving while an agent frees up must meet that
 # agent: if each took only its own row locks, the call could see no free agent while the

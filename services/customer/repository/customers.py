@@ -22,7 +22,7 @@ from services.customer.models import (
     PostedTransaction,
     SegmentChange,
 )
-from shared.db import copy_rows
+from shared.bulk import copy_rows
 
 
 async def get_customer(

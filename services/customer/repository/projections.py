@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import OpenComplaint, OpenOpportunity
-from shared.db import upsert
+from shared.bulk import upsert
 
 
 async def upsert_open_complaint(session: AsyncSession, row: dict[str, Any]) -> None:

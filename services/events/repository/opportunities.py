@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.models import Firing, Opportunity
-from shared.db import RowsWrite, write_all
+from shared.bulk import RowsWrite, write_all
 
 OPEN_STATUSES = ("open", "in_contact")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from contracts.customer import TransactionPosted
 from services.events.config import Settings
 from services.events.detector import in_control_group
-from shared.messaging import OutboxRecord
+from shared.outbox import OutboxRecord
 from tests.service.events.conftest import (
     NOW,
     Detector,

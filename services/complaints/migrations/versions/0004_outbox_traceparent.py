@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-23
 """
 
-from shared.messaging import add_outbox_traceparent_v2, drop_outbox_traceparent_v2
+from shared.frozen_migrations import add_outbox_traceparent_v2, drop_outbox_traceparent_v2
 
 revision = "0004"
 down_revision: str | None = "0003"

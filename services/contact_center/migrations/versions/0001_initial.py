@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-11-23
 """
 
-from shared.messaging import create_messaging_tables_v1, drop_messaging_tables_v1
+from shared.frozen_migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision = "0001"
 down_revision: str | None = None

@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-11-23
 """
 
-from shared.audit import create_audit_log_v3, drop_audit_log_v3
+from shared.frozen_migrations import create_audit_log_v3, drop_audit_log_v3
 
 revision = "0009"
 down_revision: str | None = "0008"

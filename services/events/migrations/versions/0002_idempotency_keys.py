@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-23
 """
 
-from shared.idempotency import create_idempotency_table_v1, drop_idempotency_table_v1
+from shared.frozen_migrations import create_idempotency_table_v1, drop_idempotency_table_v1
 
 revision = "0002"
 down_revision: str | None = "0001"
