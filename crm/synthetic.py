@@ -131,12 +131,14 @@ class SyntheticBank:
                     "industry_code": r.choice(["C3911", "F5171", "G5430", "I6510"]),
                     "size": r.choice(["large", "small_and_medium"]),
                     "ownership_type": r.choice(["private", "state_owned", "joint_venture"]),
-                    "registered_capital": {"amount": f"{r.randrange(1, 500)}000000.00",
-                                           "currency": "CNY"},
+                    "registered_capital": {
+                        "amount": f"{r.randrange(1, 500)}000000.00",
+                        "currency": "CNY",
+                    },
                     "legal_representative": r.choice(SURNAMES) + r.choice(GIVEN),
                     "phones": [phone],
                 },
-            }  # fmt: skip
+            }
             customer = SyntheticCustomer(key, "corporate", body, monthly_activity=r.uniform(8, 30))
         else:
             number, _ = self._resident_id(n)
@@ -146,9 +148,13 @@ class SyntheticBank:
                 "branch_code": branch,
                 "preferred_channel": r.choice(["mobile", "web", "phone", "branch"]),
                 "consent": {"phone": r.random() < 0.7, "sms": r.random() < 0.5},
-                "profile": {"id_type": "resident_id", "id_number": number, "phones": [phone],
-                            "income_band": r.choice(["under_50k", "50k_200k", "200k_1m"])},
-            }  # fmt: skip
+                "profile": {
+                    "id_type": "resident_id",
+                    "id_number": number,
+                    "phones": [phone],
+                    "income_band": r.choice(["under_50k", "50k_200k", "200k_1m"]),
+                },
+            }
             customer = SyntheticCustomer(key, "individual", body, monthly_activity=r.uniform(1, 12))
             if r.random() < 0.6:
                 customer.salary = Decimal(r.randrange(4000, 40000))
@@ -165,20 +171,23 @@ class SyntheticBank:
         r = self._random
         accounts = [
             SyntheticAccount(
-                f"6222{self.seed % 100:02d}{n:07d}01", "current", "USD" if r.random() < 0.05
-                else "CNY",
+                f"6222{self.seed % 100:02d}{n:07d}01",
+                "current",
+                "USD" if r.random() < 0.05 else "CNY",
             )
-        ]  # fmt: skip
+        ]
         if r.random() < 0.3:
-            accounts.append(SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}02",
-                                             "term_deposit", "CNY"))  # fmt: skip
+            accounts.append(
+                SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}02", "term_deposit", "CNY")
+            )
         if r.random() < 0.15:
             accounts.append(SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}03", "loan", "CNY"))
         if r.random() < 0.4:
             accounts.append(SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}04", "card", "CNY"))
         if r.random() < 0.1:
-            accounts.append(SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}05", "wealth",
-                                             "CNY"))  # fmt: skip
+            accounts.append(
+                SyntheticAccount(f"6222{self.seed % 100:02d}{n:07d}05", "wealth", "CNY")
+            )
         return accounts
 
     def customers(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -204,8 +213,9 @@ class SyntheticBank:
                     body["maturity_date"] = (self.end_date + timedelta(days=days)).isoformat()
                     body["opening_balance"] = f"{r.randrange(10, 500) * 1000}.00"
                 elif account.product_type == "loan":
-                    body["payoff_date"] = (self.end_date + timedelta(days=r.randrange(30, 7000))
-                                           ).isoformat()  # fmt: skip
+                    body["payoff_date"] = (
+                        self.end_date + timedelta(days=r.randrange(30, 7000))
+                    ).isoformat()
                     body["opening_balance"] = f"{r.randrange(50, 2000) * 1000}.00"
                 elif account.product_type == "card":
                     body["card_number"] = _luhn_complete(f"62{r.randrange(10**13):013d}")
@@ -247,8 +257,9 @@ class SyntheticBank:
         first = max(start, self.start_date)
         last = min(end - timedelta(days=1), self.end_date)
         day = first + timedelta(days=r.randrange(0, max((last - first).days, 0) + 1))
-        return datetime.combine(day, time(r.randrange(8, 22), r.randrange(60), r.randrange(60)),
-                                tzinfo=UTC)  # fmt: skip
+        return datetime.combine(
+            day, time(r.randrange(8, 22), r.randrange(60), r.randrange(60)), tzinfo=UTC
+        )
 
     def _month_of(
         self, customer: SyntheticCustomer, r: random.Random, start: date, end: date
@@ -257,61 +268,82 @@ class SyntheticBank:
             return []
         if customer.dormant_from is not None and start >= customer.dormant_from:
             return []
-        current = customer.accounts[0]
-        out: list[tuple[datetime, dict[str, Any]]] = []
-
-        def add(
-            at: datetime,
-            account: SyntheticAccount,
-            direction: str,
-            amount: Decimal,
-            kind: str,
-            **extra: Any,
-        ) -> None:
-            body = {
-                "account_number": account.number,
-                "direction": direction,
-                "amount": f"{amount:.2f}",
-                "currency": account.currency,
-                "kind": kind,
-                "channel": extra.pop("channel", "core"),
-                **extra,
-            }
-            out.append((at, body))
-
         declining = customer.declining_from is not None and start >= customer.declining_from
-        if customer.salary is not None and not declining and start.day == 1:
-            pay_day = datetime.combine(max(start, self.start_date).replace(day=10), time(9),
-                                       tzinfo=UTC)  # fmt: skip
-            if self.start_date <= pay_day.date() <= self.end_date:
-                add(pay_day, current, "credit", customer.salary, "salary",
-                    counterparty_name=customer.employer, channel="batch")  # fmt: skip
+        out = self._salary(customer, start, declining=declining)
         expected = customer.monthly_activity * self._scale * (0.3 if declining else 1.0)
         count = int(expected) + (1 if r.random() < expected - int(expected) else 0)
         for _ in range(count):
             at = self._day(r, start, end)
-            roll = r.random()
-            if roll < 0.45:
-                card = next((a for a in customer.accounts if a.product_type == "card"), current)
-                add(at, card, "debit", Decimal(r.randrange(10, 2000)), "card_spend", channel="pos")
-            elif roll < 0.70:
-                add(at, current, "debit", Decimal(r.randrange(50, 5000)), "payment",
-                    channel=r.choice(["mobile", "web"]))  # fmt: skip
-            elif roll < 0.85 and not declining:
-                add(at, current, "credit", Decimal(r.randrange(100, 8000)), "transfer_in",
-                    channel="mobile")  # fmt: skip
-            elif roll < 0.93:
-                add(at, current, "debit", Decimal(r.randrange(100, 3000)), "withdrawal",
-                    channel="atm")  # fmt: skip
-            elif roll < 0.96:
-                add(at, current, "debit", Decimal(r.randrange(20, 500) * 1000), "transfer_out",
-                    channel="mobile", counterparty_bank=r.choice(OTHER_BANKS))  # fmt: skip
-            elif not declining:
-                add(at, current, "credit", Decimal(r.randrange(50, 2000) * 1000), "deposit",
-                    channel="branch")  # fmt: skip
-            else:
-                add(at, current, "debit", Decimal(r.randrange(1, 30)), "fee")
+            out.append((at, _everyday(customer, r, declining=declining)))
         return out
+
+    def _salary(
+        self, customer: SyntheticCustomer, start: date, *, declining: bool
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """The month's pay, on the 10th, from the one employer (none once money dries up)."""
+        if customer.salary is None or declining or start.day != 1:
+            return []
+        pay_day = datetime.combine(max(start, self.start_date).replace(day=10), time(9), tzinfo=UTC)
+        if not self.start_date <= pay_day.date() <= self.end_date:
+            return []
+        salary = _body(
+            customer.accounts[0],
+            "credit",
+            customer.salary,
+            "salary",
+            counterparty_name=customer.employer,
+            channel="batch",
+        )
+        return [(pay_day, salary)]
+
+
+def _body(
+    account: SyntheticAccount,
+    direction: str,
+    amount: Decimal,
+    kind: str,
+    *,
+    channel: str = "core",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "account_number": account.number,
+        "direction": direction,
+        "amount": f"{amount:.2f}",
+        "currency": account.currency,
+        "kind": kind,
+        "channel": channel,
+        **extra,
+    }
+
+
+def _everyday(customer: SyntheticCustomer, r: random.Random, *, declining: bool) -> dict[str, Any]:
+    """One of the month's ordinary transactions, drawn by a roll (the draws keep their order:
+    the same seed gives the same bank)."""
+    current = customer.accounts[0]
+    roll = r.random()
+    if roll < 0.45:
+        card = next((a for a in customer.accounts if a.product_type == "card"), current)
+        return _body(card, "debit", Decimal(r.randrange(10, 2000)), "card_spend", channel="pos")
+    if roll < 0.70:
+        amount = Decimal(r.randrange(50, 5000))
+        return _body(current, "debit", amount, "payment", channel=r.choice(["mobile", "web"]))
+    if roll < 0.85 and not declining:
+        amount = Decimal(r.randrange(100, 8000))
+        return _body(current, "credit", amount, "transfer_in", channel="mobile")
+    if roll < 0.93:
+        amount = Decimal(r.randrange(100, 3000))
+        return _body(current, "debit", amount, "withdrawal", channel="atm")
+    if roll < 0.96:
+        amount = Decimal(r.randrange(20, 500) * 1000)
+        bank = r.choice(OTHER_BANKS)
+        return _body(
+            current, "debit", amount, "transfer_out", channel="mobile", counterparty_bank=bank
+        )
+    if not declining:
+        amount = Decimal(r.randrange(50, 2000) * 1000)
+        return _body(current, "credit", amount, "deposit", channel="branch")
+    return _body(current, "debit", Decimal(r.randrange(1, 30)), "fee")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from crm.synthetic import SyntheticBank
 from services.customer.schemas import AccountOpen, CustomerCreate, TransactionIn
-from services.customer.synthetic import SyntheticBank
 
 END = date(2026, 11, 20)
 
