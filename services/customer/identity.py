@@ -35,9 +35,21 @@ _RESIDENT_CHECKS = "10X98765432"
 # residents (港澳台居民居住证申领发放办法, 2018), which carry an 18-character number in the
 # same format and which the bank accepts as identity documents.
 _PROVINCES = frozenset(
-    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-     50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
-)  # fmt: skip
+    # By region, as the first digit groups them: north, north-east, east, centre and south,
+    # south-west, north-west; then Taiwan and the residence-permit codes.
+    [
+        *range(11, 16),
+        *range(21, 24),
+        *range(31, 38),
+        *range(41, 47),
+        *range(50, 55),
+        *range(61, 66),
+        71,
+        81,
+        82,
+        83,
+    ]
+)
 # No living customer was born before 1900; an earlier date is a keying error, not a customer.
 EARLIEST_BIRTH = date(1900, 1, 1)
 # [0-9] rather than \d: \d also matches full-width and other Unicode digits, which would let

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from services.customer.config import Settings
-from services.customer.valuation import revalue_customer, revalue_everyone
+from services.customer.valuation.service import revalue_customer, revalue_everyone
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar

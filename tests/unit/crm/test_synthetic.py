@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from crm.synthetic import SyntheticBank
-from services.customer.schemas import AccountOpen, CustomerCreate, TransactionIn
+from services.customer.accounts.schemas import AccountOpen, TransactionIn
+from services.customer.customers.schemas import CustomerCreate
 
 END = date(2026, 11, 20)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.customer.config import LoyaltyThresholds, UsageThresholds, ValueThresholds
-from services.customer.segmentation import (
+from services.customer.valuation.segmentation import (
     LifecycleStage,
     LoyaltyState,
     SegmentFacts,
