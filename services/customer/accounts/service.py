@@ -28,17 +28,16 @@ from services.customer.models import (
     ProductType,
 )
 from shared.outbox import record_event
-from shared.problems import Conflict, ProblemError
+from shared.problems import Conflict, ProblemError, get_or_404
 
 
 async def open_account(
     session: AsyncSession, request: AccountOpen, *, settings: Settings
 ) -> Account:
-    customer = await customers_repository.get_customer(
-        session, request.customer_id, for_update=True
+    customer = await get_or_404(
+        customers_repository.get_customer(session, request.customer_id, for_update=True),
+        CustomerNotFound(f"no customer {request.customer_id}"),
     )
-    if customer is None:
-        raise CustomerNotFound(f"no customer {request.customer_id}")
     if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer.id} is closed")
     if await accounts_repository.get_account(session, request.account_number) is not None:
@@ -102,9 +101,10 @@ def card_token_for(card_number: str, *, settings: Settings) -> str:
 async def close_account(
     session: AsyncSession, account_number: str, request: AccountClose
 ) -> Account:
-    account = await accounts_repository.get_account(session, account_number, for_update=True)
-    if account is None:
-        raise AccountNotFound(f"no account ending {account_number[-4:]}")
+    account = await get_or_404(
+        accounts_repository.get_account(session, account_number, for_update=True),
+        AccountNotFound(f"no account ending {account_number[-4:]}"),
+    )
     if account.status != AccountStatus.OPEN:
         raise Conflict(f"the account is {account.status}", account_status=str(account.status))
     if request.closed_on < account.opened_on:

@@ -38,6 +38,7 @@ from services.customer.models import (
 from services.customer.valuation.segmentation import ValueTier
 from services.customer.valuation.service import record_initial_tier
 from shared.outbox import record_event
+from shared.problems import get_or_404
 
 # The identifiers that come from the profile (cards and accounts come with their products).
 PROFILE_IDENTIFIERS = (
@@ -161,17 +162,17 @@ def consent_flags(customer: Customer) -> dict[str, bool]:
 
 
 async def get_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer:
-    customer = await customers_repository.get_customer(session, customer_id)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}")
-    return customer
+    return await get_or_404(
+        customers_repository.get_customer(session, customer_id),
+        CustomerNotFound(f"no customer {customer_id}"),
+    )
 
 
 async def locked_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer:
-    customer = await customers_repository.get_customer(session, customer_id, for_update=True)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}")
-    return customer
+    return await get_or_404(
+        customers_repository.get_customer(session, customer_id, for_update=True),
+        CustomerNotFound(f"no customer {customer_id}"),
+    )
 
 
 def ensure_version(customer: Customer, version: int) -> None:

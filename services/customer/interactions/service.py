@@ -10,6 +10,7 @@ from services.customer.errors import CustomerNotFound
 from services.customer.interactions import repository as interactions_repository
 from services.customer.interactions.schemas import InteractionCreate
 from shared.outbox import record_event
+from shared.problems import get_or_404
 
 
 async def record_interaction(
@@ -17,9 +18,10 @@ async def record_interaction(
 ) -> tuple[uuid.UUID, bool]:
     """Record a channel contact on the customer's timeline; a repeat of the same channel id
     is answered with the first one (returns its id and whether it is new)."""
-    customer = await customers_repository.get_customer(session, request.customer_id)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {request.customer_id}")
+    customer = await get_or_404(
+        customers_repository.get_customer(session, request.customer_id),
+        CustomerNotFound(f"no customer {request.customer_id}"),
+    )
     interaction_id = uuid.uuid4()
     inserted = await interactions_repository.add_interaction(
         session,

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 @router.post("/managers", status_code=status.HTTP_201_CREATED, tags=["managers"])
 async def create_manager(body: ManagerCreate, session: SessionDep) -> ManagerRead:
     """Register a customer manager (客户经理) with the portfolio size they can serve."""
-    return managers_service.manager_read(await managers_service.create_manager(session, body))
+    manager = await managers_service.create_manager(session, body)
+    return ManagerRead.model_validate(manager, from_attributes=True)
 
 
 @router.get("/managers", tags=["managers"])

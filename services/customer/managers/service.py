@@ -30,6 +30,7 @@ from services.customer.managers.schemas import (
 from services.customer.models import Customer, CustomerStatus, Manager
 from shared.logging import get_logger
 from shared.outbox import record_event
+from shared.problems import get_or_404
 
 log = get_logger(__name__)
 
@@ -43,21 +44,10 @@ async def create_manager(session: AsyncSession, request: ManagerCreate) -> Manag
     return manager
 
 
-def manager_read(manager: Manager) -> ManagerRead:
-    return ManagerRead(
-        id=manager.id,
-        employee_number=manager.employee_number,
-        name=manager.name,
-        branch_code=manager.branch_code,
-        capacity=manager.capacity,
-        active=manager.active,
-    )
-
-
 async def workloads(session: AsyncSession, *, branch_code: str | None) -> list[ManagerWorkload]:
     return [
         ManagerWorkload(
-            manager=manager_read(manager),
+            manager=ManagerRead.model_validate(manager, from_attributes=True),
             customers=sum(by_tier.values()),
             by_tier=by_tier,
             utilisation=round(Decimal(sum(by_tier.values())) / manager.capacity, 3),
@@ -89,14 +79,16 @@ async def _assign(
 async def assign_manager(
     session: AsyncSession, customer_id: uuid.UUID, request: ManagerAssign
 ) -> Customer:
-    customer = await customers_repository.get_customer(session, customer_id, for_update=True)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}")
+    customer = await get_or_404(
+        customers_repository.get_customer(session, customer_id, for_update=True),
+        CustomerNotFound(f"no customer {customer_id}"),
+    )
     if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer_id} is closed")
-    manager = await managers_repository.get_manager(session, request.manager_id)
-    if manager is None:
-        raise ManagerNotFound(f"no manager {request.manager_id}")
+    manager = await get_or_404(
+        managers_repository.get_manager(session, request.manager_id),
+        ManagerNotFound(f"no manager {request.manager_id}"),
+    )
     if not manager.active:
         raise ManagerUnavailable("the manager is not active", manager_id=str(manager.id))
     if customer.manager_id != manager.id:

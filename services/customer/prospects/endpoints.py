@@ -39,7 +39,7 @@ async def create_lead(
 
     async def create() -> tuple[LeadRead, dict[str, str]]:
         lead = await prospects_service.create_lead(session, body, settings=settings)
-        return prospects_service.lead_read(lead), {}
+        return LeadRead.model_validate(lead, from_attributes=True), {}
 
     return await answer_once(
         session,
@@ -81,7 +81,8 @@ async def plan_visit(
     lead_id: uuid.UUID, body: VisitPlanCreate, session: SessionDep
 ) -> VisitPlanRead:
     """Plan a visit (拜访计划) to a potential customer."""
-    return prospects_service.visit_read(await prospects_service.plan_visit(session, lead_id, body))
+    visit = await prospects_service.plan_visit(session, lead_id, body)
+    return VisitPlanRead.model_validate(visit, from_attributes=True)
 
 
 @router.post("/leads/{lead_id}/visits/{visit_id}/outcome", tags=["leads"])
@@ -90,7 +91,7 @@ async def record_visit_outcome(
 ) -> VisitPlanRead:
     """What came of a visit; "not interested" closes the lead as lost."""
     visit = await prospects_service.record_visit_outcome(session, lead_id, visit_id, body)
-    return prospects_service.visit_read(visit)
+    return VisitPlanRead.model_validate(visit, from_attributes=True)
 
 
 @router.post(

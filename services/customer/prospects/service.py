@@ -24,12 +24,11 @@ from services.customer.prospects.schemas import (
     VisitOutcome,
     VisitOutcomeRecord,
     VisitPlanCreate,
-    VisitPlanRead,
 )
 from services.customer.relationships import repository as relationships_repository
 from services.customer.valuation.service import to_cny
 from shared.outbox import record_event
-from shared.problems import ProblemError
+from shared.problems import ProblemError, get_or_404
 
 
 def grade_of(estimated_value_cny: Decimal, grades: LeadGrades) -> str:
@@ -38,32 +37,6 @@ def grade_of(estimated_value_cny: Decimal, grades: LeadGrades) -> str:
     if estimated_value_cny >= grades.b_from:
         return "B"
     return "C"
-
-
-def lead_read(lead: Lead) -> LeadRead:
-    return LeadRead(
-        id=lead.id,
-        name=lead.name,
-        kind=lead.kind,
-        source=lead.source,
-        estimated_value_cny=lead.estimated_value_cny,
-        grade=lead.grade,
-        branch_code=lead.branch_code,
-        manager_id=lead.manager_id,
-        status=lead.status,
-        converted_customer_id=lead.converted_customer_id,
-    )
-
-
-def visit_read(visit: VisitPlan) -> VisitPlanRead:
-    return VisitPlanRead(
-        id=visit.id,
-        lead_id=visit.lead_id,
-        planned_at=visit.planned_at,
-        purpose=visit.purpose,
-        outcome=visit.outcome,
-        outcome_note=visit.outcome_note,
-    )
 
 
 async def create_lead(session: AsyncSession, request: LeadCreate, *, settings: Settings) -> Lead:
@@ -113,13 +86,14 @@ async def list_leads(
         manager_id=manager_id,
         branch_code=branch_code,
     )
-    return [lead_read(lead) for lead in leads]
+    return [LeadRead.model_validate(lead, from_attributes=True) for lead in leads]
 
 
 async def _open_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
-    lead = await prospects_repository.get_lead(session, lead_id, for_update=True)
-    if lead is None:
-        raise LeadNotFound(f"no potential customer {lead_id}")
+    lead = await get_or_404(
+        prospects_repository.get_lead(session, lead_id, for_update=True),
+        LeadNotFound(f"no potential customer {lead_id}"),
+    )
     if lead.status != LeadStatus.OPEN:
         raise LeadClosed(f"the potential customer is {lead.status}", lead_status=str(lead.status))
     return lead
@@ -141,9 +115,10 @@ async def record_visit_outcome(
     session: AsyncSession, lead_id: uuid.UUID, visit_id: uuid.UUID, request: VisitOutcomeRecord
 ) -> VisitPlan:
     lead = await _open_lead(session, lead_id)
-    visit = await prospects_repository.get_visit(session, lead.id, visit_id)
-    if visit is None:
-        raise VisitNotFound(f"no visit {visit_id} for this potential customer")
+    visit = await get_or_404(
+        prospects_repository.get_visit(session, lead.id, visit_id),
+        VisitNotFound(f"no visit {visit_id} for this potential customer"),
+    )
     visit.outcome = request.outcome
     visit.outcome_note = request.note
     visit.recorded_at = datetime.now(UTC)

@@ -17,6 +17,7 @@ from services.customer.models import SurveyAnswer
 from services.customer.surveys import repository as surveys_repository
 from services.customer.surveys.schemas import SurveyCreate, SurveyRead
 from shared.outbox import record_event
+from shared.problems import get_or_404
 
 INDEX_WINDOW = timedelta(days=365)
 
@@ -24,9 +25,10 @@ INDEX_WINDOW = timedelta(days=365)
 async def record_survey(session: AsyncSession, request: SurveyCreate) -> tuple[SurveyRead, bool]:
     """Record an answer (a repeat of the same survey id changes nothing); returns the answer
     with the customer's index now, and whether it was new."""
-    customer = await customers_repository.get_customer(session, request.customer_id)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {request.customer_id}")
+    customer = await get_or_404(
+        customers_repository.get_customer(session, request.customer_id),
+        CustomerNotFound(f"no customer {request.customer_id}"),
+    )
     answer = SurveyAnswer(id=uuid.uuid4(), **request.model_dump())
     created = await surveys_repository.add_survey_answer(session, answer)
     if not created:

@@ -30,6 +30,7 @@ from services.customer.view.schemas import (
     SegmentsAsOf,
 )
 from shared.masking import mask_account
+from shared.problems import get_or_404
 
 
 def months_back(today: date, months: int) -> date:
@@ -55,17 +56,17 @@ async def customer_view(
     session: AsyncSession, customer_id: uuid.UUID, *, settings: Settings
 ) -> CustomerView:
     now = datetime.now(UTC)
-    found = await view_repository.customer_view_data(
-        session,
-        customer_id,
-        recent=RECENT,
-        figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
-        fees_since=now - FEES_WINDOW,
-        satisfaction_since=now - INDEX_WINDOW,
+    customer, lists = await get_or_404(
+        view_repository.customer_view_data(
+            session,
+            customer_id,
+            recent=RECENT,
+            figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
+            fees_since=now - FEES_WINDOW,
+            satisfaction_since=now - INDEX_WINDOW,
+        ),
+        CustomerNotFound(f"no customer {customer_id}"),
     )
-    if found is None:
-        raise CustomerNotFound(f"no customer {customer_id}")
-    customer, lists = found
     accounts = _ACCOUNTS.validate_json(lists.accounts)
     total, _ = balances_cny(accounts, settings)
     fees = {currency: Decimal(paid) for currency, paid in lists.fees.items()}
@@ -94,14 +95,8 @@ async def segments_as_of(
     changes = await view_repository.segments_as_of(session, customer_id, as_of)
     segments = {
         dimension: (
-            SegmentChangeRead(
-                dimension=c.dimension,
-                previous=c.previous,
-                current=c.current,
-                reason=c.reason,
-                effective_at=c.effective_at,
-            )
-            if (c := changes.get(dimension)) is not None
+            SegmentChangeRead.model_validate(change, from_attributes=True)
+            if (change := changes.get(dimension)) is not None
             else None
         )
         for dimension in ("value_tier", "loyalty", "usage_density", "lifecycle_stage")
