@@ -7,7 +7,7 @@ retried batch safe. Accounts are locked in a fixed order, so balances never lose
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,6 +84,46 @@ def _check(batch: TransactionBatch, accounts: dict[str, PostingAccount], *, limi
             )
 
 
+@dataclass
+class _Posting:
+    """What posting a batch's new transactions writes: the rows, each customer's monthly
+    figures, and each customer's latest activity."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    flows: dict[tuple[uuid.UUID, date, str], _Flow] = field(
+        default_factory=lambda: defaultdict(_Flow)
+    )
+    last_activity: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+    def post(self, transaction: TransactionIn, account: PostingAccount) -> None:
+        account.balance += signed_change(account, transaction)
+        self.rows.append(
+            {
+                **transaction.model_dump(),
+                "customer_id": account.customer_id,
+                "balance_after": account.balance,
+            }
+        )
+        month = transaction.booked_at.date().replace(day=1)
+        self.flows[(account.customer_id, month, transaction.currency)].add(transaction)
+        previous = self.last_activity.get(account.customer_id)
+        if previous is None or transaction.booked_at > previous:
+            self.last_activity[account.customer_id] = transaction.booked_at
+
+    def monthly_flows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "customer_id": customer,
+                "month": month,
+                "currency": currency,
+                "money_in": f.money_in,
+                "money_out": f.money_out,
+                "transaction_count": f.count,
+            }
+            for (customer, month, currency), f in self.flows.items()
+        ]
+
+
 async def ingest_transactions(
     session: AsyncSession, batch: TransactionBatch, *, limit: int
 ) -> TransactionBatchResult:
@@ -93,78 +133,53 @@ async def ingest_transactions(
     _check(batch, accounts, limit=limit)
     ids = [t.transaction_id for t in batch.transactions]
     already = await accounts_repository.existing_transaction_ids(session, ids)
-    fresh = [t for t in batch.transactions if t.transaction_id not in already]
+    posting = _Posting()
+    for transaction in batch.transactions:
+        if transaction.transaction_id not in already:
+            posting.post(transaction, accounts[transaction.account_number])
+    await _write(session, posting, accounts)
+    await record_events(session, [_posted(row, accounts) for row in posting.rows])
+    return TransactionBatchResult(
+        posted=len(posting.rows),
+        duplicates=len(ids) - len(posting.rows),
+        results=[
+            TransactionOutcome(transaction_id=i, status="duplicate" if i in already else "posted")
+            for i in ids
+        ],
+    )
 
-    rows: list[dict[str, Any]] = []
-    flows: dict[tuple[uuid.UUID, date, str], _Flow] = defaultdict(_Flow)
-    last_activity: dict[uuid.UUID, datetime] = {}
-    for transaction in fresh:
-        account = accounts[transaction.account_number]
-        account.balance += signed_change(account, transaction)
-        rows.append(
-            {
-                **transaction.model_dump(),
-                "customer_id": account.customer_id,
-                "balance_after": account.balance,
-            }
-        )
-        month = transaction.booked_at.date().replace(day=1)
-        flows[(account.customer_id, month, transaction.currency)].add(transaction)
-        previous = last_activity.get(account.customer_id)
-        if previous is None or transaction.booked_at > previous:
-            last_activity[account.customer_id] = transaction.booked_at
 
+async def _write(
+    session: AsyncSession, posting: _Posting, accounts: dict[str, PostingAccount]
+) -> None:
     try:
-        await accounts_repository.insert_transactions(session, rows)
+        await accounts_repository.insert_transactions(session, posting.rows)
     except accounts_repository.DuplicateTransactionId as error:
         # Another batch posted one of these ids between our check and our insert (possible
         # only across different accounts): refuse the whole batch; its retry sorts it out.
         raise ConcurrentDuplicate(
             "a transaction of this batch was posted concurrently; retry"
         ) from error
-    await accounts_repository.add_monthly_flows(
-        session,
-        [
-            {
-                "customer_id": customer,
-                "month": month,
-                "currency": currency,
-                "money_in": f.money_in,
-                "money_out": f.money_out,
-                "transaction_count": f.count,
-            }
-            for (customer, month, currency), f in flows.items()
-        ],
-    )
+    await accounts_repository.add_monthly_flows(session, posting.monthly_flows())
     await accounts_repository.set_balances(
-        session, {t.account_number: accounts[t.account_number].balance for t in fresh}
-    )
-    await customers_repository.touch_last_activity(session, last_activity)
-    await record_events(
         session,
-        [
-            TransactionPosted(
-                customer_id=row["customer_id"],
-                transaction_id=row["transaction_id"],
-                account_number=row["account_number"],
-                product_type=accounts[row["account_number"]].product_type,
-                direction=row["direction"],
-                amount=row["amount"],
-                currency=row["currency"],
-                balance_after=row["balance_after"],
-                kind=row["kind"],
-                channel=row["channel"],
-                counterparty_bank=row["counterparty_bank"],
-                booked_at=row["booked_at"],
-            )
-            for row in rows
-        ],
+        {row["account_number"]: accounts[row["account_number"]].balance for row in posting.rows},
     )
-    return TransactionBatchResult(
-        posted=len(rows),
-        duplicates=len(ids) - len(rows),
-        results=[
-            TransactionOutcome(transaction_id=i, status="duplicate" if i in already else "posted")
-            for i in ids
-        ],
+    await customers_repository.touch_last_activity(session, posting.last_activity)
+
+
+def _posted(row: dict[str, Any], accounts: dict[str, PostingAccount]) -> TransactionPosted:
+    return TransactionPosted(
+        customer_id=row["customer_id"],
+        transaction_id=row["transaction_id"],
+        account_number=row["account_number"],
+        product_type=accounts[row["account_number"]].product_type,
+        direction=row["direction"],
+        amount=row["amount"],
+        currency=row["currency"],
+        balance_after=row["balance_after"],
+        kind=row["kind"],
+        channel=row["channel"],
+        counterparty_bank=row["counterparty_bank"],
+        booked_at=row["booked_at"],
     )
