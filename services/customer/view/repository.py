@@ -96,30 +96,30 @@ def _text(column: Any, name: str) -> Any:
     return cast(column, Text).label(name)
 
 
-def _view_statement() -> Select[Any]:
-    customer_id = bindparam("customer_id", type_=UUID(as_uuid=True))
-    figures_since = bindparam("figures_since", type_=Date)
-    recent = bindparam("recent", type_=Integer)
+def _accounts(customer_id: Any) -> ScalarSelect[Any]:
+    a = Account
+    return _json_array(
+        [
+            a.account_number,
+            a.product_type,
+            a.product_code,
+            a.currency,
+            _text(a.balance, "balance"),
+            a.status,
+            a.opened_on,
+            a.maturity_date,
+            a.payoff_date,
+            a.card_last_four,
+        ],
+        a.customer_id == customer_id,
+        [("opened_on", False)],
+    )
+
+
+def _fees(customer_id: Any) -> ScalarSelect[Any]:
+    """The fees paid per currency as one JSON object (currency → total, as text)."""
     fees = fees_by_currency(customer_id, since=bindparam("fees_since", type_=MOMENT)).subquery()
-    t, i, a = PostedTransaction, Interaction, Account
-    return select(
-        Customer,
-        _json_array(
-            [
-                a.account_number,
-                a.product_type,
-                a.product_code,
-                a.currency,
-                _text(a.balance, "balance"),
-                a.status,
-                a.opened_on,
-                a.maturity_date,
-                a.payoff_date,
-                a.card_last_four,
-            ],
-            a.customer_id == customer_id,
-            [("opened_on", False)],
-        ),
+    return (
         select(
             func.coalesce(
                 func.json_object_agg(fees.c.currency, cast(fees.c.total, Text)),
@@ -127,75 +127,116 @@ def _view_statement() -> Select[Any]:
             )
         )
         .select_from(fees)
-        .scalar_subquery(),
-        satisfaction_average(
-            customer_id, since=bindparam("satisfaction_since", type_=MOMENT)
-        ).scalar_subquery(),
-        _json_array(
-            [Relationship.related_customer_id, Relationship.kind, Relationship.since],
-            Relationship.customer_id == customer_id,
-            [("kind", False), ("since", False)],
-        ),
-        _json_array(
-            [
-                OpenComplaint.complaint_id,
-                OpenComplaint.category,
-                OpenComplaint.priority,
-                OpenComplaint.step,
-                OpenComplaint.received_at,
-                OpenComplaint.due_at,
-                OpenComplaint.escalation_level,
-            ],
-            OpenComplaint.customer_id == customer_id,
-            [("received_at", False)],
-        ),
-        _json_array(
-            [
-                OpenOpportunity.opportunity_id,
-                OpenOpportunity.action,
-                OpenOpportunity.product,
-                OpenOpportunity.priority,
-                OpenOpportunity.status,
-                OpenOpportunity.owner,
-                OpenOpportunity.due_at,
-                OpenOpportunity.expires_at,
-            ],
-            OpenOpportunity.customer_id == customer_id,
-            [("priority", False), ("due_at", False)],
-        ),
-        _json_array(
-            [
-                t.transaction_id,
-                t.direction,
-                _text(t.amount, "amount"),
-                t.currency,
-                _text(t.balance_after, "balance_after"),
-                t.kind,
-                t.channel,
-                t.counterparty_name,
-                t.booked_at,
-            ],
-            t.customer_id == customer_id,
-            [("booked_at", True)],
-            limit=recent,
-        ),
-        _json_array(
-            [i.id, i.channel, i.kind, i.summary, i.occurred_at, i.source],
-            i.customer_id == customer_id,
-            [("occurred_at", True)],
-            limit=recent,
-        ),
-        _json_array(
-            [
-                MonthlyFlow.month,
-                MonthlyFlow.currency,
-                _text(MonthlyFlow.money_in, "money_in"),
-                _text(MonthlyFlow.money_out, "money_out"),
-                MonthlyFlow.transaction_count,
-            ],
-            (MonthlyFlow.customer_id == customer_id) & (MonthlyFlow.month >= figures_since),
-            [("month", True), ("currency", False)],
-        ),
+        .scalar_subquery()
+    )
+
+
+def _satisfaction(customer_id: Any) -> ScalarSelect[Any]:
+    since = bindparam("satisfaction_since", type_=MOMENT)
+    return satisfaction_average(customer_id, since=since).scalar_subquery()
+
+
+def _relationships(customer_id: Any) -> ScalarSelect[Any]:
+    return _json_array(
+        [Relationship.related_customer_id, Relationship.kind, Relationship.since],
+        Relationship.customer_id == customer_id,
+        [("kind", False), ("since", False)],
+    )
+
+
+def _open_complaints(customer_id: Any) -> ScalarSelect[Any]:
+    return _json_array(
+        [
+            OpenComplaint.complaint_id,
+            OpenComplaint.category,
+            OpenComplaint.priority,
+            OpenComplaint.step,
+            OpenComplaint.received_at,
+            OpenComplaint.due_at,
+            OpenComplaint.escalation_level,
+        ],
+        OpenComplaint.customer_id == customer_id,
+        [("received_at", False)],
+    )
+
+
+def _open_opportunities(customer_id: Any) -> ScalarSelect[Any]:
+    return _json_array(
+        [
+            OpenOpportunity.opportunity_id,
+            OpenOpportunity.action,
+            OpenOpportunity.product,
+            OpenOpportunity.priority,
+            OpenOpportunity.status,
+            OpenOpportunity.owner,
+            OpenOpportunity.due_at,
+            OpenOpportunity.expires_at,
+        ],
+        OpenOpportunity.customer_id == customer_id,
+        [("priority", False), ("due_at", False)],
+    )
+
+
+def _recent_transactions(customer_id: Any, recent: Any) -> ScalarSelect[Any]:
+    t = PostedTransaction
+    return _json_array(
+        [
+            t.transaction_id,
+            t.direction,
+            _text(t.amount, "amount"),
+            t.currency,
+            _text(t.balance_after, "balance_after"),
+            t.kind,
+            t.channel,
+            t.counterparty_name,
+            t.booked_at,
+        ],
+        t.customer_id == customer_id,
+        [("booked_at", True)],
+        limit=recent,
+    )
+
+
+def _recent_interactions(customer_id: Any, recent: Any) -> ScalarSelect[Any]:
+    i = Interaction
+    return _json_array(
+        [i.id, i.channel, i.kind, i.summary, i.occurred_at, i.source],
+        i.customer_id == customer_id,
+        [("occurred_at", True)],
+        limit=recent,
+    )
+
+
+def _monthly_figures(customer_id: Any) -> ScalarSelect[Any]:
+    figures_since = bindparam("figures_since", type_=Date)
+    return _json_array(
+        [
+            MonthlyFlow.month,
+            MonthlyFlow.currency,
+            _text(MonthlyFlow.money_in, "money_in"),
+            _text(MonthlyFlow.money_out, "money_out"),
+            MonthlyFlow.transaction_count,
+        ],
+        (MonthlyFlow.customer_id == customer_id) & (MonthlyFlow.month >= figures_since),
+        [("month", True), ("currency", False)],
+    )
+
+
+def _view_statement() -> Select[Any]:
+    """The customer's row and then each list, in the order of :class:`ViewLists`."""
+    customer_id = bindparam("customer_id", type_=UUID(as_uuid=True))
+    recent = bindparam("recent", type_=Integer)
+    return select(
+        Customer,
+        _accounts(customer_id),
+        _fees(customer_id),
+        _satisfaction(customer_id),
+        _relationships(customer_id),
+        _open_complaints(customer_id),
+        _open_opportunities(customer_id),
+        _recent_transactions(customer_id, recent),
+        _recent_interactions(customer_id, recent),
+        _monthly_figures(customer_id),
     ).where(Customer.id == customer_id)
 
 
