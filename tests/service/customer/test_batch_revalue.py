@@ -81,9 +81,11 @@ class TestNoValuationAfterTheRelationship:
         try:
             async with sessions() as session, session.begin():
                 changed = await revalue_customer(
-                    session, uuid.UUID(customer["id"]), settings=customer_settings,
+                    session,
+                    uuid.UUID(customer["id"]),
+                    settings=customer_settings,
                     at=datetime.now(UTC) + timedelta(days=200),
-                )  # fmt: skip
+                )
         finally:
             await engine.dispose()
         assert changed == []

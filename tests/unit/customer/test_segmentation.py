@@ -134,9 +134,13 @@ class TestLoyalty:
 class TestUsageDensity:
     @pytest.mark.parametrize(
         ("transactions_90d", "density"),
-        [(60, UsageDensity.HIGH), (59, UsageDensity.MEDIUM), (15, UsageDensity.MEDIUM),
-         (14, UsageDensity.LOW)],
-    )  # fmt: skip
+        [
+            (60, UsageDensity.HIGH),
+            (59, UsageDensity.MEDIUM),
+            (15, UsageDensity.MEDIUM),
+            (14, UsageDensity.LOW),
+        ],
+    )
     def test_transactions_per_month(self, transactions_90d: int, density: UsageDensity) -> None:
         facts = replace(STEADY, transactions_90d=transactions_90d)
 
