@@ -12,11 +12,11 @@ from services.customer.accounts import repository as accounts_repository
 from services.customer.accounts.schemas import AccountClose, AccountOpen
 from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
+from services.customer.customers import service as customers_service
 from services.customer.errors import (
     AccountExists,
     AccountNotFound,
     CustomerClosed,
-    CustomerNotFound,
     InvalidCardNumber,
 )
 from services.customer.identity import card_token_last_four
@@ -34,10 +34,7 @@ from shared.problems import Conflict, ProblemError, get_or_404
 async def open_account(
     session: AsyncSession, request: AccountOpen, *, settings: Settings
 ) -> Account:
-    customer = await get_or_404(
-        customers_repository.get_customer(session, request.customer_id, for_update=True),
-        CustomerNotFound(f"no customer {request.customer_id}"),
-    )
+    customer = await customers_service.locked_customer(session, request.customer_id)
     if customer.status != CustomerStatus.ACTIVE:
         raise CustomerClosed(f"customer {customer.id} is closed")
     if await accounts_repository.get_account(session, request.account_number) is not None:

@@ -5,12 +5,10 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import InteractionRecorded
-from services.customer.customers import repository as customers_repository
-from services.customer.errors import CustomerNotFound
+from services.customer.customers import service as customers_service
 from services.customer.interactions import repository as interactions_repository
 from services.customer.interactions.schemas import InteractionCreate
 from shared.outbox import record_event
-from shared.problems import get_or_404
 
 
 async def record_interaction(
@@ -18,10 +16,7 @@ async def record_interaction(
 ) -> tuple[uuid.UUID, bool]:
     """Record a channel contact on the customer's timeline; a repeat of the same channel id
     is answered with the first one (returns its id and whether it is new)."""
-    customer = await get_or_404(
-        customers_repository.get_customer(session, request.customer_id),
-        CustomerNotFound(f"no customer {request.customer_id}"),
-    )
+    customer = await customers_service.get_customer(session, request.customer_id)
     interaction_id = uuid.uuid4()
     inserted = await interactions_repository.add_interaction(
         session,

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customer.customers import repository as customers_repository
-from services.customer.errors import CustomerNotFound, InvalidRelationship
+from services.customer.customers import service as customers_service
+from services.customer.errors import InvalidRelationship
 from services.customer.models import CustomerKind, Relationship
 from services.customer.relationships import repository as relationships_repository
 from services.customer.relationships.schemas import RelationshipCreate, RelationshipRead
-from shared.problems import get_or_404
 
 INVERSE = {
     "household": "household",
@@ -37,14 +36,8 @@ async def add_relationship(
             "related_customer_id: a customer is not related to itself",
             field="related_customer_id",
         )
-    customer = await get_or_404(
-        customers_repository.get_customer(session, customer_id),
-        CustomerNotFound(f"no customer {customer_id}"),
-    )
-    related = await get_or_404(
-        customers_repository.get_customer(session, request.related_customer_id),
-        CustomerNotFound(f"no customer {request.related_customer_id}"),
-    )
+    customer = await customers_service.get_customer(session, customer_id)
+    related = await customers_service.get_customer(session, request.related_customer_id)
     kinds = {customer.kind, related.kind}
     if request.kind in CORPORATE_ONLY and kinds != {CustomerKind.CORPORATE}:
         raise InvalidRelationship(f"kind: a {request.kind} tie is between companies", field="kind")
@@ -71,10 +64,7 @@ async def add_relationship(
 
 
 async def relationships(session: AsyncSession, customer_id: uuid.UUID) -> list[RelationshipRead]:
-    await get_or_404(
-        customers_repository.get_customer(session, customer_id),
-        CustomerNotFound(f"no customer {customer_id}"),
-    )
+    await customers_service.get_customer(session, customer_id)
     return [
         RelationshipRead.model_validate(r, from_attributes=True)
         for r in await relationships_repository.relationships_of(session, customer_id)

@@ -11,13 +11,11 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import SurveyAnswered
-from services.customer.customers import repository as customers_repository
-from services.customer.errors import CustomerNotFound
+from services.customer.customers import service as customers_service
 from services.customer.models import SurveyAnswer
 from services.customer.surveys import repository as surveys_repository
 from services.customer.surveys.schemas import SurveyCreate, SurveyRead
 from shared.outbox import record_event
-from shared.problems import get_or_404
 
 INDEX_WINDOW = timedelta(days=365)
 
@@ -25,10 +23,7 @@ INDEX_WINDOW = timedelta(days=365)
 async def record_survey(session: AsyncSession, request: SurveyCreate) -> tuple[SurveyRead, bool]:
     """Record an answer (a repeat of the same survey id changes nothing); returns the answer
     with the customer's index now, and whether it was new."""
-    customer = await get_or_404(
-        customers_repository.get_customer(session, request.customer_id),
-        CustomerNotFound(f"no customer {request.customer_id}"),
-    )
+    customer = await customers_service.get_customer(session, request.customer_id)
     answer = SurveyAnswer(id=uuid.uuid4(), **request.model_dump())
     created = await surveys_repository.add_survey_answer(session, answer)
     if not created:
