@@ -45,22 +45,6 @@ class CustomerValue(BaseModel):
     lifetime_value_cny: Decimal
 
 
-class CustomerView(BaseModel):
-    """What a channel shows of a customer, in one answer."""
-
-    customer: CustomerRead
-    accounts: list[AccountRead]
-    total_balance_cny: Decimal
-    value: CustomerValue
-    satisfaction_index: Decimal | None
-    relationships: list["RelationshipRead"]
-    open_complaints: list["OpenComplaintRead"]
-    open_opportunities: list["OpenOpportunityRead"]
-    recent_transactions: list[TransactionRead]
-    recent_interactions: list[InteractionRead]
-    monthly_figures: list[MonthlyFigures]
-
-
 class OpenComplaintRead(BaseModel):
     complaint_id: uuid.UUID
     category: str
@@ -80,3 +64,19 @@ class OpenOpportunityRead(BaseModel):
     owner: str
     due_at: datetime
     expires_at: datetime
+
+
+class CustomerView(BaseModel):
+    """What a channel shows of a customer, in one answer."""
+
+    customer: CustomerRead
+    accounts: list[AccountRead]
+    total_balance_cny: Decimal
+    value: CustomerValue
+    satisfaction_index: Decimal | None
+    relationships: list[RelationshipRead]
+    open_complaints: list[OpenComplaintRead]
+    open_opportunities: list[OpenOpportunityRead]
+    recent_transactions: list[TransactionRead]
+    recent_interactions: list[InteractionRead]
+    monthly_figures: list[MonthlyFigures]
