@@ -19,10 +19,8 @@ from typing import Any
 import httpx
 
 from contracts.identifiers import InvalidIdentifier
-from services.customer.identity import (
-    validate_resident_id,
-    validate_unified_social_credit_code,
-)
+from services.customer.identity.resident_id import validate_resident_id
+from services.customer.identity.social_credit_code import validate_unified_social_credit_code
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"

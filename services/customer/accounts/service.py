@@ -19,7 +19,7 @@ from services.customer.errors import (
     CustomerClosed,
     InvalidCardNumber,
 )
-from services.customer.identity import card_token_last_four
+from services.customer.identity.cards import card_token_last_four
 from services.customer.models import (
     Account,
     AccountStatus,

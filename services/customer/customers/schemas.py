@@ -22,7 +22,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from contracts.identifiers import InvalidIdentifier, normalise_phone
-from services.customer.identity import validate_resident_id, validate_unified_social_credit_code
+from services.customer.identity.resident_id import validate_resident_id
+from services.customer.identity.social_credit_code import validate_unified_social_credit_code
 from shared.money import Money
 from shared.requests import RequestModel
 
