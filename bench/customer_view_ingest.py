@@ -36,10 +36,10 @@ import httpx
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.serving import tune_garbage_collector
+from crm.synthetic import SyntheticBank, load_synthetic_bank
+from services.customer.accounts.repository import TRANSACTION_COLUMNS
 from services.customer.app import MIGRATIONS
 from services.customer.config import Settings
-from services.customer.repository.customers import TRANSACTION_COLUMNS
-from services.customer.synthetic import SyntheticBank, load_synthetic_bank
 from shared.auth.tokens import development_bearer
 from shared.migrations import upgrade
 

@@ -16,11 +16,11 @@ from crm.detector_cli import replay, rules
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
+from crm.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
 from crm.tokens import bearer_headers, token, token_option
 from crm.traffic import simulate_calls
 from services.customer.config import Settings as CustomerSettings
-from services.customer.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
-from services.customer.valuation import revalue_everyone
+from services.customer.valuation.service import revalue_everyone
 from shared.asyncapi import build_asyncapi
 from shared.db import create_engine, create_sessionmaker
 from shared.logging import configure_logging, get_logger

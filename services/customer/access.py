@@ -16,9 +16,11 @@ from dataclasses import dataclass, replace
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customer import repository
+from services.customer.accounts import repository as accounts_repository
+from services.customer.customers import repository as customers_repository
+from services.customer.customers.repository import Custody, CustomerFilter
 from services.customer.errors import AccountNotFound, CustomerNotFound, LeadNotFound
-from services.customer.repository import Custody, CustomerFilter
+from services.customer.prospects import repository as prospects_repository
 from shared.auth.http import current_principal
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
@@ -71,13 +73,13 @@ async def customer_in_reach(request: Request, session: SessionDep) -> None:
         except ValueError:
             return  # not a UUID: the route's own validation answers 422
     if account_number is not None:
-        custody = await repository.custody_of_account(session, account_number)
+        custody = await accounts_repository.custody_of_account(session, account_number)
         if custody is None or not reach.admits(custody):
             raise AccountNotFound(f"no account {account_number}")
     lead_id = request.path_params.get("lead_id")
     if lead_id is not None:
         try:
-            custody = await repository.custody_of_lead(session, uuid.UUID(lead_id))
+            custody = await prospects_repository.custody_of_lead(session, uuid.UUID(lead_id))
         except ValueError:
             return
         if custody is None or not reach.admits(custody):
@@ -90,7 +92,7 @@ async def ensure_customer_in_reach(
     """For a customer named in a request body rather than the path."""
     if reach is None:
         return
-    custody = await repository.custody_of_customer(session, customer_id)
+    custody = await customers_repository.custody_of_customer(session, customer_id)
     if custody is None or not reach.admits(custody):
         raise CustomerNotFound(f"no customer {customer_id}")
 

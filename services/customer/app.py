@@ -6,16 +6,38 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import services.customer as service_package
+from services.customer.accounts import endpoints as accounts_endpoints
+from services.customer.analytics import endpoints as analytics_endpoints
 from services.customer.config import Settings
 from services.customer.consumers import build_batch_handler, build_handlers
-from services.customer.endpoints import router
-from services.customer.endpoints_privacy import router as privacy_router
-from services.customer.endpoints_relationship import router as relationship_router
+from services.customer.customers import endpoints as customers_endpoints
+from services.customer.interactions import endpoints as interactions_endpoints
+from services.customer.managers import endpoints as managers_endpoints
+from services.customer.privacy import endpoints as privacy_endpoints
+from services.customer.prospects import endpoints as prospects_endpoints
+from services.customer.relationships import endpoints as relationships_endpoints
+from services.customer.surveys import endpoints as surveys_endpoints
+from services.customer.view import endpoints as view_endpoints
 from shared.app import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
+
+# In the order the routes were published: the OpenAPI document lists paths in the order
+# they are registered, and it must not change when the code moves.
+ROUTERS = [
+    customers_endpoints.router,
+    view_endpoints.router,
+    accounts_endpoints.router,
+    interactions_endpoints.router,
+    managers_endpoints.router,
+    surveys_endpoints.router,
+    prospects_endpoints.router,
+    relationships_endpoints.router,
+    analytics_endpoints.router,
+    privacy_endpoints.router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: customer service",
         description=DESCRIPTION,
-        routers=[router, relationship_router, privacy_router],
+        routers=ROUTERS,
         handlers=build_handlers(settings),
         batch_handler=build_batch_handler(settings),
     )

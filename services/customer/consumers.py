@@ -1,132 +1,26 @@
-"""Handlers of the events the customer service consumes.
+"""Handlers of the events the customer service consumes, gathered from its features.
 
-The service consumes its own transaction and account events to keep segments current: ingest
-answers at once, and valuation follows within moments, in order per customer. Contacts the
-contact centre records arrive as ``interaction.recorded`` and join the customer's timeline;
-complaints and opportunities are kept as projections for the 360 view.
+The service consumes its own transaction and account events to keep segments current
+(``valuation``); contacts the contact centre records join the customer's timeline
+(``interactions``); complaints and opportunities are kept as projections for the 360 view
+(``view``).
 
 Handlers need the service's settings (thresholds, policies), so the map is built per app."""
 
-import uuid
-from datetime import UTC, datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from contracts.base import DomainEvent
-from contracts.complaints import (
-    ComplaintClosed,
-    ComplaintEscalated,
-    ComplaintReceived,
-    ComplaintStepCompleted,
-)
-from contracts.customer import (
-    AccountClosed,
-    AccountOpened,
-    InteractionRecorded,
-    TransactionPosted,
-)
-from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
-from services.customer import projections, repository, service
 from services.customer.config import Settings
-from services.customer.schemas import InteractionCreate
-from services.customer.valuation import revalue_customer, valuation_inputs
-from shared.consumer import BatchHandler, Handler, Handlers
-from shared.envelope import EventEnvelope
-from shared.logging import correlated
-
-
-def _revalue(settings: Settings) -> Handler:
-    async def revalue(
-        session: AsyncSession,
-        event: TransactionPosted | AccountOpened | AccountClosed,
-        envelope: EventEnvelope,
-    ) -> None:
-        await revalue_customer(
-            session,
-            event.customer_id,
-            settings=settings,
-            at=datetime.now(UTC),
-            unless_valued_since=envelope.time,
-        )
-
-    return revalue
-
-
-def _timeline(settings: Settings) -> Handler:
-    async def add_to_timeline(
-        session: AsyncSession, event: InteractionRecorded, envelope: EventEnvelope
-    ) -> None:
-        if envelope.source == settings.event_source:
-            return  # our own recording, already on the timeline
-        await service.record_interaction(
-            session,
-            InteractionCreate(
-                external_id=f"{envelope.source}:{event.interaction_id}",
-                customer_id=event.customer_id,
-                channel="phone"
-                if event.channel not in {"atm", "web", "mobile", "branch"}
-                else event.channel,
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-            ),
-            source=envelope.source,
-        )
-
-    return add_to_timeline
-
-
-REVALUING = (TransactionPosted, AccountOpened, AccountClosed)
-
-
-def build_batch_handler(settings: Settings) -> BatchHandler:
-    """A poll's run of events in one transaction. Revaluation, the costly part, happens once
-    per customer at the end of the run rather than once per event (the latest one in a run is
-    what the per-event path would have kept); the other events are handled in order."""
-    handlers = build_handlers(settings)
-
-    async def handle_run(
-        session: AsyncSession, items: list[tuple[DomainEvent, EventEnvelope]]
-    ) -> None:
-        # Every customer of the run locked up front, in id order (see lock_customers).
-        customers = [c for e, _ in items if (c := getattr(e, "customer_id", None)) is not None]
-        await repository.lock_customers(session, customers)
-        asked: dict[uuid.UUID, EventEnvelope] = {}
-        for event, envelope in items:
-            if isinstance(event, REVALUING):
-                # The run may join several partitions: the latest event, not the last listed.
-                known = asked.get(event.customer_id)
-                if known is None or envelope.time >= known.time:
-                    asked[event.customer_id] = envelope
-            else:
-                with correlated(envelope.correlation_id):
-                    await handlers[type(event)](session, event, envelope)
-        # The run's customers are locked already; their inputs are read for all at once.
-        at = datetime.now(UTC)
-        revalued = sorted(asked)
-        inputs = await valuation_inputs(session, revalued, at=at)
-        for customer_id in revalued:
-            envelope = asked[customer_id]
-            with correlated(envelope.correlation_id):
-                await revalue_customer(
-                    session, customer_id, settings=settings, at=at,
-                    unless_valued_since=envelope.time, inputs=inputs,
-                )  # fmt: skip
-
-    return handle_run
+from services.customer.interactions import consumers as interactions_consumers
+from services.customer.valuation import consumers as valuation_consumers
+from services.customer.view import consumers as view_consumers
+from shared.consumer import BatchHandler, Handlers
 
 
 def build_handlers(settings: Settings) -> Handlers:
-    revalue = _revalue(settings)
     return {
-        TransactionPosted: revalue,
-        AccountOpened: revalue,
-        AccountClosed: revalue,
-        InteractionRecorded: _timeline(settings),
-        ComplaintReceived: projections.complaint_received,
-        ComplaintStepCompleted: projections.complaint_step_completed,
-        ComplaintEscalated: projections.complaint_escalated,
-        ComplaintClosed: projections.complaint_closed,
-        OpportunityCreated: projections.opportunity_created,
-        OpportunityUpdated: projections.opportunity_updated,
-        OpportunityClosed: projections.opportunity_closed,
+        **valuation_consumers.build_handlers(settings),
+        **interactions_consumers.build_handlers(settings),
+        **view_consumers.HANDLERS,
     }
+
+
+def build_batch_handler(settings: Settings) -> BatchHandler:
+    return valuation_consumers.build_batch_handler(settings, handlers=build_handlers(settings))

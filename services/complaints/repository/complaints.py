@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.models import Complaint, ComplaintStatus, CustomerStanding, HistoryEntry
-from shared.db import upsert
+from shared.bulk import upsert
 
 _OPEN = Complaint.status == ComplaintStatus.OPEN
 

@@ -27,7 +27,7 @@ from services.events.state import (
     RecurringCredit,
 )
 from services.events.state_cache import StateCache
-from shared.db import RowsWrite, write_all
+from shared.bulk import RowsWrite, write_all
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:

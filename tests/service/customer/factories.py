@@ -12,10 +12,8 @@ import httpx
 
 from contracts.customer import CustomerErased
 from contracts.identifiers import InvalidIdentifier
-from services.customer.identity import (
-    validate_resident_id,
-    validate_unified_social_credit_code,
-)
+from services.customer.identity.resident_id import validate_resident_id
+from services.customer.identity.social_credit_code import validate_unified_social_credit_code
 
 _sequence = itertools.count(100)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -98,8 +98,11 @@ class TestTransactionIngest:
         assert Decimal(figures["money_in"]) == Decimal("8200.00")
         assert Decimal(figures["money_out"]) == Decimal("1500.50")
         assert figures["transaction_count"] == 3
-        posted = [t for t in await event_types(customer_settings, created["id"])
-                  if t == "crm.transaction.posted.v1"]  # fmt: skip
+        posted = [
+            t
+            for t in await event_types(customer_settings, created["id"])
+            if t == "crm.transaction.posted.v1"
+        ]
         assert len(posted) == 3
 
     async def test_a_retried_batch_is_reported_as_duplicates_and_changes_nothing(
@@ -264,9 +267,12 @@ class TestTransactionIngest:
 
         await client.post(
             "/v1/transactions",
-            json={"transactions": [transaction(loan["full_number"], amount="5000.00",
-                                               kind="loan_repayment")]},
-        )  # fmt: skip
+            json={
+                "transactions": [
+                    transaction(loan["full_number"], amount="5000.00", kind="loan_repayment")
+                ]
+            },
+        )
 
         view = (await client.get(f"/v1/customers/{created['id']}/view")).json()
         assert Decimal(view["accounts"][0]["balance"]) == Decimal("495000.00")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from services.customer.config import Settings
-from services.customer.valuation import revalue_customer, revalue_everyone
+from services.customer.valuation.service import revalue_customer, revalue_everyone
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
@@ -81,9 +81,11 @@ class TestNoValuationAfterTheRelationship:
         try:
             async with sessions() as session, session.begin():
                 changed = await revalue_customer(
-                    session, uuid.UUID(customer["id"]), settings=customer_settings,
+                    session,
+                    uuid.UUID(customer["id"]),
+                    settings=customer_settings,
                     at=datetime.now(UTC) + timedelta(days=200),
-                )  # fmt: skip
+                )
         finally:
             await engine.dispose()
         assert changed == []

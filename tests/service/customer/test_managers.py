@@ -35,9 +35,12 @@ class TestManagers:
 
         again = await client.post(
             "/v1/managers",
-            json={"employee_number": manager["employee_number"], "name": "陈静",
-                  "branch_code": "X1"},
-        )  # fmt: skip
+            json={
+                "employee_number": manager["employee_number"],
+                "name": "陈静",
+                "branch_code": "X1",
+            },
+        )
 
         assert again.status_code == 409
         assert again.json()["type"].endswith("/manager-exists")
@@ -57,9 +60,13 @@ class TestManagers:
         assert answer.status_code == 200
         assert answer.json()["manager_id"] == manager["id"]
         assert workload == [
-            {"manager": manager, "customers": 1, "by_tier": {"ordinary": 1},
-             "utilisation": "0.500"},
-        ]  # fmt: skip
+            {
+                "manager": manager,
+                "customers": 1,
+                "by_tier": {"ordinary": 1},
+                "utilisation": "0.500",
+            },
+        ]
         assert "crm.customer.manager_assigned.v1" in await event_types(
             customer_settings, customer["id"]
         )

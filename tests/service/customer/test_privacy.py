@@ -29,10 +29,14 @@ class TestConsent:
 
         answer = await client.put(
             f"/v1/customers/{created['id']}/consent",
-            json={"version": 1, "channels": {"sms": True, "phone": False}, "source": "branch",
-                  "given_at": said_at.isoformat()},
+            json={
+                "version": 1,
+                "channels": {"sms": True, "phone": False},
+                "source": "branch",
+                "given_at": said_at.isoformat(),
+            },
             headers=development_bearer(Role.BRANCH_STAFF, subject="teller-9", branch="BJ001"),
-        )  # fmt: skip
+        )
 
         assert answer.status_code == 200, answer.text
         channels = {c["channel"]: c for c in answer.json()["channels"]}
@@ -96,8 +100,9 @@ class TestExport:
             json={"transactions": [transaction(account["full_number"], counterparty_name="李四")]},
         )
         assert posted.status_code == 200, posted.text
-        full = (await client.get(f"/v1/customers/{created['id']}?reveal=true",
-                                 headers=SUPERVISOR)).json()  # fmt: skip
+        full = (
+            await client.get(f"/v1/customers/{created['id']}?reveal=true", headers=SUPERVISOR)
+        ).json()
 
         answer = await client.get(f"/v1/customers/{created['id']}/export", headers=SUPERVISOR)
 
@@ -137,9 +142,14 @@ async def _closed_customer(client: httpx.AsyncClient) -> tuple[dict[str, str], d
     account = await open_account(client, created["id"])
     posted = await client.post(
         "/v1/transactions",
-        json={"transactions": [transaction(account["full_number"], counterparty_name="王五",
-                                           description="rent to 王五")]},
-    )  # fmt: skip
+        json={
+            "transactions": [
+                transaction(
+                    account["full_number"], counterparty_name="王五", description="rent to 王五"
+                )
+            ]
+        },
+    )
     assert posted.status_code == 200, posted.text
     await client.post(
         f"/v1/accounts/{account['full_number']}/close", json={"closed_on": "2026-11-01"}
@@ -173,8 +183,9 @@ class TestErasure:
         self, client: httpx.AsyncClient, customer_settings: Settings
     ) -> None:
         created, account = await _closed_customer(client)
-        full = (await client.get(f"/v1/customers/{created['id']}?reveal=true",
-                                 headers=SUPERVISOR)).json()  # fmt: skip
+        full = (
+            await client.get(f"/v1/customers/{created['id']}?reveal=true", headers=SUPERVISOR)
+        ).json()
         phone = full["profile"]["phones"][0]
         before = (await client.get("/v1/customers/lookup", params={"phone": phone})).json()
         assert [m["id"] for m in before["matches"]] == [created["id"]]
@@ -194,13 +205,17 @@ class TestErasure:
         ).json()
         assert "id_number" not in export["customer"]["profile"]
         assert full["profile"]["id_number"] not in str(export)
-        for key in ({"phone": phone}, {"id_number": full["profile"]["id_number"]},
-                    {"account_number": account["full_number"]}):  # fmt: skip
+        for key in (
+            {"phone": phone},
+            {"id_number": full["profile"]["id_number"]},
+            {"account_number": account["full_number"]},
+        ):
             found = await client.get("/v1/customers/lookup", params=key)
             assert found.json()["matches"] == [], (key, found.text)
         # The books stay: the transaction, its amount and account, without the free text.
-        assert [(t["amount"], t["counterparty_name"], t["description"])
-                for t in export["transactions"]] == [("1000.00", None, None)]  # fmt: skip
+        assert [
+            (t["amount"], t["counterparty_name"], t["description"]) for t in export["transactions"]
+        ] == [("1000.00", None, None)]
         assert len(export["segment_history"]) >= 1
         assert (await event_types(customer_settings, created["id"]))[-1] == (
             "crm.customer.erased.v1"

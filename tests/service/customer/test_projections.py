@@ -30,16 +30,24 @@ class TestOpenComplaints:
         await publish(
             customer_settings,
             ComplaintReceived(
-                complaint_id=complaint_id, customer_id=customer_id, channel="phone",
-                category="fees", priority="high", received_at=now,
+                complaint_id=complaint_id,
+                customer_id=customer_id,
+                channel="phone",
+                category="fees",
+                priority="high",
+                received_at=now,
                 due_at=now + timedelta(days=5),
             ),
             ComplaintStepCompleted(
-                complaint_id=complaint_id, customer_id=customer_id, step="record",
-                next_step="validity", completed_at=now, due_at=now + timedelta(days=1),
+                complaint_id=complaint_id,
+                customer_id=customer_id,
+                step="record",
+                next_step="validity",
+                completed_at=now,
+                due_at=now + timedelta(days=1),
             ),
             source="/crm/complaints",
-        )  # fmt: skip
+        )
 
         async def shown_at_validity() -> bool:
             complaints = (await _view(client, customer["id"]))["open_complaints"]
@@ -48,10 +56,14 @@ class TestOpenComplaints:
         await wait_until(shown_at_validity, timeout=20)
         await publish(
             customer_settings,
-            ComplaintClosed(complaint_id=complaint_id, customer_id=customer_id,
-                            outcome="resolved", closed_at=now),
+            ComplaintClosed(
+                complaint_id=complaint_id,
+                customer_id=customer_id,
+                outcome="resolved",
+                closed_at=now,
+            ),
             source="/crm/complaints",
-        )  # fmt: skip
+        )
 
         async def gone() -> bool:
             return not (await _view(client, customer["id"]))["open_complaints"]
@@ -70,13 +82,22 @@ class TestOpenOpportunities:
         await publish(
             customer_settings,
             OpportunityCreated(
-                opportunity_id=opportunity_id, customer_id=customer_id, rule_id="large-deposit",
-                rule_version=1, action="cross_sell", product="wealth-12m", priority=1,
-                owner="manager", owner_id=None, channel="phone", due_at=now + timedelta(hours=4),
-                expires_at=now + timedelta(days=7), facts={"amount": "500000.00"},
+                opportunity_id=opportunity_id,
+                customer_id=customer_id,
+                rule_id="large-deposit",
+                rule_version=1,
+                action="cross_sell",
+                product="wealth-12m",
+                priority=1,
+                owner="manager",
+                owner_id=None,
+                channel="phone",
+                due_at=now + timedelta(hours=4),
+                expires_at=now + timedelta(days=7),
+                facts={"amount": "500000.00"},
             ),
             source="/crm/events",
-        )  # fmt: skip
+        )
 
         async def shown() -> bool:
             opportunities = (await _view(client, customer["id"]))["open_opportunities"]
@@ -85,10 +106,15 @@ class TestOpenOpportunities:
         await wait_until(shown, timeout=20)
         await publish(
             customer_settings,
-            OpportunityUpdated(opportunity_id=opportunity_id, customer_id=customer_id,
-                               status="accepted", outcome="bought", updated_at=now),
+            OpportunityUpdated(
+                opportunity_id=opportunity_id,
+                customer_id=customer_id,
+                status="accepted",
+                outcome="bought",
+                updated_at=now,
+            ),
             source="/crm/events",
-        )  # fmt: skip
+        )
 
         async def answered() -> bool:
             return not (await _view(client, customer["id"]))["open_opportunities"]

@@ -87,9 +87,12 @@ class TestLeads:
         for amount, currency in (("2000000", "CNY"), ("50000", "USD"), ("10000", "CNY")):
             answer = await client.post(
                 "/v1/leads",
-                json={"name": "赵磊", "source": "event",
-                      "estimated_value": {"amount": amount, "currency": currency}},
-            )  # fmt: skip
+                json={
+                    "name": "赵磊",
+                    "source": "event",
+                    "estimated_value": {"amount": amount, "currency": currency},
+                },
+            )
             grades.append(answer.json()["grade"])
 
         assert grades == ["A", "B", "C"]
@@ -101,17 +104,23 @@ class TestLeads:
         lead = (
             await client.post(
                 "/v1/leads",
-                json={"name": "周敏", "source": "referral", "referred_by": referrer["id"],
-                      "estimated_value": {"amount": "300000", "currency": "CNY"}},
+                json={
+                    "name": "周敏",
+                    "source": "referral",
+                    "referred_by": referrer["id"],
+                    "estimated_value": {"amount": "300000", "currency": "CNY"},
+                },
             )
-        ).json()  # fmt: skip
+        ).json()
         visit = (
             await client.post(
                 f"/v1/leads/{lead['id']}/visits",
-                json={"planned_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-                      "purpose": "introduce wealth products"},
+                json={
+                    "planned_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+                    "purpose": "introduce wealth products",
+                },
             )
-        ).json()  # fmt: skip
+        ).json()
         outcome = await client.post(
             f"/v1/leads/{lead['id']}/visits/{visit['id']}/outcome",
             json={"outcome": "interested", "note": "wants a term deposit"},
@@ -141,10 +150,13 @@ class TestLeads:
         lead = (
             await client.post(
                 "/v1/leads",
-                json={"name": "孙丽", "source": "walk_in",
-                      "estimated_value": {"amount": "1000", "currency": "CNY"}},
+                json={
+                    "name": "孙丽",
+                    "source": "walk_in",
+                    "estimated_value": {"amount": "1000", "currency": "CNY"},
+                },
             )
-        ).json()  # fmt: skip
+        ).json()
 
         answer = await client.post(f"/v1/leads/{lead['id']}/convert", json=existing)
 
@@ -168,9 +180,8 @@ class TestRelationships:
 
         answer = await client.post(
             f"/v1/customers/{parent['id']}/relationships",
-            json={"related_customer_id": child["id"], "kind": "subsidiary",
-                  "since": "2020-01-01"},
-        )  # fmt: skip
+            json={"related_customer_id": child["id"], "kind": "subsidiary", "since": "2020-01-01"},
+        )
         from_child = (await client.get(f"/v1/customers/{child['id']}/relationships")).json()
 
         assert answer.status_code == 201
@@ -184,9 +195,8 @@ class TestRelationships:
 
         answer = await client.post(
             f"/v1/customers/{person['id']}/relationships",
-            json={"related_customer_id": company["id"], "kind": "household",
-                  "since": "2020-01-01"},
-        )  # fmt: skip
+            json={"related_customer_id": company["id"], "kind": "household", "since": "2020-01-01"},
+        )
 
         assert answer.status_code == 422
         assert answer.json()["field"] == "kind"
@@ -202,8 +212,9 @@ class TestAnalytics:
         shares = sum((Decimal(t["customer_share"]) for t in tiers), Decimal("0"))
         assert abs(shares - 1) < Decimal("0.001")
         ranks = [t["tier"] for t in tiers]
-        assert ranks == sorted(ranks, key=["premium", "key", "potential", "ordinary",
-                                           "restricted"].index)  # fmt: skip
+        assert ranks == sorted(
+            ranks, key=["premium", "key", "potential", "ordinary", "restricted"].index
+        )
 
     async def test_the_migration_matrix_counts_new_customers(
         self, client: httpx.AsyncClient

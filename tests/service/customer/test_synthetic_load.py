@@ -4,8 +4,8 @@ from datetime import date
 
 import httpx
 
+from crm.synthetic import SyntheticBank, load_synthetic_bank
 from services.customer.config import Settings
-from services.customer.synthetic import SyntheticBank, load_synthetic_bank
 from tests.service.conftest import scalar
 
 

@@ -12,12 +12,9 @@ from datetime import date
 import pytest
 
 from contracts.identifiers import InvalidIdentifier, normalise_mobile, normalise_phone
-from services.customer.identity import (
-    ResidentId,
-    card_token_last_four,
-    validate_resident_id,
-    validate_unified_social_credit_code,
-)
+from services.customer.identity.cards import card_token_last_four
+from services.customer.identity.resident_id import ResidentId, validate_resident_id
+from services.customer.identity.social_credit_code import validate_unified_social_credit_code
 from shared.masking import (
     mask_account,
     mask_email,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.customer.config import LoyaltyThresholds, UsageThresholds, ValueThresholds
-from services.customer.segmentation import (
+from services.customer.valuation.segmentation import (
     LifecycleStage,
     LoyaltyState,
     SegmentFacts,
@@ -14,6 +14,7 @@ from services.customer.segmentation import (
     ValueTier,
     decide_lifecycle_stage,
     decide_loyalty,
+    decide_segments,
     decide_usage_density,
     decide_value_tier,
     is_downgrade,
@@ -66,6 +67,14 @@ class TestValueTier:
 
         assert decide_value_tier(facts, ValueThresholds()).value == ValueTier.POTENTIAL
 
+    def test_an_established_customer_below_the_key_threshold_is_ordinary(self) -> None:
+        facts = replace(STEADY, inflow_90d_cny=Decimal("150000"))
+
+        decision = decide_value_tier(facts, ValueThresholds())
+
+        assert decision.value == ValueTier.ORDINARY
+        assert decision.reason == "assets CNY 50,000.00 below key threshold CNY 200,000.00"
+
     def test_the_reason_names_the_figures(self) -> None:
         decision = decide_value_tier(
             replace(STEADY, aum_cny=Decimal("1234567.8")), ValueThresholds()
@@ -99,13 +108,39 @@ class TestLoyalty:
 
         assert decide_loyalty(facts, LoyaltyThresholds()).value == LoyaltyState.NON_COOPERATIVE
 
+    def test_a_customer_never_active_is_non_cooperative(self) -> None:
+        decision = decide_loyalty(replace(STEADY, days_since_activity=None), LoyaltyThresholds())
+
+        assert decision.value == LoyaltyState.NON_COOPERATIVE
+        assert decision.reason == "no activity yet"
+
+    def test_silence_counts_from_the_threshold_day(self) -> None:
+        thresholds = LoyaltyThresholds()
+        on_the_day = replace(STEADY, open_products=3, days_since_activity=180)
+        the_day_before = replace(on_the_day, days_since_activity=179)
+
+        assert decide_loyalty(on_the_day, thresholds).value == LoyaltyState.NON_COOPERATIVE
+        assert decide_loyalty(the_day_before, thresholds).value == LoyaltyState.LOYAL
+
+    def test_steady_but_not_yet_tied_is_drifting(self) -> None:
+        facts = replace(STEADY, tenure_days=400, open_products=3)
+
+        decision = decide_loyalty(facts, LoyaltyThresholds())
+
+        assert decision.value == LoyaltyState.DRIFTING
+        assert decision.reason.endswith("not yet tied to the bank")
+
 
 class TestUsageDensity:
     @pytest.mark.parametrize(
         ("transactions_90d", "density"),
-        [(60, UsageDensity.HIGH), (59, UsageDensity.MEDIUM), (15, UsageDensity.MEDIUM),
-         (14, UsageDensity.LOW)],
-    )  # fmt: skip
+        [
+            (60, UsageDensity.HIGH),
+            (59, UsageDensity.MEDIUM),
+            (15, UsageDensity.MEDIUM),
+            (14, UsageDensity.LOW),
+        ],
+    )
     def test_transactions_per_month(self, transactions_90d: int, density: UsageDensity) -> None:
         facts = replace(STEADY, transactions_90d=transactions_90d)
 
@@ -130,3 +165,40 @@ class TestLifecycle:
 
     def test_steady_is_maturity(self) -> None:
         assert decide_lifecycle_stage(STEADY).value == LifecycleStage.MATURITY
+
+    def test_three_months_of_silence_is_decline_however_money_moved(self) -> None:
+        facts = replace(STEADY, inflow_90d_cny=Decimal("45000"), days_since_activity=90)
+
+        decision = decide_lifecycle_stage(facts)
+
+        assert decision.value == LifecycleStage.DECLINE
+        assert decision.reason == "no activity for 90 days"
+
+    def test_without_a_previous_quarter_an_established_customer_is_mature(self) -> None:
+        facts = replace(STEADY, inflow_previous_90d_cny=Decimal("0"))
+
+        assert facts.inflow_ratio is None
+        assert decide_lifecycle_stage(facts).value == LifecycleStage.MATURITY
+
+
+class TestAllDimensions:
+    def test_each_dimension_is_decided_once_in_order(self) -> None:
+        decisions = decide_segments(
+            STEADY,
+            value=ValueThresholds(),
+            loyalty=LoyaltyThresholds(),
+            usage=UsageThresholds(),
+        )
+
+        assert [d.dimension for d in decisions] == [
+            "value_tier",
+            "loyalty",
+            "usage_density",
+            "lifecycle_stage",
+        ]
+        assert [d.value for d in decisions] == [
+            ValueTier.ORDINARY,
+            LoyaltyState.DRIFTING,
+            UsageDensity.MEDIUM,
+            LifecycleStage.MATURITY,
+        ]

@@ -1,0 +1,113 @@
+"""HTTP models of accounts and transactions: opening and closing an account, a batch of
+transactions in, the outcome and the transactions out."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from services.customer.models import Direction, ProductType
+from shared.money import Amount, CurrencyCode, PositiveAmount
+from shared.requests import RequestModel
+
+
+class AccountOpen(RequestModel):
+    account_number: Annotated[str, Field(pattern=r"^\d{8,32}$")]
+    customer_id: uuid.UUID
+    product_type: ProductType
+    product_code: Annotated[str, Field(min_length=1, max_length=40)]
+    currency: CurrencyCode
+    opened_on: date
+    opening_balance: Amount = Decimal("0.00")
+    maturity_date: date | None = None
+    payoff_date: date | None = None
+    card_number: Annotated[str | None, Field(pattern=r"^\d{13,19}$")] = None
+
+    @model_validator(mode="after")
+    def _product_dates(self) -> "AccountOpen":
+        if self.product_type is ProductType.TERM_DEPOSIT and self.maturity_date is None:
+            raise ValueError("maturity_date is required for a term deposit")
+        if self.product_type is ProductType.LOAN and self.payoff_date is None:
+            raise ValueError("payoff_date is required for a loan")
+        if self.product_type is ProductType.CARD and self.card_number is None:
+            raise ValueError("card_number is required for a card (only its token is kept)")
+        for field, value in (
+            ("maturity_date", self.maturity_date),
+            ("payoff_date", self.payoff_date),
+        ):
+            if value is not None and value <= self.opened_on:
+                raise ValueError(f"{field} must be after opened_on")
+        return self
+
+
+class AccountClose(RequestModel):
+    closed_on: date
+    paid_off: bool = False
+
+
+class AccountRead(BaseModel):
+    account_number: str = Field(description="Masked: only the last four digits.")
+    product_type: str
+    product_code: str
+    currency: str
+    balance: Decimal
+    status: str
+    opened_on: date
+    maturity_date: date | None
+    payoff_date: date | None
+    card_last_four: str | None
+
+
+class TransactionIn(RequestModel):
+    transaction_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w\-.:]+$")]
+    account_number: Annotated[str, Field(pattern=r"^\d{8,32}$")]
+    direction: Direction
+    amount: PositiveAmount
+    currency: CurrencyCode
+    kind: Literal[
+        "salary",
+        "deposit",
+        "withdrawal",
+        "transfer_in",
+        "transfer_out",
+        "payment",
+        "fee",
+        "interest",
+        "loan_repayment",
+        "card_spend",
+        "refund",
+    ]
+    channel: Literal["atm", "web", "mobile", "branch", "phone", "pos", "core", "batch"]
+    counterparty_name: Annotated[str | None, Field(max_length=200)] = None
+    counterparty_bank: Annotated[str | None, Field(max_length=100)] = None
+    description: Annotated[str | None, Field(max_length=500)] = None
+    booked_at: AwareDatetime
+
+
+class TransactionBatch(RequestModel):
+    transactions: Annotated[list[TransactionIn], Field(min_length=1)]
+
+
+class TransactionOutcome(BaseModel):
+    transaction_id: str
+    status: Literal["posted", "duplicate"]
+
+
+class TransactionBatchResult(BaseModel):
+    posted: int
+    duplicates: int
+    results: list[TransactionOutcome]
+
+
+class TransactionRead(BaseModel):
+    transaction_id: str
+    direction: str
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    kind: str
+    channel: str
+    counterparty_name: str | None
+    booked_at: datetime

@@ -1,0 +1,67 @@
+"""HTTP API of the customer value analytics (客户价值分析)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.customer.access import customer_in_reach
+from services.customer.analytics import service as analytics_service
+from services.customer.analytics.schemas import (
+    DriftingCustomer,
+    RfmScore,
+    SegmentMigration,
+    ValuePyramid,
+)
+from services.customer.dependencies import SettingsDep
+from shared.http import SessionDep
+from shared.problems import ProblemError
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
+
+
+@router.get("/analytics/value-pyramid", tags=["analytics"])
+async def value_pyramid(session: SessionDep, settings: SettingsDep) -> ValuePyramid:
+    """Customers, assets and contribution by tier; the top 20%'s share (20:80 rule); how
+    many customers are profitable, marginal or loss-making."""
+    return await analytics_service.value_pyramid(session, settings=settings)
+
+
+@router.get("/analytics/segment-migration", tags=["analytics"])
+async def segment_migration(
+    session: SessionDep, start: datetime, end: datetime | None = None
+) -> SegmentMigration:
+    """The tier matrix: how many customers went from each tier at ``start`` to each at
+    ``end`` (default now)."""
+    finish = end or datetime.now(UTC)
+    for name, moment in (("start", start), ("end", finish)):
+        if moment.tzinfo is None:
+            raise ProblemError(f"{name}: give a time zone", field=name)
+    if finish <= start:
+        raise ProblemError("end: must be after start", field="end")
+    return await analytics_service.segment_migration(session, start=start, end=finish)
+
+
+@router.get("/analytics/drifting", tags=["analytics"])
+async def drifting_customers(
+    session: SessionDep,
+    settings: SettingsDep,
+    satisfied_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DriftingCustomer]:
+    """Customers drifting away (游离), most valuable first. ``satisfied_only`` keeps those
+    whose surveys say they are satisfied: satisfaction is not loyalty."""
+    return await analytics_service.drifting(
+        session, settings=settings, satisfied_only=satisfied_only, limit=limit
+    )
+
+
+@router.get("/analytics/rfm", tags=["analytics"])
+async def rfm_scores(
+    session: SessionDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[RfmScore]:
+    """Recency, frequency and monetary scores (1-5 by quintile over the last year), best
+    customers first."""
+    return await analytics_service.rfm(session, settings=settings, limit=limit)

@@ -1,0 +1,38 @@
+"""HTTP models of customer managers (客户经理), their portfolios and assignments."""
+
+import uuid
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from services.customer.customers.schemas import Name
+from shared.requests import RequestModel
+
+
+class ManagerCreate(RequestModel):
+    employee_number: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{3,30}$")]
+    name: Name
+    branch_code: Annotated[str, Field(min_length=1, max_length=20)]
+    capacity: Annotated[int, Field(ge=1, le=2000)] = 300
+
+
+class ManagerRead(BaseModel):
+    id: uuid.UUID
+    employee_number: str
+    name: str
+    branch_code: str
+    capacity: int
+    active: bool
+
+
+class ManagerWorkload(BaseModel):
+    manager: ManagerRead
+    customers: int
+    by_tier: dict[str, int]
+    utilisation: Decimal = Field(description="Customers served over capacity.")
+
+
+class ManagerAssign(RequestModel):
+    manager_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=1, max_length=300)] = "assigned by staff"

@@ -1,0 +1,45 @@
+"""HTTP API of the 360 view (统一客户视图) and a customer's segments with their reasons."""
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends
+
+from services.customer.access import customer_in_reach
+from services.customer.dependencies import SettingsDep
+from services.customer.view import assembly as view_assembly
+from services.customer.view.schemas import CustomerView, SegmentsAsOf
+from shared.auth.http import requires_scope
+from shared.auth.roles import CUSTOMERS_VIEW
+from shared.http import SessionDep
+from shared.problems import ProblemError
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
+
+
+@router.get(
+    "/customers/{customer_id}/view",
+    tags=["customers"],
+    openapi_extra=requires_scope(CUSTOMERS_VIEW),
+)
+async def customer_view(
+    customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
+) -> CustomerView:
+    """The 360 view (统一客户视图) a channel shows, from this service's own data only."""
+    return await view_assembly.customer_view(session, customer_id, settings=settings)
+
+
+@router.get("/customers/{customer_id}/segments", tags=["segments"])
+async def customer_segments(
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    as_of: datetime | None = None,
+) -> SegmentsAsOf:
+    """The customer's segments and tier policy now, or as they were at ``as_of``, and why."""
+    moment = as_of or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ProblemError(
+            "as_of: give a time zone (e.g. 2026-06-30T00:00:00+08:00)", field="as_of"
+        )
+    return await view_assembly.segments_as_of(session, customer_id, moment, settings=settings)

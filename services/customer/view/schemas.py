@@ -1,0 +1,82 @@
+"""The 360 view's answer and the segments as they were at a moment, with why."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from services.customer.accounts.schemas import AccountRead, TransactionRead
+from services.customer.customers.schemas import CustomerRead
+from services.customer.interactions.schemas import InteractionRead
+from services.customer.relationships.schemas import RelationshipRead
+
+
+class SegmentChangeRead(BaseModel):
+    dimension: str
+    previous: str | None
+    current: str
+    reason: str
+    effective_at: datetime
+
+
+class SegmentsAsOf(BaseModel):
+    as_of: datetime
+    segments: dict[str, SegmentChangeRead | None]
+    policy: dict[str, Any] | None
+
+
+class MonthlyFigures(BaseModel):
+    month: date
+    currency: str
+    money_in: Decimal
+    money_out: Decimal
+    transaction_count: int
+
+
+class CustomerValue(BaseModel):
+    """The customer's worth to the bank (docs/customer-value.md gives the model)."""
+
+    assets_cny: Decimal
+    loans_cny: Decimal
+    yearly_contribution_cny: Decimal
+    retention: Decimal
+    lifetime_value_cny: Decimal
+
+
+class OpenComplaintRead(BaseModel):
+    complaint_id: uuid.UUID
+    category: str
+    priority: str
+    step: str
+    received_at: datetime
+    due_at: datetime | None
+    escalation_level: int
+
+
+class OpenOpportunityRead(BaseModel):
+    opportunity_id: uuid.UUID
+    action: str
+    product: str | None
+    priority: int
+    status: str
+    owner: str
+    due_at: datetime
+    expires_at: datetime
+
+
+class CustomerView(BaseModel):
+    """What a channel shows of a customer, in one answer."""
+
+    customer: CustomerRead
+    accounts: list[AccountRead]
+    total_balance_cny: Decimal
+    value: CustomerValue
+    satisfaction_index: Decimal | None
+    relationships: list[RelationshipRead]
+    open_complaints: list[OpenComplaintRead]
+    open_opportunities: list[OpenOpportunityRead]
+    recent_transactions: list[TransactionRead]
+    recent_interactions: list[InteractionRead]
+    monthly_figures: list[MonthlyFigures]
