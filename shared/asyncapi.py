@@ -3,14 +3,18 @@
 Topics and event types come from :mod:`contracts.catalogue`; each event type's payload schema
 comes from the pydantic model registered for it (types whose model is not written yet are
 listed with an open object schema, so the document never claims more than the code knows).
+A model's nested models go to ``components/schemas`` and the payloads refer to them there: a
+``$ref`` resolves against the document's root, where a payload's own ``$defs`` are not.
 """
 
 from typing import Any
 
 from contracts.base import DomainEvent, registered_models
 from contracts.catalogue import DEAD_LETTER_SUFFIX, PRODUCER_OF, TOPIC_OF, Topic
+from contracts.examples import EXAMPLES
 
 ASYNCAPI_VERSION = "3.0.0"
+SCHEMA_REF = "#/components/schemas/{model}"
 
 CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -54,9 +58,10 @@ def build_asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for topic in Topic:
         topic_messages = {
-            _message_name(event_type): _message(event_type, models.get(event_type))
+            _message_name(event_type): _message(event_type, models.get(event_type), schemas)
             for event_type, event_topic in TOPIC_OF.items()
             if event_topic is topic
         }
@@ -82,24 +87,35 @@ def build_asyncapi() -> dict[str, Any]:
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }
 
 
-def _message(event_type: str, model: type[DomainEvent] | None) -> dict[str, Any]:
+def _message(
+    event_type: str, model: type[DomainEvent] | None, schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """The message of one event type; the schemas its payload refers to are added to
+    ``schemas``."""
     name = _message_name(event_type)
-    payload = (
-        model.model_json_schema()
-        if model is not None
-        else {"type": "object", "description": "Schema to be defined by its producer."}
-    )
-    return {
+    payload: dict[str, Any]
+    if model is None:
+        payload = {"type": "object", "description": "Schema to be defined by its producer."}
+    else:
+        payload = model.model_json_schema(ref_template=SCHEMA_REF)
+        for schema_name, schema in payload.pop("$defs", {}).items():
+            if schemas.setdefault(schema_name, schema) != schema:
+                raise ValueError(f"two event models define different schemas {schema_name!r}")
+    message: dict[str, Any] = {
         "name": str(event_type),
         "title": model.__name__ if model is not None else name,
         "contentType": "application/json",
         "headers": CLOUDEVENTS_HEADERS,
         "payload": payload,
     }
+    example = EXAMPLES.get(event_type)
+    if example is not None:
+        message["examples"] = [{"name": name, "payload": example.model_dump(mode="json")}]
+    return message
 
 
 def _channel(topic: Topic, message_names: list[str]) -> dict[str, Any]:
