@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KAFKA_LIBS := var/kafka/libs
 KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
+ASYNCAPI_TOOL := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed
 
 .PHONY: run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules bench seed up down docs clean
 
@@ -61,6 +63,23 @@ alert-rules: promtool
 	    promtool test rules deploy/prometheus/alerts_test.yml; \
 	fi
 
+$(ASYNCAPI_STAMP): $(ASYNCAPI_TOOL)/package.json $(ASYNCAPI_TOOL)/package-lock.json
+	npm ci --prefix $(ASYNCAPI_TOOL) --no-audit --no-fund --ignore-scripts --silent
+	touch $(ASYNCAPI_STAMP)
+
+## The event catalogue read by the AsyncAPI Initiative's own parser (@asyncapi/parser, pinned
+## in tools/asyncapi): an unresolved reference or a schema the specification refuses fails.
+## Outside CI a machine without Node skips it, loudly; in CI that is a failure.
+asyncapi-check:
+	@if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory $(ASYNCAPI_STAMP) && \
+	    node $(ASYNCAPI_TOOL)/validate.mjs docs/asyncapi.yaml; \
+	elif [ "$$CI" = "true" ]; then \
+	    echo "CI needs node and npm for the AsyncAPI check" >&2; exit 1; \
+	else \
+	    echo "!!! node or npm not found: the AsyncAPI check is SKIPPED !!!" >&2; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -78,7 +97,7 @@ security: $(STAMP)
 	    || { cat var/bandit.log >&2; exit 1; }
 
 ## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.
-test: $(STAMP) kafka-jars lint typecheck security alert-rules
+test: $(STAMP) kafka-jars lint typecheck security alert-rules asyncapi-check
 	$(BIN)/pytest -q -ra
 
 ## The 10-minute soak on the real broker: memory, descriptors and connections stay flat.
