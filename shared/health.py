@@ -14,9 +14,18 @@ READINESS_CHECK_SECONDS = 2.0
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers and its background tasks run",
+    responses={503: {"description": "A background task was given up: restart the process"}},
+)
+async def healthz(request: Request) -> JSONResponse:
+    supervisor = runtime_of(request).supervisor
+    if supervisor.healthy:
+        return JSONResponse({"status": "ok"})
+    return JSONResponse(
+        {"status": "failed", "given_up": sorted(supervisor.given_up)}, status_code=503
+    )
 
 
 @router.get(

@@ -15,6 +15,7 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
 from shared.problems import BackPressure
 from shared.settings import SharedSettings
+from shared.supervision import Supervisor
 
 CORRELATION_HEADER = "x-correlation-id"
 S = TypeVar("S", bound=SharedSettings)
@@ -38,6 +39,8 @@ class RunningService(Protocol):
     def metrics(self) -> ServiceMetrics: ...
     @property
     def probe_engine(self) -> AsyncEngine: ...
+    @property
+    def supervisor(self) -> Supervisor: ...
 
 
 def runtime_of(request: Request) -> RunningService:

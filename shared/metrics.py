@@ -71,6 +71,19 @@ class ServiceMetrics:
         self.relay_failures = Counter(
             "crm_outbox_relay_failures", "Relay rounds that could not publish.", registry=r
         )
+        self.background_task_up = Gauge(
+            "crm_background_task_up",
+            "1 while a background task (relay, consumer, job) runs; 0 while it is restarted or "
+            "after it was given up.",
+            ["task"],
+            registry=r,
+        )
+        self.background_task_restarts = Counter(
+            "crm_background_task_restarts",
+            "Background tasks started again after they ended unexpectedly.",
+            ["task"],
+            registry=r,
+        )
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

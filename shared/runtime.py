@@ -5,6 +5,7 @@ them; the request plumbing reaches them through ``shared.http.runtime_of``.
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from shared.logging import get_logger
 from shared.metrics import ServiceMetrics
 from shared.outbox import EVENT_SOURCE, OutboxRelay
 from shared.settings import BusBackend, SharedSettings
+from shared.supervision import RestartLimit, Supervisor
 from shared.tracing import tracer_of
 
 log = get_logger(__name__)
@@ -64,6 +66,14 @@ class ServiceRuntime:
     jobs: Sequence[PeriodicJob] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    supervisor: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        limit = RestartLimit(
+            max_restarts=self.settings.background_task_max_restarts,
+            window_seconds=self.settings.background_task_restart_window_seconds,
+        )
+        self.supervisor = Supervisor(metrics=self.metrics, stopping=self.stopping, limit=limit)
 
     @classmethod
     def build(
@@ -115,11 +125,15 @@ class ServiceRuntime:
             # Keep serving: writes go to the outbox, readiness says the bus is down, and the
             # relay and consumer keep trying until it is back.
             log.warning("bus.start_failed", service=self.settings.service_name, error=str(error))
-        self.tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        # Looked up at each start, not bound once: a restart runs what the part is then.
+        self.tasks.append(self.supervisor.start("outbox-relay", lambda: self.relay.run()))
         if self.consumer is not None:
-            self.tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
+            consumer = self.consumer
+            self.tasks.append(self.supervisor.start("event-consumer", lambda: consumer.run()))
         for job in self.jobs:
-            self.tasks.append(asyncio.create_task(self._run_periodically(job), name=job.name))
+            self.tasks.append(
+                self.supervisor.start(job.name, functools.partial(self._run_periodically, job))
+            )
 
     async def _run_periodically(self, job: PeriodicJob) -> None:
         while not self.stopping.is_set():

@@ -70,6 +70,10 @@ class SharedSettings(BaseSettings):
     # Above this many unpublished events new writes get 503 + Retry-After (back-pressure):
     # the bus has been away long enough that piling up more only delays recovery.
     outbox_backlog_limit: int = Field(default=100_000, ge=1)
+    # A background task that ends unexpectedly more often than this within the window is given
+    # up, and /healthz then fails so that the orchestrator restarts the process.
+    background_task_max_restarts: int = Field(default=5, ge=0)
+    background_task_restart_window_seconds: float = Field(default=300.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_batch_size: int = Field(default=100, ge=1)
