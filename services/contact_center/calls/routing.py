@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contact_center.agents import repository as agents_repository
 from services.contact_center.calls import repository as calls_repository
 from services.contact_center.calls.identification import Identification
+from services.contact_center.calls.lifecycle import CallAction, move_for
 from services.contact_center.calls.schemas import CallArrival
 from services.contact_center.config import Settings
 from services.contact_center.errors import AgentNotFound
-from services.contact_center.models import Agent, AgentState, Call, CallLeg, CallStatus, Skill
+from services.contact_center.models import Agent, AgentState, Call, CallLeg, Skill
 from shared.problems import get_or_404
 
 
@@ -83,5 +84,6 @@ async def offer(
     # An agent freed at `at` may be offered a call that joined earlier: the offer is `at`.
     offered_at = max(at, leg.queued_at)
     leg.agent_id, leg.offered_at = agent.id, offered_at
-    call.status, call.agent_id, call.last_event_at = CallStatus.OFFERED, agent.id, offered_at
+    moved_to = move_for(call.status, CallAction.OFFER).to
+    call.status, call.agent_id, call.last_event_at = moved_to, agent.id, offered_at
     await move_agent(session, agent, AgentState.ON_CALL, at=offered_at, call_id=call.id)

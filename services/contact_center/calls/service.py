@@ -19,12 +19,11 @@ from services.contact_center.callbacks.schemas import CallbackCreate
 from services.contact_center.calls import repository as calls_repository
 from services.contact_center.calls import routing
 from services.contact_center.calls.identification import Identification
+from services.contact_center.calls.lifecycle import CallAction, Party, move_for
 from services.contact_center.calls.schemas import CallArrival, CallbackOnCall, Transfer, WrapUp
 from services.contact_center.config import Settings
 from services.contact_center.errors import AgentBusy, CallNotFound, CallStateConflict
 from services.contact_center.models import (
-    TALKING_STATUSES,
-    WAITING_STATUSES,
     Agent,
     AgentState,
     Call,
@@ -107,35 +106,27 @@ async def _call(session: AsyncSession, call_id: uuid.UUID) -> Call:
     )
 
 
-def _require(call: Call, allowed: frozenset[CallStatus] | set[CallStatus], action: str) -> None:
-    if CallStatus(call.status) not in allowed:
-        raise CallStateConflict(
-            f"a {call.status} call cannot be {action}",
-            call_status=call.status,
-        )
-
-
 async def answer(session: AsyncSession, call_id: uuid.UUID, agent_id: str, at: datetime) -> Call:
     await calls_repository.lock_routing(session)
     call = await _call(session, call_id)
-    _require(call, {CallStatus.OFFERED}, "answered")
-    if call.agent_id != agent_id:
+    move = move_for(call.status, CallAction.ANSWER)
+    if move.by is Party.OFFERED_AGENT and call.agent_id != agent_id:
         raise CallStateConflict(
             f"the call is offered to agent {call.agent_id}, not {agent_id}", call_status=call.status
         )
     not_before(at, call.last_event_at, "call")
     leg = await calls_repository.current_leg(session, call.id)
     leg.answered_at = at
-    call.status, call.last_event_at = CallStatus.CONNECTED, at
+    call.status, call.last_event_at = move.to, at
     call.answered_at = call.answered_at or at
     return call
 
 
 async def hold(session: AsyncSession, call_id: uuid.UUID, at: datetime) -> Call:
     call = await _call(session, call_id)
-    _require(call, {CallStatus.CONNECTED}, "put on hold")
+    move = move_for(call.status, CallAction.HOLD)
     not_before(at, call.last_event_at, "call")
-    call.status, call.hold_started_at, call.last_event_at = CallStatus.ON_HOLD, at, at
+    call.status, call.hold_started_at, call.last_event_at = move.to, at, at
     return call
 
 
@@ -147,10 +138,10 @@ def _end_hold(call: Call, at: datetime) -> None:
 
 async def resume(session: AsyncSession, call_id: uuid.UUID, at: datetime) -> Call:
     call = await _call(session, call_id)
-    _require(call, {CallStatus.ON_HOLD}, "resumed")
+    move = move_for(call.status, CallAction.RESUME)
     not_before(at, call.last_event_at, "call")
     _end_hold(call, at)
-    call.status, call.last_event_at = CallStatus.CONNECTED, at
+    call.status, call.last_event_at = move.to, at
     return call
 
 
@@ -173,7 +164,7 @@ async def transfer(
     is free at once; the answer also gives the call they are offered next, if any."""
     await calls_repository.lock_routing(session)
     call = await _call(session, call_id)
-    _require(call, TALKING_STATUSES, "transferred")
+    move = move_for(call.status, CallAction.TRANSFER)
     not_before(at, call.last_event_at, "call")
     target_agent = await _transfer_target(session, call, body)
     _end_hold(call, at)
@@ -191,7 +182,7 @@ async def transfer(
     session.add(new_leg)
     await session.flush()
     call.queue, call.queued_at, call.transfers = queue, at, call.transfers + 1
-    call.status, call.agent_id, call.last_event_at = CallStatus.WAITING, None, at
+    call.status, call.agent_id, call.last_event_at = move.to, None, at
     if target_agent is None:
         target_agent = await agents_repository.longest_idle_agent(session, queue)
     if target_agent is not None:
@@ -208,18 +199,18 @@ async def hang_up(
     to wrap-up."""
     await calls_repository.lock_routing(session)
     call = await _call(session, call_id)
-    _require(call, WAITING_STATUSES | TALKING_STATUSES, "hung up")
+    move = move_for(call.status, CallAction.HANG_UP)
     not_before(at, call.last_event_at, "call")
     leg = await calls_repository.current_leg(session, call.id)
     leg.released_at = at
     call.released_at, call.last_event_at = at, at
-    if CallStatus(call.status) in TALKING_STATUSES:
+    if move.to is CallStatus.WRAP_UP:
         _end_hold(call, at)
-        call.status = CallStatus.WRAP_UP
+        call.status = move.to
         agent = await routing.agent_on_floor(session, call.agent_id or "", for_update=True)
         await routing.move_agent(session, agent, AgentState.WRAP_UP, at=at, call_id=call.id)
         return call, None
-    leg.outcome, call.status, call.ended_at = LegOutcome.ABANDONED, CallStatus.ABANDONED, at
+    leg.outcome, call.status, call.ended_at = LegOutcome.ABANDONED, move.to, at
     next_call = None
     if leg.agent_id is not None:
         agent = await routing.agent_on_floor(session, leg.agent_id, for_update=True)
@@ -320,7 +311,7 @@ async def wrap_up(
     is offered the next call."""
     await calls_repository.lock_routing(session)
     call = await _call(session, call_id)
-    _require(call, TALKING_STATUSES | {CallStatus.WRAP_UP}, "wrapped up")
+    move = move_for(call.status, CallAction.WRAP_UP)
     not_before(at, call.last_event_at, "call")
     if body.complaint is not None and call.customer_id is None:
         raise CallStateConflict(
@@ -334,7 +325,7 @@ async def wrap_up(
         _end_hold(call, at)
         call.released_at = leg.released_at = at
     leg.wrapped_at, leg.outcome = at, LegOutcome.ANSWERED
-    call.status, call.ended_at, call.last_event_at = CallStatus.COMPLETED, at, at
+    call.status, call.ended_at, call.last_event_at = move.to, at, at
     call.wrap_up_code, call.notes, call.resolved = body.wrap_up_code, body.notes, body.resolved
     call.complaint_requested = body.complaint is not None
     agent = await routing.agent_on_floor(session, leg.agent_id or "", for_update=True)
