@@ -5,24 +5,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.contact_center import service
+from services.contact_center.calls.customer_client import CustomerClient
 from services.contact_center.config import Settings
-from services.contact_center.directory import CustomerDirectory
+from services.contact_center.reported_time import moment
 from services.contact_center.schemas import Timed
 from shared.http import settings_dependency
 
 SettingsDep = Annotated[Settings, Depends(settings_dependency(Settings))]
 
 
-async def customer_directory(request: Request) -> CustomerDirectory:
-    directory: CustomerDirectory = request.app.state.customer_directory
-    return directory
+async def customer_client(request: Request) -> CustomerClient:
+    client: CustomerClient = request.app.state.customer_client
+    return client
 
 
-DirectoryDep = Annotated[CustomerDirectory, Depends(customer_directory)]
+CustomerClientDep = Annotated[CustomerClient, Depends(customer_client)]
 
 
 def reported_at(body: Timed | None, settings: Settings) -> datetime:
     """The moment the switch or the desk reports for an action, checked against our clock."""
     at = body.at if body is not None else None
-    return service.moment(at, now=datetime.now(UTC), settings=settings)
+    return moment(at, now=datetime.now(UTC), settings=settings)

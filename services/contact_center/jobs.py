@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from services.contact_center import repository
+from services.contact_center.agents import repository as agents_repository
+from services.contact_center.calls import repository as calls_repository
 from services.contact_center.config import Settings
 from services.contact_center.models import AgentState, Skill
-from services.contact_center.repository import stats
+from services.contact_center.stats import repository as stats_repository
 from shared.db import transaction
 from shared.runtime import PeriodicJob, ServiceRuntime
 
@@ -70,12 +71,14 @@ class LiveBoard:
     async def run(self, runtime: ServiceRuntime) -> None:
         now = datetime.now(UTC)
         async with transaction(runtime.sessions) as session:
-            waiting = await repository.waiting_by_queue(session)
-            agents = await repository.agent_counts_by_state(session)
-            recent = await stats.leg_figures(
-                session, now - TRAILING, now + timedelta(seconds=1),
+            waiting = await calls_repository.waiting_by_queue(session)
+            agents = await agents_repository.agent_counts_by_state(session)
+            recent = await stats_repository.leg_figures(
+                session,
+                now - TRAILING,
+                now + timedelta(seconds=1),
                 service_level_seconds=self._settings.service_level_seconds,
-            )  # fmt: skip
+            )
         by_queue = {f.queue: f for f in recent if f.queue is not None}
         for queue in Skill:
             count, oldest = waiting.get(queue, (0, None))

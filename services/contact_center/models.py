@@ -60,10 +60,6 @@ class CallStatus(StrEnum):
     ABANDONED = "abandoned"  # the caller hung up before an agent answered
 
 
-WAITING_STATUSES = frozenset({CallStatus.WAITING, CallStatus.OFFERED})
-TALKING_STATUSES = frozenset({CallStatus.CONNECTED, CallStatus.ON_HOLD})
-
-
 class IdentifiedBy(StrEnum):
     VERIFIED_IDENTITY = "verified_identity"  # the IVR checked a card or ID with its PIN
     CALLER_NUMBER = "caller_number"

@@ -134,14 +134,14 @@ def test_the_openapi_document_says_which_roles_may_call_each_route() -> None:
 
 async def test_a_service_calls_another_with_its_own_token(migrated_database: str) -> None:
     """The contact centre's customer directory authenticates as a channel account."""
+    from services.contact_center.calls.customer_client import CustomerClient
     from services.contact_center.config import Settings as ContactCenterSettings
-    from services.contact_center.directory import CustomerDirectory
 
     spec = SERVICES["customer"]
     customer_app = spec.create_app(settings_for(spec, migrated_database))
     async with serving(customer_app) as system:
         customer = await create_customer(system)
-        directory = CustomerDirectory(
+        directory = CustomerClient(
             ContactCenterSettings(database_url=migrated_database),
             transport=httpx.ASGITransport(app=customer_app),
         )

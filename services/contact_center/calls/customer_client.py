@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from services.contact_center.calls.identification import Lookup
 from services.contact_center.config import Settings
-from services.contact_center.identification import Lookup
 from shared.auth.credentials import ServiceCredentials
 from shared.auth.roles import Role
 from shared.http import CORRELATION_HEADER
@@ -21,7 +21,7 @@ from shared.tracing import inject_trace_headers
 log = get_logger(__name__)
 
 
-class CustomerDirectory:
+class CustomerClient:
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None):
         self._client = httpx.AsyncClient(
             base_url=settings.customer_service_url,

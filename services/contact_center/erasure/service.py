@@ -13,7 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contact_center import repository
+from services.contact_center.callbacks import repository as callbacks_repository
+from services.contact_center.calls import repository as calls_repository
+from services.contact_center.known_customers import repository as known_customers_repository
+from services.contact_center.outbound import repository as outbound_repository
 
 ERASED = "erased"
 ERASURE_SOURCE = "erasure"
@@ -28,16 +31,20 @@ async def erase_customer(
     """Every step writes fixed values (the event's own time included), so a second delivery
     changes nothing. A customer this service never heard of is recorded as erased, so that
     what arrives about them later (an opportunity to call about) finds them so."""
-    await repository.replace_identifiers(session, customer_id, [])
-    await repository.save_known_customer(
+    await known_customers_repository.replace_identifiers(session, customer_id, [])
+    await known_customers_repository.save_known_customer(
         session, {"customer_id": customer_id, "consent": {}, "status": ERASED, "updated_at": at}
     )
-    await repository.keep_on_do_not_call(
+    await outbound_repository.keep_on_do_not_call(
         session,
-        {"customer_id": customer_id, "reason": f"erased on request {reference}",
-         "source": ERASURE_SOURCE, "added_at": at},
-    )  # fmt: skip
-    await repository.withdraw_entries_of(session, customer_id)
-    await repository.cancel_scheduled_callbacks(session, customer_id)
-    await repository.replace_callback_numbers(session, customer_id, ERASED_PHONE_NUMBER)
-    await repository.blank_caller_numbers(session, customer_id)
+        {
+            "customer_id": customer_id,
+            "reason": f"erased on request {reference}",
+            "source": ERASURE_SOURCE,
+            "added_at": at,
+        },
+    )
+    await outbound_repository.withdraw_entries_of(session, customer_id)
+    await callbacks_repository.cancel_scheduled_callbacks(session, customer_id)
+    await callbacks_repository.replace_callback_numbers(session, customer_id, ERASED_PHONE_NUMBER)
+    await calls_repository.blank_caller_numbers(session, customer_id)

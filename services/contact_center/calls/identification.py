@@ -1,5 +1,5 @@
 """Who is calling: the caller recognised from this service's projection of the customers'
-identifier digests (kept from ``crm.customer.v1``), and that projection itself.
+identifier digests (kept from ``crm.customer.v1``, see ``known_customers``).
 
 The projection holds keyed digests, never numbers: a caller's number or the ID number the IVR
 verified is digested with the shared key and looked up. What the projection cannot answer (a
@@ -8,20 +8,15 @@ once, by the endpoint."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.customer import IdentifierDigest
 from contracts.identifiers import InvalidIdentifier, identifier_digest, normalise_phone
-from services.contact_center import repository
+from services.contact_center.calls.schemas import CallArrival
 from services.contact_center.config import Settings
+from services.contact_center.known_customers import repository as known_customers_repository
+from services.contact_center.known_customers.service import PHONE, RESIDENT_ID
 from services.contact_center.models import IdentifiedBy
-from services.contact_center.schemas import CallArrival
-
-# The identifier kinds the customer service digests (its IdentifierKind values).
-PHONE = "phone"
-RESIDENT_ID = "resident_id"
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ async def identify(
     if verified is not None:
         if verified.kind == "resident_id":
             value = verified.value.strip().upper()
-            found = await repository.customers_with(
+            found = await known_customers_repository.customers_with(
                 session, RESIDENT_ID, _digest(RESIDENT_ID, value, settings)
             )
             if len(found) == 1:
@@ -77,7 +72,9 @@ async def identify(
     phone = _phone(arrival.caller_number)
     if phone is None:
         return UNKNOWN
-    found = await repository.customers_with(session, PHONE, _digest(PHONE, phone, settings))
+    found = await known_customers_repository.customers_with(
+        session, PHONE, _digest(PHONE, phone, settings)
+    )
     if len(found) == 1:
         return await known(session, found[0], IdentifiedBy.CALLER_NUMBER)
     if found:
@@ -93,58 +90,13 @@ async def known(
     value_tier: str | None = None,
 ) -> Identification:
     """The identification with what the projection knows of the customer's tier and policy."""
-    customer = await repository.known_customer(session, customer_id)
+    customer = await known_customers_repository.known_customer(session, customer_id)
     if customer is None:
         return Identification(customer_id, identified_by, value_tier)
     return Identification(
-        customer_id, identified_by, customer.value_tier, customer.queue_priority,
+        customer_id,
+        identified_by,
+        customer.value_tier,
+        customer.queue_priority,
         customer.route_to_vip_queue,
-    )  # fmt: skip
-
-
-# --- The projection, from crm.customer.v1 -----------------------------------------------------
-
-
-async def note_customer(
-    session: AsyncSession,
-    customer_id: uuid.UUID,
-    *,
-    at: datetime,
-    identifiers: list[IdentifierDigest],
-    consent: dict[str, bool],
-    status: str | None = None,
-    value_tier: str | None = None,
-) -> None:
-    """Registration or a change: consent, status, the tier if the event names it, and the
-    identifier digests. The upsert writes only these columns; the tier's policy stays."""
-    values: dict[str, object] = {"customer_id": customer_id, "consent": consent, "updated_at": at}
-    if status is not None:
-        values["status"] = status
-    if value_tier is not None:
-        values["value_tier"] = value_tier
-    await repository.save_known_customer(session, values)
-    digests = [(i.kind, i.digest) for i in identifiers if i.kind in {PHONE, RESIDENT_ID}]
-    await repository.replace_identifiers(session, customer_id, digests)
-
-
-async def note_tier(
-    session: AsyncSession,
-    customer_id: uuid.UUID,
-    value_tier: str,
-    policy: dict[str, str | int | bool] | None,
-    *,
-    at: datetime,
-) -> None:
-    """A new value tier and its service policy; consent and status stay as they are."""
-    policy = policy or {}
-    priority = policy.get("queue_priority")
-    await repository.save_known_customer(
-        session,
-        {
-            "customer_id": customer_id,
-            "value_tier": value_tier,
-            "queue_priority": int(priority) if priority is not None else None,
-            "route_to_vip_queue": bool(policy.get("route_to_vip_queue", False)),
-            "updated_at": at,
-        },
     )

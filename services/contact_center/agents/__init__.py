@@ -1,0 +1,1 @@
+"""The agents on the floor and the states they set themselves."""

@@ -1,0 +1,1 @@
+"""Calls a customer asked for: scheduled, tried and closed."""

@@ -1,0 +1,1 @@
+"""A customer erased on their request: what the contact centre forgets of them."""

@@ -1,0 +1,1 @@
+"""Contact-centre statistics: over a period, and the floor now."""
