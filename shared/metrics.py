@@ -18,7 +18,11 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        self._add_http_metrics(self.registry)
+        self._add_event_metrics(self.registry)
+        self._add_outbox_and_task_metrics(self.registry)
+
+    def _add_http_metrics(self, r: CollectorRegistry) -> None:
         self.http_requests = Counter(
             "http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=r
         )
@@ -29,6 +33,8 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def _add_event_metrics(self, r: CollectorRegistry) -> None:
         self.events_published = Counter(
             "crm_events_published", "Events published from the outbox.", ["topic"], registry=r
         )
@@ -60,6 +66,8 @@ class ServiceMetrics:
             ["group", "topic", "partition"],
             registry=r,
         )
+
+    def _add_outbox_and_task_metrics(self, r: CollectorRegistry) -> None:
         self.outbox_backlog = Gauge(
             "crm_outbox_backlog", "Events in the outbox not yet published.", registry=r
         )
