@@ -169,3 +169,23 @@ def is_retryable_conflict(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+# SQLSTATE class 22, data exception: a value the database will not store (too long for its
+# column, a character its encoding cannot hold, a date or number out of its type's range).
+REFUSED_VALUE_CLASS = "22"
+
+
+def refused_value(error: BaseException) -> str | None:
+    """The database's reason when it refused a value of the request (nothing was written, the
+    transaction is rolled back); None for any other error."""
+    if not isinstance(error, DBAPIError):
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if not sqlstate.startswith(REFUSED_VALUE_CLASS):
+        return None
+    # The primary message only ("value too long for type character varying(20)"): PostgreSQL
+    # puts the offending value, if anywhere, in the detail, which is not echoed.
+    # SQLAlchemy's adapter wraps the driver's error; asyncpg's own carries the message.
+    driver_error = getattr(error.orig, "__cause__", None) or error.orig
+    return str(getattr(driver_error, "message", None) or sqlstate)
