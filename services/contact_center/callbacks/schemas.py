@@ -4,17 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.contact_center.models import Skill
-from services.contact_center.schemas import AgentId, Note, PhoneNumber, Timed
+from services.contact_center.schemas import AgentId, CallbackTime, Note, PhoneNumber, Timed
 from shared.requests import RequestModel
 
 
 class CallbackCreate(RequestModel):
     customer_id: uuid.UUID | None = None
     phone_number: PhoneNumber
-    requested_for: AwareDatetime
+    requested_for: CallbackTime
     queue: Skill = Skill.GENERAL
     agent_id: AgentId | None = None
     note: Note = None

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.complaints import ComplaintCategory
 from services.contact_center.models import Skill
-from services.contact_center.schemas import AgentId, Note, PhoneNumber, Timed
+from services.contact_center.schemas import AgentId, CallbackTime, Note, PhoneNumber, Timed
 from shared.requests import RequestModel
 
 
@@ -52,7 +52,7 @@ class ComplaintOnCall(RequestModel):
 
 
 class CallbackOnCall(RequestModel):
-    requested_for: AwareDatetime
+    requested_for: CallbackTime
     # Required: the caller's number is kept only masked, so the desk passes on the number
     # the customer asked to be called on.
     phone_number: PhoneNumber

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from services.customer.customers.schemas import Name
 from shared.requests import RequestModel
 
 
 class ManagerCreate(RequestModel):
     employee_number: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{3,30}$")]
-    name: Name
+    # As long as the column that keeps it (managers.name, varchar(100)).
+    name: Annotated[str, Field(min_length=1, max_length=100)]
     branch_code: Annotated[str, Field(min_length=1, max_length=20)]
     capacity: Annotated[int, Field(ge=1, le=2000)] = 300
 

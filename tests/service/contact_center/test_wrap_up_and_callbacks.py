@@ -189,3 +189,27 @@ async def test_a_callback_without_a_time_zone_names_the_field(floor: Floor) -> N
 
     assert answer.status_code == 422
     assert "requested_for" in answer.text
+
+
+async def test_a_callback_centuries_ahead_is_refused_naming_the_field(floor: Floor) -> None:
+    answer = await floor.client.post(
+        "/v1/callbacks",
+        json={"phone_number": "13912345678", "requested_for": "3266-01-01T10:00:00+08:00"},
+    )
+
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == ["requested_for"]
+    callbacks = (await floor.client.get("/v1/callbacks")).json()
+    assert all(callback["requested_for"][:4] != "3266" for callback in callbacks)
+
+
+async def test_a_callback_number_longer_than_its_column_is_refused_naming_the_field(
+    floor: Floor,
+) -> None:
+    answer = await floor.client.post(
+        "/v1/callbacks",
+        json={"phone_number": "1" * 21, "requested_for": "2026-12-01T10:00:00+08:00"},
+    )
+
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == ["phone_number"]
