@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.base import DomainEvent
 from shared.bus import Bus, BusConsumer, ReceivedMessage
@@ -15,6 +15,7 @@ from shared.bus.kafka import KafkaBus
 from shared.bus.local import LocalBus
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id
+from shared.outbox import record_event
 
 PARTITIONS = 4
 
@@ -25,6 +26,13 @@ class ProbeEvent(DomainEvent):
     customer_id: str
     sequence: int
     fail: bool = False
+
+
+async def record_in_outbox(sessions: async_sessionmaker[AsyncSession], *events: ProbeEvent) -> None:
+    """The events written to the outbox in one transaction, as a producing service's change."""
+    async with sessions() as session, session.begin():
+        for event in events:
+            await record_event(session, event)
 
 
 def new_probe_type() -> type[ProbeEvent]:

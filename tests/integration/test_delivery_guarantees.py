@@ -26,6 +26,7 @@ from tests.integration.mechanics import (
     ids_of,
     new_probe_type,
     read_topic,
+    record_in_outbox,
     recording_handler,
 )
 from tests.reporting import report
@@ -106,12 +107,6 @@ def sample(metrics: ServiceMetrics, name: str, **labels: str) -> float:
     return metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-async def _record(sessions: async_sessionmaker[AsyncSession], *events: ProbeEvent) -> None:
-    async with sessions() as session, session.begin():
-        for event in events:
-            await record_event(session, event)
-
-
 async def _published(
     sessions: async_sessionmaker[AsyncSession],
     bus: Bus,
@@ -119,7 +114,7 @@ async def _published(
     *events: ProbeEvent,
 ) -> None:
     """Record the events in the outbox and relay them all, as a producing service would."""
-    await _record(sessions, *events)
+    await record_in_outbox(sessions, *events)
     while await _relay(sessions, bus, metrics).publish_pending():
         pass
 
@@ -167,7 +162,7 @@ class TestOutbox:
         metrics: ServiceMetrics,
     ) -> None:
         probe = new_probe_type()
-        await _record(sessions, *(probe(customer_id="C7", sequence=i) for i in range(3)))
+        await record_in_outbox(sessions, *(probe(customer_id="C7", sequence=i) for i in range(3)))
         relay = _relay(sessions, bus, metrics)
 
         async def die() -> None:
@@ -200,7 +195,7 @@ class TestOutbox:
         self, bus: Bus, sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
     ) -> None:
         probe = new_probe_type()
-        await _record(sessions, probe(customer_id="C1", sequence=1))
+        await record_in_outbox(sessions, probe(customer_id="C1", sequence=1))
         relay = _relay(sessions, bus, metrics)
         while await relay.publish_pending():
             pass
@@ -215,7 +210,7 @@ class TestOutbox:
         metrics: ServiceMetrics,
     ) -> None:
         probe = new_probe_type()
-        await _record(sessions, *(probe(customer_id="C3", sequence=i) for i in range(2)))
+        await record_in_outbox(sessions, *(probe(customer_id="C3", sequence=i) for i in range(2)))
         relay = _relay(sessions, bus, metrics)
         async with AsyncSession(engine) as other_replica, other_replica.begin():
             # Another replica's relay is in the middle of its round.
@@ -423,7 +418,7 @@ class TestPerCustomerOrder:
         first_task = asyncio.create_task(first.run())
         try:
             for sequence in range(per_customer):
-                await _record(
+                await record_in_outbox(
                     sessions,
                     *(probe(customer_id=f"C{c:03d}", sequence=sequence) for c in range(customers)),
                 )

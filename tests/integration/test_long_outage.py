@@ -19,12 +19,13 @@ from shared.bus import Bus, BusConsumer, BusUnavailableError, OutgoingMessage
 from shared.consumer import EventConsumer
 from shared.envelope import EventEnvelope
 from shared.metrics import ServiceMetrics
-from shared.outbox import OutboxRelay, record_event
+from shared.outbox import OutboxRelay
 from tests.integration.mechanics import (
     ProbeEvent,
     effects,
     new_probe_type,
     read_topic,
+    record_in_outbox,
     recording_handler,
 )
 from tests.waiting import wait_until
@@ -69,12 +70,6 @@ class BusWithAnOutage:
         await self._bus.ping()
 
 
-async def _record(sessions: async_sessionmaker[AsyncSession], *events: ProbeEvent) -> None:
-    async with sessions() as session, session.begin():
-        for event in events:
-            await record_event(session, event)
-
-
 class TestALongOutage:
     async def test_the_relay_outlives_2000_failed_rounds_and_then_publishes(
         self, bus: Bus, sessions: async_sessionmaker[AsyncSession], metrics: ServiceMetrics
@@ -91,7 +86,7 @@ class TestALongOutage:
             poll_interval=0.05,
             pauses=FAST_CLOCK,
         )
-        await _record(sessions, probe(customer_id="C1", sequence=1))
+        await record_in_outbox(sessions, probe(customer_id="C1", sequence=1))
         task = asyncio.create_task(relay.run())
         try:
 
@@ -100,7 +95,7 @@ class TestALongOutage:
 
             await wait_until(outage_over, timeout=180, every=0.05)
             assert not task.done(), "the relay ended during the outage"
-            await _record(sessions, probe(customer_id="C1", sequence=2))
+            await record_in_outbox(sessions, probe(customer_id="C1", sequence=2))
             relay.wake()
             on_topic = await read_topic(bus, probe.topic, expected=2, timeout=30)
             assert not task.done()
@@ -125,7 +120,7 @@ class TestALongOutage:
         relay = OutboxRelay(
             sessions, bus, schema="mechanics", metrics=metrics, batch_size=500, poll_interval=0.05
         )
-        await _record(sessions, probe(customer_id="C2", sequence=1))
+        await record_in_outbox(sessions, probe(customer_id="C2", sequence=1))
         while await relay.publish_pending():
             pass
         database_down_for = {"handlings": OUTAGE_FAILURES}
