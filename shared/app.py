@@ -22,6 +22,7 @@ from shared.health import router as operations_router
 from shared.http import RequestContextMiddleware, RunningService
 from shared.logging import configure_logging, get_logger
 from shared.metrics import ServiceMetrics
+from shared.nul_guard import NUL_GUARD
 from shared.problems import install_problem_handlers
 from shared.runtime import PeriodicJob, ServiceRuntime
 from shared.settings import SharedSettings
@@ -77,8 +78,9 @@ def create_service_app(
     install_problem_handlers(app)
     app.include_router(operations_router)
     # Every route of the service's own routers is behind the guard; only the operations
-    # routes (health, readiness, metrics) answer without a token.
-    guard_routers(app, [*routers, audit_router])
+    # routes (health, readiness, metrics) answer without a token. Text PostgreSQL cannot
+    # store is refused before any handler runs.
+    guard_routers(app, [*routers, audit_router], checks=[NUL_GUARD])
     return app
 
 

@@ -100,8 +100,11 @@ GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def guard_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
-    """Include ``routers`` behind the guard and document each route's scope and roles.
+def guard_routers(
+    app: FastAPI, routers: Sequence[APIRouter], *, checks: Sequence[Any] = ()
+) -> None:
+    """Include ``routers`` behind the guard and document each route's scope and roles;
+    ``checks`` are further dependencies every route runs once the caller is admitted.
 
     Fails at start-up, not at the first request, if a route's scope cannot be told.
     """
@@ -115,7 +118,7 @@ def guard_routers(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     # objects, which live as long as their modules.
     app.state.route_scopes = {id(route): scope for route, scope in scoped}
     for router in routers:
-        app.include_router(router, dependencies=[GUARD], responses=GUARD_RESPONSES)
+        app.include_router(router, dependencies=[GUARD, *checks], responses=GUARD_RESPONSES)
     documented = {
         (method.lower(), route.path): scope
         for route, scope in scoped

@@ -1,0 +1,195 @@
+"""Text the database cannot store never reaches it: walked from each service's own OpenAPI
+document, every string a client can send (a body field of every write route, a query
+parameter of every route) is refused with a 422 that names it when it carries a NUL character,
+and every body string with a published maximum is refused when it is one character longer."""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from crm.registry import SERVICES, ServiceSpec
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
+from shared.db import create_engine, refused_value
+from shared.settings import SharedSettings
+from tests.service.conftest import serving, settings_for
+
+WRITES = ("post", "put", "patch")
+NUL_TEXT = "a\x00b"
+
+
+def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def string_schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The string form a property takes, if it takes one that is free text (no enum)."""
+    schema = resolve(document, schema)
+    for option in [schema, *schema.get("anyOf", [])]:
+        option = resolve(document, option)
+        if option.get("type") == "string" and "enum" not in option and "const" not in option:
+            return option
+    return None
+
+
+# The roles that need no object claims, in the order a test prefers them.
+UNLIMITED_ROLES = (Role.SYSTEM, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.AUDITOR)
+
+
+def caller_of(document: dict[str, Any], method: str, path: str) -> dict[str, str]:
+    """A token of a role the operation admits, so the request reaches the check."""
+    allowed = document["paths"][path][method].get("x-roles", [])
+    role = next((role for role in UNLIMITED_ROLES if role in allowed), Role.SYSTEM)
+    return development_bearer(role)
+
+
+def concrete_path(path: str) -> str:
+    return "/".join(str(uuid.uuid4()) if part.startswith("{") else part for part in path.split("/"))
+
+
+def body_strings(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(method, path, property, its string schema) for every top-level body string."""
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if method not in WRITES or "application/json" not in content:
+                continue
+            body = resolve(document, content["application/json"]["schema"])
+            for name, prop in body.get("properties", {}).items():
+                text = string_schema(document, prop)
+                if text is not None:
+                    found.append((method, path, name, text))
+    return found
+
+
+def query_strings(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and string_schema(document, parameter["schema"]):
+                    found.append((method, path, parameter["name"]))
+    return found
+
+
+def path_strings(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                text = string_schema(document, parameter["schema"])
+                if parameter["in"] == "path" and text and "format" not in text:
+                    found.append((method, path, parameter["name"]))
+    return found
+
+
+def named_fields(answer: httpx.Response) -> list[str]:
+    return [error["field"] for error in answer.json().get("errors", [])]
+
+
+async def outbox_size(client: httpx.AsyncClient) -> str:
+    metrics = (await client.get("/metrics")).text
+    return next(line for line in metrics.splitlines() if line.startswith("crm_outbox_backlog "))
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=n) for n, s in SERVICES.items()])
+class TestUnstorableText:
+    async def test_a_nul_in_any_body_string_is_a_422_naming_it(
+        self, spec: ServiceSpec, migrated_database: str
+    ) -> None:
+        app = spec.create_app(settings_for(spec, migrated_database))
+        async with serving(app) as client:
+            document = (await client.get("/openapi.json")).json()
+            targets = body_strings(document)
+            assert targets, "no body strings found: the walk is broken"
+            before = await outbox_size(client)
+            for method, path, name, _ in targets:
+                answer = await client.request(
+                    method,
+                    concrete_path(path),
+                    json={name: NUL_TEXT},
+                    headers=caller_of(document, method, path),
+                )
+                assert answer.status_code == 422, (method, path, name, answer.text)
+                assert named_fields(answer) == [name], (method, path, answer.text)
+            assert await outbox_size(client) == before
+
+    async def test_a_nul_in_any_query_parameter_is_a_422_naming_it(
+        self, spec: ServiceSpec, migrated_database: str
+    ) -> None:
+        app = spec.create_app(settings_for(spec, migrated_database))
+        async with serving(app) as client:
+            document = (await client.get("/openapi.json")).json()
+            for method, path, name in query_strings(document):
+                answer = await client.request(
+                    method,
+                    concrete_path(path),
+                    params={name: NUL_TEXT},
+                    headers=caller_of(document, method, path),
+                )
+                assert answer.status_code == 422, (method, path, name, answer.text)
+                assert named_fields(answer) == [name], (method, path, answer.text)
+
+    async def test_a_nul_in_any_text_path_parameter_is_a_422_naming_it(
+        self, spec: ServiceSpec, migrated_database: str
+    ) -> None:
+        app = spec.create_app(settings_for(spec, migrated_database))
+        async with serving(app) as client:
+            document = (await client.get("/openapi.json")).json()
+            for method, path, name in path_strings(document):
+                concrete = concrete_path(path.replace("{" + name + "}", "a%00b"))
+                answer = await client.request(
+                    method, concrete, json={}, headers=caller_of(document, method, path)
+                )
+                assert answer.status_code == 422, (method, path, name, answer.text)
+                assert name in named_fields(answer), (method, path, answer.text)
+
+    async def test_a_body_string_over_its_maximum_is_a_422_naming_it(
+        self, spec: ServiceSpec, migrated_database: str
+    ) -> None:
+        app = spec.create_app(settings_for(spec, migrated_database))
+        async with serving(app) as client:
+            document = (await client.get("/openapi.json")).json()
+            before = await outbox_size(client)
+            for method, path, name, text in body_strings(document):
+                if "maxLength" not in text:
+                    continue
+                too_long = "x" * (text["maxLength"] + 1)
+                answer = await client.request(
+                    method,
+                    concrete_path(path),
+                    json={name: too_long},
+                    headers=caller_of(document, method, path),
+                )
+                assert answer.status_code == 422, (method, path, name, answer.text)
+                assert name in named_fields(answer), (method, path, answer.text)
+            assert await outbox_size(client) == before
+
+
+class TestTheDatabasesRefusal:
+    async def test_a_value_the_database_refuses_is_told_apart_with_its_reason(
+        self, migrated_database: str
+    ) -> None:
+        engine = create_engine(SharedSettings(database_url=migrated_database))
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("CREATE TEMP TABLE narrow (value varchar(2))"))
+                with pytest.raises(DBAPIError) as too_long:
+                    await connection.execute(text("INSERT INTO narrow VALUES ('abc')"))
+                await connection.rollback()
+                with pytest.raises(DBAPIError) as missing:
+                    await connection.execute(text("SELECT * FROM no_such_table"))
+        finally:
+            await engine.dispose()
+        assert refused_value(too_long.value) == "value too long for type character varying(2)"
+        assert refused_value(missing.value) is None
