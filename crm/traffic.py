@@ -90,14 +90,38 @@ def reference_service_level(simulation: Simulation, within: float) -> float:
     return answered_within / (simulation.calls - simulation.warm_up_calls)
 
 
+def reference_interval(
+    simulation: Simulation, within: float, *, replications: int = 200
+) -> tuple[float, float]:
+    """Where 95% of runs of this many calls fall: the ideal floor's service level over
+    ``replications`` other seeds, its 2.5th and 97.5th percentiles. A run of a few thousand
+    calls varies well beyond Erlang C's long-run figure, and this says by how much."""
+    levels = sorted(
+        reference_service_level(
+            Simulation(
+                simulation.agents,
+                simulation.calls_per_hour,
+                simulation.handle_seconds,
+                simulation.calls,
+                simulation.warm_up_calls,
+                seed,
+            ),
+            within,
+        )
+        for seed in range(simulation.seed + 1, simulation.seed + 1 + replications)
+    )
+    return levels[int(0.025 * replications)], levels[int(0.975 * replications) - 1]
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     predicted_service_level: float
     reference_service_level: float
-    simulated_service_level: float
+    simulated_service_level: float | None
     offered: int
     average_speed_of_answer_seconds: float | None
     average_handle_time_seconds: float | None
+    within_seconds: float
 
 
 class _Floor:
@@ -124,10 +148,13 @@ class _Floor:
                 "/v1/agents",
                 {"id": agent_id, "name": agent_id, "skills": [self._queue], "at": self.at(-2)},
             )
-            answer = await self._client.put(
-                f"/v1/agents/{agent_id}/state", json={"state": "available", "at": self.at(-1)}
-            )
-            answer.raise_for_status()
+            await self.set_state(agent_id, "available", seconds=-1)
+
+    async def set_state(self, agent_id: str, state: str, *, seconds: float) -> None:
+        answer = await self._client.put(
+            f"/v1/agents/{agent_id}/state", json={"state": state, "at": self.at(seconds)}
+        )
+        answer.raise_for_status()
 
 
 class _Traffic:
@@ -148,10 +175,12 @@ class _Traffic:
         self._handle_of: dict[str, float] = {}
         self._order = simulation.calls
         self.warm_up_end = 0.0
+        self.finished = 0.0
 
     async def play(self) -> None:
         while self._events:
             when, number, kind, subject = heapq.heappop(self._events)
+            self.finished = when
             if kind == "arrive":
                 await self._arrive(when, number, handle=subject)
             else:
@@ -187,33 +216,68 @@ class _Traffic:
         heapq.heappush(self._events, (ends_at, self._order, "end", call["id"]))
 
 
+SIMULATION_QUEUE = "simulation"
+# How many earlier windows to try before giving up on finding one no run has used.
+WINDOWS_TO_TRY = 50
+
+
 async def simulate(
-    client: httpx.AsyncClient, simulation: Simulation, *, start: datetime, queue: str = "general"
+    client: httpx.AsyncClient,
+    simulation: Simulation,
+    *,
+    start: datetime,
+    queue: str = SIMULATION_QUEUE,
 ) -> SimulationResult:
-    """Run the traffic through the API from ``start`` (simulated time) and read the service
-    level back from ``/v1/stats``, leaving out the warm-up calls (the floor starts empty)."""
+    """Run the traffic through the API on a queue and in a window of its own, and read the
+    service level back from ``/v1/stats``, leaving out the warm-up calls (the floor starts
+    empty). ``start`` (simulated time) moves earlier, a window at a time, while the queue
+    already has calls there (an earlier run's); the run's agents are signed out at its end,
+    so that the next run finds the floor as this one did."""
+    start = await _free_window(client, simulation, start=start, queue=queue)
     floor = _Floor(client, start, queue)
     run = uuid.uuid4().hex[:6]
-    await floor.staff([f"SIM-{run}-{i:02d}" for i in range(simulation.agents)])
+    agent_ids = [f"SIM-{run}-{i:02d}" for i in range(simulation.agents)]
+    await floor.staff(agent_ids)
     traffic = _Traffic(floor, simulation, queue=queue)
-    await traffic.play()
+    try:
+        await traffic.play()
+    finally:
+        for agent_id in agent_ids:
+            await floor.set_state(agent_id, "offline", seconds=traffic.finished + 1)
     stats = await client.get(
         "/v1/stats",
         params={"from": floor.at(traffic.warm_up_end), "to": floor.at(traffic.last_arrival + 1)},
     )
     stats.raise_for_status()
-    figures = next(q for q in stats.json()["queues"] if q["queue"] == queue)
+    figures: dict[str, Any] = next((q for q in stats.json()["queues"] if q["queue"] == queue), {})
     within = stats.json()["service_level_seconds"]
     return SimulationResult(
         predicted_service_level=erlang_c_service_level(
             simulation.agents, simulation.load, simulation.handle_seconds, within
         ),
         reference_service_level=reference_service_level(simulation, within),
-        simulated_service_level=figures["service_level"],
-        offered=figures["offered"],
-        average_speed_of_answer_seconds=figures["average_speed_of_answer_seconds"],
-        average_handle_time_seconds=figures["average_handle_time_seconds"],
+        simulated_service_level=figures.get("service_level"),
+        offered=figures.get("offered", 0),
+        average_speed_of_answer_seconds=figures.get("average_speed_of_answer_seconds"),
+        average_handle_time_seconds=figures.get("average_handle_time_seconds"),
+        within_seconds=within,
     )
+
+
+async def _free_window(
+    client: httpx.AsyncClient, simulation: Simulation, *, start: datetime, queue: str
+) -> datetime:
+    span = timedelta(seconds=simulation.span_seconds)
+    for _ in range(WINDOWS_TO_TRY):
+        # From a span before: an earlier run's calls may still be in progress at ``start``.
+        window = {"from": (start - span).isoformat(), "to": (start + span).isoformat()}
+        stats = await client.get("/v1/stats", params=window)
+        stats.raise_for_status()
+        used = any(q["queue"] == queue and q["offered"] for q in stats.json()["queues"])
+        if not used:
+            return start
+        start -= 2 * span
+    raise click.ClickException(f"no free window for queue {queue} in {WINDOWS_TO_TRY} tries")
 
 
 @click.command("simulate-calls")
@@ -234,7 +298,9 @@ def simulate_calls(
     token: str | None,
 ) -> None:
     """Drive a running contact centre with simulated traffic; print its service level beside
-    Erlang C's prediction. It adds agents and calls to the service it is pointed at."""
+    Erlang C's prediction and the interval a run of that size falls in. It runs on the
+    simulation queue, in a window of simulated time no earlier run used, with agents of its
+    own that it signs out at the end: the same command twice prints the same figures."""
     simulation = Simulation(agents, calls_per_hour, handle_seconds, calls, calls // 10, seed)
     start = datetime.now(UTC) - timedelta(seconds=simulation.span_seconds * 1.5)
 
@@ -245,9 +311,14 @@ def simulate_calls(
             return await simulate(client, simulation, start=start)
 
     result = asyncio.run(go())
+    low, high = reference_interval(simulation, result.within_seconds)
+    measured = result.simulated_service_level
     click.echo(
         f"load {simulation.load:.2f} erlangs on {agents} agents, {result.offered} calls: "
-        f"service level through the API {result.simulated_service_level:.3f}, "
+        f"service level through the API "
+        f"{'not measured (no calls)' if measured is None else f'{measured:.3f}'}, "
         f"ideal FCFS floor on the same draws {result.reference_service_level:.3f}, "
-        f"Erlang C {result.predicted_service_level:.3f}"
+        f"Erlang C {result.predicted_service_level:.3f}; 95% of runs of "
+        f"{calls - simulation.warm_up_calls} calls fall within "
+        f"{low:.3f}-{high:.3f} on the ideal floor"
     )

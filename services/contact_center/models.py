@@ -33,6 +33,9 @@ class Skill(StrEnum):
     WEALTH = "wealth"
     COMPLAINTS = "complaints"
     VIP = "vip"
+    # Simulated traffic (`crm simulate-calls`) and training: no real caller is routed here, so
+    # a simulation measures only its own agents and calls.
+    SIMULATION = "simulation"
 
 
 class AgentState(StrEnum):

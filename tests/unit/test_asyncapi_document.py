@@ -67,7 +67,13 @@ class TestReferences:
 
 class TestExamples:
     def test_every_event_model_has_an_example(self) -> None:
-        assert set(EXAMPLES) == set(registered_models())
+        # Other tests register event types of their own; the contract's are in contracts/.
+        contract_models = {
+            event_type
+            for event_type, model in registered_models().items()
+            if model.__module__.startswith("contracts.")
+        }
+        assert set(EXAMPLES) == contract_models
 
     def test_every_published_example_is_valid_against_its_message_schema(
         self, document: dict[str, Any]

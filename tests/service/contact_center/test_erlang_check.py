@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm.traffic import Simulation, simulate
+from crm.traffic import Simulation, reference_interval, reference_service_level, simulate
 from tests.service.contact_center.conftest import Floor
 
 ERLANG_TOLERANCE = 0.08
@@ -32,6 +32,7 @@ async def test_the_simulated_service_level_agrees_with_erlang_c(floor: Floor) ->
     start = datetime.now(UTC) - timedelta(seconds=simulation.span_seconds * 1.5)
 
     result = await simulate(floor.client, simulation, start=start)
+    assert result.simulated_service_level is not None
 
     print(
         f"\nErlang C check: {simulation.load:.2f} erlangs on {simulation.agents} agents, "
@@ -43,3 +44,32 @@ async def test_the_simulated_service_level_agrees_with_erlang_c(floor: Floor) ->
     assert result.offered == simulation.calls - simulation.warm_up_calls
     assert result.simulated_service_level == pytest.approx(result.reference_service_level, abs=1e-4)
     assert abs(result.simulated_service_level - result.predicted_service_level) <= ERLANG_TOLERANCE
+
+
+async def test_the_same_simulation_twice_prints_the_same_figures(floor: Floor) -> None:
+    simulation = Simulation(
+        agents=4, calls_per_hour=70, handle_seconds=180, calls=300, warm_up_calls=30, seed=11
+    )
+    start = datetime.now(UTC) - timedelta(seconds=simulation.span_seconds * 1.5)
+
+    first = await simulate(floor.client, simulation, start=start)
+    second = await simulate(floor.client, simulation, start=start)
+
+    assert first.offered == simulation.calls - simulation.warm_up_calls
+    assert second == first
+    agents = (await floor.client.get("/v1/agents")).json()
+    simulated = [agent for agent in agents if agent["id"].startswith("SIM-")]
+    assert len(simulated) == 2 * simulation.agents
+    assert {agent["state"] for agent in simulated} == {"offline"}
+
+
+def test_the_interval_of_a_run_holds_its_own_floor_and_narrows_with_size() -> None:
+    small = Simulation(10, 146, 180, 500, 50, 7)
+    large = Simulation(10, 146, 180, 4000, 400, 7)
+
+    small_low, small_high = reference_interval(small, 20)
+    large_low, large_high = reference_interval(large, 20)
+
+    assert small_low <= reference_service_level(small, 20) <= small_high
+    assert large_high - large_low < small_high - small_low
+    assert large_low < 0.80 < large_high  # Erlang C's long-run figure for this load
