@@ -44,3 +44,9 @@ class OutOfOrder(ProblemError):
     our clock by more than the allowed skew."""
 
     status, slug, title = 422, "time-out-of-order", "The reported time is out of order"
+
+
+class UnknownCustomer(ProblemError):
+    """The request names a customer neither this service nor the customer service knows."""
+
+    status, slug, title = 422, "unknown-customer", "No such customer"

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query, Response, status
 from services.contact_center.callbacks import repository as callbacks_repository
 from services.contact_center.callbacks import service
 from services.contact_center.callbacks.schemas import CallbackAttempt, CallbackCreate, CallbackRead
-from services.contact_center.dependencies import SettingsDep, reported_at
+from services.contact_center.dependencies import CustomerClientDep, SettingsDep, reported_at
 from services.contact_center.errors import CallbackNotFound
+from services.contact_center.known_customers.service import check_known
 from services.contact_center.models import Callback, CallbackStatus
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
@@ -35,9 +36,16 @@ def _callback_read(callback: Callback) -> CallbackRead:
     tags=["callbacks"],
 )
 async def schedule_callback(
-    body: CallbackCreate, session: SessionDep, settings: SettingsDep, key: IdempotencyKey = None
+    body: CallbackCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    customers: CustomerClientDep,
+    key: IdempotencyKey = None,
 ) -> Response:
-    """A customer asks to be called back (web, app, IVR "call me back" option)."""
+    """A customer asks to be called back (web, app, IVR "call me back" option). A
+    ``customer_id`` that names no customer is a 422."""
+    if body.customer_id is not None:
+        await check_known(session, body.customer_id, ask_customer_service=customers.exists)
 
     async def schedule() -> tuple[CallbackRead, dict[str, str]]:
         callback = await service.schedule_callback(

@@ -61,6 +61,19 @@ class CustomerClient:
             return None
         return uuid.UUID(matches[0]["id"]), str(matches[0]["value_tier"])
 
+    async def exists(self, customer_id: uuid.UUID) -> bool | None:
+        """Whether the customer service has this customer; None when it could not be asked."""
+        path = f"/v1/customers/{customer_id}/view"
+        try:
+            response = await self._client.get(path, headers=self._headers())
+        except httpx.HTTPError as error:
+            log.warning("customer_service.unreachable", path=path, error=repr(error))
+            return None
+        if response.status_code in (200, 404):
+            return response.status_code == 200
+        log.warning("customer_service.error", path=path, status=response.status_code)
+        return None
+
     async def view(self, customer_id: uuid.UUID) -> dict[str, Any] | None:
         found = await self._get(f"/v1/customers/{customer_id}/view")
         return found if isinstance(found, dict) else None

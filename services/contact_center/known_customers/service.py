@@ -3,11 +3,13 @@ rules need to know of a customer (consent, status, the value tier and its policy
 identifier digests, by which a caller is recognised. No HTTP, no Kafka, no commit."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import IdentifierDigest
+from services.contact_center.errors import UnknownCustomer
 from services.contact_center.known_customers import repository as known_customers_repository
 
 # The identifier kinds the customer service digests (its IdentifierKind values).
@@ -58,3 +60,19 @@ async def note_tier(
             "updated_at": at,
         },
     )
+
+
+async def check_known(
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    *,
+    ask_customer_service: Callable[[uuid.UUID], Awaitable[bool | None]],
+) -> None:
+    """Refuse a customer id that names nobody. This service's projection answers for every
+    customer whose registration it has consumed; one registered a moment ago is asked of the
+    customer service. When that service cannot answer, the request goes ahead: a callback the
+    customer asked for is not lost to an outage elsewhere (rule 2 of the architecture)."""
+    if await known_customers_repository.known_customer(session, customer_id) is not None:
+        return
+    if await ask_customer_service(customer_id) is False:
+        raise UnknownCustomer(f"customer_id: no customer {customer_id}", field="customer_id")

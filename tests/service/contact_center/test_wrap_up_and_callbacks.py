@@ -14,7 +14,8 @@ from services.complaints.app import create_app as create_complaints_app
 from services.complaints.config import Settings as ComplaintsSettings
 from services.contact_center.config import Settings
 from tests.service.conftest import scalar, serving
-from tests.service.contact_center.conftest import Floor, at
+from tests.service.contact_center.conftest import Floor, at, new_mobile
+from tests.service.customer.factories import individual
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.usefixtures("floor")
@@ -213,3 +214,57 @@ async def test_a_callback_number_longer_than_its_column_is_refused_naming_the_fi
 
     assert answer.status_code == 422
     assert [error["field"] for error in answer.json()["errors"]] == ["phone_number"]
+
+
+class TestCallbacksForUnknownCustomers:
+    async def test_a_customer_nobody_knows_is_a_422_and_nothing_is_published(
+        self, floor: Floor
+    ) -> None:
+        stranger = uuid.uuid4()
+        answer = await floor.client.post(
+            "/v1/callbacks",
+            json={
+                "customer_id": str(stranger),
+                "phone_number": "13912345678",
+                "requested_for": "2026-12-01T10:00:00+08:00",
+            },
+        )
+
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == "customer_id"
+        published = await scalar(
+            floor.settings,
+            "SELECT count(*) FROM contact_center.outbox WHERE message_key = :key",
+            key=str(stranger),
+        )
+        assert published == 0
+
+    async def test_a_customer_registered_a_moment_ago_is_asked_of_the_customer_service(
+        self, floor: Floor
+    ) -> None:
+        created = await floor.customers.post("/v1/customers", json=individual())
+        assert created.status_code == 201, created.text
+        # Asked at once, before this service has consumed the registration.
+        answer = await floor.client.post(
+            "/v1/callbacks",
+            json={
+                "customer_id": created.json()["id"],
+                "phone_number": "13912345678",
+                "requested_for": "2026-12-01T10:00:00+08:00",
+            },
+        )
+
+        assert answer.status_code == 201, answer.text
+
+    async def test_a_customer_known_from_the_events_needs_no_question(self, floor: Floor) -> None:
+        customer_id = await floor.known_customer(phone=new_mobile())
+        answer = await floor.client.post(
+            "/v1/callbacks",
+            json={
+                "customer_id": str(customer_id),
+                "phone_number": "13912345678",
+                "requested_for": "2026-12-01T10:00:00+08:00",
+            },
+        )
+
+        assert answer.status_code == 201, answer.text
