@@ -104,7 +104,7 @@ async def drifting(
     return [
         DriftingCustomer(
             id=row.id,
-            name=row.name,
+            name=mask_name(row.name),
             value_tier=row.value_tier,
             manager_id=row.manager_id,
             aum_cny=Decimal(row.aum).quantize(Decimal("0.01")),

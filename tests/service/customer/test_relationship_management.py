@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from services.customer.config import Settings
+from shared.masking import mask_name
 from tests.service.conftest import scalar
 from tests.service.customer.conftest import event_types
 from tests.service.customer.factories import (
@@ -273,3 +274,24 @@ class TestRfm:
         assert by_id[silent["id"]]["frequency"] == 0
         assert (by_id[silent["id"]]["frequency_score"], by_id[silent["id"]]["monetary"]) == (1, 1)
         assert by_id[busy["id"]]["monetary"] == 5
+
+
+class TestDrifting:
+    async def test_drifting_customers_are_listed_with_masked_names_as_rfm_lists_them(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        customer = await create_customer(client)
+        await scalar(
+            customer_settings,
+            "UPDATE customer.customers SET loyalty = 'drifting' WHERE id = :id RETURNING id",
+            id=uuid.UUID(customer["id"]),
+        )
+
+        drifting = (await client.get("/v1/analytics/drifting", params={"limit": 500})).json()
+        scores = (await client.get("/v1/analytics/rfm", params={"limit": 1000})).json()
+
+        listed = {entry["id"]: entry["name"] for entry in drifting}
+        ranked = {entry["id"]: entry["name"] for entry in scores}
+        full_name = customer["name"]
+        assert "*" not in full_name
+        assert listed[customer["id"]] == mask_name(full_name) == ranked[customer["id"]]
