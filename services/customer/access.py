@@ -36,6 +36,16 @@ class OutOfPortfolio(ProblemError):
     status, slug, title = 403, "out-of-portfolio", "Only your own portfolio"
 
 
+class RestrictionReserved(ProblemError):
+    status, slug, title = 403, "restriction-reserved", "Only a supervisor restricts a customer"
+
+
+# Who may restrict a customer or lift a restriction: a supervisor, or the core-banking feed
+# (an integration account) passing on one the bank decided there. Front-line staff serve the
+# customer and so may not decide it themselves.
+MAY_RESTRICT = frozenset({Role.SUPERVISOR, Role.SYSTEM})
+
+
 @dataclass(frozen=True)
 class Reach:
     """The limit on a caller's customers; a field left None does not limit."""
@@ -123,4 +133,12 @@ def ensure_own_branch(principal: Principal, branch_code: str | None) -> None:
     if principal.role is Role.BRANCH_STAFF and principal.branch != branch_code:
         raise OutOfBranch(
             f"branch_code: must be your branch, {principal.branch}", field="branch_code"
+        )
+
+
+def ensure_may_restrict(principal: Principal, *, changes_restriction: bool) -> None:
+    if changes_restriction and principal.role not in MAY_RESTRICT:
+        raise RestrictionReserved(
+            f"restriction: the {principal.role.value} role may not set or lift a restriction",
+            field="restriction",
         )

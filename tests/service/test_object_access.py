@@ -191,3 +191,32 @@ async def test_a_complaint_handler_reaches_their_department_and_unassigned_cases
         "h-cards",
         "department_handler",
     )
+
+
+async def test_only_a_supervisor_or_the_core_feed_restricts_a_customer(customer_app: Any) -> None:
+    async with serving(customer_app) as system:
+        customer = await create_customer(system, branch_code="BJ001")
+        manager_id = await _assign(system, customer["id"], "BJ001")
+        patch = customer_app.openapi()["paths"]["/v1/customers/{customer_id}"]["patch"]
+        callers = {
+            Role(role): development_bearer(
+                Role(role), subject=f"s-{role}", branch="BJ001", manager_id=manager_id
+            )
+            for role in patch["x-roles"]
+        }
+        path = f"/v1/customers/{customer['id']}"
+        outcomes: dict[Role, tuple[int, str | None]] = {}
+        for role, headers in callers.items():
+            version = (await system.get(path)).json()["version"]
+            patched = await system.patch(
+                path, json={"version": version, "restriction": f"set by {role}"}, headers=headers
+            )
+            outcomes[role] = (patched.status_code, patched.json().get("field"))
+        restriction = (await system.get(path)).json()["profile"]["restriction"]
+
+    allowed = {Role.SUPERVISOR, Role.SYSTEM}
+    assert {Role.BRANCH_STAFF, Role.CUSTOMER_MANAGER} <= set(outcomes) - allowed
+    for role, outcome in outcomes.items():
+        expected = (200, None) if role in allowed else (403, "restriction")
+        assert outcome == expected, (role, outcome)
+    assert restriction in {f"set by {role}" for role in allowed}

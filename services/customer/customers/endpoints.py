@@ -6,7 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from contracts.identifiers import InvalidIdentifier, normalise_phone
-from services.customer.access import customer_in_reach, ensure_own_branch, limit_search
+from services.customer.access import (
+    customer_in_reach,
+    ensure_may_restrict,
+    ensure_own_branch,
+    limit_search,
+)
 from services.customer.accounts import service as accounts_service
 from services.customer.customers import answers as customers_answers
 from services.customer.customers import service as customers_service
@@ -163,9 +168,11 @@ async def update_customer(
     settings: SettingsDep,
     principal: PrincipalDep,
 ) -> CustomerRead:
-    """Change a customer; ``version`` must be the version last read."""
+    """Change a customer; ``version`` must be the version last read. Only a supervisor (or the
+    core-banking feed) sets or lifts a ``restriction``."""
     if "branch_code" in body.model_fields_set:
         ensure_own_branch(principal, body.branch_code)
+    ensure_may_restrict(principal, changes_restriction="restriction" in body.model_fields_set)
     customer = await customers_service.update_customer(
         session, customer_id, body, settings=settings
     )
