@@ -22,6 +22,7 @@ from services.complaints.errors import (
     OpenCaseExists,
     ReopenPeriodOver,
     RoleNotAllowed,
+    SameHandsForbidden,
 )
 from services.complaints.models import Complaint, ComplaintStatus, HistoryEntry
 from services.complaints.procedure import (
@@ -144,6 +145,13 @@ async def _implement_resolution(acting: Acting, request: ImplementResolution) ->
 
 async def _evaluate(acting: Acting, request: Evaluate) -> Decided:
     case = acting.case
+    approvers = await complaints_repository.actors_of(
+        acting.session, case.id, ComplaintAction.APPROVE_RESOLUTION
+    )
+    if acting.staff.staff_id in approvers:
+        raise SameHandsForbidden(
+            f"{acting.staff.staff_id} approved this resolution, so someone else evaluates it"
+        )
     case.satisfaction = request.satisfaction
     case.root_cause, case.lesson = request.root_cause, request.lesson
     case.outcome = ClosingOutcome.RESOLVED

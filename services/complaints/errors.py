@@ -17,6 +17,12 @@ class RoleNotAllowed(ProblemError):
     status, slug, title = 403, "role-not-allowed", "This step is not the caller's role"
 
 
+class SameHandsForbidden(ProblemError):
+    """Segregation of duties: the person who approved a resolution does not judge it."""
+
+    status, slug, title = 403, "segregation-of-duties", "Someone else must take this step"
+
+
 class StaffUnidentified(ProblemError):
     # 422, not 401: the caller is authenticated; the request lacks the person it acts for.
     status, slug, title = 422, "staff-unidentified", "Who is acting is not known"

@@ -89,6 +89,14 @@ def add_history(session: AsyncSession, entry: HistoryEntry) -> None:
     session.add(entry)
 
 
+async def actors_of(session: AsyncSession, complaint_id: uuid.UUID, action: str) -> set[str]:
+    """Who took ``action`` on the case, at any time in its history."""
+    statement = select(HistoryEntry.actor_id).where(
+        HistoryEntry.complaint_id == complaint_id, HistoryEntry.action == action
+    )
+    return set((await session.scalars(statement)).all())
+
+
 async def history_of(session: AsyncSession, complaint_id: uuid.UUID) -> Sequence[HistoryEntry]:
     statement = (
         select(HistoryEntry)

@@ -364,3 +364,25 @@ class TestRefusals:
         ):
             with pytest.raises(DBAPIError, match="append-only"):
                 await scalar(complaints_settings, sql, id=case["id"])
+
+
+class TestSegregationOfDuties:
+    async def test_the_supervisor_who_approved_may_not_evaluate_the_same_case(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        case = await walk_to(client, (await file_complaint(client))["id"], "evaluation")
+        same_person = {"X-Staff-Id": SUPERVISOR["X-Staff-Id"], "X-Staff-Role": "quality_officer"}
+        evaluation: dict[str, Any] = {
+            "action": "evaluate",
+            "satisfaction": 5,
+            "root_cause": "Fee schedule not stopped",
+            "lesson": "Cancel fee schedules together with the card.",
+        }
+
+        refused = await act(client, case["id"], same_person, expect=403, **evaluation)
+        unchanged = (await client.get(f"/v1/complaints/{case['id']}")).json()
+        closed = await act(client, case["id"], QUALITY, **evaluation)
+
+        assert refused["type"].endswith("/segregation-of-duties")
+        assert unchanged["step"] == "evaluation"
+        assert closed["step"] == "closed"
