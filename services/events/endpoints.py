@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from services.events import outcomes, rule_admin, statistics
+from services.events.access import limit_to_reach, opportunity_in_reach
 from services.events.backtest import backtest
 from services.events.config import Settings
 from services.events.errors import OpportunityNotFound, RuleNotFound, VersionNotFound
@@ -33,11 +34,13 @@ from services.events.schemas import (
     VersionPromotion,
 )
 from services.events.service import RuleBook
+from shared.auth.http import PrincipalDep
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import ProblemError, get_or_404
 
+IN_REACH = Depends(opportunity_in_reach)
 router = APIRouter(prefix="/v1")
 
 RuleIdPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{2,59}$")]
@@ -222,6 +225,7 @@ async def _backtest(
 @router.get("/opportunities", tags=["opportunities"])
 async def list_opportunities(
     session: SessionDep,
+    principal: PrincipalDep,
     customer_id: uuid.UUID | None = None,
     owner: Literal["manager", "contact_center"] | None = None,
     owner_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -233,7 +237,8 @@ async def list_opportunities(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OpportunityPage:
-    """Newest first. Held-out (control group) ones only when asked for by status."""
+    """Newest first. Held-out (control group) ones only when asked for by status. A customer
+    manager sees only their own."""
     criteria = OpportunityFilter(
         customer_id=customer_id,
         owner=owner,
@@ -242,6 +247,7 @@ async def list_opportunities(
         rule_id=rule_id,
         include_control_group=status_ == "held_out",
     )
+    criteria = limit_to_reach(criteria, principal)
     after = decode_cursor(cursor) if cursor else None
     rows = await opportunities_repository.list_opportunities(
         session, criteria, after=after, limit=limit + 1
@@ -257,7 +263,7 @@ def _read(opportunity: Opportunity) -> OpportunityRead:
     return OpportunityRead.model_validate(opportunity, from_attributes=True)
 
 
-@router.get("/opportunities/{opportunity_id}", tags=["opportunities"])
+@router.get("/opportunities/{opportunity_id}", tags=["opportunities"], dependencies=[IN_REACH])
 async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> OpportunityRead:
     opportunity = await get_or_404(
         opportunities_repository.opportunity(session, opportunity_id),
@@ -269,6 +275,7 @@ async def read_opportunity(opportunity_id: uuid.UUID, session: SessionDep) -> Op
 @router.post(
     "/opportunities/{opportunity_id}/outcome",
     tags=["opportunities"],
+    dependencies=[IN_REACH],
     responses={409: {"description": "Not from the opportunity's status (``allowed``)"}},
 )
 async def record_outcome(

@@ -13,7 +13,7 @@ from crm.registry import SERVICES
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from tests.service.complaints.conftest import FRONT_LINE, file_complaint, walk_to
-from tests.service.conftest import serving, settings_for
+from tests.service.conftest import scalar, serving, settings_for
 from tests.service.customer.factories import create_customer, individual, open_account
 
 OTHER_BRANCH = "SH002"
@@ -220,3 +220,52 @@ async def test_only_a_supervisor_or_the_core_feed_restricts_a_customer(customer_
         expected = (200, None) if role in allowed else (403, "restriction")
         assert outcome == expected, (role, outcome)
     assert restriction in {f"set by {role}" for role in allowed}
+
+
+async def _opportunity_of(settings: Any, owner_id: str) -> str:
+    """An opportunity as the detector leaves one for a customer's manager."""
+    opportunity_id = uuid.uuid4()
+    await scalar(
+        settings,
+        "INSERT INTO events.opportunities (id, dedupe_key, customer_id, rule_id, rule_version,"
+        " action, product, priority, owner, owner_id, channel, due_at, expires_at, status,"
+        " outcome, control_group, facts, lineage, created_at, updated_at)"
+        " VALUES (:id, :id_text, :customer, 'large_withdrawal', 1, 'retention_call', NULL, 80,"
+        " 'manager', :owner_id, 'phone', now(), now() + interval '7 days', 'open', NULL, false,"
+        " '{}', '{}', now(), now()) RETURNING id",
+        id=opportunity_id,
+        id_text=str(opportunity_id),
+        customer=uuid.uuid4(),
+        owner_id=owner_id,
+    )
+    return str(opportunity_id)
+
+
+async def test_a_customer_manager_reaches_only_their_own_opportunities(
+    migrated_database: str,
+) -> None:
+    spec = SERVICES["events"]
+    settings = settings_for(spec, migrated_database)
+    app = spec.create_app(settings)
+    me, colleague = str(uuid.uuid4()), str(uuid.uuid4())
+    async with serving(app) as system:
+        mine = await _opportunity_of(settings, me)
+        theirs = await _opportunity_of(settings, colleague)
+        routes = _object_routes(app.openapi(), "opportunity_id", Role.CUSTOMER_MANAGER)
+        system.headers.update(development_bearer(Role.CUSTOMER_MANAGER, manager_id=me))
+
+        own = await system.get(f"/v1/opportunities/{mine}")
+        others = await _sweep(system, routes, "opportunity_id", theirs)
+        listed = await system.get("/v1/opportunities", params={"limit": 200})
+        asked_for_theirs = await system.get(
+            "/v1/opportunities", params={"owner_id": colleague, "limit": 200}
+        )
+        system.headers.update(development_bearer(Role.SUPERVISOR))
+        supervisor_sees = await system.get(f"/v1/opportunities/{theirs}")
+
+    assert own.status_code == 200
+    assert set(others.values()) == {404}, others
+    assert len(others) >= 2
+    assert {o["id"] for o in listed.json()["items"]} == {mine}
+    assert asked_for_theirs.json()["items"] == []
+    assert supervisor_sees.status_code == 200

@@ -67,6 +67,12 @@ async def opportunity(
     return (await session.scalars(statement.execution_options(populate_existing=True))).first()
 
 
+async def owner_of(session: AsyncSession, opportunity_id: uuid.UUID) -> str | None:
+    """The owner id of the opportunity (None when it has none, or there is no such one)."""
+    statement = select(Opportunity.owner_id).where(Opportunity.id == opportunity_id)
+    return (await session.scalars(statement)).first()
+
+
 @dataclass(frozen=True)
 class OpportunityFilter:
     customer_id: uuid.UUID | None = None
