@@ -17,6 +17,7 @@ from fastapi import Request
 from services.complaints.errors import ComplaintNotFound
 from services.complaints.repository import complaints as complaints_repository
 from services.complaints.repository.complaints import ComplaintFilter
+from services.complaints.repository.stats import StatsScope
 from shared.auth.http import current_principal
 from shared.auth.roles import Role
 from shared.auth.tokens import Principal
@@ -45,3 +46,10 @@ def limit_list(criteria: ComplaintFilter, principal: Principal) -> ComplaintFilt
     if not _limited(principal):
         return criteria
     return replace(criteria, department_limited=True, reachable_department=principal.department)
+
+
+def limit_stats(scope: StatsScope, principal: Principal) -> StatsScope:
+    """A handler's statistics are those of the cases they reach, as their list is."""
+    if not _limited(principal):
+        return scope
+    return replace(scope, department_limited=True, reachable_department=principal.department)

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from services.complaints import actions, answers, receiving, statistics
-from services.complaints.access import case_in_reach, limit_list
+from services.complaints.access import case_in_reach, limit_list, limit_stats
 from services.complaints.config import Settings
 from services.complaints.errors import ComplaintNotFound
 from services.complaints.models import ComplaintPriority, ComplaintStatus
 from services.complaints.procedure import ComplaintStep
 from services.complaints.repository import complaints as complaints_repository
 from services.complaints.repository.complaints import ComplaintFilter
+from services.complaints.repository.stats import StatsScope
 from services.complaints.schemas import (
     ActionRequest,
     ComplaintCreate,
@@ -134,18 +135,21 @@ async def _page(
 @router.get("/complaints/stats")
 async def complaint_stats(
     session: SessionDep,
+    principal: PrincipalDep,
     received_from: Annotated[datetime | None, Query(alias="from")] = None,
     received_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> ComplaintStats:
     """Volumes by category, cause, channel and department; time per step; on-time rate;
     repeats; satisfaction after resolution; customers who left after complaining. The period
-    is of receipt, the last 30 days unless given."""
+    is of receipt, the last 30 days unless given. A complaint handler's figures cover the
+    cases they reach: their department's and the unassigned."""
     now = datetime.now(UTC)
     end = _aware(received_to, "to") or now
     start = _aware(received_from, "from") or end - timedelta(days=30)
     if start >= end:
         raise ProblemError("from: must be before to", field="from")
-    return await statistics.complaint_stats(session, start=start, end=end, now=now)
+    scope = limit_stats(StatsScope(start, end), principal)
+    return await statistics.complaint_stats(session, scope=scope, now=now)
 
 
 def _aware(at: datetime | None, field: str) -> datetime | None:

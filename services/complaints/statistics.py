@@ -6,27 +6,28 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.repository import stats as stats_repository
+from services.complaints.repository.stats import StatsScope
 from services.complaints.schemas import Breakdown, ComplaintStats, StepDuration
 
 SECONDS_PER_HOUR = 3600
 
 
 async def complaint_stats(
-    session: AsyncSession, *, start: datetime, end: datetime, now: datetime
+    session: AsyncSession, *, scope: StatsScope, now: datetime
 ) -> ComplaintStats:
     volumes = {
         column: [
             Breakdown(key=str(key), count=count)
-            for key, count in await stats_repository.volume_by(session, column, start, end)
+            for key, count in await stats_repository.volume_by(session, column, scope)
         ]
         for column in ("category", "cause", "channel", "department")
     }
-    durations = await stats_repository.average_time_per_step(session, start, end)
-    figures = await stats_repository.outcome_figures(session, start, end, now=now)
+    durations = await stats_repository.average_time_per_step(session, scope)
+    figures = await stats_repository.outcome_figures(session, scope, now=now)
     judged = figures.decided + figures.late_undecided
     return ComplaintStats(
-        received_from=start,
-        received_to=end,
+        received_from=scope.start,
+        received_to=scope.end,
         received=figures.received,
         by_category=volumes["category"],
         by_cause=volumes["cause"],
@@ -48,6 +49,6 @@ async def complaint_stats(
         ),
         customers_complaining=figures.customers,
         customers_left_after_complaint=await stats_repository.customers_left_after_complaint(
-            session, start, end
+            session, scope
         ),
     )

@@ -269,3 +269,33 @@ async def test_a_customer_manager_reaches_only_their_own_opportunities(
     assert {o["id"] for o in listed.json()["items"]} == {mine}
     assert asked_for_theirs.json()["items"] == []
     assert supervisor_sees.status_code == 200
+
+
+async def test_a_complaint_handlers_statistics_count_only_the_cases_they_reach(
+    migrated_database: str,
+) -> None:
+    spec = SERVICES["complaints"]
+    app = spec.create_app(settings_for(spec, migrated_database))
+    department = f"d{uuid.uuid4().hex[:8]}"
+    elsewhere = f"e{uuid.uuid4().hex[:8]}"
+    async with serving(app) as system:
+        before = (await system.get("/v1/complaints/stats")).json()
+        for assigned_to in (department, elsewhere, elsewhere):
+            case = await walk_to(system, (await file_complaint(system))["id"], "assignment")
+            moved = await system.post(
+                f"/v1/complaints/{case['id']}/actions",
+                json={"action": "assign_department", "department": assigned_to},
+                headers=FRONT_LINE,
+            )
+            assert moved.status_code == 200, moved.text
+        everyone = (await system.get("/v1/complaints/stats")).json()
+        handler = development_bearer(Role.COMPLAINT_HANDLER, department=department)
+        theirs = (await system.get("/v1/complaints/stats", headers=handler)).json()
+
+    def count(stats: dict[str, Any], name: str) -> int:
+        return next((b["count"] for b in stats["by_department"] if b["key"] == name), 0)
+
+    assert everyone["received"] - before["received"] == 3
+    assert (count(everyone, department), count(everyone, elsewhere)) == (1, 2)
+    assert (count(theirs, department), count(theirs, elsewhere)) == (1, 0)
+    assert {b["key"] for b in theirs["by_department"]} <= {department, "unknown"}

@@ -44,6 +44,11 @@ async def complaint(
     return (await session.scalars(statement.execution_options(populate_existing=True))).first()
 
 
+def within_reach_of(department: str | None) -> Any:
+    """The cases a caller limited to ``department`` reaches: its own and the unassigned."""
+    return or_(Complaint.department.is_(None), Complaint.department == department)
+
+
 async def department_of(session: AsyncSession, complaint_id: uuid.UUID) -> tuple[bool, str | None]:
     """Whether the case exists, and the department it is assigned to."""
     row = (
@@ -139,12 +144,7 @@ async def list_complaints(
     if criteria.department is not None:
         conditions.append(Complaint.department == criteria.department)
     if criteria.department_limited:
-        conditions.append(
-            or_(
-                Complaint.department.is_(None),
-                Complaint.department == criteria.reachable_department,
-            )
-        )
+        conditions.append(within_reach_of(criteria.reachable_department))
     if criteria.priority is not None:
         conditions.append(Complaint.priority == criteria.priority)
     if criteria.escalated is not None:

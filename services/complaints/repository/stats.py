@@ -8,6 +8,18 @@ from sqlalchemy import Integer, and_, cast, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.models import Complaint, CustomerStanding, HistoryEntry
+from services.complaints.repository.complaints import within_reach_of
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """The cases the figures are about: received in [start, end), and, for a caller limited to
+    one department (services.complaints.access), only the cases it reaches."""
+
+    start: datetime
+    end: datetime
+    department_limited: bool = False
+    reachable_department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -22,17 +34,20 @@ class OutcomeFigures:
     customers: int
 
 
-def _in_period(start: datetime, end: datetime) -> Any:
-    return and_(Complaint.received_at >= start, Complaint.received_at < end)
+def _in_scope(scope: StatsScope) -> Any:
+    in_period = and_(Complaint.received_at >= scope.start, Complaint.received_at < scope.end)
+    if not scope.department_limited:
+        return in_period
+    return and_(in_period, within_reach_of(scope.reachable_department))
 
 
 async def volume_by(
-    session: AsyncSession, column_name: str, start: datetime, end: datetime
+    session: AsyncSession, column_name: str, scope: StatsScope
 ) -> list[tuple[str, int]]:
     column = getattr(Complaint, column_name)
     statement = (
         select(func.coalesce(column, "unknown"), func.count())
-        .where(_in_period(start, end))
+        .where(_in_scope(scope))
         .group_by(column)
         .order_by(func.count().desc())
     )
@@ -40,7 +55,7 @@ async def volume_by(
 
 
 async def average_time_per_step(
-    session: AsyncSession, start: datetime, end: datetime
+    session: AsyncSession, scope: StatsScope
 ) -> list[tuple[str, float, int]]:
     """(step, average seconds, samples): the time from the move into a step to the move out.
 
@@ -61,7 +76,7 @@ async def average_time_per_step(
         )
         .join(Complaint, Complaint.id == HistoryEntry.complaint_id)
         .where(
-            _in_period(start, end),
+            _in_scope(scope),
             or_(
                 HistoryEntry.from_step.is_(None),
                 HistoryEntry.to_step.is_distinct_from(HistoryEntry.from_step),
@@ -79,7 +94,7 @@ async def average_time_per_step(
 
 
 async def outcome_figures(
-    session: AsyncSession, start: datetime, end: datetime, *, now: datetime
+    session: AsyncSession, scope: StatsScope, *, now: datetime
 ) -> OutcomeFigures:
     """received, decided, decided on time, undecided past the deadline, repeats, satisfaction
     responses and average, customers complaining."""
@@ -98,7 +113,7 @@ async def outcome_figures(
         func.count(Complaint.satisfaction),
         func.avg(Complaint.satisfaction),
         func.count(distinct(Complaint.customer_id)),
-    ).where(_in_period(start, end))
+    ).where(_in_scope(scope))
     row = (await session.execute(statement)).one()
     return OutcomeFigures(
         received=row[0],
@@ -112,15 +127,13 @@ async def outcome_figures(
     )
 
 
-async def customers_left_after_complaint(
-    session: AsyncSession, start: datetime, end: datetime
-) -> int:
+async def customers_left_after_complaint(session: AsyncSession, scope: StatsScope) -> int:
     """Customers downgraded or closed after a complaint they made in the period."""
     statement = (
         select(func.count(distinct(Complaint.customer_id)))
         .join(CustomerStanding, CustomerStanding.customer_id == Complaint.customer_id)
         .where(
-            _in_period(start, end),
+            _in_scope(scope),
             or_(
                 CustomerStanding.closed_at > Complaint.received_at,
                 CustomerStanding.last_downgrade_at > Complaint.received_at,
