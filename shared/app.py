@@ -74,7 +74,9 @@ def create_service_app(
     )
     app.state.tracer_provider = tracer_provider
     app.state.token_verifier = token_verifier
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_request_bytes
+    )
     install_problem_handlers(app)
     app.include_router(operations_router)
     # Every route of the service's own routers is behind the guard; only the operations

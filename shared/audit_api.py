@@ -46,7 +46,9 @@ async def read_audit_log(
     subject: Annotated[str | None, Query(max_length=200)] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,
-    cursor: Annotated[int | None, Query(ge=0, description="next_cursor of the page before")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the page before")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """This service's audit log, oldest first: every change and every read of unmasked

@@ -1,11 +1,13 @@
 """HTTP plumbing every service shares: the request's unit of work, correlation ids, metrics."""
 
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import audit
@@ -13,7 +15,7 @@ from shared.bus import Bus
 from shared.logging import correlation_id_var, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
-from shared.problems import BackPressure
+from shared.problems import PROBLEM_JSON, TOO_LARGE_TITLE, BackPressure, problem_type
 from shared.settings import SharedSettings
 from shared.supervision import Supervisor
 
@@ -100,9 +102,10 @@ SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 class RequestContextMiddleware:
     """Correlation id in and out (``X-Correlation-ID``) and the RED metrics of each route."""
 
-    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics, max_body_bytes: int) -> None:
         self._app = app
         self._metrics = metrics
+        self._max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,7 +127,14 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self._app(scope, receive, send_with_context)
+            # OWASP API4: a body past the bound is a 413 before the service reads it whole.
+            # Not FastAPI's max_body_size: it answers a body declared too large in plain text,
+            # and every error of this API is problem+json.
+            if _declared_length(scope) > self._max_body_bytes:
+                await _too_large(scope, send_with_context, self._max_body_bytes)
+            else:
+                bounded = _bounded(receive, self._max_body_bytes)
+                await self._app(scope, bounded, send_with_context)
         finally:
             route = scope.get("route")
             # The route template, never the raw path: ids in paths would make labels unbounded.
@@ -135,6 +145,42 @@ class RequestContextMiddleware:
                 time.perf_counter() - started
             )
             correlation_id_var.reset(token)
+
+
+def _bounded(receive: Receive, max_bytes: int) -> Receive:
+    """``receive``, refusing a body sent in chunks once it passes ``max_bytes``."""
+    received = 0
+
+    async def receive_within_bound() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > max_bytes:
+            raise HTTPException(413, f"A request body may hold at most {max_bytes} bytes.")
+        return message
+
+    return receive_within_bound
+
+
+def _declared_length(scope: Scope) -> int:
+    declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+    return int(declared) if declared.isdigit() else 0
+
+
+async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    body = json.dumps(
+        {
+            "type": problem_type("payload-too-large"),
+            "title": TOO_LARGE_TITLE,
+            "status": 413,
+            "detail": f"A request body may hold at most {max_bytes} bytes.",
+            "instance": scope.get("path", ""),
+            "correlation_id": correlation_id_var.get(),
+        }
+    ).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _valid_correlation_id(raw: bytes | None) -> str | None:

@@ -9,6 +9,8 @@ from typing import Annotated
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.requests import decimal_schema
+
 MAX_DIGITS = 20
 DECIMAL_PLACES = 2
 
@@ -25,13 +27,19 @@ CurrencyCode = Annotated[
 ]
 
 # Up to 18 digits before the point and 2 after: the bank books to the fen/cent.
+AMOUNT_BOUND = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
+_AMOUNT = "At most 18 digits before the point and 2 after."
 Amount = Annotated[
     Decimal,
-    Field(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, examples=["1250.00"]),
+    Field(gt=-AMOUNT_BOUND, lt=AMOUNT_BOUND, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
+    decimal_schema(digits=18, places=DECIMAL_PLACES, description=_AMOUNT, example="1250.00"),
 ]
 PositiveAmount = Annotated[
     Decimal,
-    Field(gt=0, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, examples=["1250.00"]),
+    Field(gt=0, lt=AMOUNT_BOUND, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
+    decimal_schema(
+        digits=18, places=DECIMAL_PLACES, positive=True, description=_AMOUNT, example="1250.00"
+    ),
 ]
 
 

@@ -24,6 +24,7 @@ log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "https://problems.crm.bank.example/"
 RETRY_AFTER_SECONDS = 5
+TOO_LARGE_TITLE = "Content Too Large"
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "correlation_id"})
 
 
@@ -180,12 +181,14 @@ async def _domain_problem(request: Request, error: Exception) -> JSONResponse:
 
 async def _http_problem(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+        error.status_code, "http-error"
+    )
     return problem_response(
         request,
         status=error.status_code,
         slug=slug,
-        title=str(error.detail),
+        title=TOO_LARGE_TITLE if error.status_code == 413 else str(error.detail),
         detail=str(error.detail),
         headers=dict(error.headers) if error.headers else None,
     )

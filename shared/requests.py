@@ -4,8 +4,35 @@ Unknown fields are refused (a misspelt field is a 422 naming it, not silently dr
 surrounding white space is taken off strings, as channels often pad what their users typed.
 """
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+# The largest value of PostgreSQL's integer: a version or a count no column could hold is a
+# 422, not a database error.
+INT_MAX = 2**31 - 1
+# A record's version as the client read it (optimistic concurrency), or a rule's version.
+Version = Annotated[int, Field(ge=1, le=INT_MAX)]
 
 
 class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def decimal_schema(
+    *, digits: int, places: int, positive: bool = False, description: str, example: str
+) -> WithJsonSchema:
+    """The document's schema of a decimal sent as a JSON number or, to keep every digit through
+    any client, as a string: at most ``digits`` digits before the point and ``places`` after,
+    above zero when ``positive``. Written out because pydantic renders a Decimal's bounds as
+    floats and leaves its string form unbounded; the field's own ``Field`` constraints enforce
+    the same bounds."""
+    bound = 10**digits
+    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": bound}
+    number["exclusiveMinimum"] = 0 if positive else -bound
+    sign = "" if positive else "-?"
+    pattern = rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,{places}}})?$"
+    text = {"type": "string", "pattern": pattern, "maxLength": digits + places + 2}
+    return WithJsonSchema(
+        {"anyOf": [number, text], "description": description, "examples": [example]}
+    )

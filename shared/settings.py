@@ -70,6 +70,9 @@ class SharedSettings(BaseSettings):
     # Above this many unpublished events new writes get 503 + Retry-After (back-pressure):
     # the bus has been away long enough that piling up more only delays recovery.
     outbox_backlog_limit: int = Field(default=100_000, ge=1)
+    # The largest request body a service reads (413 past it): a transaction batch is about
+    # 300 bytes a transaction, so 8 MiB leaves a 10,000-transaction batch room.
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     # A background task that ends unexpectedly more often than this within the window is given
     # up, and /healthz then fails so that the orchestrator restarts the process.
     background_task_max_restarts: int = Field(default=5, ge=0)

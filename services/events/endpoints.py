@@ -39,6 +39,7 @@ from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.problems import ProblemError, get_or_404
+from shared.requests import INT_MAX
 
 IN_REACH = Depends(opportunity_in_reach)
 router = APIRouter(prefix="/v1")
@@ -112,7 +113,7 @@ async def change_rule(
 @router.post("/rules/{rule_id}/versions/{version}", tags=["rules"])
 async def promote_version(
     rule_id: RuleIdPath,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=INT_MAX)],
     body: VersionPromotion,
     request: Request,
     session: SessionDep,

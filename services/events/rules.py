@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from contracts.base import DomainEvent
 from contracts.complaints import ComplaintClosed, ComplaintReceived
@@ -24,7 +24,7 @@ from contracts.customer import (
     InteractionRecorded,
     TransactionPosted,
 )
-from shared.requests import RequestModel
+from shared.requests import RequestModel, decimal_schema
 
 # The events a rule may listen to, by their catalogue name without prefix and version.
 TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
@@ -65,6 +65,19 @@ class Comparison(StrEnum):
 ORDERING = frozenset({Comparison.GT, Comparison.GE, Comparison.LT, Comparison.LE})
 NumericComparison = Literal[">", ">=", "<", "<=", "==", "!="]
 Days = Annotated[int, Field(ge=1, le=366)]
+# A threshold a condition compares with: an amount, a count, a share (at most 18 digits before
+# the point and 4 after).
+Threshold = Annotated[
+    Decimal,
+    Field(gt=-(10**18), lt=10**18, max_digits=22, decimal_places=4),
+    decimal_schema(
+        digits=18,
+        places=4,
+        description="At most 18 digits before the point and 4 after.",
+        example="50000",
+    ),
+]
+Word = Annotated[str, Field(max_length=200)]
 
 
 class EventField(RulePart):
@@ -74,7 +87,7 @@ class EventField(RulePart):
     field: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     op: Comparison
     # Decimal first: JSON 1 and 0 are numbers here, not true and false.
-    value: Decimal | bool | str | list[str] | None
+    value: Threshold | bool | Word | Annotated[list[Word], Field(max_length=100)] | None
 
 
 class Window(RulePart):
@@ -85,7 +98,7 @@ class Window(RulePart):
     flow: Literal["in", "out"]
     days: Days
     op: NumericComparison
-    value: Decimal
+    value: Threshold
 
 
 class RelativeToHistory(RulePart):
@@ -94,8 +107,18 @@ class RelativeToHistory(RulePart):
 
     kind: Literal["relative_to_history"]
     days: Days
-    factor: Annotated[Decimal, Field(gt=0)]
-    min_history: Annotated[int, Field(ge=1)] = 3
+    factor: Annotated[
+        Decimal,
+        Field(gt=0, lt=10**6, max_digits=10, decimal_places=4),
+        decimal_schema(
+            digits=6,
+            places=4,
+            positive=True,
+            description="How many times the usual.",
+            example="5",
+        ),
+    ]
+    min_history: Annotated[int, Field(ge=1, le=400)] = 3
 
 
 class BalanceChange(RulePart):
@@ -104,7 +127,13 @@ class BalanceChange(RulePart):
     kind: Literal["balance_change"]
     days: Days
     op: NumericComparison
-    percent: Decimal
+    percent: Annotated[
+        Decimal,
+        Field(gt=-(10**6), lt=10**6, max_digits=10, decimal_places=4),
+        decimal_schema(
+            digits=6, places=4, description="Percent, -30 for a fall of 30%.", example="-30"
+        ),
+    ]
 
 
 class DaysSinceActivity(RulePart):
@@ -122,7 +151,8 @@ class NewRecurringCredit(RulePart):
 class Segment(RulePart):
     kind: Literal["segment"]
     tiers: Annotated[
-        list[Literal["premium", "key", "ordinary", "restricted", "potential"]], Field(min_length=1)
+        list[Literal["premium", "key", "ordinary", "restricted", "potential"]],
+        Field(min_length=1, max_length=5),
     ]
 
 
@@ -130,7 +160,7 @@ class ContactsWithin(RulePart):
     kind: Literal["contacts_within"]
     days: Days
     op: NumericComparison
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[int, Field(ge=0, le=10_000)]
 
 
 class BirthdayWithin(RulePart):
@@ -186,7 +216,7 @@ class Action(RulePart):
 
 
 class Trigger(RulePart):
-    events: Annotated[list[str], Field(max_length=10)] = []  # noqa: RUF012
+    events: Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=10)] = []  # noqa: RUF012
     schedule: bool = False
 
 
@@ -198,7 +228,19 @@ class RuleDefinition(RulePart):
     action: Action
     priority: Annotated[int, Field(ge=1, le=100)] = 50
     cooldown_days: Annotated[int, Field(ge=0, le=365)] = 30
-    holdout_share: Annotated[Decimal, Field(ge=0, le=Decimal("0.5"))] = Decimal("0.1")
+    holdout_share: Annotated[
+        Decimal,
+        Field(ge=0, le=Decimal("0.5"), max_digits=5, decimal_places=4),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": 0.5},
+                    {"type": "string", "pattern": r"^0(\.[0-9]{1,4})?$", "maxLength": 6},
+                ],
+                "description": "The share of matches held out as a control group, 0 to 0.5.",
+            }
+        ),
+    ] = Decimal("0.1")
 
 
 def rule_problems(rule: RuleDefinition) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.events.rules import RuleDefinition
-from shared.requests import RequestModel
+from shared.requests import RequestModel, Version
 
 RuleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,59}$", examples=["large_deposit"])]
 
@@ -52,7 +52,7 @@ class RuleList(BaseModel):
 class BacktestRequest(RequestModel):
     received_from: Annotated[AwareDatetime, Field(alias="from")]
     received_to: Annotated[AwareDatetime, Field(alias="to")]
-    version: Annotated[int | None, Field(ge=1)] = None  # the active version when not given
+    version: Version | None = None  # the active version when not given
     definition: RuleDefinition | None = None  # a draft not yet saved
 
     # Merged with the base's: "from"/"to" on the wire, their names in code.

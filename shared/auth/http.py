@@ -97,6 +97,18 @@ GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": Problem,
     },
     403: {"description": "The token's role does not hold this route's scope", "model": Problem},
+    503: {
+        "description": (
+            "Overloaded (back-pressure) or a dependency unavailable: nothing was applied; "
+            "retry after Retry-After seconds"
+        ),
+        "model": Problem,
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1, "maximum": 60}}},
+    },
+}
+TOO_LARGE_RESPONSE: dict[str, Any] = {
+    "description": "The request body is over CRM_MAX_REQUEST_BYTES (8 MiB by default)",
+    "model": Problem,
 }
 
 
@@ -117,6 +129,9 @@ def guard_routers(
     # By object id (routes are not hashable): a request's scope names the routers' own route
     # objects, which live as long as their modules.
     app.state.route_scopes = {id(route): scope for route, scope in scoped}
+    for route, _ in scoped:
+        if route.body_field is not None:
+            route.responses.setdefault(413, TOO_LARGE_RESPONSE)
     for router in routers:
         app.include_router(router, dependencies=[GUARD, *checks], responses=GUARD_RESPONSES)
     documented = {

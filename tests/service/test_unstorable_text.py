@@ -4,6 +4,7 @@ parameter of every route) is refused with a 422 that names it when it carries a 
 and every body string with a published maximum is refused when it is one character longer."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -193,3 +194,36 @@ class TestTheDatabasesRefusal:
             await engine.dispose()
         assert refused_value(too_long.value) == "value too long for type character varying(2)"
         assert refused_value(missing.value) is None
+
+
+class TestTooLarge:
+    async def test_a_body_over_the_bound_is_a_413_problem_whether_declared_or_streamed(
+        self, migrated_database: str
+    ) -> None:
+        spec = SERVICES["complaints"]
+        app = spec.create_app(
+            spec.settings_class(database_url=migrated_database, max_request_bytes=2048)
+        )
+        body = b'{"description": "' + b"x" * 4096 + b'"}'
+
+        async def in_chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 1000):
+                yield body[start : start + 1000]
+
+        async with serving(app) as client:
+            before = await outbox_size(client)
+            declared = await client.post(
+                "/v1/complaints", content=body, headers={"content-type": "application/json"}
+            )
+            streamed = await client.post(
+                "/v1/complaints", content=in_chunks(), headers={"content-type": "application/json"}
+            )
+            small = await client.post("/v1/complaints", json={})
+            after = await outbox_size(client)
+
+        for answer in (declared, streamed):
+            assert answer.status_code == 413
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.json()["type"].endswith("/payload-too-large")
+        assert small.status_code == 422
+        assert after == before

@@ -87,7 +87,8 @@ class TransactionIn(RequestModel):
 
 
 class TransactionBatch(RequestModel):
-    transactions: Annotated[list[TransactionIn], Field(min_length=1)]
+    # The service's own limit (CRM_CUSTOMER_MAX_TRANSACTIONS_PER_BATCH) may be lower.
+    transactions: Annotated[list[TransactionIn], Field(min_length=1, max_length=10_000)]
 
 
 class TransactionOutcome(BaseModel):

@@ -25,7 +25,7 @@ from contracts.identifiers import InvalidIdentifier, normalise_phone
 from services.customer.identity.resident_id import validate_resident_id
 from services.customer.identity.social_credit_code import validate_unified_social_credit_code
 from shared.money import Money
-from shared.requests import RequestModel
+from shared.requests import RequestModel, Version
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -180,7 +180,8 @@ class CorporateProfile(RequestModel):
             raise ValueError(str(error)) from error
 
 
-Consent = dict[Channel, bool]
+# At most one answer per channel.
+Consent = Annotated[dict[Channel, bool], Field(max_length=len(Channel))]
 
 
 class IndividualCreate(RequestModel):
@@ -207,7 +208,7 @@ CustomerCreate = Annotated[IndividualCreate | CorporateCreate, Field(discriminat
 class CustomerUpdate(RequestModel):
     """A partial update; ``version`` is the version the caller read (a stale one is a 409)."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     # Left out means unchanged. These cannot be cleared (an empty list clears a list), so an
     # explicit null is refused and the document does not offer it.
     name: Name | SkipJsonSchema[None] = None
@@ -229,7 +230,7 @@ class CustomerUpdate(RequestModel):
 
 
 class CustomerClose(RequestModel):
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     reason: Annotated[str, Field(min_length=1, max_length=300)]
 
 

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.customer.customers.schemas import Channel, Consent
-from shared.requests import RequestModel
+from shared.requests import RequestModel, Version
 
 
 class ConsentChange(RequestModel):
     """The customer's say on marketing by one or more channels, and where they said it."""
 
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     channels: Annotated[Consent, Field(min_length=1)]
     source: Channel = Field(description="The channel the customer gave or withdrew it through")
     given_at: AwareDatetime | None = Field(
@@ -36,7 +36,7 @@ class CustomerConsent(BaseModel):
 
 
 class ErasureRequest(RequestModel):
-    version: Annotated[int, Field(ge=1)]
+    version: Version
     reference: Annotated[
         str, Field(min_length=1, max_length=100, description="The request's case reference")
     ]
