@@ -12,6 +12,7 @@ from shared.auth.http import requires_scope
 from shared.auth.roles import AUDIT_READ
 from shared.http import runtime_of
 from shared.masking import mask_account
+from shared.periods import Moment, start_of
 
 # Path parameters that are personal data: the log keeps them whole (an auditor finds every
 # change to an account by asking with its full number), its answers show them masked.
@@ -45,7 +46,7 @@ async def read_audit_log(
     request: Request,
     subject: Annotated[str | None, Query(max_length=200)] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     cursor: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="next_cursor of the page before")
     ] = None,
@@ -60,7 +61,8 @@ async def read_audit_log(
     if object_id is not None:
         statement = statement.where(AuditEntry.object_id == object_id)
     if since is not None:
-        statement = statement.where(AuditEntry.at >= since)
+        zone = runtime_of(request).settings.bank_zone
+        statement = statement.where(AuditEntry.at >= start_of(since, zone))
     if cursor is not None:
         statement = statement.where(AuditEntry.seq > cursor)
     # A read of the log is not itself a change: its own session, no audit row.

@@ -126,7 +126,11 @@ def _field_path(location: tuple[Any, ...] | list[Any], body: Any = None) -> str:
     names no key of the object there (and is not the last part, a missing field), or that
     stands under a value with no fields, is a member's tag."""
     parts = list(location)
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+    if parts and parts[0] in ("query", "path", "header", "cookie") and len(parts) > 1:
+        # A parameter is one value (or a list of them): what follows its name is a union's
+        # member, or a list's index.
+        return str(parts[1]) + "".join(f"[{p}]" for p in parts[2:] if isinstance(p, int))
+    if parts and parts[0] == "body":
         parts = parts[1:]
     path, node, known = "", body, body is not None
     for index, part in enumerate(parts):

@@ -7,8 +7,9 @@ so a deployment can share one value across services and still override it for on
 
 from enum import StrEnum
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -49,6 +50,19 @@ class SharedSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    @field_validator("bank_time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"{name!r} is not an IANA time zone") from error
+        return name
+
+    @property
+    def bank_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bank_time_zone)
+
     environment: Environment = Environment.DEVELOPMENT
     database_url: SecretStr = SecretStr(DEVELOPMENT_DATABASE_URL)
     database_pool_size: int = Field(default=10, ge=1, le=200)
@@ -59,6 +73,8 @@ class SharedSettings(BaseSettings):
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
     db_schema: str = Field(default="", pattern=r"^[a-z_][a-z0-9_]*$|^$")
 
+    # The bank's own time zone: a date alone in a query is that day here (shared.periods).
+    bank_time_zone: str = "Asia/Shanghai"
     bus: BusBackend = BusBackend.LOCAL
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = Field(default=6, ge=1)

@@ -29,7 +29,8 @@ from shared.auth.roles import COMPLAINTS_FILE
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
-from shared.problems import ProblemError, get_or_404
+from shared.periods import Moment, period
+from shared.problems import get_or_404
 
 router = APIRouter(prefix="/v1", tags=["complaints"], dependencies=[Depends(case_in_reach)])
 
@@ -136,28 +137,20 @@ async def _page(
 async def complaint_stats(
     session: SessionDep,
     principal: PrincipalDep,
-    received_from: Annotated[datetime | None, Query(alias="from")] = None,
-    received_to: Annotated[datetime | None, Query(alias="to")] = None,
+    settings: SettingsDep,
+    received_from: Annotated[Moment | None, Query(alias="from")] = None,
+    received_to: Annotated[Moment | None, Query(alias="to")] = None,
 ) -> ComplaintStats:
     """Volumes by category, cause, channel and department; time per step; on-time rate;
     repeats; satisfaction after resolution; customers who left after complaining. The period
     is of receipt, the last 30 days unless given. A complaint handler's figures cover the
     cases they reach: their department's and the unassigned."""
     now = datetime.now(UTC)
-    end = _aware(received_to, "to") or now
-    start = _aware(received_from, "from") or end - timedelta(days=30)
-    if start >= end:
-        raise ProblemError("from: must be before to", field="from")
+    start, end = period(
+        received_from, received_to, zone=settings.bank_zone, now=now, default=timedelta(days=30)
+    )
     scope = limit_stats(StatsScope(start, end), principal)
     return await statistics.complaint_stats(session, scope=scope, now=now)
-
-
-def _aware(at: datetime | None, field: str) -> datetime | None:
-    if at is not None and at.tzinfo is None:
-        raise ProblemError(
-            f"{field}: give a time zone (e.g. 2026-11-01T00:00:00+08:00)", field=field
-        )
-    return at
 
 
 @router.get("/complaints/{complaint_id}")

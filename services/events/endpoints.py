@@ -38,10 +38,12 @@ from shared.auth.http import PrincipalDep
 from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
+from shared.periods import Moment, period
 from shared.problems import ProblemError, get_or_404
 from shared.requests import INT_MAX
 
 IN_REACH = Depends(opportunity_in_reach)
+STATS_PERIOD = timedelta(days=30)
 router = APIRouter(prefix="/v1")
 
 RuleIdPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{2,59}$")]
@@ -141,29 +143,21 @@ async def _switch(rule_id: str, enabled: bool, request: Request, session: Sessio
     return await _rule_read(session, rule_id)
 
 
-def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    for name, value in (("from", start), ("to", end)):
-        if value is not None and value.tzinfo is None:
-            raise ProblemError(f"{name}: give a time zone", field=name)
-    end = end or datetime.now(UTC)
-    start = start or end - timedelta(days=30)
-    if start >= end:
-        raise ProblemError("from: must be before to", field="from")
-    return start, end
-
-
 @router.get("/rules/{rule_id}/stats", tags=["rules"])
 async def rule_stats(
     rule_id: RuleIdPath,
     session: SessionDep,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    settings: SettingsDep,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
 ) -> RuleStats:
     """Fired and decided per version (active beside shadow), contacted, accepted, and the
     uplift in conversion against the control group; the last 30 days unless given."""
     await get_or_404(rules_repository.rule(session, rule_id), RuleNotFound(f"no rule {rule_id!r}"))
-    start, end = _period(start, end)
-    return await statistics.rule_stats(session, rule_id, start=start, end=end)
+    since, until = period(
+        start, end, zone=settings.bank_zone, now=datetime.now(UTC), default=STATS_PERIOD
+    )
+    return await statistics.rule_stats(session, rule_id, start=since, end=until)
 
 
 @router.post("/rules/{rule_id}/backtest", tags=["rules"])
@@ -217,7 +211,14 @@ async def _backtest(
             "definition.trigger: a backtest replays events; run a scheduled rule in shadow",
             field="definition.trigger",
         )
-    start, end = _period(body.received_from, body.received_to)
+    start, end = period(
+        body.received_from,
+        body.received_to,
+        zone=settings.bank_zone,
+        now=datetime.now(UTC),
+        default=STATS_PERIOD,
+        where="body",
+    )
     return await backtest(
         session, rule_id, version, definition, start=start, end=end, settings=settings
     )

@@ -17,6 +17,7 @@ from services.contact_center.models import Callback, CallbackStatus
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.masking import mask_phone
+from shared.periods import Moment, end_of
 from shared.problems import get_or_404
 
 router = APIRouter(prefix="/v1")
@@ -66,14 +67,15 @@ async def schedule_callback(
 @router.get("/callbacks", tags=["callbacks"])
 async def list_callbacks(
     session: SessionDep,
+    settings: SettingsDep,
     status_: Annotated[CallbackStatus | None, Query(alias="status")] = None,
-    due_by: datetime | None = None,
+    due_by: Moment | None = None,
     limit: Limit = 100,
 ) -> list[CallbackRead]:
-    """Callbacks by when they are next due; ``status=scheduled&due_by=<now>`` is the work."""
-    found = await callbacks_repository.callbacks(
-        session, status=status_, due_by=due_by, limit=limit
-    )
+    """Callbacks by when they are next due; ``status=scheduled&due_by=<now>`` is the work (a
+    date alone: due by the end of that day)."""
+    until = end_of(due_by, settings.bank_zone) if due_by is not None else None
+    found = await callbacks_repository.callbacks(session, status=status_, due_by=until, limit=limit)
     return [_callback_read(c) for c in found]
 
 

@@ -11,7 +11,7 @@ from services.contact_center.dependencies import SettingsDep
 from services.contact_center.stats import service
 from services.contact_center.stats.schemas import LiveStats, QueueRead, StatsReport
 from shared.http import SessionDep
-from shared.problems import ProblemError
+from shared.periods import Moment, period
 
 router = APIRouter(prefix="/v1")
 
@@ -29,23 +29,22 @@ async def list_queues(session: SessionDep, settings: SettingsDep) -> list[QueueR
 async def stats(
     session: SessionDep,
     settings: SettingsDep,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Moment | None, Query(alias="from")] = None,
+    to: Moment | None = None,
     bucket_minutes: Annotated[int | None, Query(ge=1, le=1440)] = None,
 ) -> StatsReport:
     """Service level, speed of answer, handle time, abandonment, first-contact resolution and
     occupancy per queue and per agent over a period (the last 24 hours by default), and per
     interval of ``bucket_minutes``."""
     now = datetime.now(UTC)
-    end = to or now
-    start = from_ or end - timedelta(days=1)
-    for name, value in (("from", start), ("to", end)):
-        if value.tzinfo is None:
-            raise ProblemError(f"{name}: give a time zone", field=name)
-    if start >= end:
-        raise ProblemError("from must be before to", field="from")
-    if end - start > timedelta(days=MAX_STATS_DAYS):
-        raise ProblemError(f"the period is at most {MAX_STATS_DAYS} days", field="from")
+    start, end = period(
+        from_,
+        to,
+        zone=settings.bank_zone,
+        now=now,
+        default=timedelta(days=1),
+        longest=timedelta(days=MAX_STATS_DAYS),
+    )
     return await service.report(
         session, start, end, now=now, settings=settings, bucket_minutes=bucket_minutes
     )

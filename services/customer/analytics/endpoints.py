@@ -15,7 +15,7 @@ from services.customer.analytics.schemas import (
 )
 from services.customer.dependencies import SettingsDep
 from shared.http import SessionDep
-from shared.problems import ProblemError
+from shared.periods import InvalidPeriod, Moment, end_of, start_of
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
@@ -29,17 +29,16 @@ async def value_pyramid(session: SessionDep, settings: SettingsDep) -> ValuePyra
 
 @router.get("/analytics/segment-migration", tags=["analytics"])
 async def segment_migration(
-    session: SessionDep, start: datetime, end: datetime | None = None
+    session: SessionDep, settings: SettingsDep, start: Moment, end: Moment | None = None
 ) -> SegmentMigration:
     """The tier matrix: how many customers went from each tier at ``start`` to each at
-    ``end`` (default now)."""
-    finish = end or datetime.now(UTC)
-    for name, moment in (("start", start), ("end", finish)):
-        if moment.tzinfo is None:
-            raise ProblemError(f"{name}: give a time zone", field=name)
-    if finish <= start:
-        raise ProblemError("end: must be after start", field="end")
-    return await analytics_service.segment_migration(session, start=start, end=finish)
+    ``end`` (default now); a date alone is that day's start, or end, in the bank's time
+    zone."""
+    since = start_of(start, settings.bank_zone)
+    until = end_of(end, settings.bank_zone) if end is not None else datetime.now(UTC)
+    if until <= since:
+        raise InvalidPeriod("end", "must be after start")
+    return await analytics_service.segment_migration(session, start=since, end=until)
 
 
 @router.get("/analytics/drifting", tags=["analytics"])

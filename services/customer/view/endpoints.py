@@ -12,7 +12,7 @@ from services.customer.view.schemas import CustomerView, SegmentsAsOf
 from shared.auth.http import requires_scope
 from shared.auth.roles import CUSTOMERS_VIEW
 from shared.http import SessionDep
-from shared.problems import ProblemError
+from shared.periods import Moment, end_of
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
@@ -34,12 +34,9 @@ async def customer_segments(
     customer_id: uuid.UUID,
     session: SessionDep,
     settings: SettingsDep,
-    as_of: datetime | None = None,
+    as_of: Moment | None = None,
 ) -> SegmentsAsOf:
-    """The customer's segments and tier policy now, or as they were at ``as_of``, and why."""
-    moment = as_of or datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise ProblemError(
-            "as_of: give a time zone (e.g. 2026-06-30T00:00:00+08:00)", field="as_of"
-        )
+    """The customer's segments and tier policy now, or as they were at ``as_of`` (a date
+    alone: at the end of that day), and why."""
+    moment = end_of(as_of, settings.bank_zone) if as_of is not None else datetime.now(UTC)
     return await view_assembly.segments_as_of(session, customer_id, moment, settings=settings)

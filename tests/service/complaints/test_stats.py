@@ -95,5 +95,6 @@ async def test_volumes_on_time_rate_repeats_satisfaction_and_customers_who_left(
         backwards = await client.get(
             "/v1/complaints/stats", params={"from": end.isoformat(), "to": start.isoformat()}
         )
-        assert backwards.status_code == 400
+        assert backwards.status_code == 422
         assert backwards.json()["field"] == "from"
+        assert [error["field"] for error in backwards.json()["errors"]] == ["from"]

@@ -112,5 +112,6 @@ async def test_the_live_board_shows_waiting_calls_and_agents(floor: Floor) -> No
 async def test_a_period_the_wrong_way_round_names_the_field(floor: Floor) -> None:
     answer = await floor.client.get("/v1/stats", params={"from": at(100), "to": at(0)})
 
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json()["field"] == "from"
+    assert [error["field"] for error in answer.json()["errors"]] == ["from"]

@@ -238,7 +238,7 @@ class TestAnalytics:
             params={"start": now.isoformat(), "end": (now - timedelta(days=1)).isoformat()},
         )
 
-        assert answer.status_code == 400
+        assert answer.status_code == 422
         assert answer.json()["field"] == "end"
 
     async def test_the_view_carries_value_satisfaction_and_ties(

@@ -143,11 +143,22 @@ class TestSegmentsFollowTheMoney:
         created = await create_customer(client)
 
         answer = await client.get(
-            f"/v1/customers/{created['id']}/segments", params={"as_of": "2026-01-01T00:00:00"}
+            f"/v1/customers/{created['id']}/segments", params={"as_of": "2026-01-01T10:00:00"}
         )
 
-        assert answer.status_code == 400
-        assert answer.json()["field"] == "as_of"
+        assert answer.status_code == 422
+        assert [error["field"] for error in answer.json()["errors"]] == ["as_of"]
+
+    async def test_as_of_a_date_alone_is_the_end_of_that_day_at_the_bank(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        created = await create_customer(client)
+        path = f"/v1/customers/{created['id']}/segments"
+
+        day = await client.get(path, params={"as_of": "2026-06-30"})
+
+        assert day.status_code == 200, day.text
+        assert day.json()["as_of"] == "2026-06-30T16:00:00Z"  # 2026-07-01 00:00 in Shanghai
 
 
 class TestViewLists:

@@ -3,7 +3,7 @@ run in shadow beside the active version, backtested; opportunities and their out
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -285,3 +285,26 @@ async def _one_opportunity(client: httpx.AsyncClient, customer_id: uuid.UUID) ->
     await wait_until(arrived, timeout=20)
     (opportunity,) = found
     return opportunity
+
+
+async def test_a_rules_statistics_take_a_date_alone_as_that_day_at_the_bank(
+    client: httpx.AsyncClient,
+) -> None:
+    by_day = await client.get(
+        "/v1/rules/large_withdrawal/stats", params={"from": "2026-11-01", "to": "2026-11-30"}
+    )
+    by_moment = await client.get(
+        "/v1/rules/large_withdrawal/stats",
+        params={"from": "2026-11-01T00:00:00+08:00", "to": "2026-12-01T00:00:00+08:00"},
+    )
+    naive = await client.get(
+        "/v1/rules/large_withdrawal/stats", params={"from": "2026-11-01T09:30"}
+    )
+
+    assert by_day.status_code == 200, by_day.text
+    day, moment = by_day.json(), by_moment.json()
+    for bound in ("period_from", "period_to"):
+        assert datetime.fromisoformat(day.pop(bound)) == datetime.fromisoformat(moment.pop(bound))
+    assert day == moment
+    assert naive.status_code == 422
+    assert [error["field"] for error in naive.json()["errors"]] == ["from"]
