@@ -122,7 +122,13 @@ def test_every_service_and_the_command_import_from_the_installed_wheel(
     venv = tmp_path / "venv"
     python = _venv(venv)
     _run([python, "-m", "pip", "install", "-q", "-c", LOCK, wheel], cwd=tmp_path)
-    modules = ["contracts", "shared", *(f"services.{name}.app" for name in SERVICES), "crm.cli"]
+    modules = [
+        "contracts",
+        "shared",
+        *(f"services.{name}.app" for name in SERVICES),
+        "crm.cli",
+        "crm.operations",
+    ]
 
     loaded = _probe(python, modules, cwd=tmp_path)
 

