@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import audit
 from shared.bus import Bus
-from shared.logging import correlation_id_var, new_correlation_id
+from shared.logging import correlation_id_var, get_logger, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
 from shared.problems import PROBLEM_JSON, TOO_LARGE_TITLE, BackPressure, problem_type
@@ -22,6 +22,9 @@ from shared.supervision import Supervisor
 CORRELATION_HEADER = "x-correlation-id"
 S = TypeVar("S", bound=SharedSettings)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+log = get_logger(__name__)
 
 
 class RunningService(Protocol):
@@ -100,7 +103,9 @@ SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 
 
 class RequestContextMiddleware:
-    """Correlation id in and out (``X-Correlation-ID``) and the RED metrics of each route."""
+    """Correlation id in and out (``X-Correlation-ID``), the RED metrics of each route, and one
+    log line per request: method, route template, status, duration, correlation id and the
+    caller's role, never the path's ids, a query or a body (they carry personal data)."""
 
     def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics, max_body_bytes: int) -> None:
         self._app = app
@@ -137,12 +142,21 @@ class RequestContextMiddleware:
                 await self._app(scope, bounded, send_with_context)
         finally:
             route = scope.get("route")
-            # The route template, never the raw path: ids in paths would make labels unbounded.
+            # The route template, never the raw path: ids in paths would make labels unbounded
+            # and put customers' ids and account numbers in the log.
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
+            seconds = time.perf_counter() - started
             self._metrics.http_requests.labels(method, template, str(status)).inc()
-            self._metrics.http_request_duration.labels(method, template).observe(
-                time.perf_counter() - started
+            self._metrics.http_request_duration.labels(method, template).observe(seconds)
+            principal = scope.get("state", {}).get("principal")
+            log.info(
+                "request",
+                method=method,
+                route=template,
+                status=status,
+                duration_ms=round(seconds * 1000, 1),
+                role=getattr(getattr(principal, "role", None), "value", None),
             )
             correlation_id_var.reset(token)
 

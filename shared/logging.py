@@ -3,6 +3,7 @@ the events it causes and on into the logs of the consumers that handle them."""
 
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,41 +41,77 @@ def _add_correlation_id(
     return event_dict
 
 
-class RepeatThrottle(logging.Filter):
-    """Lets one record per logger and message template through every ``window`` seconds, for
-    loggers under ``prefixes``; the next one let through says how many were held back.
+class RepeatWindow:
+    """One line per kind of line every ``window`` seconds; the next one let through says how
+    many were held back. The standard library has no rate limit and the small packages that
+    add one are unmaintained; this is a dozen lines."""
 
-    While the broker is away aiokafka logs each failed connection attempt of every client, tens
-    of lines a second for as long as the outage lasts, which buries everything else an operator
-    needs to read. The standard library has no rate limit and the small packages that add one
-    are unmaintained; this is a dozen lines."""
+    def __init__(self, window: float = 10.0) -> None:
+        self.window = window
+        self._last: dict[object, float] = {}
+        self._held: dict[object, int] = {}
+
+    def admit(self, key: object, at: float) -> int | None:
+        """How many like it were held back, when this one goes through; None holds it."""
+        if at - self._last.get(key, float("-inf")) < self.window:
+            self._held[key] = self._held.get(key, 0) + 1
+            return None
+        self._last[key] = at
+        return self._held.pop(key, 0)
+
+
+class RepeatThrottle(logging.Filter):
+    """Throttles the standard library's records of loggers under ``prefixes``: while the broker
+    is away aiokafka logs each failed connection attempt of every client, tens of lines a second
+    for as long as the outage lasts, which buries everything else an operator needs to read."""
 
     def __init__(self, prefixes: tuple[str, ...], window: float = 10.0) -> None:
         super().__init__()
         self._prefixes = prefixes
-        self._window = window
-        self._last: dict[tuple[str, object], float] = {}
-        self._held: dict[tuple[str, object], int] = {}
+        self._window = RepeatWindow(window)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(self._prefixes):
             return True
-        key = (record.name, record.msg)
-        if record.created - self._last.get(key, float("-inf")) < self._window:
-            self._held[key] = self._held.get(key, 0) + 1
+        held = self._window.admit((record.name, record.msg), record.created)
+        if held is None:
             return False
-        self._last[key] = record.created
-        held = self._held.pop(key, 0)
         if held:
-            record.msg = f"{record.msg} ({held} like it held back in the last {self._window:g} s)"
+            record.msg = (
+                f"{record.msg} ({held} like it held back in the last {self._window.window:g} s)"
+            )
         return True
+
+
+class RepeatedWarnings:
+    """Throttles the service's own warnings by event: a seed of 1,271 customers no manager
+    could take logged manager.none_available 1,271 times. One line per event every window,
+    with ``held_back`` counting the others."""
+
+    def __init__(self, window: float = 10.0) -> None:
+        self._window = RepeatWindow(window)
+
+    def __call__(
+        self, logger: object, method: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        if method not in ("warning", "warn"):
+            return event_dict
+        held = self._window.admit(event_dict.get("event"), time.monotonic())
+        if held is None:
+            raise structlog.DropEvent
+        if held:
+            event_dict["held_back"] = held
+        return event_dict
 
 
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer()
     )
     shared_processors: list[structlog.types.Processor] = [
+        RepeatedWarnings(),
         structlog.contextvars.merge_contextvars,
         _add_correlation_id,
         structlog.processors.add_log_level,
