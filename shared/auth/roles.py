@@ -44,6 +44,10 @@ CUSTOMERS_IDENTIFY = "customers:identify"  # the lookup of a caller or card hold
 CUSTOMERS_VIEW = "customers:view"  # the 360 view a channel shows
 COMPLAINTS_FILE = "complaints:file"  # lodging a complaint, not handling one
 CALLS_OFFER = "calls:offer"  # a call arriving from the telephony platform or IVR
+# A customer's say on marketing, read and recorded where they give it: web and mobile banking,
+# the branch's system, the IVR, as well as staff who may change the customer.
+CONSENT_READ = "consent:read"
+CONSENT_RECORD = "consent:record"
 AGENTS_STATE = "agents:state"  # an agent signing in, out, or taking a break
 
 
@@ -83,6 +87,7 @@ _BUSINESS_RESOURCES = (
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.CHANNEL: frozenset(
         {CUSTOMERS_IDENTIFY, CUSTOMERS_VIEW, COMPLAINTS_FILE, CALLS_OFFER}
+        | {CONSENT_READ, CONSENT_RECORD}
         | _scopes("transactions", "interactions", actions=(WRITE,))
     ),
     Role.CONTACT_CENTRE_AGENT: _SERVE_A_CUSTOMER
@@ -109,3 +114,13 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.SYSTEM: _scopes(*_BUSINESS_RESOURCES)
     | {CUSTOMERS_IDENTIFY, CUSTOMERS_VIEW, COMPLAINTS_FILE, CALLS_OFFER, AGENTS_STATE},
 }
+
+
+def _with_consent(scopes: frozenset[str]) -> frozenset[str]:
+    """Who may read a customer may read their consent; who may change them may record it."""
+    derived = {CONSENT_READ} if f"customers:{READ}" in scopes else set()
+    derived |= {CONSENT_RECORD} if f"customers:{WRITE}" in scopes else set()
+    return scopes | derived
+
+
+ROLE_SCOPES = {role: _with_consent(scopes) for role, scopes in ROLE_SCOPES.items()}

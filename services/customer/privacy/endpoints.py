@@ -18,13 +18,22 @@ from services.customer.privacy.schemas import (
 )
 from shared.audit import note_personal_fields_read
 from shared.auth.http import PrincipalDep, requires_scope
-from shared.auth.roles import ERASE_PERSONAL_DATA, EXPORT_PERSONAL_DATA
+from shared.auth.roles import (
+    CONSENT_READ,
+    CONSENT_RECORD,
+    ERASE_PERSONAL_DATA,
+    EXPORT_PERSONAL_DATA,
+)
 from shared.http import SessionDep
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
 
-@router.get("/customers/{customer_id}/consent", tags=["customers"])
+@router.get(
+    "/customers/{customer_id}/consent",
+    tags=["customers"],
+    openapi_extra=requires_scope(CONSENT_READ),
+)
 async def read_consent(customer_id: uuid.UUID, session: SessionDep) -> CustomerConsent:
     """Marketing consent per channel: given or not, when, through which channel, recorded by
     whom. The detector and the contact centre act on it."""
@@ -34,6 +43,7 @@ async def read_consent(customer_id: uuid.UUID, session: SessionDep) -> CustomerC
 @router.put(
     "/customers/{customer_id}/consent",
     tags=["customers"],
+    openapi_extra=requires_scope(CONSENT_RECORD),
     responses={409: {"description": "Stale version, or the customer is closed"}},
 )
 async def change_consent(

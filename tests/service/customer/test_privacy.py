@@ -52,6 +52,32 @@ class TestConsent:
             "crm.customer.updated.v1"
         )
 
+    async def test_the_channel_where_the_customer_says_it_records_and_reads_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        created = await create_customer(client)
+        path = f"/v1/customers/{created['id']}/consent"
+        mobile_banking = development_bearer(Role.CHANNEL, subject="mobile-banking")
+        auditor = development_bearer(Role.AUDITOR, subject="audit-1")
+
+        recorded = await client.put(
+            path,
+            json={"version": 1, "channels": {"mobile": True}, "source": "mobile"},
+            headers=mobile_banking,
+        )
+        read = await client.get(path, headers=mobile_banking)
+        audited = await client.get(path, headers=auditor)
+        auditor_writes = await client.put(
+            path, json={"version": 2, "channels": {"mobile": False}}, headers=auditor
+        )
+
+        assert recorded.status_code == 200, recorded.text
+        channels = {c["channel"]: c for c in read.json()["channels"]}
+        assert channels["mobile"]["granted"] is True
+        assert channels["mobile"]["recorded_by"] == "mobile-banking"
+        assert audited.status_code == 200
+        assert auditor_writes.status_code == 403
+
     async def test_consent_said_in_the_future_is_a_422_naming_given_at(
         self, client: httpx.AsyncClient
     ) -> None:
