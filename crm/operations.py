@@ -5,8 +5,11 @@ import asyncio
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -159,16 +162,66 @@ def seed(url: str, customers: int, transactions: int, seed_value: int, token: st
     bank = SyntheticBank(
         seed=seed_value, customers=customers, transactions=transactions, end_date=date.today()
     )
-    report = asyncio.run(_seed(url, bank, bearer_headers(token)))
+    totals = {
+        "customers": bank.customer_count,
+        "accounts": bank.account_count,
+        "transactions": bank.target_transactions,
+    }
+    with SeedProgress(totals) as progress:
+        report = asyncio.run(_seed(url, bank, bearer_headers(token), progress.advance))
     click.echo(
         f"loaded {report.customers} customers, {report.accounts} accounts, "
-        f"{report.transactions} transactions in {report.seconds:.1f} s"
+        f"{report.transactions} transactions in {report.seconds:.1f} s "
+        f"({report.transactions / report.seconds:,.0f} transactions/s)"
     )
 
 
-async def _seed(url: str, bank: SyntheticBank, headers: dict[str, str]) -> LoadReport:
+class SeedProgress:
+    """A progress bar per stage on stderr (click's), with its rate and time left."""
+
+    def __init__(self, totals: dict[str, int]) -> None:
+        self._totals = totals
+        self._stage = ""
+        self._bar: Any = None
+        self._started = 0.0
+        self._done = 0
+
+    def __enter__(self) -> "SeedProgress":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._close()
+
+    def advance(self, stage: str, count: int) -> None:
+        if stage != self._stage:
+            self._close()
+            self._stage, self._done, self._started = stage, 0, time.monotonic()
+            self._bar = click.progressbar(
+                length=self._totals[stage],
+                label=f"{stage:<12}",
+                file=sys.stderr,
+                show_eta=True,
+                item_show_func=self._rate,
+            ).__enter__()
+        self._done += count
+        self._bar.update(count, current_item=stage)
+
+    def _rate(self, stage: str | None) -> str:
+        # A stage's first steps come in a burst; a rate over less than a second says nothing.
+        elapsed = time.monotonic() - self._started
+        return f"{self._done / elapsed:,.0f}/s" if stage and elapsed >= 1 else ""
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+async def _seed(
+    url: str, bank: SyntheticBank, headers: dict[str, str], loaded: Callable[[str, int], None]
+) -> LoadReport:
     async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
-        return await load_synthetic_bank(client, bank)
+        return await load_synthetic_bank(client, bank, loaded=loaded)
 
 
 @click.command(name="check-config")

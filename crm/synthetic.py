@@ -10,7 +10,7 @@ customers whose money in dries up (attrition)."""
 import asyncio
 import random
 import time as time_module
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -188,6 +188,14 @@ class SyntheticBank:
             )
         return accounts
 
+    @property
+    def customer_count(self) -> int:
+        return len(self._customers)
+
+    @property
+    def account_count(self) -> int:
+        return sum(len(customer.accounts) for customer in self._customers)
+
     def customers(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for customer in self._customers:
             yield customer.key, customer.body
@@ -344,6 +352,10 @@ def _everyday(customer: SyntheticCustomer, r: random.Random, *, declining: bool)
     return _body(current, "debit", Decimal(r.randrange(1, 30)), "fee")
 
 
+def _nothing(stage: str, count: int) -> None:
+    """No progress display."""
+
+
 @dataclass(frozen=True)
 class LoadReport:
     customers: int
@@ -353,11 +365,18 @@ class LoadReport:
 
 
 async def load_synthetic_bank(
-    client: httpx.AsyncClient, bank: SyntheticBank, *, concurrency: int = 8, batch: int = 1000
+    client: httpx.AsyncClient,
+    bank: SyntheticBank,
+    *,
+    concurrency: int = 8,
+    batch: int = 1000,
+    loaded: Callable[[str, int], None] | None = None,
 ) -> LoadReport:
     """Load the bank through the customer service's HTTP API (the real rules, the real
     events). Customers and accounts go ``concurrency`` requests at a time; transaction
-    batches go in order, since balances follow them."""
+    batches go in order, since balances follow them. ``loaded(stage, count)`` hears of each
+    step ("customers", "accounts", "transactions"), for a progress display."""
+    report = loaded or _nothing
     started = time_module.monotonic()
     limit = asyncio.Semaphore(concurrency)
     ids: dict[str, str] = {}
@@ -375,14 +394,18 @@ async def load_synthetic_bank(
 
     async def register(key: str, body: dict[str, Any]) -> None:
         ids[key] = (await post("/v1/customers", body))["id"]
+        report("customers", 1)
+
+    async def open_account(key: str, body: dict[str, Any]) -> None:
+        await post("/v1/accounts", {**body, "customer_id": ids[key]})
+        report("accounts", 1)
 
     await asyncio.gather(*(register(key, body) for key, body in bank.customers()))
     accounts = list(bank.accounts())
-    await asyncio.gather(
-        *(post("/v1/accounts", {**body, "customer_id": ids[key]}) for key, body in accounts)
-    )
+    await asyncio.gather(*(open_account(key, body) for key, body in accounts))
     transactions = 0
     for transactions_batch in bank.transaction_batches(size=batch):
         await post("/v1/transactions", {"transactions": transactions_batch})
         transactions += len(transactions_batch)
+        report("transactions", len(transactions_batch))
     return LoadReport(len(ids), len(accounts), transactions, time_module.monotonic() - started)
