@@ -1,7 +1,9 @@
 """Backtests: a rule run over the history the service kept, emitting nothing.
 
 The history is replayed through the same state and evaluation code as the live consumer, in
-memory, from a warm-up year before the period (so the windows are full on its first day).
+memory, from a warm-up year before the period (so the windows are full on its first day), and
+in the order the detector consumed it, so that over the live period it reaches the live
+decisions.
 Suppression is simulated from the same state: duplicates, the rule's cool-down, open
 complaints, consent and the control group; the contact-fatigue cap counts only this rule's
 own contacts, because other rules' decisions over the period are not replayed with it."""

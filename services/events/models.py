@@ -107,7 +107,10 @@ class ObservedEvent(Base):
     """Every event the detector consumed, with where it read it: lineage and backtests."""
 
     __tablename__ = "observed_events"
-    __table_args__ = (Index("ix_observed_events_time", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_observed_events_time", "occurred_at"),
+        Index("ix_observed_events_consumed", "consumed_seq"),
+    )
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID)
@@ -117,6 +120,8 @@ class ObservedEvent(Base):
     partition: Mapped[int | None] = mapped_column(Integer)
     offset: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # The order the detector consumed the events in (backtests replay in it).
+    consumed_seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False))
 
 
 class Opportunity(Base):

@@ -265,11 +265,13 @@ async def history_size(session: AsyncSession, start: datetime, end: datetime) ->
 async def history(
     session: AsyncSession, start: datetime, end: datetime
 ) -> AsyncIterator[ObservedEvent]:
-    """The consumed events of a period in the order they happened, streamed."""
+    """The consumed events of a period in the order the detector consumed them, streamed:
+    a customer's events are replayed as the live detector saw them, whatever their own
+    times say."""
     statement = (
         select(ObservedEvent)
         .where(ObservedEvent.occurred_at >= start, ObservedEvent.occurred_at < end)
-        .order_by(ObservedEvent.occurred_at, ObservedEvent.event_id)
+        .order_by(ObservedEvent.consumed_seq)
         .execution_options(yield_per=2000)
     )
     async for row in await session.stream_scalars(statement):
