@@ -104,6 +104,22 @@ class RepeatedWarnings:
         return event_dict
 
 
+# How long one field of a log line may be. A database error's text carries its statement and
+# parameters: a deadlock's listed 10,000 characters of lock keys in one line.
+LONGEST_FIELD = 1000
+LONGEST_TRACEBACK = 8000
+
+
+def bound_fields(
+    logger: object, method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    for name, value in event_dict.items():
+        limit = LONGEST_TRACEBACK if name == "exception" else LONGEST_FIELD
+        if isinstance(value, str) and len(value) > limit:
+            event_dict[name] = f"{value[:limit]}… ({len(value) - limit} more characters)"
+    return event_dict
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -121,6 +137,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         processors=[
             *shared_processors,
             structlog.processors.format_exc_info,
+            bound_fields,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -132,7 +149,11 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared_processors,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                bound_fields,
+                renderer,
+            ],
         )
     )
     handler.addFilter(RepeatThrottle(("aiokafka",)))

@@ -30,31 +30,38 @@ SCHEDULE_CHUNK = 500
 async def run_scheduled_rules(
     session: AsyncSession, *, rules: Sequence[LiveRule], settings: Settings, now: datetime
 ) -> int:
-    """Tick the time-based rules (birthdays, maturities, dormancy) for their candidates."""
+    """Tick the time-based rules (birthdays, maturities, dormancy) for their candidates.
+
+    Every rule's candidates are gathered first and locked in one ascending order of lock keys,
+    a chunk at a time: the consumer locks a run's customers in that order too, so the two can
+    never hold what the other waits for (locking each rule's candidates in turn did, and
+    deadlocked against the consumer during a seed)."""
     today = business_day(now, settings)
     moment = Moment(at=now, day=today)
     lineage = [{"schedule_at": now.isoformat()}]
     history = ContactHistory(session)
     recorded: list[dict[str, Any]] = []
+    scheduled = [live for live in rules if live.listens_to(None)]
+    candidates = [
+        set(await _candidates(session, live.definition, today, now)) for live in scheduled
+    ]
+    everyone = sorted(set().union(*candidates), key=states_repository.lock_key)
     fired = 0
-    for live in rules:
-        if not live.listens_to(None):
-            continue
-        candidates = await _candidates(session, live.definition, today, now)
-        # States read a chunk at a time, as the consumer reads a run's: a few queries per
-        # chunk, not per customer.
-        for start in range(0, len(candidates), SCHEDULE_CHUNK):
-            chunk = sorted(candidates[start : start + SCHEDULE_CHUNK])
-            await states_repository.lock_customers(session, chunk)
-            loaded = await states_repository.load_states(
-                session, chunk, since=today - timedelta(days=MAX_WINDOW_DAYS)
-            )
-            states = loaded.states
-            for customer_id in chunk:
+    # States read a chunk at a time, as the consumer reads a run's: a few queries per chunk.
+    for start in range(0, len(everyone), SCHEDULE_CHUNK):
+        chunk = everyone[start : start + SCHEDULE_CHUNK]
+        await states_repository.lock_customers(session, chunk)
+        loaded = await states_repository.load_states(
+            session, chunk, since=today - timedelta(days=MAX_WINDOW_DAYS)
+        )
+        for customer_id in chunk:
+            for live, theirs in zip(scheduled, candidates, strict=True):
+                if customer_id not in theirs:
+                    continue
                 decisions = await judge(
                     session,
                     live,
-                    states[customer_id],
+                    loaded.states[customer_id],
                     moment,
                     history=history,
                     settings=settings,

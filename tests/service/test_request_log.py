@@ -13,7 +13,13 @@ import shared.http
 from crm.registry import SERVICES
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
-from shared.logging import RepeatedWarnings, configure_logging, current_correlation_id
+from shared.logging import (
+    LONGEST_FIELD,
+    RepeatedWarnings,
+    bound_fields,
+    configure_logging,
+    current_correlation_id,
+)
 from tests.service.conftest import serving, settings_for
 
 PHONE = "13912345678"
@@ -97,3 +103,10 @@ def test_chinese_stays_readable_in_the_json_lines() -> None:
     renderer = structlog.get_config()["processors"][-1]
     line = renderer(None, "info", {"event": "customer.registered", "branch": "上海分行"})
     assert "上海分行" in line
+
+
+def test_a_long_field_is_cut_to_a_bounded_line() -> None:
+    keys = ", ".join(str(n) for n in range(3000))
+    bounded = bound_fields(None, "warning", {"event": "consumer.unavailable", "error": keys})
+    assert len(bounded["error"]) < LONGEST_FIELD + 50
+    assert bounded["error"].endswith(f"({len(keys) - LONGEST_FIELD} more characters)")

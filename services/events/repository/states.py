@@ -30,12 +30,19 @@ from services.events.state_cache import StateCache
 from shared.bulk import RowsWrite, write_all
 
 
+def lock_key(customer_id: uuid.UUID) -> int:
+    """The customer's advisory lock key; locks are taken in the order of these keys."""
+    return int.from_bytes(customer_id.bytes[:8], "big", signed=True)
+
+
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[uuid.UUID]) -> None:
     """Serialise work on these customers until the transaction ends. A customer's events come
     on several topics (transactions, contacts, profile changes) and are handled concurrently;
     without this, two handlers could each load the state and the second save would undo the
-    first's change. Taken in key order, so two batches never wait on each other in a ring."""
-    keys = sorted({int.from_bytes(c.bytes[:8], "big", signed=True) for c in customer_ids})
+    first's change. Taken in key order, so two batches never wait on each other in a ring; a
+    transaction that locks in several calls must make each call's keys follow the last's
+    (sort its customers by ``lock_key`` first)."""
+    keys = sorted({lock_key(c) for c in customer_ids})
     if keys:
         await session.execute(
             text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
