@@ -59,7 +59,7 @@ def serve_one(service: str) -> None:
     spec = SERVICES[service]
     settings = spec.settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    asyncio.run(serve([(spec.create_app(settings), settings.host, settings.port)]))
+    asyncio.run(serve([(spec.name, spec.create_app(settings), settings.host, settings.port)]))
 
 
 @click.command()
@@ -91,7 +91,7 @@ async def _run_embedded() -> None:
     apps = []
     for spec in SERVICES.values():
         settings = spec.settings()
-        apps.append((spec.create_app(settings), settings.host, settings.port))
+        apps.append((spec.name, spec.create_app(settings), settings.host, settings.port))
         click.echo(f"  {spec.name:<15} http://{settings.host}:{settings.port}/docs", err=True)
     click.echo("Serving the bank CRM (Ctrl-C stops).", err=True)
     await serve(apps)

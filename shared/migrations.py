@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
+from structlog.contextvars import bound_contextvars
 
 from shared.audit import AuditEntry
 from shared.db import SharedTablesBase, create_engine
@@ -42,7 +43,9 @@ async def upgrade(settings: SharedSettings, script_location: Path, revision: str
             )
             await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             config = alembic_config(script_location, settings)
-            await connection.run_sync(_upgrade_on, config, revision)
+            # Alembic's own lines ("Running upgrade …") then say which service they are about.
+            with bound_contextvars(service=settings.service_name):
+                await connection.run_sync(_upgrade_on, config, revision)
     finally:
         await engine.dispose()
 
