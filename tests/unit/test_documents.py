@@ -45,3 +45,17 @@ class TestChannelIntegrationGuide:
         named = set(re.findall(r"`([a-z]+:[a-z]+)`", rows[Role.CHANNEL.value]))
         written = {"transactions:write", "interactions:write"}  # "post transactions and ..."
         assert named | written == ROLE_SCOPES[Role.CHANNEL]
+
+    def test_every_scope_the_role_table_names_is_held_by_that_role(self) -> None:
+        guide = (ROOT / "docs" / "channel-integration.md").read_text(encoding="utf-8")
+        claimed = {
+            Role(line.split("|")[1].strip(" `")): set(
+                re.findall(r"`([a-z-]+:[a-z-]+)`", line.split("|")[3])
+            )
+            for line in guide.splitlines()
+            if line.startswith("| `") and line.count("|") == 4
+        }
+        assert any(claimed.values())
+        assert {role: scopes - ROLE_SCOPES[role] for role, scopes in claimed.items()} == {
+            role: set() for role in claimed
+        }
