@@ -36,7 +36,8 @@ import httpx
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.serving import tune_garbage_collector
-from crm.synthetic import SyntheticBank, load_synthetic_bank
+from crm.synthetic import SyntheticBank
+from crm.synthetic_load import load_synthetic_bank
 from services.customer.accounts.repository import TRANSACTION_COLUMNS
 from services.customer.app import MIGRATIONS
 from services.customer.config import Settings

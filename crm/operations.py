@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
 from crm.serving import serve
-from crm.synthetic import LoadReport, SyntheticBank, load_synthetic_bank
+from crm.synthetic import SyntheticBank
+from crm.synthetic_load import LoadReport, load_synthetic_bank
 from crm.tokens import bearer_headers, token_option
 from services.customer.config import Settings as CustomerSettings
 from services.customer.valuation.service import revalue_everyone

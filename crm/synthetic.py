@@ -7,16 +7,12 @@ patterns the detector looks for: monthly salaries from one employer, occasional 
 large transfers to other banks, withdrawals, customers who went dormant half a year ago and
 customers whose money in dries up (attrition)."""
 
-import asyncio
 import random
-import time as time_module
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-
-import httpx
 
 from contracts.identifiers import InvalidIdentifier
 from services.customer.identity.resident_id import validate_resident_id
@@ -350,62 +346,3 @@ def _everyday(customer: SyntheticCustomer, r: random.Random, *, declining: bool)
         amount = Decimal(r.randrange(50, 2000) * 1000)
         return _body(current, "credit", amount, "deposit", channel="branch")
     return _body(current, "debit", Decimal(r.randrange(1, 30)), "fee")
-
-
-def _nothing(stage: str, count: int) -> None:
-    """No progress display."""
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    customers: int
-    accounts: int
-    transactions: int
-    seconds: float
-
-
-async def load_synthetic_bank(
-    client: httpx.AsyncClient,
-    bank: SyntheticBank,
-    *,
-    concurrency: int = 8,
-    batch: int = 1000,
-    loaded: Callable[[str, int], None] | None = None,
-) -> LoadReport:
-    """Load the bank through the customer service's HTTP API (the real rules, the real
-    events). Customers and accounts go ``concurrency`` requests at a time; transaction
-    batches go in order, since balances follow them. ``loaded(stage, count)`` hears of each
-    step ("customers", "accounts", "transactions"), for a progress display."""
-    report = loaded or _nothing
-    started = time_module.monotonic()
-    limit = asyncio.Semaphore(concurrency)
-    ids: dict[str, str] = {}
-
-    async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with limit:
-            answer = await client.post(path, json=body)
-            while answer.status_code == 503:  # back-pressure: wait as told, then again
-                await asyncio.sleep(float(answer.headers.get("retry-after", "5")))
-                answer = await client.post(path, json=body)
-        if answer.status_code >= 300:
-            raise RuntimeError(f"POST {path}: {answer.status_code} {answer.text[:300]}")
-        result: dict[str, Any] = answer.json()
-        return result
-
-    async def register(key: str, body: dict[str, Any]) -> None:
-        ids[key] = (await post("/v1/customers", body))["id"]
-        report("customers", 1)
-
-    async def open_account(key: str, body: dict[str, Any]) -> None:
-        await post("/v1/accounts", {**body, "customer_id": ids[key]})
-        report("accounts", 1)
-
-    await asyncio.gather(*(register(key, body) for key, body in bank.customers()))
-    accounts = list(bank.accounts())
-    await asyncio.gather(*(open_account(key, body) for key, body in accounts))
-    transactions = 0
-    for transactions_batch in bank.transaction_batches(size=batch):
-        await post("/v1/transactions", {"transactions": transactions_batch})
-        transactions += len(transactions_batch)
-        report("transactions", len(transactions_batch))
-    return LoadReport(len(ids), len(accounts), transactions, time_module.monotonic() - started)

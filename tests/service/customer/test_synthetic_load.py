@@ -4,7 +4,8 @@ from datetime import date
 
 import httpx
 
-from crm.synthetic import SyntheticBank, load_synthetic_bank
+from crm.synthetic import SyntheticBank
+from crm.synthetic_load import load_synthetic_bank
 from services.customer.config import Settings
 from tests.service.conftest import scalar
 

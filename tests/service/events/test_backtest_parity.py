@@ -35,10 +35,15 @@ class TestParity:
         customer_id = uuid.uuid4()
         await detector.feed(registered(customer_id, consent={"phone": True}))
         live = await detector.feed(
-            posted(customer_id, 250_000, direction="debit", kind="withdrawal",
-                   at=NOW - timedelta(seconds=3)),
+            posted(
+                customer_id,
+                250_000,
+                direction="debit",
+                kind="withdrawal",
+                at=NOW - timedelta(seconds=3),
+            ),
             rule,
-        )  # fmt: skip
+        )
 
         opened, suppressed = await _backtest_large_withdrawal(detector)
 

@@ -60,12 +60,16 @@ async def test_the_consumer_and_the_scheduler_never_deadlock_on_shared_customers
             (
                 event := posted(customer_id, 100, at=NOW - timedelta(minutes=1)),
                 EventEnvelope(
-                    id=str(uuid.uuid4()), source="/crm/test", type=event.event_type,
-                    subject=event.subject, time=NOW, position=(event.topic, 0, 0),
+                    id=str(uuid.uuid4()),
+                    source="/crm/test",
+                    type=event.event_type,
+                    subject=event.subject,
+                    time=NOW,
+                    position=(event.topic, 0, 0),
                 ),
             )
             for customer_id in run
-        ]  # fmt: skip
+        ]
         async with transaction(detector.sessions) as session:
             await service.handle_events(
                 session, items, rules=[], settings=detector.settings, cache=detector.cache
