@@ -2,37 +2,14 @@
 every parameter of every route is sent a value its schema refuses, and every answer is a 422
 whose ``errors`` list names that parameter."""
 
-import re
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from crm.registry import SERVICES, ServiceSpec
-from shared.auth.roles import Role
-from shared.auth.tokens import development_bearer
+from tests.openapi_walk import caller_of, concrete_path, forms
 from tests.service.conftest import serving, settings_for
-
-# The roles that need no object claims, in the order a test prefers them.
-UNLIMITED_ROLES = (Role.SYSTEM, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.AUDITOR)
-
-
-def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = document
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
-def forms(document: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
-    """The schemas a parameter may match, nested unions flattened."""
-    schema = resolve(document, schema)
-    if "anyOf" not in schema:
-        return [schema]
-    return [form for option in schema["anyOf"] for form in forms(document, option)]
 
 
 def malformed(document: dict[str, Any], schema: dict[str, Any]) -> str:
@@ -63,16 +40,6 @@ def problems_of(answer: httpx.Response) -> list[dict[str, Any]]:
     return errors
 
 
-def caller_of(operation: dict[str, Any]) -> dict[str, str]:
-    allowed = operation.get("x-roles", [])
-    role = next((role for role in UNLIMITED_ROLES if role in allowed), Role.SYSTEM)
-    return development_bearer(role)
-
-
-def concrete(path: str) -> str:
-    return re.sub(r"{[a-z_]+}", lambda _: str(uuid.uuid4()), path)
-
-
 @pytest.mark.parametrize("spec", [pytest.param(s, id=n) for n, s in SERVICES.items()])
 async def test_a_malformed_query_parameter_is_a_422_naming_it(
     spec: ServiceSpec, migrated_database: str
@@ -90,7 +57,7 @@ async def test_a_malformed_query_parameter_is_a_422_naming_it(
                     value = malformed(document, parameter["schema"])
                     answer: httpx.Response = await client.request(
                         method,
-                        concrete(path),
+                        concrete_path(path),
                         params={parameter["name"]: value},
                         headers=caller_of(operation),
                     )
@@ -101,7 +68,7 @@ async def test_a_malformed_query_parameter_is_a_422_naming_it(
                         # A date-time without its offset names no moment.
                         naive = await client.request(
                             method,
-                            concrete(path),
+                            concrete_path(path),
                             params={parameter["name"]: "2026-12-01T10:00:00"},
                             headers=caller_of(operation),
                         )

@@ -3,7 +3,6 @@ document, every string a client can send (a body field of every write route, a q
 parameter of every route) is refused with a 422 that names it when it carries a NUL character,
 and every body string with a published maximum is refused when it is one character longer."""
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,48 +12,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from crm.registry import SERVICES, ServiceSpec
-from shared.auth.roles import Role
-from shared.auth.tokens import development_bearer
 from shared.db import create_engine, refused_value
 from shared.settings import SharedSettings
+from tests.openapi_walk import caller_of, concrete_path, forms, resolve
 from tests.service.conftest import serving, settings_for
 
 WRITES = ("post", "put", "patch")
 NUL_TEXT = "a\x00b"
 
 
-def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = document
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
 def string_schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any] | None:
     """The string form a property takes, if it takes one that is free text (no enum)."""
-    schema = resolve(document, schema)
-    for option in [schema, *schema.get("anyOf", [])]:
-        option = resolve(document, option)
+    for option in forms(document, schema):
         if option.get("type") == "string" and "enum" not in option and "const" not in option:
             return option
     return None
-
-
-# The roles that need no object claims, in the order a test prefers them.
-UNLIMITED_ROLES = (Role.SYSTEM, Role.SUPERVISOR, Role.ADMINISTRATOR, Role.AUDITOR)
-
-
-def caller_of(document: dict[str, Any], method: str, path: str) -> dict[str, str]:
-    """A token of a role the operation admits, so the request reaches the check."""
-    allowed = document["paths"][path][method].get("x-roles", [])
-    role = next((role for role in UNLIMITED_ROLES if role in allowed), Role.SYSTEM)
-    return development_bearer(role)
-
-
-def concrete_path(path: str) -> str:
-    return "/".join(str(uuid.uuid4()) if part.startswith("{") else part for part in path.split("/"))
 
 
 def body_strings(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -119,7 +91,7 @@ class TestUnstorableText:
                     method,
                     concrete_path(path),
                     json={name: NUL_TEXT},
-                    headers=caller_of(document, method, path),
+                    headers=caller_of(document["paths"][path][method]),
                 )
                 assert answer.status_code == 422, (method, path, name, answer.text)
                 assert named_fields(answer) == [name], (method, path, answer.text)
@@ -136,7 +108,7 @@ class TestUnstorableText:
                     method,
                     concrete_path(path),
                     params={name: NUL_TEXT},
-                    headers=caller_of(document, method, path),
+                    headers=caller_of(document["paths"][path][method]),
                 )
                 assert answer.status_code == 422, (method, path, name, answer.text)
                 assert named_fields(answer) == [name], (method, path, answer.text)
@@ -150,7 +122,7 @@ class TestUnstorableText:
             for method, path, name in path_strings(document):
                 concrete = concrete_path(path.replace("{" + name + "}", "a%00b"))
                 answer = await client.request(
-                    method, concrete, json={}, headers=caller_of(document, method, path)
+                    method, concrete, json={}, headers=caller_of(document["paths"][path][method])
                 )
                 assert answer.status_code == 422, (method, path, name, answer.text)
                 assert name in named_fields(answer), (method, path, answer.text)
@@ -170,7 +142,7 @@ class TestUnstorableText:
                     method,
                     concrete_path(path),
                     json={name: too_long},
-                    headers=caller_of(document, method, path),
+                    headers=caller_of(document["paths"][path][method]),
                 )
                 assert answer.status_code == 422, (method, path, name, answer.text)
                 assert name in named_fields(answer), (method, path, answer.text)

@@ -12,18 +12,10 @@ from typing import Any
 import pytest
 
 from crm.registry import SERVICES
+from tests.openapi_walk import resolve
 
 DOCUMENTS = Path(__file__).parents[2] / "docs" / "openapi"
 STRING_BOUNDS = ("maxLength", "enum", "const", "format", "pattern")
-
-
-def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = document
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
 
 
 def unbounded(
