@@ -1,6 +1,5 @@
 """HTTP plumbing every service shares: the request's unit of work, correlation ids, metrics."""
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, Protocol, TypeVar
@@ -15,7 +14,7 @@ from shared.bus import Bus
 from shared.logging import correlation_id_var, get_logger, new_correlation_id
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
-from shared.problems import PROBLEM_JSON, TOO_LARGE_TITLE, BackPressure, problem_type
+from shared.problems import TOO_LARGE_TITLE, BackPressure, problem_response
 from shared.settings import SharedSettings
 from shared.supervision import Supervisor
 
@@ -136,7 +135,7 @@ class RequestContextMiddleware:
             # Not FastAPI's max_body_size: it answers a body declared too large in plain text,
             # and every error of this API is problem+json.
             if _declared_length(scope) > self._max_body_bytes:
-                await _too_large(scope, send_with_context, self._max_body_bytes)
+                await _too_large(scope, receive, send_with_context, self._max_body_bytes)
             else:
                 bounded = _bounded(receive, self._max_body_bytes)
                 await self._app(scope, bounded, send_with_context)
@@ -170,7 +169,7 @@ def _bounded(receive: Receive, max_bytes: int) -> Receive:
         message = await receive()
         received += len(message.get("body", b""))
         if received > max_bytes:
-            raise HTTPException(413, f"A request body may hold at most {max_bytes} bytes.")
+            raise HTTPException(413, _limit(max_bytes))
         return message
 
     return receive_within_bound
@@ -181,20 +180,19 @@ def _declared_length(scope: Scope) -> int:
     return int(declared) if declared.isdigit() else 0
 
 
-async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
-    body = json.dumps(
-        {
-            "type": problem_type("payload-too-large"),
-            "title": TOO_LARGE_TITLE,
-            "status": 413,
-            "detail": f"A request body may hold at most {max_bytes} bytes.",
-            "instance": scope.get("path", ""),
-            "correlation_id": correlation_id_var.get(),
-        }
-    ).encode()
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def _limit(max_bytes: int) -> str:
+    return f"A request body may hold at most {max_bytes} bytes."
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    answer = problem_response(
+        Request(scope, receive),
+        status=413,
+        slug="payload-too-large",
+        title=TOO_LARGE_TITLE,
+        detail=_limit(max_bytes),
+    )
+    await answer(scope, receive, send)
 
 
 def _valid_correlation_id(raw: bytes | None) -> str | None:
