@@ -40,17 +40,21 @@ class CustomerClient:
         correlation_id = current_correlation_id()
         return {CORRELATION_HEADER: correlation_id} if correlation_id else {}
 
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any | None:
+    async def _ask(self, path: str, params: dict[str, str] | None = None) -> httpx.Response | None:
+        """The customer service's answer; None when it could not be reached. An answer that is
+        neither 200 nor 404 is logged."""
         try:
             response = await self._client.get(path, params=params, headers=self._headers())
         except httpx.HTTPError as error:
             log.warning("customer_service.unreachable", path=path, error=repr(error))
             return None
-        if response.status_code != 200:
-            if response.status_code != 404:
-                log.warning("customer_service.error", path=path, status=response.status_code)
-            return None
-        return response.json()
+        if response.status_code not in (200, 404):
+            log.warning("customer_service.error", path=path, status=response.status_code)
+        return response
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any | None:
+        response = await self._ask(path, params)
+        return response.json() if response is not None and response.status_code == 200 else None
 
     async def lookup(self, lookup: Lookup) -> tuple[uuid.UUID, str] | None:
         """The one customer the identifier belongs to, with their value tier; None when nobody
@@ -63,16 +67,10 @@ class CustomerClient:
 
     async def exists(self, customer_id: uuid.UUID) -> bool | None:
         """Whether the customer service has this customer; None when it could not be asked."""
-        path = f"/v1/customers/{customer_id}/view"
-        try:
-            response = await self._client.get(path, headers=self._headers())
-        except httpx.HTTPError as error:
-            log.warning("customer_service.unreachable", path=path, error=repr(error))
+        response = await self._ask(f"/v1/customers/{customer_id}/view")
+        if response is None or response.status_code not in (200, 404):
             return None
-        if response.status_code in (200, 404):
-            return response.status_code == 200
-        log.warning("customer_service.error", path=path, status=response.status_code)
-        return None
+        return response.status_code == 200
 
     async def view(self, customer_id: uuid.UUID) -> dict[str, Any] | None:
         found = await self._get(f"/v1/customers/{customer_id}/view")
