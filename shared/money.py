@@ -27,18 +27,25 @@ CurrencyCode = Annotated[
 ]
 
 # Up to 18 digits before the point and 2 after: the bank books to the fen/cent.
-AMOUNT_BOUND = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES)
+WHOLE_DIGITS = MAX_DIGITS - DECIMAL_PLACES
+AMOUNT_BOUND = Decimal(10) ** WHOLE_DIGITS
 _AMOUNT = "At most 18 digits before the point and 2 after."
 Amount = Annotated[
     Decimal,
     Field(gt=-AMOUNT_BOUND, lt=AMOUNT_BOUND, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
-    decimal_schema(digits=18, places=DECIMAL_PLACES, description=_AMOUNT, example="1250.00"),
+    decimal_schema(
+        digits=WHOLE_DIGITS, places=DECIMAL_PLACES, description=_AMOUNT, example="1250.00"
+    ),
 ]
 PositiveAmount = Annotated[
     Decimal,
     Field(gt=0, lt=AMOUNT_BOUND, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
     decimal_schema(
-        digits=18, places=DECIMAL_PLACES, positive=True, description=_AMOUNT, example="1250.00"
+        digits=WHOLE_DIGITS,
+        places=DECIMAL_PLACES,
+        positive=True,
+        description=_AMOUNT,
+        example="1250.00",
     ),
 ]
 
