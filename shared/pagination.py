@@ -9,11 +9,11 @@ import json
 import uuid
 from datetime import datetime
 
-from shared.problems import ProblemError
+from shared.problems import InvalidField
 
 
-class InvalidCursor(ProblemError):
-    status, slug, title = 400, "invalid-cursor", "Invalid cursor"
+class InvalidCursor(InvalidField):
+    slug, title = "invalid-cursor", "Invalid cursor"
 
 
 def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
@@ -27,4 +27,4 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         at, row_id = json.loads(raw)
         return datetime.fromisoformat(at), uuid.UUID(row_id)
     except (ValueError, binascii.Error, TypeError) as error:
-        raise InvalidCursor("cursor: not a cursor this service gave", field="cursor") from error
+        raise InvalidCursor("cursor", "not a cursor this service gave", where="query") from error

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
-from shared.problems import ProblemError
+from shared.problems import InvalidField
 
 Moment = Annotated[
     AwareDatetime | date,
@@ -25,15 +25,9 @@ Moment = Annotated[
 ]
 
 
-class InvalidPeriod(ProblemError):
-    status, slug, title = 422, "validation-error", "Invalid request"
-
+class InvalidPeriod(InvalidField):
     def __init__(self, parameter: str, message: str, *, where: str = "query") -> None:
-        super().__init__(
-            f"{parameter}: {message}",
-            field=parameter,
-            errors=[{"field": parameter, "in": where, "message": message}],
-        )
+        super().__init__(parameter, message, where=where)
 
 
 def start_of(moment: datetime | date, zone: ZoneInfo) -> datetime:

@@ -63,6 +63,21 @@ class ProblemError(Exception):
         self.extensions = extensions
 
 
+class InvalidField(ProblemError):
+    """A value its schema admits but a rule refuses (a period that ends before it starts, a
+    date before the account opened): the same 422 and ``errors`` list as a value the schema
+    refuses, so that a client handles every refused value one way."""
+
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+    def __init__(self, field: str, message: str, *, where: str = "body") -> None:
+        super().__init__(
+            f"{field}: {message}",
+            field=field,
+            errors=[{"field": field, "in": where, "message": message}],
+        )
+
+
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 

@@ -25,7 +25,7 @@ from services.complaints.repository import complaints as complaints_repository
 from services.complaints.schemas import ComplaintCreate
 from services.complaints.staff import Staff
 from shared.outbox import record_events
-from shared.problems import ProblemError
+from shared.problems import Conflict, InvalidField
 
 # A channel's clock may run a little ahead of ours; more than this is a wrong timestamp.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -69,7 +69,7 @@ async def receive_complaint(
     """Record a complaint (step 1), or link it to the customer's open case of its category."""
     received_at = body.received_at or now
     if received_at > now + CLOCK_SKEW:
-        raise ProblemError("received_at: is in the future", field="received_at")
+        raise InvalidField("received_at", "is in the future")
     actor = (
         _Actor(staff.staff_id, staff.role.value)
         if staff
@@ -89,7 +89,7 @@ async def receive_complaint(
             session, body.customer_id, body.category
         )
         if existing is None:
-            raise ProblemError("the customer's open case changed meanwhile; retry")
+            raise Conflict("the customer's open case changed meanwhile; retry")
         return await _link(session, existing, body, actor=actor, now=now)
     case = await complaints_repository.complaint(session, values["id"])
     assert case is not None

@@ -56,7 +56,17 @@ class ConcurrentDuplicate(Conflict):
 
 
 class LookupNeedsOneKey(ProblemError):
-    status, slug, title = 400, "lookup-needs-one-key", "Give exactly one identifier"
+    status, slug, title = 422, "lookup-needs-one-key", "Give exactly one identifier"
+
+    def __init__(self, keys: tuple[str, ...], given: list[str]) -> None:
+        # Name what was sent twice over, or, when nothing was, every key that would do.
+        super().__init__(
+            f"give exactly one of {', '.join(keys)}",
+            errors=[
+                {"field": key, "in": "query", "message": "give exactly one identifier"}
+                for key in (given or keys)
+            ],
+        )
 
 
 class LeadNotFound(NotFound):

@@ -39,7 +39,7 @@ from shared.http import SessionDep, settings_dependency
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.pagination import decode_cursor, encode_cursor
 from shared.periods import Moment, period
-from shared.problems import ProblemError, get_or_404
+from shared.problems import InvalidField, get_or_404
 from shared.requests import INT_MAX
 
 IN_REACH = Depends(opportunity_in_reach)
@@ -207,9 +207,8 @@ async def _backtest(
 ) -> BacktestReport:
     rule_admin.check(definition)
     if definition.trigger.schedule:
-        raise ProblemError(
-            "definition.trigger: a backtest replays events; run a scheduled rule in shadow",
-            field="definition.trigger",
+        raise InvalidField(
+            "definition.trigger", "a backtest replays events; run a scheduled rule in shadow"
         )
     start, end = period(
         body.received_from,

@@ -28,7 +28,7 @@ from services.customer.models import (
     ProductType,
 )
 from shared.outbox import record_event
-from shared.problems import Conflict, ProblemError, get_or_404
+from shared.problems import Conflict, InvalidField, get_or_404
 
 
 async def open_account(
@@ -105,9 +105,9 @@ async def close_account(
     if account.status != AccountStatus.OPEN:
         raise Conflict(f"the account is {account.status}", account_status=str(account.status))
     if request.closed_on < account.opened_on:
-        raise ProblemError("closed_on: before the account was opened", field="closed_on")
+        raise InvalidField("closed_on", "before the account was opened")
     if request.paid_off and account.product_type != ProductType.LOAN:
-        raise ProblemError("paid_off: only a loan is paid off", field="paid_off")
+        raise InvalidField("paid_off", "only a loan is paid off")
     account.status = AccountStatus.CLOSED
     account.closed_on = request.closed_on
     if request.paid_off:

@@ -32,7 +32,7 @@ from shared.auth.http import Forbidden, PrincipalDep, requires_scope
 from shared.auth.roles import CUSTOMERS_IDENTIFY, REVEAL_PERSONAL_DATA
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
-from shared.problems import ProblemError
+from shared.problems import InvalidField
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
@@ -100,7 +100,7 @@ def _phone_query(phone: str) -> str:
     try:
         return normalise_phone(phone)
     except InvalidIdentifier as error:
-        raise ProblemError(f"phone: {error}", field="phone") from error
+        raise InvalidField("phone", str(error), where="query") from error
 
 
 @router.get(
@@ -115,9 +115,11 @@ async def lookup_customer(
     account_number: Annotated[str | None, Query(pattern=r"^\d{8,32}$")] = None,
 ) -> LookupResult:
     """Identify a caller or card holder (IVR, ATM) by exactly one identifier."""
-    given = [v for v in (phone, id_number, card_number, account_number) if v]
+    keys = {"phone": phone, "id_number": id_number, "card_number": card_number}
+    keys["account_number"] = account_number
+    given = [name for name, value in keys.items() if value]
     if len(given) != 1:
-        raise LookupNeedsOneKey("give exactly one of phone, id_number, card_number, account_number")
+        raise LookupNeedsOneKey(tuple(keys), given)
     if phone:
         key = (IdentifierKind.PHONE, _phone_query(phone))
     elif id_number:

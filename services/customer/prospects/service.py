@@ -28,7 +28,7 @@ from services.customer.prospects.schemas import (
 from services.customer.relationships import repository as relationships_repository
 from services.customer.valuation.service import to_cny
 from shared.outbox import record_event
-from shared.problems import ProblemError, get_or_404
+from shared.problems import InvalidField, get_or_404
 
 
 def grade_of(estimated_value_cny: Decimal, grades: LeadGrades) -> str:
@@ -41,10 +41,7 @@ def grade_of(estimated_value_cny: Decimal, grades: LeadGrades) -> str:
 
 async def create_lead(session: AsyncSession, request: LeadCreate, *, settings: Settings) -> Lead:
     if request.estimated_value.currency not in settings.fx_rates_to_cny:
-        raise ProblemError(
-            "estimated_value.currency: no reference rate to value it",
-            field="estimated_value.currency",
-        )
+        raise InvalidField("estimated_value.currency", "no reference rate to value it")
     if (
         request.referred_by
         and await customers_repository.get_customer(session, request.referred_by) is None

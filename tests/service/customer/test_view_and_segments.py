@@ -42,8 +42,9 @@ class TestLookupAndSearch:
             params={"phone": "13800000000", "id_number": "11010519491231002X"},
         )
 
-        assert answer.status_code == 400
+        assert answer.status_code == 422
         assert answer.json()["type"].endswith("/lookup-needs-one-key")
+        assert [e["field"] for e in answer.json()["errors"]] == ["phone", "id_number"]
 
     async def test_search_pages_with_a_cursor(self, client: httpx.AsyncClient) -> None:
         marker = f"翻页{datetime.now(UTC).strftime('%H%M%S%f')}"
@@ -66,11 +67,12 @@ class TestLookupAndSearch:
         assert seen == ids
         assert third["next_cursor"] is None
 
-    async def test_a_forged_cursor_is_a_400(self, client: httpx.AsyncClient) -> None:
+    async def test_a_forged_cursor_is_a_422_naming_it(self, client: httpx.AsyncClient) -> None:
         answer = await client.get("/v1/customers", params={"cursor": "bm90LWEtY3Vyc29y"})
 
-        assert answer.status_code == 400
+        assert answer.status_code == 422
         assert answer.json()["type"].endswith("/invalid-cursor")
+        assert answer.json()["errors"][0]["field"] == "cursor"
 
 
 async def _segments(client: httpx.AsyncClient, customer_id: str, **params: Any) -> dict[str, Any]:

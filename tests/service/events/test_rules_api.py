@@ -261,7 +261,8 @@ class TestBacktest:
         assert saved.status_code == 200
         assert saved.json()["version"] == 1
         scheduled = await client.post("/v1/rules/dormancy/backtest", json=period)
-        assert scheduled.status_code == 400
+        assert scheduled.status_code == 422
+        assert scheduled.json()["errors"][0]["field"] == "definition.trigger"
 
 
 async def _known_customer(settings: Settings) -> uuid.UUID:
