@@ -18,6 +18,9 @@ MOBILE = re.compile(r"1[3-9][0-9]{9}")
 # is the international prefix), then a 7-8 digit local number. Digits only, so the split
 # between area code and local number is not recoverable; the length bounds still hold.
 LANDLINE = re.compile(r"0[1-9][0-9]{1,2}[0-9]{7,8}")
+# The forms a document shows (national, or after +86, where a landline may drop its trunk 0);
+# normalise_phone also takes separators and the 0086 and 86 prefixes, so this is the stricter.
+PHONE_PATTERN = r"^(1[3-9][0-9]{9}|0[1-9][0-9]{8,10}|\+86(1[3-9][0-9]{9}|0?[1-9][0-9]{8,10}))$"
 
 
 class InvalidIdentifier(ValueError):

@@ -9,7 +9,7 @@ operations routes (health, readiness, metrics) and the audit log.
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import TracerProvider
@@ -22,7 +22,7 @@ from shared.health import router as operations_router
 from shared.http import RequestContextMiddleware, RunningService
 from shared.logging import configure_logging, get_logger
 from shared.metrics import ServiceMetrics
-from shared.nul_guard import NUL_GUARD
+from shared.nul_guard import NUL_GUARD, document_storable_text
 from shared.problems import install_problem_handlers
 from shared.runtime import PeriodicJob, ServiceRuntime
 from shared.settings import SharedSettings
@@ -83,6 +83,16 @@ def create_service_app(
     # routes (health, readiness, metrics) answer without a token. Text PostgreSQL cannot
     # store is refused before any handler runs.
     guard_routers(app, [*routers, audit_router], checks=[NUL_GUARD])
+    documented = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        document = documented()  # FastAPI keeps it: the patterns are written into it once
+        if first:
+            document_storable_text(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -16,7 +16,8 @@ from typing import Annotated
 
 from fastapi import Header
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import DateTime, Integer, LargeBinary, String, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,14 +26,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shared.db import SharedTablesBase
 from shared.problems import ProblemError
 
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-:.]+$"
+# A header is sent or not: "null" is no value a client can send, so the document shows the
+# string alone. Surrounding white space is taken off before the pattern is applied, as in
+# every body field (and as a client that matches patterns in Python, where "$" admits a final
+# newline, expects).
 IdempotencyKey = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
+    StringConstraints(
+        strip_whitespace=True, min_length=8, max_length=100, pattern=IDEMPOTENCY_KEY_PATTERN
+    ),
     Header(
         alias="Idempotency-Key",
-        min_length=8,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9_\-:.]+$",
         description="Send the same key when retrying; the first answer comes back.",
+        # StringConstraints with strip_whitespace leave the pattern out of the schema.
+        json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
     ),
 ]
 

@@ -22,8 +22,17 @@ def _known_currency(code: str) -> str:
     return upper
 
 
+# The document lists the codes so that a client generated from it cannot send an unknown one.
+ISO_4217_CODES = sorted(currency.alpha_3 for currency in pycountry.currencies)
 CurrencyCode = Annotated[
-    str, Field(min_length=3, max_length=3, examples=["CNY"]), AfterValidator(_known_currency)
+    str,
+    Field(
+        min_length=3,
+        max_length=3,
+        examples=["CNY"],
+        json_schema_extra={"enum": ISO_4217_CODES},
+    ),
+    AfterValidator(_known_currency),
 ]
 
 # Up to 18 digits before the point and 2 after: the bank books to the fen/cent.

@@ -65,3 +65,53 @@ def _error(location: tuple[str | int, ...]) -> dict[str, Any]:
 
 
 NUL_GUARD = Depends(refuse_nul_characters)
+
+
+# What the guard and the request models enforce, as the document's patterns, so that a client
+# generated from it never sends text it would see refused: no NUL anywhere, and a body's text
+# with a minimum length has that many characters once its surrounding white space is taken
+# off (RequestModel strips it). Patterns are ECMA-262 and Python alike.
+ANY_TEXT = r"^[^\x00]*$"
+
+
+def _text_of_at_least(characters: int) -> str:
+    if characters <= 1:
+        return r"^\s*[^\s\x00][^\x00]*$"
+    return rf"^\s*[^\s\x00][^\x00]{{{characters - 2},}}[^\s\x00]\s*$"
+
+
+def document_storable_text(document: dict[str, Any]) -> None:
+    """Give every request string the document leaves free a pattern saying the rules above."""
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[tuple[str, bool]] = set()
+
+    def walk(schema: Any, *, stripped: bool) -> None:
+        if not isinstance(schema, dict):
+            return
+        reference = schema.get("$ref")
+        if isinstance(reference, str):
+            name = reference.rsplit("/", 1)[-1]
+            if (name, stripped) not in seen and name in components:
+                seen.add((name, stripped))
+                walk(components[name], stripped=stripped)
+            return
+        if schema.get("type") == "string" and not {"pattern", "enum", "format", "const"} & set(
+            schema
+        ):
+            least = int(schema.get("minLength", 0))
+            schema["pattern"] = _text_of_at_least(least) if stripped and least else ANY_TEXT
+        for key in ("properties", "patternProperties"):
+            for member in schema.get(key, {}).values():
+                walk(member, stripped=stripped)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for member in schema.get(key, []):
+                walk(member, stripped=stripped)
+        for key in ("items", "additionalProperties", "propertyNames"):
+            walk(schema.get(key), stripped=stripped)
+
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                walk(parameter.get("schema"), stripped=False)
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                walk(content.get("schema"), stripped=True)

@@ -32,7 +32,10 @@ def decimal_schema(
     number["exclusiveMinimum"] = 0 if positive else -bound
     sign = "" if positive else "-?"
     pattern = rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,{places}}})?$"
-    text = {"type": "string", "pattern": pattern, "maxLength": digits + places + 2}
+    text: dict[str, Any] = {"type": "string", "pattern": pattern, "maxLength": digits + places + 2}
+    if positive:
+        # Zero written any way ("0", "00.00") fits the digits' pattern but not the bound.
+        text["not"] = {"pattern": r"^0*(\.0*)?$"}
     return WithJsonSchema(
         {"anyOf": [number, text], "description": description, "examples": [example]}
     )

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from crm.registry import SERVICES, ServiceSpec
+from shared.nul_guard import ANY_TEXT
 from tests.openapi_walk import caller_of, concrete_path, forms
 from tests.service.conftest import serving, settings_for
 
@@ -19,10 +20,13 @@ def malformed(document: dict[str, Any], schema: dict[str, Any]) -> str:
     kinds = {o.get("type") for o in options}
     if kinds <= {"integer", "number", "boolean"}:
         return "not-a-number"
+    # Free text: any characters but NUL, so only its length can be wrong.
     free_text = [
         o
         for o in options
-        if o.get("type") == "string" and not {"enum", "format", "pattern"} & set(o)
+        if o.get("type") == "string"
+        and not {"enum", "format"} & set(o)
+        and o.get("pattern", ANY_TEXT) == ANY_TEXT
     ]
     if free_text:
         longest = max(int(o.get("maxLength", 0)) for o in free_text)

@@ -14,7 +14,10 @@ from services.contact_center.schemas import AgentId, Timed
 class AgentCreate(Timed):
     id: AgentId
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    skills: Annotated[list[Skill], Field(min_length=1, max_length=len(Skill))]
+    skills: Annotated[
+        list[Skill],
+        Field(min_length=1, max_length=len(Skill), json_schema_extra={"uniqueItems": True}),
+    ]
 
     @model_validator(mode="after")
     def _distinct_skills(self) -> "AgentCreate":

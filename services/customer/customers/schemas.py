@@ -21,9 +21,12 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from contracts.identifiers import InvalidIdentifier, normalise_phone
+from contracts.identifiers import PHONE_PATTERN, InvalidIdentifier, normalise_phone
 from services.customer.identity.resident_id import validate_resident_id
-from services.customer.identity.social_credit_code import validate_unified_social_credit_code
+from services.customer.identity.social_credit_code import (
+    USCC_PATTERN,
+    validate_unified_social_credit_code,
+)
 from shared.money import Money
 from shared.requests import RequestModel, Version
 
@@ -63,11 +66,26 @@ def _country(value: str) -> str:
     return str(country.alpha_3)
 
 
-Phone = Annotated[str, Field(max_length=30, examples=["13812345678"]), AfterValidator(_phone)]
+Phone = Annotated[
+    str,
+    Field(max_length=30, examples=["13812345678"], json_schema_extra={"pattern": PHONE_PATTERN}),
+    AfterValidator(_phone),
+]
 
-Email = Annotated[str, Field(max_length=200), AfterValidator(_email)]
+# The pattern is documented, not enforced by pydantic, so that the refusal keeps its own words.
+Email = Annotated[
+    str, Field(max_length=200, json_schema_extra={"pattern": EMAIL.pattern}), AfterValidator(_email)
+]
 
-CountryCode = Annotated[str, Field(min_length=2, max_length=3), AfterValidator(_country)]
+# Listed in the document so that a client generated from it cannot send an unknown country.
+ISO_3166_CODES = sorted(
+    code for country in pycountry.countries for code in (country.alpha_2, country.alpha_3)
+)
+CountryCode = Annotated[
+    str,
+    Field(min_length=2, max_length=3, json_schema_extra={"enum": ISO_3166_CODES}),
+    AfterValidator(_country),
+]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -158,7 +176,16 @@ class FinancialSummary(RequestModel):
 
 
 class CorporateProfile(RequestModel):
-    social_credit_code: Annotated[str, Field(min_length=18, max_length=18)]
+    social_credit_code: Annotated[
+        str,
+        Field(
+            min_length=18,
+            max_length=18,
+            # GB 32100's alphabet and its digits-only division code; the two check characters
+            # are beyond a pattern. Documented only, so that the refusal names the position.
+            json_schema_extra={"pattern": USCC_PATTERN},
+        ),
+    ]
     industry_sector: IndustrySector
     industry_code: Annotated[str, Field(pattern=r"^[A-T](\d{2,4})?$", examples=["C3911"])]
     size: CompanySize

@@ -6,6 +6,9 @@ from contracts.identifiers import InvalidIdentifier
 # GB 32100-2015 character set: digits and upper-case Latin letters without I, O, Z, S and V,
 # which are too easily confused with 1, 0, 2, 5 and U. A character's value is its index here.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# Lower case is accepted (and upper-cased), so the document admits it too.
+_USCC_CHARACTER = f"[{USCC_ALPHABET}{USCC_ALPHABET[10:].lower()}]"
+USCC_PATTERN = f"^{_USCC_CHARACTER}{{2}}[0-9]{{6}}{_USCC_CHARACTER}{{10}}$"
 # GB 32100-2015 weights for positions 1-17: 3^(i-1) mod 31.
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # GB 11714-1997 weights for the eight body characters of the organisation code.
