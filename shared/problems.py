@@ -162,6 +162,15 @@ def _field_path(location: tuple[Any, ...] | list[Any], body: Any = None) -> str:
     return path or "body"
 
 
+def _message(item: dict[str, Any]) -> str:
+    """What was wrong in the validator's own words: pydantic heads a validator's ValueError
+    with "Value error, ", which tells the caller nothing."""
+    raised = item.get("ctx", {}).get("error")
+    if item.get("type") == "value_error" and isinstance(raised, ValueError):
+        return str(raised)
+    return str(item.get("msg", "invalid"))
+
+
 async def _validation_problem(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     errors: list[dict[str, str]] = []
@@ -172,7 +181,7 @@ async def _validation_problem(request: Request, error: Exception) -> JSONRespons
         # A union's members each report the same field; the first says what was wrong.
         if (field, where) not in named:
             named.add((field, where))
-            errors.append({"field": field, "in": where, "message": item.get("msg", "invalid")})
+            errors.append({"field": field, "in": where, "message": _message(item)})
     first = errors[0] if errors else {"field": "body", "message": "invalid"}
     return problem_response(
         request,

@@ -5,81 +5,18 @@ with Ctrl-C (SIGINT), and starts it again on the same data directory.
 """
 
 import asyncio
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 from alembic.script import ScriptDirectory
 
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
-from services.events.detector import in_control_group
-from services.events.rule_admin import BUILTIN_RULES, read_rule_file
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
+from tests.e2e.embedded import embedded_env, interrupt, start, wait_ready
 from tests.service.customer.factories import individual
-
-SERVICES = ("customer", "events", "complaints", "contact_center")
-CRM = Path(sys.executable).with_name("crm")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_ready(ports: dict[str, int], process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    pending = dict(ports)
-    while pending and time.monotonic() < deadline:
-        assert process.poll() is None, "crm run exited before it was ready"
-        for name, port in list(pending.items()):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    del pending[name]
-            except httpx.TransportError:
-                pass
-        time.sleep(0.3)
-    assert not pending, f"not ready after {timeout}s: {sorted(pending)}"
-
-
-@pytest.fixture
-def embedded() -> tuple[dict[str, str], dict[str, int], int]:
-    ports = {name: _free_port() for name in SERVICES}
-    pg_port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    env["CRM_LOG_LEVEL"] = "WARNING"
-    return env, ports, pg_port
-
-
-def _start(env: dict[str, str], data_dir: Path, pg_port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(CRM), "run", "--data-dir", str(data_dir), "--pg-port", str(pg_port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _interrupt(process: subprocess.Popen[bytes]) -> tuple[int, str]:
-    process.send_signal(signal.SIGINT)
-    try:
-        _, stderr = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-        pytest.fail(f"crm run did not stop within 30 s of Ctrl-C:\n{stderr.decode()[-3000:]}")
-    return process.returncode, stderr.decode()
 
 
 def _sql(dsn: str, statement: str) -> list[tuple[object, ...]]:
@@ -124,66 +61,30 @@ def _complaint_reaches_the_customer_view(ports: dict[str, int]) -> None:
     assert shown[0]["step"] == "validity"
 
 
-def _readme_walkthrough(ports: dict[str, int]) -> str:
-    """The README's "Try it" commands, run as a reader would copy them (on this run's ports)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Try it", 1)[1]
-    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
-    for name, default in zip(SERVICES, (8001, 8002, 8003, 8004), strict=True):
-        script = script.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return done.stdout
-
-
 class TestEmbeddedRun:
     def test_serves_four_ready_services_stops_on_ctrl_c_and_keeps_its_data(
-        self, embedded: tuple[dict[str, str], dict[str, int], int], tmp_path: Path
+        self, tmp_path: Path
     ) -> None:
-        env, ports, pg_port = embedded
+        env, ports, pg_port = embedded_env()
         data_dir = tmp_path / "postgres"
         dsn = f"postgresql://postgres@127.0.0.1:{pg_port}/crm"
 
-        first = _start(env, data_dir, pg_port)
+        first = start(env, data_dir, pg_port)
         try:
-            _wait_ready(ports, first, timeout=120)
+            wait_ready(ports, first, timeout=120)
             _complaint_reaches_the_customer_view(ports)
-            walked = _readme_walkthrough(ports)
-            again = _readme_walkthrough(ports)  # the README promises it can be run twice
             _sql(dsn, "CREATE TABLE public.restart_marker (note text)")
             _sql(dsn, "INSERT INTO public.restart_marker VALUES ('数据仍在')")
         finally:
-            code, stderr = _interrupt(first)
+            code, stderr = interrupt(first)
         assert code == 0, stderr[-3000:]
-        # Output: the ingest's answer on one line, then the opportunities.
-        posted, listed = walked.split("\n", 1)
-        posted_again, listed_again = again.split("\n", 1)
-        assert (json.loads(posted)["posted"], json.loads(posted_again)["duplicates"]) == (1, 1)
-        opportunities = json.loads(listed)["items"]
-        assert [(o["rule_id"], o["action"]) for o in opportunities] == [
-            ("large_withdrawal", "retention_call")
-        ]
-        # Contacted, or held out when the customer falls in the rule's control group: which of
-        # the two follows from the customer id, so a reader sees one or the other, never none.
-        shipped = read_rule_file(BUILTIN_RULES)["large_withdrawal"]
-        customer_id = opportunities[0]["customer_id"]
-        held_out = in_control_group("large_withdrawal", customer_id, float(shipped.holdout_share))
-        assert (opportunities[0]["control_group"], opportunities[0]["status"] == "held_out") == (
-            held_out,
-            held_out,
-        )
-        assert json.loads(listed_again)["items"] == opportunities
 
-        second = _start(env, data_dir, pg_port)
+        second = start(env, data_dir, pg_port)
         try:
-            _wait_ready(ports, second, timeout=120)
+            wait_ready(ports, second, timeout=120)
             assert _sql(dsn, "SELECT note FROM public.restart_marker") == [("数据仍在",)]
             head = ScriptDirectory(str(CUSTOMER_MIGRATIONS)).get_current_head()
             assert _sql(dsn, "SELECT version_num FROM customer.alembic_version") == [(head,)]
         finally:
-            code, stderr = _interrupt(second)
+            code, stderr = interrupt(second)
         assert code == 0, stderr[-3000:]

@@ -64,6 +64,7 @@ class TestRegisterIndividual:
         assert answer.status_code == 422
         assert answer.headers["content-type"] == PROBLEM_JSON
         assert answer.json()["errors"][0]["field"] == "profile.id_number"
+        assert answer.json()["detail"] == f"profile.id_number: check digit should be {good[17]}"
         assert (
             await scalar(
                 customer_settings, "SELECT count(*) FROM customers WHERE name = '校验位错误'"
