@@ -8,7 +8,7 @@ KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 ASYNCAPI_TOOL := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed
 
-.PHONY: run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules bench seed up down docs clean
+.PHONY: run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules deploy-tools deploy-check bench seed up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,47 @@ alert-rules: promtool
 	    promtool test rules deploy/prometheus/alerts_test.yml; \
 	fi
 
+# kustomize and kubeconform, pinned, built by `go install` from the Go module proxy into .tools/.
+KUSTOMIZE_VERSION := v5.8.1
+KUBECONFORM_VERSION := v0.8.0
+TOOLS_BIN := $(abspath .tools/bin)
+KUSTOMIZE := $(TOOLS_BIN)/kustomize-$(KUSTOMIZE_VERSION)
+KUBECONFORM := $(TOOLS_BIN)/kubeconform-$(KUBECONFORM_VERSION)
+K8S_OVERLAYS := dev production
+K8S_RENDERED := var/k8s
+# The vendored schemas (deploy/k8s/schemas/README.md): nothing is fetched while validating.
+K8S_SCHEMAS := \
+    -schema-location 'deploy/k8s/schemas/kubernetes/{{ .ResourceKind }}{{ .KindSuffix }}.json' \
+    -schema-location 'deploy/k8s/schemas/crds/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'
+
+$(KUSTOMIZE):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(TOOLS_BIN)/kustomize $@
+
+$(KUBECONFORM):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+	mv $(TOOLS_BIN)/kubeconform $@
+
+deploy-tools: $(KUSTOMIZE) $(KUBECONFORM)
+
+# The tests ask for the pinned tools' paths and the schema options by name.
+print-%:
+	@echo '$($*)'
+
+## The Kubernetes manifests: the generated ones match the code, each overlay renders, every
+## resource validates strictly against the vendored schemas (offline), and every pod spec
+## meets Pod Security "restricted".
+deploy-check: $(STAMP) deploy-tools
+	$(BIN)/python -m tools.k8s.manifests --check
+	@mkdir -p $(K8S_RENDERED)
+	@for overlay in $(K8S_OVERLAYS); do \
+	    $(KUSTOMIZE) build deploy/k8s/overlays/$$overlay > $(K8S_RENDERED)/$$overlay.yaml || exit 1; \
+	    $(KUBECONFORM) -strict -summary $(K8S_SCHEMAS) $(K8S_RENDERED)/$$overlay.yaml || exit 1; \
+	done
+	$(BIN)/python -m tools.k8s.pod_security $(K8S_RENDERED)/*.yaml
+
 $(ASYNCAPI_STAMP): $(ASYNCAPI_TOOL)/package.json $(ASYNCAPI_TOOL)/package-lock.json
 	npm ci --prefix $(ASYNCAPI_TOOL) --no-audit --no-fund --ignore-scripts --silent
 	touch $(ASYNCAPI_STAMP)
@@ -86,7 +127,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy contracts shared services crm tests bench
+	$(BIN)/mypy contracts shared services crm tests bench tools
 
 ## bandit on the code that ships: any finding of medium severity or more fails. Each reviewed
 ## exception is marked `nosec` with its rule where it stands. (bandit's warnings about those
@@ -97,7 +138,7 @@ security: $(STAMP)
 	    || { cat var/bandit.log >&2; exit 1; }
 
 ## Everything: lint, types, and the whole suite against real PostgreSQL and a real Kafka broker.
-test: $(STAMP) kafka-jars lint typecheck security alert-rules asyncapi-check
+test: $(STAMP) kafka-jars lint typecheck security alert-rules asyncapi-check deploy-check
 	$(BIN)/pytest -q -ra
 
 ## The 10-minute soak on the real broker: memory, descriptors and connections stay flat.

@@ -96,6 +96,21 @@ PRODUCER_OF: dict[Topic, tuple[str, ...]] = {
     Topic.CONTACT: ("contact_center",),
 }
 
+# How long each topic keeps its messages, in days (None: for ever). ``crm replay`` rebuilds a
+# service from the log, so a topic keeps at least what its consumers' state reaches back to:
+# the detector's windows span a year (services.events.state.MAX_WINDOW_DAYS, 366 days), and
+# a month more covers a replay started late. The customer topic is every other service's
+# knowledge of who the customers are (and carries no personal data), so it is kept whole.
+# docs/event-consumers.md states the same figures; a test keeps them equal.
+RETENTION_DAYS: dict[Topic, int | None] = {
+    Topic.CUSTOMER: None,
+    Topic.TRANSACTIONS: 400,
+    Topic.INTERACTIONS: 400,
+    Topic.OPPORTUNITIES: 400,
+    Topic.COMPLAINTS: 400,
+    Topic.CONTACT: 400,
+}
+
 
 def topic_of(event_type: EventType) -> Topic:
     return TOPIC_OF[event_type]

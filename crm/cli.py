@@ -28,6 +28,7 @@ COMMANDS = {
     "serve": "crm.operations:serve_one",
     "simulate-calls": "crm.traffic:simulate_calls",
     "token": "crm.tokens:token",
+    "wait-migrated": "crm.operations:wait_migrated",
 }
 
 

@@ -27,7 +27,7 @@ from services.customer.valuation.service import revalue_everyone
 from shared.asyncapi import build_asyncapi
 from shared.db import create_engine, create_sessionmaker
 from shared.logging import configure_logging, get_logger
-from shared.migrations import upgrade
+from shared.migrations import schema_is_current, upgrade
 from shared.outbox import EVENT_SOURCE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +51,25 @@ def migrate(services: tuple[str, ...]) -> None:
     """Apply the Alembic migrations of SERVICES (all by default) to CRM_DATABASE_URL."""
     configure_logging()
     asyncio.run(_migrate(list(services) or list(SERVICES)))
+
+
+@click.command(name="wait-migrated")
+@click.argument("service", type=service_choice)
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait at most.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between checks.")
+def wait_migrated(service: str, timeout: float, interval: float) -> None:
+    """Wait until SERVICE's schema is at this release's migration head (or a later one); exit
+    1 if it is not within the timeout. A pod's init container runs it, so that a rollout
+    does not serve on a schema the release's migration Job has not brought up yet."""
+    configure_logging()
+    spec = SERVICES[service]
+    deadline = time.monotonic() + timeout
+    while not asyncio.run(schema_is_current(spec.settings(), spec.migrations)):
+        if time.monotonic() >= deadline:
+            click.echo(f"{service}: schema not migrated after {timeout:.0f} s", err=True)
+            raise SystemExit(1)
+        time.sleep(interval)
+    click.echo(f"{service}: schema migrated")
 
 
 @click.command(name="serve")

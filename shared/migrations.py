@@ -10,7 +10,9 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, text
+from sqlalchemy.exc import DBAPIError
 from structlog.contextvars import bound_contextvars
 
 from shared.audit import AuditEntry
@@ -48,6 +50,30 @@ async def upgrade(settings: SharedSettings, script_location: Path, revision: str
                 await connection.run_sync(_upgrade_on, config, revision)
     finally:
         await engine.dispose()
+
+
+async def schema_is_current(settings: SharedSettings, script_location: Path) -> bool:
+    """Whether the service's schema is at this code's head revision or past it.
+
+    A revision this code does not know is a later release's: expand-then-contract migrations
+    keep such a schema serving the code before them, so a pod of the previous release may
+    start on it. No version table, or an older revision of this history, is not current."""
+    scripts = ScriptDirectory.from_config(alembic_config(script_location, settings))
+    heads = set(scripts.get_heads())
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(f'SELECT version_num FROM "{settings.db_schema}".alembic_version')  # nosec B608
+            )
+            revisions = {row[0] for row in rows}
+    except DBAPIError:
+        # The schema or its version table is not there yet: the migrations have not run.
+        return False
+    finally:
+        await engine.dispose()
+    known = {script.revision for script in scripts.walk_revisions()}
+    return bool(revisions) and (revisions == heads or not revisions <= known)
 
 
 def _upgrade_on(connection: Connection, config: Config, revision: str) -> None:

@@ -1,16 +1,21 @@
 """The `crm` command an operator uses, against the real database."""
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from crm.cli import main
+from crm.infra.postgres import EmbeddedPostgres
+from crm.registry import SERVICES
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenVerifier
+from shared.migrations import alembic_config, upgrade
 from shared.settings import SharedSettings
 
 
@@ -73,6 +78,33 @@ class TestCli:
         result = runner.invoke(main, ["migrate", "customer", "events"])
 
         assert result.exit_code == 0, result.output
+
+    def test_wait_migrated_passes_once_the_schema_is_at_head(self, runner: CliRunner) -> None:
+        result = runner.invoke(main, ["wait-migrated", "complaints", "--timeout", "0"])
+
+        assert result.exit_code == 0, result.output
+        assert "complaints: schema migrated" in result.output
+
+    def test_wait_migrated_fails_on_a_schema_behind_the_release(
+        self, postgres_server: EmbeddedPostgres, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        postgres_server.ensure_database("crm_behind_test")
+        url = postgres_server.url("crm_behind_test")
+        spec = SERVICES["complaints"]
+        first = ScriptDirectory.from_config(
+            alembic_config(spec.migrations, spec.settings_class(database_url=url))
+        ).get_base()
+        assert isinstance(first, str)
+        monkeypatch.setenv("CRM_DATABASE_URL", url)
+        runner = CliRunner()
+        untouched = runner.invoke(main, ["wait-migrated", "complaints", "--timeout", "0"])
+        # Synchronous test: the command runs its own event loop, as it does in a pod.
+        asyncio.run(upgrade(spec.settings_class(database_url=url), spec.migrations, first))
+        behind = runner.invoke(main, ["wait-migrated", "complaints", "--timeout", "0"])
+
+        assert untouched.exit_code == 1
+        assert behind.exit_code == 1
+        assert "complaints: schema not migrated after 0 s" in behind.output
 
     def test_revalue_reports_what_it_did(self, runner: CliRunner) -> None:
         result = runner.invoke(main, ["revalue"])

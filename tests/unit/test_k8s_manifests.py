@@ -1,81 +1,195 @@
-"""The Kubernetes manifests hold together and match the code."""
+"""The Kubernetes overlays, as kustomize renders them, hold together and match the code."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from contracts.catalogue import RETENTION_DAYS, Topic, dead_letter_topic
 from crm.registry import SERVICES
 from crm.serving import GRACEFUL_SHUTDOWN_SECONDS
 from shared.settings import SharedSettings
+from tests.unit.k8s_rendering import K8S, OVERLAYS, ROOT, documents
+from tools.k8s.manifests import consumed_topics, published_topics
+from tools.k8s.pod_security import pod_specs, problems
 
-K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
-
-
-def _documents() -> list[dict[str, Any]]:
-    documents: list[dict[str, Any]] = []
-    for path in sorted(K8S.glob("*.yaml")):
-        documents += [d for d in yaml.safe_load_all(path.read_text()) if d]
-    return documents
+DAY_MS = 24 * 60 * 60 * 1000
 
 
-def _one(kind: str, name: str) -> dict[str, Any]:
-    found = [d for d in _documents() if d["kind"] == kind and d["metadata"]["name"] == name]
+def _all(overlay: str, kind: str) -> list[dict[str, Any]]:
+    return [d for d in documents(overlay) if d["kind"] == kind]
+
+
+def _one(overlay: str, kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in _all(overlay, kind) if d["metadata"]["name"] == name]
     assert len(found) == 1, f"{kind}/{name}"
     return found[0]
+
+
+def _name(service: str) -> str:
+    return f"crm-{service.replace('_', '-')}"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 class TestEachService:
     def test_the_deployment_serves_the_service_on_its_port_with_probes(self, service: str) -> None:
-        name = f"crm-{service.replace('_', '-')}"
-        container = _one("Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        container = _one("production", "Deployment", _name(service))["spec"]["template"]["spec"][
+            "containers"
+        ][0]
         port = SERVICES[service].settings_class.default_port
 
         assert container["command"] == ["crm", "serve", service]
         assert container["ports"] == [{"name": "http", "containerPort": port}]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+
+    def test_pods_wait_for_the_schema_of_their_own_service(self, service: str) -> None:
+        spec = _one("production", "Deployment", _name(service))["spec"]["template"]["spec"]
+
+        assert spec["initContainers"][0]["command"][:3] == ["crm", "wait-migrated", service]
 
     def test_the_grace_period_outlasts_the_pause_and_the_shutdown(self, service: str) -> None:
-        spec = _one("Deployment", f"crm-{service.replace('_', '-')}")["spec"]["template"]["spec"]
+        spec = _one("production", "Deployment", _name(service))["spec"]["template"]["spec"]
         pause = 5  # the preStop sleep
 
         assert spec["terminationGracePeriodSeconds"] > pause + GRACEFUL_SHUTDOWN_SECONDS
 
-    def test_service_hpa_and_pdb_select_the_deployment(self, service: str) -> None:
-        name = f"crm-{service.replace('_', '-')}"
-        labels = _one("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+    def test_service_hpa_pdb_monitor_and_policy_select_the_deployment(self, service: str) -> None:
+        name = _name(service)
+        labels = _one("production", "Deployment", name)["spec"]["template"]["metadata"]["labels"]
 
-        selector = _one("Service", name)["spec"]["selector"]
-        assert selector.items() <= labels.items()
-        pdb = _one("PodDisruptionBudget", name)["spec"]["selector"]["matchLabels"]
-        assert pdb.items() <= labels.items()
-        assert _one("HorizontalPodAutoscaler", name)["spec"]["scaleTargetRef"]["name"] == name
+        for kind in ("PodDisruptionBudget", "NetworkPolicy"):
+            selector = _one("production", kind, name)["spec"]
+            selector = selector.get("selector") or selector["podSelector"]
+            assert selector["matchLabels"].items() <= labels.items()
+        assert _one("production", "Service", name)["spec"]["selector"].items() <= labels.items()
+        hpa = _one("production", "HorizontalPodAutoscaler", name)
+        assert hpa["spec"]["scaleTargetRef"]["name"] == name
+
+    def test_the_scrape_labels_the_series_with_the_service(self, service: str) -> None:
+        endpoint = _one("production", "ServiceMonitor", _name(service))["spec"]["endpoints"][0]
+
+        assert {"action": "replace", "targetLabel": "service", "replacement": service} in (
+            endpoint["relabelings"]
+        )
 
     def test_no_more_replicas_than_partitions(self, service: str) -> None:
-        hpa = _one("HorizontalPodAutoscaler", f"crm-{service.replace('_', '-')}")
+        hpa = _one("production", "HorizontalPodAutoscaler", _name(service))
         partitions = SharedSettings.model_fields["kafka_topic_partitions"].default
 
         assert hpa["spec"]["maxReplicas"] <= partitions
 
+    def test_its_kafka_user_writes_only_its_own_topics_and_reads_what_it_consumes(
+        self, service: str
+    ) -> None:
+        acls = _one("production", "KafkaUser", _name(service))["spec"]["authorization"]["acls"]
+        topics = [a for a in acls if a["resource"]["type"] == "topic"]
+        written = {a["resource"]["name"] for a in topics if "Write" in a["operations"]}
+        read = {a["resource"]["name"] for a in topics if "Read" in a["operations"]}
+
+        assert all(a["resource"]["patternType"] == "literal" for a in topics)
+        assert written == published_topics()[service]
+        assert read == consumed_topics()[service]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+class TestEachOverlay:
+    def test_every_topic_of_the_catalogue_has_a_kafka_topic(self, overlay: str) -> None:
+        declared = {t["spec"]["topicName"]: t["spec"] for t in _all(overlay, "KafkaTopic")}
+        wanted = {t.value for t in Topic} | {dead_letter_topic(t) for t in Topic}
+
+        assert set(declared) == wanted
+        for name, spec in declared.items():
+            assert (spec["replicas"], spec["config"]["min.insync.replicas"]) == (3, 2), name
+
+    def test_every_topic_keeps_its_messages_as_long_as_the_catalogue_says(
+        self, overlay: str
+    ) -> None:
+        declared = {t["spec"]["topicName"]: t["spec"] for t in _all(overlay, "KafkaTopic")}
+
+        for topic, days in RETENTION_DAYS.items():
+            expected = -1 if days is None else days * DAY_MS
+            assert declared[topic.value]["config"]["retention.ms"] == expected
+
+    def test_every_pod_spec_meets_pod_security_restricted(self, overlay: str) -> None:
+        specs = [s for d in documents(overlay) for s in pod_specs(d)]
+
+        assert len(specs) == len(SERVICES) + 1  # the Deployments and the migration Job
+        assert [p for s in specs for p in problems(s)] == []
+
+    def test_no_image_is_latest_or_without_a_registry(self, overlay: str) -> None:
+        images = {
+            c["image"]
+            for d in documents(overlay)
+            for s in pod_specs(d)
+            for c in [*s.get("initContainers", []), *s["containers"]]
+        }
+
+        assert len(images) == 1
+        image = images.pop()
+        assert "/" in image.split(":")[0]
+        assert not image.endswith((":latest", "bank-crm"))
+
+    def test_the_migration_job_is_named_after_the_released_image(self, overlay: str) -> None:
+        (job,) = _all(overlay, "Job")
+        tag = job["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[1]
+
+        assert job["metadata"]["name"] == f"crm-migrate-{tag.replace('.', '-')}"
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
+        assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["crm", "migrate"]
+
+    def test_postgres_has_a_database_and_a_role_per_service(self, overlay: str) -> None:
+        roles = _one(overlay, "Cluster", "crm-db")["spec"]["managed"]["roles"]
+        databases = {d["spec"]["name"]: d["spec"]["owner"] for d in _all(overlay, "Database")}
+
+        assert {r["name"] for r in roles} == {f"crm_{s}" for s in SERVICES}
+        assert databases == {f"crm_{s}": f"crm_{s}" for s in SERVICES}
+
+    def test_secrets_are_referenced_never_inlined(self, overlay: str) -> None:
+        assert not _all(overlay, "Secret")
+
 
 class TestShared:
-    def test_the_config_selects_kafka_in_production(self) -> None:
-        data = _one("ConfigMap", "crm-config")["data"]
+    def test_production_runs_three_postgres_instances_on_kafka(self) -> None:
+        data = _one("production", "ConfigMap", "crm-config")["data"]
 
-        assert data["CRM_BUS"] == "kafka"
-        assert data["CRM_ENVIRONMENT"] == "production"
+        assert (data["CRM_BUS"], data["CRM_ENVIRONMENT"]) == ("kafka", "production")
+        assert _one("production", "Cluster", "crm-db")["spec"]["instances"] == 3
 
-    def test_secrets_are_referenced_never_inlined(self) -> None:
-        assert not [d for d in _documents() if d["kind"] == "Secret"]
-        customer = _one("Deployment", "crm-customer")["spec"]["template"]["spec"]
-        names = {e["name"] for e in customer["containers"][0]["env"]}
-        assert {"CRM_DATABASE_URL", "CRM_IDENTIFIER_KEY"} <= names
+    def test_kafka_runs_in_kraft_node_pools_without_topic_auto_creation(self) -> None:
+        pools = {p["metadata"]["name"]: p["spec"] for p in _all("production", "KafkaNodePool")}
+        kafka = _one("production", "Kafka", "crm")["spec"]["kafka"]
 
-    def test_migrations_run_as_a_job(self) -> None:
-        job = _one("Job", "crm-migrate")["spec"]["template"]["spec"]["containers"][0]
+        assert {r for p in pools.values() for r in p["roles"]} == {"controller", "broker"}
+        assert kafka["config"]["auto.create.topics.enable"] is False
+        assert kafka["authorization"]["type"] == "simple"
 
-        assert job["command"] == ["crm", "migrate"]
+    def test_the_prometheus_rule_holds_the_alert_rules_of_alerts_yml(self) -> None:
+        alerts = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+        rule = _one("production", "PrometheusRule", "crm-alerts")
+
+        assert rule["spec"]["groups"] == alerts["groups"]
+
+    def test_the_retention_figures_are_those_the_consumers_guide_states(self) -> None:
+        guide = (ROOT / "docs" / "event-consumers.md").read_text()
+
+        for topic, days in RETENTION_DAYS.items():
+            kept = "for ever" if days is None else f"{days} days"
+            assert f"| `{topic.value}` | {kept} |" in guide
+
+    def test_the_manifests_hold_no_file_the_kustomizations_leave_out(self) -> None:
+        listed = {
+            (path.parent / resource).resolve()
+            for path in K8S.rglob("kustomization.yaml")
+            for resource in yaml.safe_load(path.read_text()).get("resources", [])
+        }
+        files = {p.resolve() for p in (K8S / "base").rglob("*.yaml")}
+        files |= {p.resolve() for p in (K8S / "migrate").glob("*.yaml")}
+        kustomizations = {p.resolve() for p in K8S.rglob("kustomization.yaml")}
+
+        assert files - kustomizations <= listed
+
+    def test_dev_names_its_own_namespace(self) -> None:
+        namespaces = {d["metadata"].get("namespace") for d in documents("dev")}
+
+        assert namespaces == {"crm-dev"}
