@@ -29,6 +29,25 @@ from services.events.state import MAX_WINDOW_DAYS, CustomerState, apply_event
 EXAMPLES = 10
 
 
+@dataclass(frozen=True)
+class Decision:
+    """One match and what the live detector would have done with it, in the terms of its
+    firings: ``created``, ``held_out`` or ``suppressed:<check>``."""
+
+    customer_id: uuid.UUID
+    dedupe_key: str
+    at: datetime
+    decision: str
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The report, and each decision behind its figures in the order they were taken."""
+
+    report: BacktestReport
+    decisions: list[Decision]
+
+
 @dataclass
 class _Run:
     """One backtest's tally, and the decisions it took itself (suppression asks about them)."""
@@ -37,6 +56,7 @@ class _Run:
     rule: RuleDefinition
     settings: Settings
     decided: ContactHistory = field(default_factory=ContactHistory)
+    decisions: list[Decision] = field(default_factory=list)
     suppressed: Counter[str] = field(default_factory=Counter)
     customers: set[uuid.UUID] = field(default_factory=set)
     examples: list[dict[str, Any]] = field(default_factory=list)
@@ -58,10 +78,11 @@ class _Run:
             at=moment.at,
             settings=self.settings,
         )
+        customer_id = uuid.UUID(state.customer_id)
         if reason:
             self.suppressed[reason] += 1
+            self._decided(customer_id, match, moment, f"suppressed:{reason}")
             return
-        customer_id = uuid.UUID(state.customer_id)
         self.customers.add(customer_id)
         control = in_control_group(rule_id, state.customer_id, float(rule.holdout_share))
         await self.decided.record(
@@ -73,11 +94,16 @@ class _Run:
         )
         if control:
             self.held_out += 1
+            self._decided(customer_id, match, moment, "held_out")
             return
         self.opened += 1
+        self._decided(customer_id, match, moment, "created")
         if len(self.examples) < EXAMPLES:
             example = {"customer_id": state.customer_id, "at": moment.at.isoformat()}
             self.examples.append({**example, "facts": match.facts})
+
+    def _decided(self, customer_id: uuid.UUID, match: Match, moment: Moment, decision: str) -> None:
+        self.decisions.append(Decision(customer_id, match.dedupe_key, moment.at, decision))
 
 
 async def backtest(
@@ -89,7 +115,7 @@ async def backtest(
     start: datetime,
     end: datetime,
     settings: Settings,
-) -> BacktestReport:
+) -> Backtest:
     warm_up = start - timedelta(days=MAX_WINDOW_DAYS)
     total = await states_repository.history_size(session, warm_up, end)
     if total > settings.backtest_max_events:
@@ -121,7 +147,7 @@ async def backtest(
         )
         for match in evaluate(rule_id, rule, state, moment):
             await run.judge(match, state=state, moment=moment)
-    return BacktestReport(
+    report = BacktestReport(
         rule_id=rule_id,
         version=version,
         period_from=start,
@@ -134,3 +160,4 @@ async def backtest(
         suppressed=dict(run.suppressed),
         examples=run.examples,
     )
+    return Backtest(report, run.decisions)

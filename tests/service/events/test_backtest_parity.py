@@ -13,7 +13,7 @@ from tests.service.events.conftest import NOW, Detector, builtin, posted, regist
 async def _backtest_large_withdrawal(detector: Detector) -> tuple[int, dict[str, int]]:
     rule = builtin("large_withdrawal")
     async with detector.sessions() as session:
-        report = await backtest(
+        run = await backtest(
             session,
             rule.rule_id,
             1,
@@ -22,7 +22,7 @@ async def _backtest_large_withdrawal(detector: Detector) -> tuple[int, dict[str,
             end=NOW + timedelta(days=1),
             settings=detector.settings,
         )
-    return report.opportunities, dict(report.suppressed)
+    return run.report.opportunities, dict(run.report.suppressed)
 
 
 class TestParity:
