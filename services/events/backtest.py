@@ -5,11 +5,15 @@ memory, from a warm-up year before the period (so the windows are full on its fi
 in the order the detector consumed it, so that over the live period it reaches the live
 decisions.
 Suppression is simulated from the same state: duplicates, the rule's cool-down, open
-complaints, consent and the control group; the contact-fatigue cap counts only this rule's
-own contacts, because other rules' decisions over the period are not replayed with it."""
+complaints, consent, the control group and the contact-fatigue cap. The cap counts this
+rule's own contacts as the backtest decides them and the other rules' as the detector really
+made them (their opportunities), each from where the detector first knew of it: after the
+event it was opened on was consumed (or before it, for a rule the detector judged earlier on
+the same event), or from its time for one opened on the scheduler's tick."""
 
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +21,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.config import Settings
-from services.events.detector import ContactHistory, in_control_group, suppression
+from services.events.detector import ContactHistory, in_control_group, reached, suppression
 from services.events.errors import BacktestTooLarge
 from services.events.evaluation import Match, Moment, evaluate
+from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import states as states_repository
 from services.events.rules import CONSUMED_EVENTS, RuleDefinition
 from services.events.schemas import BacktestReport
@@ -27,6 +32,67 @@ from services.events.service import business_day
 from services.events.state import MAX_WINDOW_DAYS, CustomerState, apply_event
 
 EXAMPLES = 10
+_Contact = opportunities_repository.OtherContact
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One match and what the live detector would have done with it, in the terms of its
+    firings: ``created``, ``held_out`` or ``suppressed:<check>``."""
+
+    customer_id: uuid.UUID
+    dedupe_key: str
+    at: datetime
+    decision: str
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The report, and each decision behind its figures in the order they were taken."""
+
+    report: BacktestReport
+    decisions: list[Decision]
+
+
+@dataclass
+class _OtherRules:
+    """The other rules' opportunities, per customer, not yet known to the replay: those
+    opened on a consumed event in the order the detector judged them, those opened on the
+    scheduler's tick in the order of their time."""
+
+    rule_id: str
+    on_events: dict[uuid.UUID, deque[_Contact]] = field(default_factory=dict)
+    on_ticks: dict[uuid.UUID, deque[_Contact]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rule_id: str, rows: Sequence[_Contact]) -> "_OtherRules":
+        others = cls(rule_id)
+        for row in rows:
+            queues = others.on_ticks if row.consumed_seq is None else others.on_events
+            queues.setdefault(row.customer_id, deque()).append(row)
+        return others
+
+    async def tell(
+        self, decided: ContactHistory, customer_id: uuid.UUID, *, consumed_seq: int, at: datetime
+    ) -> None:
+        """Tell ``decided`` what the detector knew of the customer's other contacts when it
+        judged this rule on the event consumed at ``consumed_seq``: what was opened on earlier
+        events, and on this one by the rules judged before this rule (the rule book judges an
+        event's rules in the order of their ids)."""
+        place = (consumed_seq, self.rule_id)
+        on_events = self.on_events.get(customer_id)
+        while on_events and (on_events[0].consumed_seq, on_events[0].rule_id) < place:
+            await self._add(decided, on_events.popleft())
+        on_ticks = self.on_ticks.get(customer_id)
+        while on_ticks and on_ticks[0].created_at <= at:
+            await self._add(decided, on_ticks.popleft())
+
+    @staticmethod
+    async def _add(decided: ContactHistory, row: _Contact) -> None:
+        contacted = reached(row.control_group, row.action)
+        await decided.record(
+            row.customer_id, row.rule_id, row.dedupe_key, row.created_at, contacted=contacted
+        )
 
 
 @dataclass
@@ -37,6 +103,7 @@ class _Run:
     rule: RuleDefinition
     settings: Settings
     decided: ContactHistory = field(default_factory=ContactHistory)
+    decisions: list[Decision] = field(default_factory=list)
     suppressed: Counter[str] = field(default_factory=Counter)
     customers: set[uuid.UUID] = field(default_factory=set)
     examples: list[dict[str, Any]] = field(default_factory=list)
@@ -58,10 +125,11 @@ class _Run:
             at=moment.at,
             settings=self.settings,
         )
+        customer_id = uuid.UUID(state.customer_id)
         if reason:
             self.suppressed[reason] += 1
+            self._decided(customer_id, match, moment, f"suppressed:{reason}")
             return
-        customer_id = uuid.UUID(state.customer_id)
         self.customers.add(customer_id)
         control = in_control_group(rule_id, state.customer_id, float(rule.holdout_share))
         await self.decided.record(
@@ -73,11 +141,16 @@ class _Run:
         )
         if control:
             self.held_out += 1
+            self._decided(customer_id, match, moment, "held_out")
             return
         self.opened += 1
+        self._decided(customer_id, match, moment, "created")
         if len(self.examples) < EXAMPLES:
             example = {"customer_id": state.customer_id, "at": moment.at.isoformat()}
             self.examples.append({**example, "facts": match.facts})
+
+    def _decided(self, customer_id: uuid.UUID, match: Match, moment: Moment, decision: str) -> None:
+        self.decisions.append(Decision(customer_id, match.dedupe_key, moment.at, decision))
 
 
 async def backtest(
@@ -89,7 +162,7 @@ async def backtest(
     start: datetime,
     end: datetime,
     settings: Settings,
-) -> BacktestReport:
+) -> Backtest:
     warm_up = start - timedelta(days=MAX_WINDOW_DAYS)
     total = await states_repository.history_size(session, warm_up, end)
     if total > settings.backtest_max_events:
@@ -100,6 +173,11 @@ async def backtest(
         )
     states: dict[uuid.UUID, CustomerState] = {}
     run = _Run(rule_id, rule, settings)
+    # Only contacts this recent can count against the cap on the period's first day.
+    since = start - timedelta(days=settings.fatigue_window_days)
+    others = _OtherRules.of(
+        rule_id, await opportunities_repository.other_rules_contacts(session, rule_id, since)
+    )
     async for observed in states_repository.history(session, warm_up, end):
         model = CONSUMED_EVENTS.get(observed.event_name)
         if model is None:
@@ -119,9 +197,17 @@ async def backtest(
             event_id=observed.event_id,
             applied=applied,
         )
-        for match in evaluate(rule_id, rule, state, moment):
+        matches = evaluate(rule_id, rule, state, moment)
+        if matches:
+            await others.tell(
+                run.decided,
+                observed.customer_id,
+                consumed_seq=observed.consumed_seq,
+                at=observed.occurred_at,
+            )
+        for match in matches:
             await run.judge(match, state=state, moment=moment)
-    return BacktestReport(
+    report = BacktestReport(
         rule_id=rule_id,
         version=version,
         period_from=start,
@@ -134,3 +220,4 @@ async def backtest(
         suppressed=dict(run.suppressed),
         examples=run.examples,
     )
+    return Backtest(report, run.decisions)

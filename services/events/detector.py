@@ -16,7 +16,7 @@ from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
 from services.events.evaluation import Match, Moment, evaluate
 from services.events.repository import opportunities as opportunities_repository
-from services.events.rules import Action, RuleDefinition
+from services.events.rules import Action, ActionKind, RuleDefinition
 from services.events.state import ERASED, CustomerState
 from shared.outbox import record_event
 
@@ -43,6 +43,12 @@ def in_control_group(rule_id: str, customer_id: str, share: float) -> bool:
 def priority_of(rule: RuleDefinition, state: CustomerState, settings: Settings) -> int:
     bonus = settings.priority_by_tier.get(state.value_tier or "", 0)
     return max(1, min(100, rule.priority + bonus))
+
+
+def reached(control_group: bool, action: str) -> bool:
+    """Whether a stored opportunity counts against the fatigue cap: it was offered (not held
+    out) and it was marketing (not service recovery)."""
+    return not control_group and action != ActionKind.SERVICE_RECOVERY
 
 
 @dataclass
@@ -84,7 +90,7 @@ class ContactHistory:
                         row.rule_id,
                         row.dedupe_key,
                         row.created_at,
-                        contacted=not row.control_group and row.action != "service_recovery",
+                        contacted=reached(row.control_group, row.action),
                     )
         return contacts
 

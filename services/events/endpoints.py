@@ -218,9 +218,10 @@ async def _backtest(
         default=STATS_PERIOD,
         where="body",
     )
-    return await backtest(
+    run = await backtest(
         session, rule_id, version, definition, start=start, end=end, settings=settings
     )
+    return run.report
 
 
 @router.get("/opportunities", tags=["opportunities"])

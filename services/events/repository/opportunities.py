@@ -10,7 +10,7 @@ from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.events.models import Firing, Opportunity
+from services.events.models import Firing, ObservedEvent, Opportunity
 from shared.bulk import RowsWrite, write_all
 
 OPEN_STATUSES = ("open", "in_contact")
@@ -46,6 +46,39 @@ async def contacts_of(
     """Every opportunity offered (or held out) to the customer, as suppression needs it; few
     per customer, as cool-downs and the fatigue cap keep them."""
     return (await session.execute(_CONTACTS, {"customer_id": customer_id})).all()
+
+
+# An opportunity of another rule, as a backtest's suppression needs it: customer, rule, dedupe
+# key, created at, control group, action, and the consumed_seq of the event it was opened on.
+OtherContact = Row[uuid.UUID, str, str, datetime, bool, str, int | None]
+# The consumed event an opportunity was opened on (a scheduled rule's was opened on a tick).
+_OPENED_ON = Opportunity.lineage[("events", 0, "id")].astext
+_OTHERS_CONTACTS = (
+    select(
+        Opportunity.customer_id,
+        Opportunity.rule_id,
+        Opportunity.dedupe_key,
+        Opportunity.created_at,
+        Opportunity.control_group,
+        Opportunity.action,
+        ObservedEvent.consumed_seq,
+    )
+    .outerjoin(ObservedEvent, ObservedEvent.event_id == _OPENED_ON)
+    .where(
+        Opportunity.rule_id != bindparam("rule_id"), Opportunity.created_at >= bindparam("since")
+    )
+    .order_by(ObservedEvent.consumed_seq.nulls_first(), Opportunity.created_at, Opportunity.rule_id)
+)
+
+
+async def other_rules_contacts(
+    session: AsyncSession, rule_id: str, since: datetime
+) -> Sequence[OtherContact]:
+    """Every opportunity the other rules offered (or held out) from ``since``, as suppression
+    needs it, with the place in the consumed history of the event it was opened on (none for
+    one opened on the scheduler's tick); in that order, then by time and rule."""
+    rows = await session.execute(_OTHERS_CONTACTS, {"rule_id": rule_id, "since": since})
+    return rows.all()
 
 
 async def record_firings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

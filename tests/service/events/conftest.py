@@ -4,7 +4,7 @@ fires on another test's customers)."""
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -16,19 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import DomainEvent
-from contracts.complaints import ComplaintReceived
+from contracts.complaints import ComplaintClosed, ComplaintReceived
 from contracts.customer import (
     AccountClosed,
     AccountOpened,
     CustomerRegistered,
     CustomerSegmentChanged,
+    CustomerUpdated,
     InteractionRecorded,
     TransactionPosted,
 )
 from services.events import scheduled_rules, service
 from services.events.config import Settings
 from services.events.detector import LiveRule
-from services.events.models import Opportunity
+from services.events.models import Firing, Opportunity
 from services.events.rule_admin import BUILTIN_RULES, read_rule_file
 from services.events.rules import RuleDefinition
 from services.events.state_cache import StateCache
@@ -86,18 +87,29 @@ class Detector:
     cache: StateCache | None = None
 
     async def feed(
-        self, event: DomainEvent, *rules: LiveRule, event_id: str | None = None
+        self,
+        event: DomainEvent,
+        *rules: LiveRule,
+        event_id: str | None = None,
+        time: datetime = NOW,
     ) -> list[str]:
-        envelope = EventEnvelope(
-            id=event_id or str(uuid.uuid4()), source="/crm/test", type=event.event_type,
-            subject=event.subject, time=NOW,
-            position=(event.topic, 0, next(_offsets)),
-        )  # fmt: skip
+        """``time`` is the envelope's: when an event without a time of its own happened."""
+        return await self._handle([(event, _envelope(event, event_id, time))], rules)
+
+    async def feed_run(
+        self, run: Sequence[tuple[DomainEvent, datetime]], *rules: LiveRule
+    ) -> list[str]:
+        """Several events (each with its envelope's time) in one transaction, as the consumer
+        handles what one poll brought; the decisions on all of them, in order."""
+        return await self._handle([(e, _envelope(e, None, time)) for e, time in run], rules)
+
+    async def _handle(
+        self, items: list[tuple[DomainEvent, EventEnvelope]], rules: Sequence[LiveRule]
+    ) -> list[str]:
         async with transaction(self.sessions) as session:
             handled = await service.handle_events(
-                session, [(event, envelope)], rules=list(rules), settings=self.settings,
-                cache=self.cache,
-            )  # fmt: skip
+                session, items, rules=list(rules), settings=self.settings, cache=self.cache
+            )
         return handled.decisions
 
     async def tick(self, *rules: LiveRule, now: datetime = NOW) -> int:
@@ -114,6 +126,23 @@ class Detector:
                 .order_by(Opportunity.created_at)
             )
             return list((await session.scalars(statement)).all())
+
+    async def firings(self, customers: list[uuid.UUID]) -> list[Firing]:
+        """What the rules decided on these customers, in the order they decided it."""
+        async with self.sessions() as session:
+            statement = select(Firing).where(Firing.customer_id.in_(customers)).order_by(Firing.seq)
+            return list((await session.scalars(statement)).all())
+
+
+def _envelope(event: DomainEvent, event_id: str | None, time: datetime) -> EventEnvelope:
+    return EventEnvelope(
+        id=event_id or str(uuid.uuid4()),
+        source="/crm/test",
+        type=event.event_type,
+        subject=event.subject,
+        time=time,
+        position=(event.topic, 0, next(_offsets)),
+    )
 
 
 # Every rule's test runs twice: with the states read from the tables for each event, and with
@@ -189,19 +218,41 @@ def contact(customer_id: uuid.UUID, at: datetime) -> InteractionRecorded:
 
 
 def tier_changed(
-    customer_id: uuid.UUID, previous: str, current: str, direction: str
+    customer_id: uuid.UUID, previous: str, current: str, direction: str, *, at: datetime = NOW
 ) -> CustomerSegmentChanged:
     return CustomerSegmentChanged(
         customer_id=customer_id, dimension="value_tier", previous=previous, current=current,
-        direction=direction, reason="test", policy=None, effective_at=NOW,
+        direction=direction, reason="test", policy=None, effective_at=at,
     )  # fmt: skip
 
 
-def complaint(customer_id: uuid.UUID) -> ComplaintReceived:
+def complaint(
+    customer_id: uuid.UUID, *, at: datetime = NOW, complaint_id: uuid.UUID | None = None
+) -> ComplaintReceived:
     return ComplaintReceived(
-        complaint_id=uuid.uuid4(), customer_id=customer_id, channel="phone", category="fees",
-        priority="high", received_at=NOW, due_at=NOW + timedelta(days=1),
+        complaint_id=complaint_id or uuid.uuid4(), customer_id=customer_id, channel="phone",
+        category="fees", priority="high", received_at=at, due_at=at + timedelta(days=1),
     )  # fmt: skip
+
+
+def complaint_closed(
+    customer_id: uuid.UUID, complaint_id: uuid.UUID, *, at: datetime = NOW
+) -> ComplaintClosed:
+    return ComplaintClosed(
+        complaint_id=complaint_id, customer_id=customer_id, outcome="resolved", closed_at=at
+    )
+
+
+def consent_changed(customer_id: uuid.UUID, consent: dict[str, bool]) -> CustomerUpdated:
+    return CustomerUpdated(
+        customer_id=customer_id,
+        version=2,
+        status="active",
+        changed_fields=["consent"],
+        identifiers=[],
+        consent=consent,
+        preferred_channel="phone",
+    )
 
 
 def debit(
