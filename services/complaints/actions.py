@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.complaints import ComplaintClosed, ComplaintStepCompleted
 from services.complaints.config import Settings
-from services.complaints.deadlines import BusinessCalendar, ClockStart, DecisionRule
+from services.complaints.deadlines import PACKS, BusinessCalendar, ClockStart, DecisionRule
 from services.complaints.errors import (
     ActionNotAllowed,
     ComplaintNotFound,
@@ -36,6 +36,7 @@ from services.complaints.procedure import (
 )
 from services.complaints.receiving import received_events
 from services.complaints.repository import complaints as complaints_repository
+from services.complaints.returns.service import classification_decided
 from services.complaints.schemas import (
     ActionRequest,
     AnalyseCause,
@@ -122,8 +123,17 @@ async def _analyse_cause(acting: Acting, request: AnalyseCause) -> Decided:
 
 
 async def _propose_resolution(acting: Acting, request: ProposeResolution) -> Decided:
-    acting.case.resolution = request.resolution
+    case, settings = acting.case, acting.settings
     decision: dict[str, Any] = {"resolution": request.resolution}
+    if request.classification is not None:
+        # The returns read it from here: the history keeps each proposal's classification.
+        decision["classification"] = classification_decided(
+            request.classification,
+            request.compensation,
+            pack=PACKS[case.deadline_pack],
+            settings=settings,
+        )
+    case.resolution = request.resolution
     if request.compensation is not None:
         decision["compensation"] = request.compensation.model_dump(mode="json")
     return Decided(decision)

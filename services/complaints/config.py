@@ -44,6 +44,13 @@ class Settings(SharedSettings):
     # counted as a repeat.
     repeat_within_days: int = Field(default=90, ge=1)
     deadline_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    # The denominators of the NFRA's quarterly complaint rates (per 1,000 outlets, per 10
+    # million personal customers); the rates are left out while they are not set.
+    outlets: int | None = Field(default=None, ge=1)
+    personal_customers: int | None = Field(default=None, ge=1)
+    # The legal entities (FCA firm reference numbers) the consolidated return is made for;
+    # a case names one at its resolution proposal, or counts for the first.
+    legal_entities: list[str] = Field(default_factory=lambda: ["main"], min_length=1)
 
     @field_validator("deadline_pack")
     @classmethod

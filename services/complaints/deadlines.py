@@ -16,6 +16,9 @@ Sources of the shipped packs:
   receipt), DISP 1.6.2 (final response within eight weeks), DISP 1.6.2A (payment services: 15
   business days, 35 with a holding reply); business days on the England calendar.
 - ``us``: CFPB complaint process: a response within 15 calendar days, final within 60.
+
+Each pack also carries its reporting rules: periods, code lists and return forms
+(``services.complaints.returns.codes``).
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +30,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from services.complaints.procedure import StaffRole
+from services.complaints.returns import codes as reporting
+from services.complaints.returns.taxonomy import ReportingRules
 
 
 class DayCount(StrEnum):
@@ -69,6 +74,7 @@ class RegulatoryPack:
     acknowledgement: Period
     decision: DecisionRule
     decision_clock: ClockStart
+    reporting: ReportingRules
     by_category: dict[str, DecisionRule] = field(default_factory=dict)
 
     def decision_rule(self, category: str, overrides: dict[str, DecisionRule]) -> DecisionRule:
@@ -149,6 +155,7 @@ PACKS: dict[str, RegulatoryPack] = {
                 ),
             ),
             decision_clock=ClockStart.ACCEPTANCE,
+            reporting=reporting.CN,
         ),
         RegulatoryPack(
             code="uk",
@@ -159,6 +166,7 @@ PACKS: dict[str, RegulatoryPack] = {
             acknowledgement=_business_days(3),
             decision=DecisionRule(_calendar_days(56)),
             decision_clock=ClockStart.RECEIPT,
+            reporting=reporting.UK,
             by_category={
                 "payment_services": DecisionRule(
                     _business_days(15),
@@ -177,6 +185,7 @@ PACKS: dict[str, RegulatoryPack] = {
                 _calendar_days(15), (Extension(_calendar_days(60), _HANDLER_OR_SUPERVISOR),)
             ),
             decision_clock=ClockStart.RECEIPT,
+            reporting=reporting.US,
         ),
     )
 }

@@ -18,6 +18,7 @@ from services.complaints.models import (
     ComplaintStatus,
 )
 from services.complaints.procedure import ClosingOutcome, ComplaintAction, ComplaintStep
+from services.complaints.returns.schemas import RegulatoryClassification
 from shared.money import Money, PositiveAmount
 from shared.requests import RequestModel
 
@@ -107,7 +108,10 @@ class AnalyseCause(_Action):
 class ProposeResolution(_Action):
     action: Literal[ComplaintAction.PROPOSE_RESOLUTION]
     resolution: Text
-    compensation: Money | None = None
+    compensation: Money | None = None  # the redress, in the return's currency when classified
+    # How the regulator's return counts the case; a case never classified is counted under
+    # its pack's "other" codes.
+    classification: RegulatoryClassification | None = None
 
 
 class ApproveResolution(_Action):

@@ -198,7 +198,9 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "POST /v1/complaints": "the customer_id, or the complainant's name with a phone or an "
         "e-mail; received_at is not in the future",
         "POST /v1/complaints/{complaint_id}/actions": "an integration account names who acts "
-        "(X-Staff-Id and X-Staff-Role)",
+        "(X-Staff-Id and X-Staff-Role); a proposal's classification uses its pack's codes",
+        "GET /v1/complaints/returns": "the period is of the pack's kind: quarters for cn and "
+        "us, half-years for uk",
     },
     "contact_center": {
         "POST /v1/calls": MOMENT_ORDER,
