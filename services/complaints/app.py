@@ -10,6 +10,7 @@ from services.complaints.config import Settings
 from services.complaints.consumers import build_handlers
 from services.complaints.endpoints import router
 from services.complaints.jobs import ComplaintMetrics, DeadlineSweep
+from services.complaints.letters.endpoints import router as letters_router
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
 
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: complaints service",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, letters_router],
         handlers=build_handlers(settings),
         jobs=[sweep.job()],
         metrics=metrics,
