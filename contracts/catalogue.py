@@ -52,6 +52,7 @@ class EventType(StrEnum):
     COMPLAINT_STEP_COMPLETED = "crm.complaint.step_completed.v1"
     COMPLAINT_ESCALATED = "crm.complaint.escalated.v1"
     COMPLAINT_CLOSED = "crm.complaint.closed.v1"
+    COMPLAINT_LETTER_ISSUED = "crm.complaint.letter_issued.v1"
 
     CALL_STARTED = "crm.call.started.v1"
     CALL_ENDED = "crm.call.ended.v1"
@@ -79,6 +80,7 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.COMPLAINT_STEP_COMPLETED: Topic.COMPLAINTS,
     EventType.COMPLAINT_ESCALATED: Topic.COMPLAINTS,
     EventType.COMPLAINT_CLOSED: Topic.COMPLAINTS,
+    EventType.COMPLAINT_LETTER_ISSUED: Topic.COMPLAINTS,
     EventType.CALL_STARTED: Topic.CONTACT,
     EventType.CALL_ENDED: Topic.CONTACT,
     EventType.CALLBACK_SCHEDULED: Topic.CONTACT,

@@ -62,3 +62,18 @@ class ComplaintClosed(_ComplaintEvent):
     event_type = EventType.COMPLAINT_CLOSED
     outcome: str  # "resolved", "invalid" or "withdrawn"
     closed_at: datetime
+
+
+class ComplaintLetterIssued(_ComplaintEvent):
+    """A letter to the complainant, kept by the complaints service for a channel to deliver.
+
+    The event names the letter and carries no text: the letter quotes the case, which stays in
+    the service; the channel fetches it (``GET /v1/complaints/{complaint_id}/letters``) as text
+    or PDF, and answers a non-customer through the contact details kept with the case."""
+
+    event_type = EventType.COMPLAINT_LETTER_ISSUED
+    letter_id: uuid.UUID
+    kind: str  # "acknowledgement", "holding" or "final_response"
+    language: str  # "zh-CN" or "en"
+    jurisdiction: str  # the regulatory pack: "cn", "uk" or "us"
+    issued_at: datetime

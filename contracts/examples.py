@@ -13,6 +13,7 @@ from contracts.base import DomainEvent
 from contracts.complaints import (
     ComplaintClosed,
     ComplaintEscalated,
+    ComplaintLetterIssued,
     ComplaintReceived,
     ComplaintStepCompleted,
 )
@@ -204,6 +205,15 @@ _COMPLAINT_EVENTS: tuple[DomainEvent, ...] = (
     ),
     ComplaintClosed(
         complaint_id=COMPLAINT, customer_id=CUSTOMER, outcome="resolved", closed_at=MORNING
+    ),
+    ComplaintLetterIssued(
+        complaint_id=COMPLAINT,
+        customer_id=CUSTOMER,
+        letter_id=uuid.UUID("1e77e700-0000-4000-8000-000000000006"),
+        kind="acknowledgement",
+        language="zh-CN",
+        jurisdiction="cn",
+        issued_at=MORNING,
     ),
 )
 

@@ -24,6 +24,7 @@ from services.complaints.errors import (
     RoleNotAllowed,
     SameHandsForbidden,
 )
+from services.complaints.letters import service as letters_service
 from services.complaints.models import Complaint, ComplaintStatus, HistoryEntry
 from services.complaints.procedure import (
     DECISION_STEPS,
@@ -204,6 +205,7 @@ async def _extend_deadline(acting: Acting, request: ExtendDeadline) -> Decided:
     return Decided(
         {
             "extension": case.extensions_used,
+            "reason": request.reason,
             "previous_decide_by": previous.isoformat() if previous else None,
             "decide_by": case.decide_by.isoformat(),
         }
@@ -320,6 +322,9 @@ async def act(
             note=request.note,
             at=now,
         ),
+    )
+    events += await letters_service.after_step(
+        session, case, action, issued_by=staff.staff_id, now=now
     )
     if events:
         await record_events(session, events)

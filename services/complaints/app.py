@@ -10,6 +10,7 @@ from services.complaints.config import Settings
 from services.complaints.consumers import build_handlers
 from services.complaints.endpoints import router
 from services.complaints.jobs import ComplaintMetrics, DeadlineSweep
+from services.complaints.letters.endpoints import router as letters_router
 from services.complaints.returns.endpoints import router as returns_router
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Bank CRM: complaints service",
         description=DESCRIPTION,
         # The returns' fixed path goes ahead of the case routes' ``/complaints/{complaint_id}``.
-        routers=[returns_router, router],
+        routers=[returns_router, router, letters_router],
         handlers=build_handlers(settings),
         jobs=[sweep.job()],
         metrics=metrics,

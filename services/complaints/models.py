@@ -94,6 +94,7 @@ class Complaint(Base):
     department: Mapped[str | None] = mapped_column(String(60))
     resolution: Mapped[str | None] = mapped_column(Text)
     deadline_pack: Mapped[str] = mapped_column(String(10))
+    language: Mapped[str] = mapped_column(String(5))  # the complainant's, for their letters
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledge_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))

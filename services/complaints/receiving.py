@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.complaints import ComplaintReceived, ComplaintStepCompleted
 from services.complaints.config import Settings
 from services.complaints.deadlines import BusinessCalendar, ClockStart
+from services.complaints.letters import service as letters_service
+from services.complaints.letters.wording import DEFAULT_LANGUAGE
 from services.complaints.models import (
     Complaint,
     ComplaintPriority,
@@ -112,6 +114,7 @@ async def receive_complaint(
         ),
     )
     await record_events(session, received_events(case, ComplaintStep.VALIDITY, now))
+    await letters_service.acknowledge(session, case, issued_by=actor.actor_id, now=now)
     return Received(case, linked_to_open_case=False)
 
 
@@ -153,6 +156,7 @@ async def _new_case(
         "status": ComplaintStatus.OPEN,
         "step": ComplaintStep.VALIDITY,
         "deadline_pack": pack.code,
+        "language": body.language or DEFAULT_LANGUAGE[pack.code],
         "received_at": received_at,
         "acknowledge_by": acknowledge_by,
         "decide_by": decide_by,

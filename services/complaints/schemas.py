@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from contracts.complaints import ComplaintCategory
+from services.complaints.letters.wording import LetterLanguage
 from services.complaints.models import (
     ComplaintCause,
     ComplaintChannel,
@@ -69,6 +70,8 @@ class ComplaintCreate(RequestModel):
     attachments: Annotated[list[Attachment], Field(max_length=20)] = []  # noqa: RUF012
     call_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
     received_at: AwareDatetime | None = None  # when the channel took it; now if not given
+    # The language of the complainant's letters; their jurisdiction's if not given.
+    language: LetterLanguage | None = None
 
     @model_validator(mode="after")
     def _someone_to_answer(self) -> "ComplaintCreate":
@@ -203,6 +206,7 @@ class ComplaintRead(BaseModel):
     department: str | None
     resolution: str | None
     deadline_pack: str
+    language: LetterLanguage
     received_at: datetime
     accepted_at: datetime | None
     acknowledge_by: datetime

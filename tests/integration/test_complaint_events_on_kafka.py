@@ -40,12 +40,13 @@ async def test_a_case_s_events_arrive_on_kafka_in_order(
         await wait_until(escalated, timeout=30)
         await walk_to(client, case["id"], "closed")
         messages = await read_for_keys(
-            kafka_bootstrap, Topic.COMPLAINTS, {case["customer_id"]}, expected=11
+            kafka_bootstrap, Topic.COMPLAINTS, {case["customer_id"]}, expected=13
         )
 
     envelopes = [EventEnvelope.from_headers(m.headers) for m in messages]
     assert [e.type.split(".")[2] for e in envelopes] == [
-        "received", "step_completed", "escalated", *["step_completed"] * 7, "closed",
+        "received", "step_completed", "letter_issued", "escalated", *["step_completed"] * 5,
+        "letter_issued", *["step_completed"] * 2, "closed",
     ]  # fmt: skip
     assert {e.subject for e in envelopes} == {case["customer_id"]}
     assert {e.source for e in envelopes} == {"/crm/complaints"}
@@ -57,5 +58,5 @@ async def test_a_case_s_events_arrive_on_kafka_in_order(
         "record", "validity", "assignment", "cause_analysis", "resolution_proposal",
         "approval", "implementation", "evaluation",
     ]  # fmt: skip
-    assert bodies[2]["level"] == 1
+    assert bodies[3]["level"] == 1
     assert bodies[-1]["outcome"] == "resolved"

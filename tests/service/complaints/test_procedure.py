@@ -60,8 +60,10 @@ class TestValidCase:
             "amount": "200.00", "currency": "CNY",
         }  # fmt: skip
 
+        # The acknowledgement goes with the receipt, the final response with the approval.
         assert await outbox_types(complaints_settings, case["id"]) == [
-            "received", *["step_completed"] * 8, "closed",
+            "received", "step_completed", "letter_issued", *["step_completed"] * 5,
+            "letter_issued", *["step_completed"] * 2, "closed",
         ]  # fmt: skip
 
     async def test_acceptance_starts_the_15_day_decision_clock(
@@ -93,7 +95,8 @@ class TestInvalidCase:
         )  # fmt: skip
         assert closed["resolution"] == explanation
         assert await outbox_types(complaints_settings, case["id"]) == [
-            "received", "step_completed", "step_completed", "closed",
+            "received", "step_completed", "letter_issued", "step_completed", "closed",
+            "letter_issued",
         ]  # fmt: skip
 
     async def test_without_an_explanation_is_refused_and_nothing_changes(
@@ -222,7 +225,7 @@ class TestReopen:
         assert reopened["department"] == "cards"
         assert datetime.fromisoformat(reopened["decide_by"]) > datetime.now(UTC)
         types = await outbox_types(complaints_settings, case["id"])
-        assert types[-3:] == ["closed", "received", "step_completed"]
+        assert types[-4:] == ["closed", "received", "step_completed", "letter_issued"]
         closed_again = await walk_to(client, case["id"], "closed")
         assert closed_again["outcome"] == "resolved"
 

@@ -119,7 +119,7 @@ class TestDuplicates:
         )
         assert count == 1
         assert await outbox_types(complaints_settings, first["id"]) == [
-            "received", "step_completed",
+            "received", "step_completed", "letter_issued",
         ]  # fmt: skip
 
     async def test_another_category_is_another_case(self, client: httpx.AsyncClient) -> None:

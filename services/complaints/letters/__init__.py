@@ -1,0 +1,1 @@
+"""The letters a complainant is sent: acknowledgement, holding reply and final response."""
