@@ -8,9 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from crm.infra.postgres import EmbeddedPostgres
 from services.complaints.app import create_app
 from services.complaints.config import Settings
 from shared.db import create_engine
+from tests.conftest import database_of_its_own
 from tests.service.conftest import serving
 
 FRONT_LINE = {"X-Staff-Id": "teller-0042", "X-Staff-Role": "front_line"}
@@ -106,3 +108,9 @@ async def outbox_types(settings: Settings, complaint_id: str) -> list[str]:
             return [row.event_type.split(".")[2] for row in rows]
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def returns_database(postgres_server: EmbeddedPostgres) -> str:
+    """A database of its own: a return counts every case of its pack in the period."""
+    return await database_of_its_own(postgres_server, "crm_returns_test")
