@@ -91,7 +91,7 @@ def reference_floor(
     computed here without the service: what a correct router must reproduce call for call.
     A caller whose patience runs out before an agent is free hangs up and takes no agent's
     time. The warm-up calls are left out of the figures (the floor starts empty)."""
-    free_at = [0.0] * simulation.agents
+    free_at = [float("-inf")] * simulation.agents  # free from before the first arrival
     answered_within = abandoned = 0
     for number, call in enumerate(calls if calls is not None else draws(simulation)):
         measured = number >= simulation.warm_up_calls
