@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarn
 # Command name → "module:attribute" of its click command.
 COMMANDS = {
     "asyncapi": "crm.operations:asyncapi",
+    "backtest-forecast": "crm.forecast_backtest:backtest_forecast",
     "check-config": "crm.operations:check_config",
     "migrate": "crm.operations:migrate",
     "openapi": "crm.operations:openapi",

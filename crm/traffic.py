@@ -1,26 +1,20 @@
-"""A traffic simulator for the contact centre, and the Erlang C model to check it against.
+"""A traffic simulator for the contact centre, and the Erlang models to check it against.
 
 The simulator drives the real HTTP API with Poisson arrivals and exponential handle times
 for a given number of agents. It runs in simulated time: each request carries ``at``, the
 moment the switch would report, and the events are sent in time order, so hours of traffic
 take seconds and the result does not depend on how fast the machine is. Agents answer the
-moment a call is offered and wrap up as it ends; nobody abandons (Erlang C assumes callers
-wait), so the service's own service level can be compared with the model's.
-
-Erlang C (A. K. Erlang, 1917): with N agents and offered load A = λ × mean handle time
-(in erlangs, A < N), the probability a caller waits is
-
-    C(N, A) = N·B / (N − A·(1 − B)),  where B is Erlang B, by B₀ = 1, Bₖ = A·Bₖ₋₁ / (k + A·Bₖ₋₁)
-
-and the share answered within t is 1 − C(N, A) · exp(−(N − A) · t / mean handle time).
+moment a call is offered and wrap up as it ends. Without a patience, nobody abandons (Erlang
+C assumes callers wait); with one, each caller draws an exponential patience of that mean and
+hangs up when it runs out before an answer (Erlang A). Either way the service's own service
+level can be compared with the model's (``services.contact_center.staffing.erlang``).
 """
 
 import asyncio
 import heapq
-import math
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,23 +22,7 @@ import click
 import httpx
 
 from crm.tokens import bearer_headers, token_option
-
-
-def erlang_c(agents: int, load: float) -> float:
-    """The probability that a caller waits (Erlang C), for ``load`` erlangs on ``agents``."""
-    if load >= agents:
-        return 1.0
-    blocking = 1.0
-    for k in range(1, agents + 1):
-        blocking = load * blocking / (k + load * blocking)
-    return agents * blocking / (agents - load * (1 - blocking))
-
-
-def erlang_c_service_level(agents: int, load: float, handle_seconds: float, within: float) -> float:
-    if load >= agents:
-        return 0.0
-    wait = erlang_c(agents, load)
-    return 1 - wait * math.exp(-(agents - load) * within / handle_seconds)
+from services.contact_center.staffing.erlang import Traffic, performance
 
 
 @dataclass(frozen=True)
@@ -55,10 +33,16 @@ class Simulation:
     calls: int
     warm_up_calls: int
     seed: int
+    # The mean of callers' exponential patience; None: nobody hangs up before an answer.
+    patience_seconds: float | None = None
 
     @property
     def load(self) -> float:
         return self.calls_per_hour / 3600 * self.handle_seconds
+
+    @property
+    def traffic(self) -> Traffic:
+        return Traffic(self.calls_per_hour / 3600, self.handle_seconds, self.patience_seconds)
 
     @property
     def span_seconds(self) -> float:
@@ -66,28 +50,71 @@ class Simulation:
         return self.calls / self.calls_per_hour * 3600 + 20 * self.handle_seconds
 
 
-def draws(simulation: Simulation) -> list[tuple[float, float]]:
-    """Each call's arrival (seconds from the start) and handle time, from the seed."""
+@dataclass(frozen=True)
+class Draw:
+    arrival: float  # seconds from the start
+    handle: float
+    patience: float  # math.inf when callers wait for ever
+
+
+def draws(simulation: Simulation) -> list[Draw]:
+    """Each call's arrival, handle time and patience, from the seed. Patience comes from a
+    stream of its own, so that a seed gives the same arrivals and handle times with and
+    without it."""
     rng = random.Random(simulation.seed)
+    patience_rng = random.Random(f"patience-{simulation.seed}")
     rate = simulation.calls_per_hour / 3600
     moment, drawn = 0.0, []
     for _ in range(simulation.calls):
         moment += rng.expovariate(rate)
-        drawn.append((moment, rng.expovariate(1 / simulation.handle_seconds)))
+        handle = rng.expovariate(1 / simulation.handle_seconds)
+        patience = (
+            patience_rng.expovariate(1 / simulation.patience_seconds)
+            if simulation.patience_seconds
+            else float("inf")
+        )
+        drawn.append(Draw(moment, handle, patience))
     return drawn
 
 
-def reference_service_level(simulation: Simulation, within: float) -> float:
-    """The same draws through an ideal first-come-first-served floor of N agents, computed
-    here without the service: what a correct router must reproduce call for call."""
-    free_at = [0.0] * simulation.agents
-    answered_within = 0
-    for number, (arrival, handle) in enumerate(draws(simulation)):
-        start = max(arrival, heapq.heappop(free_at))
-        heapq.heappush(free_at, start + handle)
-        if number >= simulation.warm_up_calls and start - arrival <= within:
+@dataclass(frozen=True)
+class FloorFigures:
+    offered: int
+    service_level: float  # answered within the threshold over offered
+    abandonment: float
+
+
+def reference_floor(
+    simulation: Simulation, within: float, *, calls: list[Draw] | None = None
+) -> FloorFigures:
+    """The draws (or ``calls``) through an ideal first-come-first-served floor of N agents,
+    computed here without the service: what a correct router must reproduce call for call.
+    A caller whose patience runs out before an agent is free hangs up and takes no agent's
+    time. The warm-up calls are left out of the figures (the floor starts empty)."""
+    free_at = [float("-inf")] * simulation.agents  # free from before the first arrival
+    answered_within = abandoned = 0
+    for number, call in enumerate(calls if calls is not None else draws(simulation)):
+        measured = number >= simulation.warm_up_calls
+        if not free_at:  # nobody to answer: no call is answered, whatever the callers do
+            abandoned += measured and call.patience < float("inf")
+            continue
+        start = max(call.arrival, free_at[0])
+        if start - call.arrival > call.patience:
+            abandoned += measured
+            continue
+        heapq.heapreplace(free_at, start + call.handle)
+        if measured and start - call.arrival <= within:
             answered_within += 1
-    return answered_within / (simulation.calls - simulation.warm_up_calls)
+    offered = max(0, (simulation.calls if calls is None else len(calls)) - simulation.warm_up_calls)
+    return FloorFigures(
+        offered,
+        answered_within / offered if offered else 1.0,
+        abandoned / offered if offered else 0.0,
+    )
+
+
+def reference_service_level(simulation: Simulation, within: float) -> float:
+    return reference_floor(simulation, within).service_level
 
 
 def reference_interval(
@@ -97,17 +124,7 @@ def reference_interval(
     ``replications`` other seeds, its 2.5th and 97.5th percentiles. A run of a few thousand
     calls varies well beyond Erlang C's long-run figure, and this says by how much."""
     levels = sorted(
-        reference_service_level(
-            Simulation(
-                simulation.agents,
-                simulation.calls_per_hour,
-                simulation.handle_seconds,
-                simulation.calls,
-                simulation.warm_up_calls,
-                seed,
-            ),
-            within,
-        )
+        reference_service_level(replace(simulation, seed=seed), within)
         for seed in range(simulation.seed + 1, simulation.seed + 1 + replications)
     )
     return levels[int(0.025 * replications)], levels[int(0.975 * replications) - 1]
@@ -115,9 +132,12 @@ def reference_interval(
 
 @dataclass(frozen=True)
 class SimulationResult:
-    predicted_service_level: float
+    predicted_service_level: float  # Erlang C, or Erlang A when callers have a patience
+    predicted_abandonment: float
     reference_service_level: float
+    reference_abandonment: float
     simulated_service_level: float | None
+    simulated_abandonment: float | None
     offered: int
     average_speed_of_answer_seconds: float | None
     average_handle_time_seconds: float | None
@@ -159,19 +179,19 @@ class _Floor:
 
 class _Traffic:
     """The simulation's events in time order, each sent to the API as it comes: (time, order,
-    kind, subject), where arrivals carry their handle time and ends, added as calls are
-    answered, carry the call id."""
+    kind, subject), where arrivals carry their draw, and ends and give-ups, added as calls are
+    answered or left waiting, carry the call id."""
 
     def __init__(self, floor: _Floor, simulation: Simulation, *, queue: str) -> None:
         self._floor = floor
         self._queue = queue
         self._warm_up_calls = simulation.warm_up_calls
         self._events: list[tuple[float, int, str, Any]] = [
-            (arrival, order, "arrive", handle)
-            for order, (arrival, handle) in enumerate(draws(simulation))
+            (call.arrival, order, "arrive", call) for order, call in enumerate(draws(simulation))
         ]
         self.last_arrival = self._events[-1][0]
         heapq.heapify(self._events)
+        # Calls not yet answered, with their handle time: a give-up finds its call here.
         self._handle_of: dict[str, float] = {}
         self._order = simulation.calls
         self.warm_up_end = 0.0
@@ -182,11 +202,17 @@ class _Traffic:
             when, number, kind, subject = heapq.heappop(self._events)
             self.finished = when
             if kind == "arrive":
-                await self._arrive(when, number, handle=subject)
+                await self._arrive(when, number, subject)
+            elif kind == "give_up":
+                await self._give_up(when, subject)
             else:
                 await self._end(when, subject)
 
-    async def _arrive(self, when: float, number: int, *, handle: float) -> None:
+    def _schedule(self, when: float, kind: str, call_id: str) -> None:
+        self._order += 1
+        heapq.heappush(self._events, (when, self._order, kind, call_id))
+
+    async def _arrive(self, when: float, number: int, draw: Draw) -> None:
         if number == self._warm_up_calls:
             self.warm_up_end = when
         arrived = await self._floor.post(
@@ -194,9 +220,16 @@ class _Traffic:
             {"dialled_number": "95588", "queue": self._queue, "at": self._floor.at(when)},
         )
         call = arrived["call"]
-        self._handle_of[call["id"]] = handle
+        self._handle_of[call["id"]] = draw.handle
         if call["status"] == "offered":
             await self._take(call, when)
+        elif draw.patience < float("inf"):
+            self._schedule(when + draw.patience, "give_up", call["id"])
+
+    async def _give_up(self, when: float, call_id: str) -> None:
+        if self._handle_of.pop(call_id, None) is None:
+            return  # answered before the caller's patience ran out
+        await self._floor.post(f"/v1/calls/{call_id}/hang-up", {"at": self._floor.at(when)})
 
     async def _end(self, when: float, call_id: str) -> None:
         done = await self._floor.post(
@@ -211,9 +244,7 @@ class _Traffic:
             f"/v1/calls/{call['id']}/answer",
             {"agent_id": call["agent_id"], "at": self._floor.at(when)},
         )
-        self._order += 1
-        ends_at = when + self._handle_of.pop(call["id"])
-        heapq.heappush(self._events, (ends_at, self._order, "end", call["id"]))
+        self._schedule(when + self._handle_of.pop(call["id"]), "end", call["id"])
 
 
 SIMULATION_QUEUE = "simulation"
@@ -251,12 +282,15 @@ async def simulate(
     stats.raise_for_status()
     figures: dict[str, Any] = next((q for q in stats.json()["queues"] if q["queue"] == queue), {})
     within = stats.json()["service_level_seconds"]
+    predicted = performance(simulation.agents, simulation.traffic, within=within)
+    reference = reference_floor(simulation, within)
     return SimulationResult(
-        predicted_service_level=erlang_c_service_level(
-            simulation.agents, simulation.load, simulation.handle_seconds, within
-        ),
-        reference_service_level=reference_service_level(simulation, within),
+        predicted_service_level=predicted.service_level,
+        predicted_abandonment=predicted.abandonment,
+        reference_service_level=reference.service_level,
+        reference_abandonment=reference.abandonment,
         simulated_service_level=figures.get("service_level"),
+        simulated_abandonment=figures.get("abandonment_rate"),
         offered=figures.get("offered", 0),
         average_speed_of_answer_seconds=figures.get("average_speed_of_answer_seconds"),
         average_handle_time_seconds=figures.get("average_handle_time_seconds"),

@@ -2,8 +2,9 @@
 
 A pack says how long the bank has to acknowledge a complaint and to decide it, from when the
 clock starts, how far the decision may be extended and by whom, and per-category exceptions.
-Calendars come from the ``holidays`` package, which also knows mainland China's make-up
-working days (调休): a Saturday worked in exchange for a bridged holiday is a business day.
+The calendar itself (``shared.business_calendar``, on the ``holidays`` package) also knows
+mainland China's make-up working days (调休): a Saturday worked in exchange for a bridged
+holiday is a business day.
 
 Every deadline ends at the end of its local day: staff read "due 15 March" and mean all of it.
 
@@ -22,16 +23,14 @@ Each pack also carries its reporting rules: periods, code lists and return forms
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from services.complaints.procedure import StaffRole
 from services.complaints.returns import codes as reporting
 from services.complaints.returns.taxonomy import ReportingRules
+from shared.business_calendar import BusinessCalendar as CountryCalendar
 
 
 class DayCount(StrEnum):
@@ -81,37 +80,13 @@ class RegulatoryPack:
         return overrides.get(category) or self.by_category.get(category) or self.decision
 
 
-@cache
-def _calendar(country: str, subdivision: str | None) -> holidays.HolidayBase:
-    # The calendar fills in each year the first time a date of that year is asked about.
-    return holidays.country_holidays(country, subdiv=subdivision)
-
-
 @dataclass(frozen=True)
-class BusinessCalendar:
-    country: str
-    subdivision: str | None
-    timezone: ZoneInfo
+class BusinessCalendar(CountryCalendar):
+    """The pack's country calendar, counting the pack's periods."""
 
     @classmethod
     def of(cls, pack: RegulatoryPack) -> "BusinessCalendar":
         return cls(pack.country, pack.subdivision, ZoneInfo(pack.timezone))
-
-    def is_business_day(self, day: date) -> bool:
-        return bool(_calendar(self.country, self.subdivision).is_working_day(day))
-
-    def local_date(self, at: datetime) -> date:
-        return at.astimezone(self.timezone).date()
-
-    def end_of_day(self, day: date) -> datetime:
-        return datetime.combine(day, time.max, self.timezone).astimezone(UTC)
-
-    def add_business_days(self, day: date, days: int) -> date:
-        for _ in range(days):
-            day += timedelta(days=1)
-            while not self.is_business_day(day):
-                day += timedelta(days=1)
-        return day
 
     def due(self, start: datetime, period: Period) -> datetime:
         """The last moment of a period that starts at ``start``; the start day is not counted."""

@@ -17,6 +17,7 @@ from services.contact_center.jobs import ContactMetrics, LiveBoard
 from services.contact_center.known_customers.consumers import HANDLERS as CUSTOMER_HANDLERS
 from services.contact_center.outbound.consumers import HANDLERS as OUTBOUND_HANDLERS
 from services.contact_center.outbound.endpoints import router as outbound_router
+from services.contact_center.staffing.endpoints import router as staffing_router
 from services.contact_center.stats.endpoints import router as stats_router
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -26,8 +27,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 # In this order the OpenAPI document lists the paths as it always has: calls, agents, queues
-# and statistics, then callbacks and the outbound call list.
-ROUTERS = [calls_router, agents_router, stats_router, callbacks_router, outbound_router]
+# and statistics, then callbacks and the outbound call list, then the planners' staffing.
+ROUTERS = [
+    calls_router,
+    agents_router,
+    stats_router,
+    callbacks_router,
+    outbound_router,
+    staffing_router,
+]
 HANDLERS = {**CUSTOMER_HANDLERS, **ERASURE_HANDLERS, **OUTBOUND_HANDLERS}
 
 

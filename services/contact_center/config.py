@@ -4,12 +4,13 @@ Routing by tier, the calling rules and the scripts agents read are configuration
 in the environment), not code."""
 
 from datetime import time
-from typing import ClassVar
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from services.contact_center.models import Skill
+from shared.business_calendar import BusinessCalendar
 from shared.settings import SharedSettings
 
 
@@ -70,6 +71,24 @@ class Settings(SharedSettings):
     consent_channel: str = "phone"
 
     scripts: dict[str, str] = Field(default_factory=_default_scripts)
+
+    # The planners' forecast and staffing (docs/contact-center.md, "Planning the floor").
+    forecast_interval_minutes: Literal[15, 30] = 30
+    forecast_history_weeks: int = Field(default=8, ge=2, le=52)
+    forecast_shape_half_life_weeks: float = Field(default=4.0, gt=0, le=52)
+    # The probability the forecast's interval of uncertainty is meant to cover.
+    forecast_interval_level: float = Field(default=0.9, gt=0, lt=1)
+    # The calendar that says which days are holidays and make-up working days.
+    holiday_country: str = "CN"
+    holiday_subdivision: str | None = None
+    max_abandonment: float = Field(default=0.05, gt=0, le=1)
+    occupancy_cap: float = Field(default=0.85, gt=0, le=1)
+    # The share of a rostered agent's time not at the desk: breaks, training, absence.
+    shrinkage: float = Field(default=0.3, ge=0, lt=1)
+    # Callers' mean patience; unset, it is estimated from the queue's abandoned calls, and a
+    # queue with too few of those is planned with Erlang C (nobody hangs up).
+    caller_patience_seconds: float | None = Field(default=None, gt=0)
+    patience_min_abandoned: int = Field(default=30, ge=1)
     live_metrics_interval_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("calling_time_zone")
@@ -86,6 +105,10 @@ class Settings(SharedSettings):
         if self.calling_hours_start >= self.calling_hours_end:
             raise ValueError("calling_hours_start must be before calling_hours_end")
         return self
+
+    @property
+    def holiday_calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(self.holiday_country, self.holiday_subdivision, self.bank_zone)
 
     @property
     def calling_zone(self) -> ZoneInfo:

@@ -22,6 +22,8 @@ class Role(StrEnum):
     BRANCH_STAFF = "branch_staff"
     COMPLAINT_HANDLER = "complaint_handler"
     SUPERVISOR = "supervisor"
+    # Contact-centre workforce planners: forecast the calls and roster the agents.
+    WORKFORCE_PLANNER = "workforce_planner"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
     # Back-office integration accounts: the core-banking feed, one CRM service calling
@@ -82,6 +84,7 @@ _BUSINESS_RESOURCES = (
     "statistics",
     "callbacks",
     "outbound",
+    "staffing",
 )
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -108,6 +111,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     | {CALLS_OFFER, AGENTS_STATE, REVEAL_PERSONAL_DATA, EXPORT_PERSONAL_DATA, ERASE_PERSONAL_DATA}
     | _reads(*_BUSINESS_RESOURCES)
     | _scopes("managers", "complaints", "opportunities", "agents", "callbacks", "outbound"),
+    Role.WORKFORCE_PLANNER: _reads("staffing", "statistics", "queues", "agents"),
     Role.AUDITOR: _reads(*_BUSINESS_RESOURCES) | {AUDIT_READ},
     Role.ADMINISTRATOR: _scopes("rules", "managers", "agents")
     | _reads("opportunities", "analytics", "queues", "statistics"),

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from crm.traffic import erlang_c, erlang_c_service_level
+from services.contact_center.staffing.erlang import erlang_c, erlang_c_service_level
 
 
 def waiting_probability_by_the_chain(agents: int, load: float) -> float:

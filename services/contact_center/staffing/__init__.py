@@ -1,0 +1,1 @@
+"""The planners' forecast of calls per interval and the agents each interval needs."""
