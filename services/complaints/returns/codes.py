@@ -5,8 +5,8 @@
   "other" is coded 99. The lists below are its top-level classes; their two-digit numbers are
   this pack's own and must be checked against the standard's published codes before a return
   is filed (the standard's text was not at hand when they were written). Regions are the
-  provincial divisions of GB/T 2260. The NFRA's quarterly bulletins rank banks by complaints per 1,000
-  outlets and per 10 million personal customers.
+  provincial divisions of GB/T 2260. The NFRA's quarterly bulletins rank banks by complaints
+  per 1,000 outlets and per 10 million personal customers.
 - ``uk``: DISP 1 Annex 1R, twice a year, due within 30 business days of the period's end, by
   product grouping and main cause; from the period 1 January – 30 June 2027 the consolidated
   return of PS25/19 (per legal entity, fixed six-month periods, the updated product taxonomy,

@@ -58,9 +58,9 @@ async def complaint_return(
     format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> ComplaintReturn | Response:
     """The complaint return of a regulatory pack for a period, in the regulator's shape:
-    the NFRA quarterly figures by the classes of JR/T 0169 (cn), the FCA's DISP 1 Annex 1R return and,
-    from 2027-H1, its consolidated return (uk), the CFPB's fields (us). Periods are bounded in
-    the pack's time zone. A complaint handler's return covers the cases they reach."""
+    the NFRA quarterly figures by the classes of JR/T 0169 (cn), the FCA's DISP 1 Annex 1R
+    return and, from 2027-H1, its consolidated return (uk), the CFPB's fields (us). Periods are
+    bounded in the pack's time zone. A complaint handler's return covers the cases they reach."""
     if jurisdiction not in PACKS:
         # The pattern admits two letters; only the shipped packs make returns.
         raise InvalidField("jurisdiction", f"is not one of {sorted(PACKS)}", where="query")
