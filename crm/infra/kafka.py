@@ -3,6 +3,10 @@
 The jars are resolved from Maven Central by ``deploy/kafka/pom.xml`` (``make kafka-jars``) into
 ``var/kafka/libs``: no Kafka distribution, no Docker. The broker is its own controller, listens
 on loopback only and writes its log4j2 output to a file in its work directory.
+
+Given SCRAM users, its client listener is SASL_PLAINTEXT with SCRAM-SHA-512, as Strimzi's
+listener asks of the services (without the TLS); the users' credentials are written into the
+metadata when the storage is formatted, the controller listener stays PLAINTEXT.
 """
 
 import asyncio
@@ -10,18 +14,25 @@ import atexit
 import base64
 import concurrent.futures
 import re
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
+
+from shared.bus.kafka_security import PLAINTEXT, KafkaSecurity, kafka_client_options
+from shared.settings import KafkaSecurityProtocol, SaslMechanism
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIN_JAVA = 17  # Kafka 4's brokers need Java 17
+BROKER_USER = "crm-broker"  # the broker's own SCRAM user, for its inter-broker listener
 
 # log4j2 reads YAML through jackson-dataformat-yaml, which the jars include. Everything goes to
 # a file: a broker logging to the test run's terminal would drown the test output.
@@ -116,9 +127,18 @@ class KafkaBroker:
     """A broker+controller in ``work_dir``; its storage survives ``stop``/``kill`` + ``start``."""
 
     def __init__(
-        self, work_dir: Path, *, port: int | None = None, controller_port: int | None = None
+        self,
+        work_dir: Path,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        scram_users: Mapping[str, str] | None = None,
     ) -> None:
         self.work_dir = work_dir.expanduser().resolve()
+        # name -> password; none: a PLAINTEXT listener that asks nobody who they are.
+        self._scram_users = dict(scram_users or {})
+        if self._scram_users:
+            self._scram_users.setdefault(BROKER_USER, secrets.token_urlsafe(24))
         # Chosen once: a restart must come back on the same address for its clients.
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
@@ -130,6 +150,21 @@ class KafkaBroker:
         self.stdout_file = self.work_dir / "stdout.log"  # JVM errors before log4j is up
         self.pid_file = REPO_ROOT / "var" / "run" / f"kafka.{self.port}.pid"
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def authenticates(self) -> bool:
+        return bool(self._scram_users)
+
+    def security_of(self, user: str, *, password: str | None = None) -> KafkaSecurity:
+        """How ``user`` connects to this broker (with another ``password``, if given)."""
+        if not self.authenticates:
+            return PLAINTEXT
+        return KafkaSecurity(
+            protocol=KafkaSecurityProtocol.SASL_PLAINTEXT,
+            mechanism=SaslMechanism.SCRAM_SHA_512,
+            username=user,
+            password=SecretStr(self._scram_users[user] if password is None else password),
+        )
 
     @property
     def pid(self) -> int | None:
@@ -252,12 +287,32 @@ class KafkaBroker:
             "broker.session.timeout.ms": "4000",
             "broker.heartbeat.interval.ms": "1000",
         }
+        if self.authenticates:
+            properties |= self._scram_properties()
         self.config_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
+
+    def _scram_properties(self) -> dict[str, str]:
+        listener = f"SASL_PLAINTEXT://127.0.0.1:{self.port}"
+        password = self._scram_users[BROKER_USER]
+        return {
+            "listeners": f"{listener},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": listener,
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{BROKER_USER}" password="{password}";'
+            ),
+        }
 
     def _format(self) -> None:
         # A cluster id is 16 random bytes in unpadded base64url, as `kafka-storage random-uuid`.
         cluster_id = new_cluster_id()
         command = ["format", f"--cluster-id={cluster_id}", "-c", str(self.config_file)]
+        for name, password in self._scram_users.items():
+            command += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
             stdin=subprocess.DEVNULL,
@@ -282,7 +337,7 @@ class KafkaBroker:
                 )
             if self._accepts_tcp():
                 try:
-                    _probe_metadata(self.bootstrap_servers)
+                    _probe_metadata(self.bootstrap_servers, self.security_of(BROKER_USER))
                     return
                 except Exception as error:  # any failure only means "not ready yet"
                     last_error = f"{type(error).__name__}: {error}"
@@ -304,7 +359,7 @@ class KafkaBroker:
         return _tail(self.log_file) + _tail(self.stdout_file, lines=15)
 
 
-def _probe_metadata(bootstrap_servers: str) -> None:
+def _probe_metadata(bootstrap_servers: str, security: KafkaSecurity) -> None:
     """A real Kafka round trip: a metadata request that must list this broker.
 
     The listener accepts connections before the broker has joined the cluster; only a metadata
@@ -314,7 +369,9 @@ def _probe_metadata(bootstrap_servers: str) -> None:
 
     async def describe() -> None:
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=5000, client_id="crm-probe"
+            **kafka_client_options(bootstrap_servers, security),
+            request_timeout_ms=5000,
+            client_id="crm-probe",
         )
         await admin.start()
         try:
