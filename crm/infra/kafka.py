@@ -4,9 +4,7 @@ The jars are resolved from Maven Central by ``deploy/kafka/pom.xml`` (``make kaf
 ``var/kafka/libs``: no Kafka distribution, no Docker. The broker is its own controller, listens
 on loopback only and writes its log4j2 output to a file in its work directory.
 
-Given SCRAM users, its client listener is SASL_PLAINTEXT with SCRAM-SHA-512, as Strimzi's
-listener asks of the services (without the TLS); the users' credentials are written into the
-metadata when the storage is formatted, the controller listener stays PLAINTEXT.
+Given SCRAM users, its clients sign in (``crm.infra.kafka_sign_in``).
 """
 
 import asyncio
@@ -14,7 +12,6 @@ import atexit
 import base64
 import concurrent.futures
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -25,14 +22,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
-from pydantic import SecretStr
 
+from crm.infra.kafka_sign_in import BROKER_USER, BrokerSignIn
 from shared.bus.kafka_security import PLAINTEXT, KafkaSecurity, kafka_client_options
-from shared.settings import KafkaSecurityProtocol, SaslMechanism
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIN_JAVA = 17  # Kafka 4's brokers need Java 17
-BROKER_USER = "crm-broker"  # the broker's own SCRAM user, for its inter-broker listener
 
 # log4j2 reads YAML through jackson-dataformat-yaml, which the jars include. Everything goes to
 # a file: a broker logging to the test run's terminal would drown the test output.
@@ -133,16 +128,16 @@ class KafkaBroker:
         port: int | None = None,
         controller_port: int | None = None,
         scram_users: Mapping[str, str] | None = None,
+        tls_keystore: Path | None = None,
     ) -> None:
         self.work_dir = work_dir.expanduser().resolve()
-        # name -> password; none: a PLAINTEXT listener that asks nobody who they are.
-        self._scram_users = dict(scram_users or {})
-        if self._scram_users:
-            self._scram_users.setdefault(BROKER_USER, secrets.token_urlsafe(24))
+        # No users: a PLAINTEXT listener that asks nobody who they are.
+        self.sign_in = BrokerSignIn.of(scram_users, tls_keystore) if scram_users else None
         # Chosen once: a restart must come back on the same address for its clients.
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
+        self.tls_port = free_port() if tls_keystore else 0
         self.data_dir = self.work_dir / "data"
         self.config_file = self.work_dir / "server.properties"
         self.log4j_file = self.work_dir / "log4j2.yaml"
@@ -152,19 +147,9 @@ class KafkaBroker:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
-    def authenticates(self) -> bool:
-        return bool(self._scram_users)
-
-    def security_of(self, user: str, *, password: str | None = None) -> KafkaSecurity:
-        """How ``user`` connects to this broker (with another ``password``, if given)."""
-        if not self.authenticates:
-            return PLAINTEXT
-        return KafkaSecurity(
-            protocol=KafkaSecurityProtocol.SASL_PLAINTEXT,
-            mechanism=SaslMechanism.SCRAM_SHA_512,
-            username=user,
-            password=SecretStr(self._scram_users[user] if password is None else password),
-        )
+    def tls_bootstrap_servers(self) -> str:
+        """The SASL_SSL listener, there with a TLS key store."""
+        return f"127.0.0.1:{self.tls_port}"
 
     @property
     def pid(self) -> int | None:
@@ -180,7 +165,7 @@ class KafkaBroker:
         reason = kafka_available()
         if reason is not None:
             raise KafkaStartError(reason)
-        for port in (self.port, self.controller_port):
+        for port in (self.port, self.controller_port, self.tls_port or self.port):
             # Otherwise the readiness probe could be answered by whatever holds the port.
             if not _port_is_free(port):
                 raise KafkaStartError(f"port {port} on 127.0.0.1 is already in use")
@@ -287,32 +272,18 @@ class KafkaBroker:
             "broker.session.timeout.ms": "4000",
             "broker.heartbeat.interval.ms": "1000",
         }
-        if self.authenticates:
-            properties |= self._scram_properties()
+        if self.sign_in is not None:
+            properties |= self.sign_in.properties(
+                port=self.port, tls_port=self.tls_port, controller_port=self.controller_port
+            )
         self.config_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
-
-    def _scram_properties(self) -> dict[str, str]:
-        listener = f"SASL_PLAINTEXT://127.0.0.1:{self.port}"
-        password = self._scram_users[BROKER_USER]
-        return {
-            "listeners": f"{listener},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": listener,
-            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "SASL_PLAINTEXT",
-            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
-            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
-                "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                f'username="{BROKER_USER}" password="{password}";'
-            ),
-        }
 
     def _format(self) -> None:
         # A cluster id is 16 random bytes in unpadded base64url, as `kafka-storage random-uuid`.
         cluster_id = new_cluster_id()
         command = ["format", f"--cluster-id={cluster_id}", "-c", str(self.config_file)]
-        for name, password in self._scram_users.items():
-            command += ["--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]"]
+        if self.sign_in is not None:
+            command += self.sign_in.format_arguments()
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
             stdin=subprocess.DEVNULL,
@@ -337,7 +308,10 @@ class KafkaBroker:
                 )
             if self._accepts_tcp():
                 try:
-                    _probe_metadata(self.bootstrap_servers, self.security_of(BROKER_USER))
+                    probe = (
+                        PLAINTEXT if self.sign_in is None else self.sign_in.security_of(BROKER_USER)
+                    )
+                    _probe_metadata(self.bootstrap_servers, probe)
                     return
                 except Exception as error:  # any failure only means "not ready yet"
                     last_error = f"{type(error).__name__}: {error}"
