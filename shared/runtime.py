@@ -33,12 +33,7 @@ def create_bus(
     settings: SharedSettings, engine: AsyncEngine, *, probe_engine: AsyncEngine | None = None
 ) -> Bus:
     if settings.bus is BusBackend.KAFKA:
-        return KafkaBus(
-            settings.kafka_bootstrap_servers,
-            client_id=f"crm-{settings.service_name}",
-            partitions=settings.kafka_topic_partitions,
-            replication_factor=settings.kafka_replication_factor,
-        )
+        return KafkaBus.from_settings(settings)
     return LocalBus(engine, partitions=settings.local_bus_partitions, probe_engine=probe_engine)
 
 

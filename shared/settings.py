@@ -6,6 +6,7 @@ so a deployment can share one value across services and still override it for on
 """
 
 from enum import StrEnum
+from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +22,29 @@ from pydantic_settings import (
 class BusBackend(StrEnum):
     LOCAL = "local"
     KAFKA = "kafka"
+
+
+class KafkaSecurityProtocol(StrEnum):
+    """Kafka's own names for a listener's transport and authentication."""
+
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+    @property
+    def authenticates(self) -> bool:
+        return self in (KafkaSecurityProtocol.SASL_PLAINTEXT, KafkaSecurityProtocol.SASL_SSL)
+
+    @property
+    def encrypts(self) -> bool:
+        return self in (KafkaSecurityProtocol.SSL, KafkaSecurityProtocol.SASL_SSL)
+
+
+class SaslMechanism(StrEnum):
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    PLAIN = "PLAIN"
 
 
 class Environment(StrEnum):
@@ -79,6 +103,14 @@ class SharedSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    # How the clients reach the brokers and who they are there (a Strimzi KafkaUser: SCRAM
+    # over the TLS listener, its CA from the cluster's `<cluster>-cluster-ca-cert` Secret).
+    # No CA file with TLS: the system's trust store.
+    kafka_security_protocol: KafkaSecurityProtocol = KafkaSecurityProtocol.PLAINTEXT
+    kafka_sasl_mechanism: SaslMechanism = SaslMechanism.SCRAM_SHA_512
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_ca_file: str = ""
     local_bus_partitions: int = Field(default=6, ge=1)
 
     relay_batch_size: int = Field(default=200, ge=1, le=5000)
@@ -166,7 +198,42 @@ class SharedSettings(BaseSettings):
         ):
             # Otherwise the published development key would be trusted.
             raise ValueError("CRM_AUTH_JWKS_URL or CRM_AUTH_PUBLIC_KEY must be set in production")
+        self._check_kafka_security()
         return self
+
+    def _check_kafka_security(self) -> None:
+        # Each mistake here would otherwise show only as a broker refusing the connection (or,
+        # worse, as a client that never sends the credentials it was given).
+        protocol = self.kafka_security_protocol
+        has_credentials = bool(
+            self.kafka_sasl_username or self.kafka_sasl_password.get_secret_value()
+        )
+        if protocol.authenticates and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"CRM_KAFKA_SECURITY_PROTOCOL={protocol} needs CRM_KAFKA_SASL_USERNAME and "
+                "CRM_KAFKA_SASL_PASSWORD"
+            )
+        if has_credentials and not protocol.authenticates:
+            raise ValueError(
+                f"Kafka credentials are set but CRM_KAFKA_SECURITY_PROTOCOL={protocol} never "
+                "sends them: use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        if self.kafka_ssl_ca_file and not protocol.encrypts:
+            raise ValueError(
+                f"CRM_KAFKA_SSL_CA_FILE is set but CRM_KAFKA_SECURITY_PROTOCOL={protocol} "
+                "does not use TLS"
+            )
+        if self.kafka_ssl_ca_file and not Path(self.kafka_ssl_ca_file).is_file():
+            raise ValueError(f"CRM_KAFKA_SSL_CA_FILE {self.kafka_ssl_ca_file} is not a file")
+        if (
+            self.environment is Environment.PRODUCTION
+            and protocol is KafkaSecurityProtocol.SASL_PLAINTEXT
+            and self.kafka_sasl_mechanism is SaslMechanism.PLAIN
+        ):
+            # PLAIN sends the password itself; over plaintext anyone on the path reads it.
+            raise ValueError("SASL PLAIN over SASL_PLAINTEXT would send the password in clear")
 
     @property
     def event_source(self) -> str:

@@ -41,10 +41,9 @@ def database_url(postgres_server: EmbeddedPostgres) -> str:
     return postgres_server.url(TEST_DATABASE)
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(
-    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Iterator[str]:
+def require_kafka(pytestconfig: pytest.Config) -> None:
+    """The one policy for a machine that cannot run the broker: fail in CI, skip loudly
+    elsewhere. Every fixture that starts a broker calls it first."""
     reason = kafka_available()
     if reason is not None:
         if _in_ci():
@@ -59,8 +58,15 @@ def kafka_bootstrap(
                 reporter.ensure_newline()
                 reporter.write_line(f"!!! {message} !!!", red=True, bold=True)
         warnings.warn(message, UserWarning, stacklevel=1)
-        # A session fixture's skip is cached: the message is printed once, every test skips.
+        # A fixture's skip is cached for its scope: the message is printed once, its tests skip.
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[str]:
+    require_kafka(pytestconfig)
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
     broker.start()
     try:

@@ -3,6 +3,8 @@
 The jars are resolved from Maven Central by ``deploy/kafka/pom.xml`` (``make kafka-jars``) into
 ``var/kafka/libs``: no Kafka distribution, no Docker. The broker is its own controller, listens
 on loopback only and writes its log4j2 output to a file in its work directory.
+
+Given SCRAM users, its clients sign in (``crm.infra.kafka_sign_in``).
 """
 
 import asyncio
@@ -16,9 +18,13 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+
+from crm.infra.kafka_sign_in import BROKER_USER, BrokerSignIn
+from shared.bus.kafka_security import PLAINTEXT, KafkaSecurity, kafka_client_options
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIN_JAVA = 17  # Kafka 4's brokers need Java 17
@@ -116,13 +122,22 @@ class KafkaBroker:
     """A broker+controller in ``work_dir``; its storage survives ``stop``/``kill`` + ``start``."""
 
     def __init__(
-        self, work_dir: Path, *, port: int | None = None, controller_port: int | None = None
+        self,
+        work_dir: Path,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        scram_users: Mapping[str, str] | None = None,
+        tls_keystore: Path | None = None,
     ) -> None:
         self.work_dir = work_dir.expanduser().resolve()
+        # No users: a PLAINTEXT listener that asks nobody who they are.
+        self.sign_in = BrokerSignIn.of(scram_users, tls_keystore) if scram_users else None
         # Chosen once: a restart must come back on the same address for its clients.
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.bootstrap_servers = f"127.0.0.1:{self.port}"
+        self.tls_port = free_port() if tls_keystore else 0
         self.data_dir = self.work_dir / "data"
         self.config_file = self.work_dir / "server.properties"
         self.log4j_file = self.work_dir / "log4j2.yaml"
@@ -130,6 +145,11 @@ class KafkaBroker:
         self.stdout_file = self.work_dir / "stdout.log"  # JVM errors before log4j is up
         self.pid_file = REPO_ROOT / "var" / "run" / f"kafka.{self.port}.pid"
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def tls_bootstrap_servers(self) -> str:
+        """The SASL_SSL listener, there with a TLS key store."""
+        return f"127.0.0.1:{self.tls_port}"
 
     @property
     def pid(self) -> int | None:
@@ -145,7 +165,7 @@ class KafkaBroker:
         reason = kafka_available()
         if reason is not None:
             raise KafkaStartError(reason)
-        for port in (self.port, self.controller_port):
+        for port in (self.port, self.controller_port, self.tls_port or self.port):
             # Otherwise the readiness probe could be answered by whatever holds the port.
             if not _port_is_free(port):
                 raise KafkaStartError(f"port {port} on 127.0.0.1 is already in use")
@@ -252,12 +272,18 @@ class KafkaBroker:
             "broker.session.timeout.ms": "4000",
             "broker.heartbeat.interval.ms": "1000",
         }
+        if self.sign_in is not None:
+            properties |= self.sign_in.properties(
+                port=self.port, tls_port=self.tls_port, controller_port=self.controller_port
+            )
         self.config_file.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
 
     def _format(self) -> None:
         # A cluster id is 16 random bytes in unpadded base64url, as `kafka-storage random-uuid`.
         cluster_id = new_cluster_id()
         command = ["format", f"--cluster-id={cluster_id}", "-c", str(self.config_file)]
+        if self.sign_in is not None:
+            command += self.sign_in.format_arguments()
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
             stdin=subprocess.DEVNULL,
@@ -282,7 +308,10 @@ class KafkaBroker:
                 )
             if self._accepts_tcp():
                 try:
-                    _probe_metadata(self.bootstrap_servers)
+                    probe = (
+                        PLAINTEXT if self.sign_in is None else self.sign_in.security_of(BROKER_USER)
+                    )
+                    _probe_metadata(self.bootstrap_servers, probe)
                     return
                 except Exception as error:  # any failure only means "not ready yet"
                     last_error = f"{type(error).__name__}: {error}"
@@ -304,7 +333,7 @@ class KafkaBroker:
         return _tail(self.log_file) + _tail(self.stdout_file, lines=15)
 
 
-def _probe_metadata(bootstrap_servers: str) -> None:
+def _probe_metadata(bootstrap_servers: str, security: KafkaSecurity) -> None:
     """A real Kafka round trip: a metadata request that must list this broker.
 
     The listener accepts connections before the broker has joined the cluster; only a metadata
@@ -314,7 +343,9 @@ def _probe_metadata(bootstrap_servers: str) -> None:
 
     async def describe() -> None:
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=5000, client_id="crm-probe"
+            **kafka_client_options(bootstrap_servers, security),
+            request_timeout_ms=5000,
+            client_id="crm-probe",
         )
         await admin.start()
         try:

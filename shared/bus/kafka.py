@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka import TopicPartition as KafkaTopicPartition
@@ -27,9 +28,32 @@ from aiokafka.errors import (
 )
 
 from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
+from shared.bus.kafka_security import (
+    PLAINTEXT,
+    KafkaSecurity,
+    connection_refusal,
+    kafka_client_options,
+)
 from shared.logging import get_logger
+from shared.settings import SharedSettings
 
 log = get_logger(__name__)
+
+
+async def _unavailable(
+    what: str,
+    bootstrap_servers: str,
+    security: KafkaSecurity,
+    error: KafkaError,
+    *,
+    timeout_ms: int,
+) -> BusUnavailableError:
+    # A refused login reads as "unable to bootstrap" (aiokafka logs the reason and moves on):
+    # one more connection, made here, tells the operator why.
+    reason = await connection_refusal(bootstrap_servers, security, timeout_ms=timeout_ms)
+    return BusUnavailableError(
+        f"{what}: Kafka at {bootstrap_servers} ({security.describe()}): {reason or error}"
+    )
 
 
 class KafkaBus:
@@ -41,14 +65,29 @@ class KafkaBus:
         partitions: int,
         replication_factor: int,
         request_timeout_seconds: float = 10.0,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._security = security
         self._client_id = client_id
         self._partitions = partitions
         self._replication_factor = replication_factor
         self._timeout_ms = int(request_timeout_seconds * 1000)
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, settings: SharedSettings) -> "KafkaBus":
+        return cls(
+            settings.kafka_bootstrap_servers,
+            client_id=f"crm-{settings.service_name}",
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+            security=KafkaSecurity.of(settings),
+        )
+
+    def _options(self) -> dict[str, Any]:
+        return kafka_client_options(self._bootstrap, self._security)
 
     async def start(self) -> None:
         await self._started_producer()
@@ -59,7 +98,7 @@ class KafkaBus:
         if self._producer is not None:
             return self._producer
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
+            **self._options(),
             client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
@@ -69,7 +108,9 @@ class KafkaBus:
             await producer.start()
         except KafkaError as error:
             await producer.stop()
-            raise BusUnavailableError(f"Kafka at {self._bootstrap}: {error}") from error
+            raise await _unavailable(
+                "producer", self._bootstrap, self._security, error, timeout_ms=self._timeout_ms
+            ) from error
         self._producer = producer
         return producer
 
@@ -81,7 +122,7 @@ class KafkaBus:
     @asynccontextmanager
     async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
         admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap,
+            **self._options(),
             client_id=f"{self._client_id}-admin",
             request_timeout_ms=self._timeout_ms,
         )
@@ -106,7 +147,13 @@ class KafkaBus:
                         await admin.create_topics(new)
                     log.info("kafka.topics_created", topics=missing)
         except KafkaError as error:
-            raise BusUnavailableError(f"cannot create topics: {error}") from error
+            raise await _unavailable(
+                "cannot create topics",
+                self._bootstrap,
+                self._security,
+                error,
+                timeout_ms=self._timeout_ms,
+            ) from error
         self._known_topics |= wanted
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
@@ -137,6 +184,7 @@ class KafkaBus:
     def consumer(self, group: str, topics: Sequence[str]) -> "KafkaBusConsumer":
         return KafkaBusConsumer(
             self._bootstrap,
+            security=self._security,
             group=group,
             topics=topics,
             client_id=self._client_id,
@@ -176,6 +224,7 @@ class KafkaBusConsumer:
         self,
         bootstrap_servers: str,
         *,
+        security: KafkaSecurity,
         group: str,
         topics: Sequence[str],
         client_id: str,
@@ -185,8 +234,11 @@ class KafkaBusConsumer:
         self.generation = 0
         self.assignment_lock = asyncio.Lock()
         self._topics = list(topics)
+        self._bootstrap = bootstrap_servers
+        self._security = security
+        self._timeout_ms = request_timeout_ms
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            **kafka_client_options(bootstrap_servers, security),
             group_id=group,
             client_id=f"{client_id}-{group}",
             enable_auto_commit=False,
@@ -202,7 +254,13 @@ class KafkaBusConsumer:
         try:
             await self._consumer.start()
         except KafkaError as error:
-            raise BusUnavailableError(f"consumer {self.group}: {error}") from error
+            raise await _unavailable(
+                f"consumer {self.group}",
+                self._bootstrap,
+                self._security,
+                error,
+                timeout_ms=self._timeout_ms,
+            ) from error
 
     async def stop(self) -> None:
         await self.settle_commit()

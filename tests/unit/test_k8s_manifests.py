@@ -1,5 +1,7 @@
 """The Kubernetes overlays, as kustomize renders them, hold together and match the code."""
 
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -8,7 +10,7 @@ import yaml
 from contracts.catalogue import RETENTION_DAYS, Topic, dead_letter_topic
 from crm.registry import SERVICES
 from crm.serving import GRACEFUL_SHUTDOWN_SECONDS
-from shared.settings import SharedSettings
+from shared.settings import KafkaSecurityProtocol, SharedSettings
 from tests.unit.k8s_rendering import K8S, OVERLAYS, ROOT, documents
 from tools.k8s.manifests import consumed_topics, published_topics
 from tools.k8s.pod_security import pod_specs, problems
@@ -28,6 +30,31 @@ def _one(overlay: str, kind: str, name: str) -> dict[str, Any]:
 
 def _name(service: str) -> str:
     return f"crm-{service.replace('_', '-')}"
+
+
+def _environment(overlay: str, container: dict[str, Any]) -> dict[str, str]:
+    """What the container's process finds in its environment (a Secret's value: a stand-in)."""
+    assert container["envFrom"] == [{"configMapRef": {"name": "crm-config"}}]
+    env = dict(_one(overlay, "ConfigMap", "crm-config")["data"])
+    for variable in container.get("env", []):
+        env[variable["name"]] = variable.get("value", "a-value-from-its-secret")
+    return env
+
+
+def _settings(service: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> SharedSettings:
+    """The service's settings as its process would read them from ``env`` (its validation
+    errors are the start-up errors the pod would end with)."""
+    for name in [n for n in os.environ if n.startswith("CRM_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return SERVICES[service].settings_class()
+
+
+def _tls_listener(overlay: str) -> dict[str, Any]:
+    listeners = _one(overlay, "Kafka", "crm")["spec"]["kafka"]["listeners"]
+    (listener,) = [x for x in listeners if x["tls"]]
+    return dict(listener)
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -91,6 +118,41 @@ class TestEachService:
         assert written == published_topics()[service]
         assert read == consumed_topics()[service]
 
+    def test_its_pods_sign_in_to_kafka_as_its_user_over_tls(
+        self, service: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        spec = _one("production", "Deployment", _name(service))["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        listener = _tls_listener("production")
+        user = _one("production", "KafkaUser", _name(service))["spec"]
+        local_ca = tmp_path / "ca.crt"
+        local_ca.write_text("-----BEGIN CERTIFICATE-----\n")
+
+        for container in spec["initContainers"] + spec["containers"]:
+            env = _environment("production", container)
+            # The CA file is the cluster CA's certificate, mounted from Strimzi's Secret.
+            ca_file = PurePosixPath(env["CRM_KAFKA_SSL_CA_FILE"])
+            (mount,) = [
+                m for m in container["volumeMounts"] if ca_file.is_relative_to(m["mountPath"])
+            ]
+            secret = volumes[mount["name"]]["secret"]
+            assert secret["secretName"] == "crm-cluster-ca-cert"
+            path = str(ca_file.relative_to(mount["mountPath"]))
+            assert {"key": "ca.crt", "path": path} in secret["items"]
+
+            settings = _settings(
+                service, env | {"CRM_KAFKA_SSL_CA_FILE": str(local_ca)}, monkeypatch
+            )
+            assert settings.kafka_security_protocol is KafkaSecurityProtocol.SASL_SSL
+            assert settings.kafka_sasl_mechanism.lower() == user["authentication"]["type"]
+            assert settings.kafka_sasl_mechanism == listener["authentication"]["type"].upper()
+            assert settings.kafka_sasl_username == _name(service)
+            assert settings.kafka_bootstrap_servers == f"crm-kafka-bootstrap:{listener['port']}"
+
+        policy = _one("production", "NetworkPolicy", _name(service))["spec"]
+        to_kafka = [r for r in policy["egress"] if "strimzi.io/cluster" in str(r.get("to"))]
+        assert [r["ports"] for r in to_kafka] == [[{"protocol": "TCP", "port": listener["port"]}]]
+
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 class TestEachOverlay:
@@ -144,6 +206,18 @@ class TestEachOverlay:
 
         assert {r["name"] for r in roles} == {f"crm_{s}" for s in SERVICES}
         assert databases == {f"crm_{s}": f"crm_{s}" for s in SERVICES}
+
+    def test_the_migration_job_starts_every_service_s_settings_cleanly(
+        self, overlay: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # It shares the ConfigMap with the services but has no Kafka credentials: Kafka's
+        # sign-in settings belong in the Deployments, or the Job would stop at start-up.
+        (job,) = _all(overlay, "Job")
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        env = _environment(overlay, container)
+
+        for service in SERVICES:
+            assert _settings(service, env, monkeypatch).database_url.get_secret_value()
 
     def test_secrets_are_referenced_never_inlined(self, overlay: str) -> None:
         assert not _all(overlay, "Secret")
