@@ -19,6 +19,8 @@ from opentelemetry.trace import SpanKind
 
 from contracts.catalogue import Topic
 from crm.infra.postgres import EmbeddedPostgres
+from services.contact_center.app import create_app as create_contact_app
+from services.contact_center.config import Settings as ContactSettings
 from services.customer.app import create_app as create_customer_app
 from services.customer.config import Settings as CustomerSettings
 from services.events.app import create_app as create_events_app
@@ -31,6 +33,7 @@ from shared.tracing import trace_http_client
 from tests.conftest import database_of_its_own
 from tests.integration.mechanics import read_for_keys
 from tests.service.conftest import scalar, serving
+from tests.service.contact_center.conftest import at, new_mobile
 from tests.service.customer.factories import individual
 from tests.waiting import wait_until
 
@@ -234,6 +237,39 @@ async def test_on_kafka_a_channels_request_the_write_the_send_and_the_handling_a
         assert handling.parent.span_id in {s.context.span_id for s in sends if s.context}
     spans = [call, request, registration, *sends, *handled()]
     assert {s.context.trace_id for s in spans if s.context} == {trace_id}
+
+
+async def test_a_screen_pops_lookup_is_a_client_span_the_customer_service_continues(
+    tracing_database: str,
+) -> None:
+    customer_app = create_customer_app(_customer_settings(tracing_database, traced=True))
+    contact_app = create_contact_app(
+        ContactSettings(
+            database_url=tracing_database, tracing_enabled=True, tracing_otlp_endpoint=""
+        ),
+        customer_transport=httpx.ASGITransport(app=customer_app),
+    )
+    customer_spans = _recording(customer_app.state.tracer_provider)
+    contact_spans = _recording(contact_app.state.tracer_provider)
+    caller = new_mobile()  # nobody's: the projection does not know it, so it is looked up
+    async with serving(customer_app), serving(contact_app) as contact:
+        arrived = await contact.post(
+            "/v1/calls", json={"dialled_number": "95588", "caller_number": caller, "at": at(0)}
+        )
+
+    (call_in,) = [s for s in contact_spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    (lookup,) = [
+        s for s in contact_spans.get_finished_spans()
+        if s.kind is SpanKind.CLIENT and "http.url" in (s.attributes or {})
+    ]  # fmt: skip
+    (answer,) = [s for s in customer_spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert arrived.status_code == 201
+    assert arrived.json()["screen_pop"]["customer_id"] is None
+    assert _child_of(lookup, call_in)
+    assert _child_of(answer, lookup)
+    assert answer.name == "GET /v1/customers/lookup"
+    assert (lookup.attributes or {})["http.url"] == "http://127.0.0.1:8001/v1/customers/lookup"
+    assert caller not in str(lookup.attributes)
 
 
 async def test_tracing_is_off_by_default(tracing_database: str) -> None:
