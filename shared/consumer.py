@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bound_contextvars
@@ -44,7 +43,7 @@ from shared.inbox import claim, claim_many
 from shared.logging import correlation_id_var, get_logger
 from shared.metrics import ServiceMetrics
 from shared.outbox import OUTBOX_WRITTEN
-from shared.tracing import consuming
+from shared.tracing import BusTracer, consuming
 from shared.waiting import wait_for_event
 
 log = get_logger(__name__)
@@ -85,7 +84,7 @@ class EventConsumer:
         batch_size: int,
         on_committed: Callable[[], None] | None = None,
         batch_handler: BatchHandler | None = None,
-        tracer: trace.Tracer | None = None,
+        tracer: BusTracer | None = None,
         pauses: RetryPauses = BACKGROUND_PAUSES,
     ) -> None:
         self.group = group

@@ -45,7 +45,7 @@ from shared.db import SharedTablesBase, is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
 from shared.metrics import ServiceMetrics
-from shared.tracing import current_traceparent
+from shared.tracing import BusTracer, current_traceparent, publishing
 from shared.waiting import wait_for_event
 
 log = get_logger(__name__)
@@ -192,7 +192,9 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
     return ids
 
 
-def to_message(record: PendingEvent) -> OutgoingMessage:
+def to_message(record: PendingEvent, *, traceparent: str | None = None) -> OutgoingMessage:
+    """``traceparent``: the trace context the message carries, when not the written one (the
+    relay's producer span's)."""
     envelope = EventEnvelope(
         id=str(record.event_id),
         source=record.source,
@@ -200,7 +202,7 @@ def to_message(record: PendingEvent) -> OutgoingMessage:
         subject=record.message_key,
         time=record.occurred_at,
         correlation_id=record.correlation_id,
-        traceparent=record.traceparent,
+        traceparent=traceparent or record.traceparent,
     )
     return OutgoingMessage(
         topic=record.topic,
@@ -224,8 +226,10 @@ class OutboxRelay:
         poll_interval: float,
         retention: timedelta = timedelta(days=7),
         pauses: RetryPauses = BACKGROUND_PAUSES,
+        tracer: BusTracer | None = None,
     ) -> None:
         self._sessions = sessions
+        self._tracer = tracer
         self._pauses = pauses
         self._bus = bus
         self._schema = schema
@@ -264,7 +268,13 @@ class OutboxRelay:
             pending = [row for row in rows if row.seq is not None]
             if pending:
                 await self._bus.ensure_topics(sorted({row.topic for row in pending}))
-                await self._bus.publish([to_message(row) for row in pending])
+                with publishing(self._tracer, pending) as traceparents:
+                    await self._bus.publish(
+                        [
+                            to_message(row, traceparent=traceparent)
+                            for row, traceparent in zip(pending, traceparents, strict=True)
+                        ]
+                    )
                 if self.after_publish is not None:
                     await self.after_publish()
                 await session.execute(_MARK_PUBLISHED, {"seqs": [row.seq for row in pending]})

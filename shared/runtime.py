@@ -22,7 +22,7 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import EVENT_SOURCE, OutboxRelay
 from shared.settings import BusBackend, SharedSettings
 from shared.supervision import RestartLimit, Supervisor
-from shared.tracing import tracer_of
+from shared.tracing import bus_tracer, trace_engine
 
 log = get_logger(__name__)
 
@@ -82,10 +82,12 @@ class ServiceRuntime:
         tracer_provider: TracerProvider | None = None,
     ) -> "ServiceRuntime":
         engine = create_engine(settings)
+        trace_engine(engine, tracer_provider)
         sessions = create_sessionmaker(engine)
         sessions.configure(info={EVENT_SOURCE: settings.event_source})
         probe_engine = create_probe_engine(settings)
         bus = create_bus(settings, engine, probe_engine=probe_engine)
+        tracer = bus_tracer(tracer_provider, settings.bus.value)
         relay = OutboxRelay(
             sessions,
             bus,
@@ -93,6 +95,7 @@ class ServiceRuntime:
             metrics=metrics,
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval_seconds,
+            tracer=tracer,
         )
         consumer = (
             EventConsumer(
@@ -106,7 +109,7 @@ class ServiceRuntime:
                 batch_size=settings.consumer_batch_size,
                 on_committed=relay.wake,
                 batch_handler=batch_handler,
-                tracer=tracer_of(tracer_provider, "crm.consumer"),
+                tracer=tracer,
             )
             if handlers
             else None

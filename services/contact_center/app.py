@@ -57,5 +57,6 @@ def create_app(
         metrics=metrics,
         clients=[customer_client],
     )
+    customer_client.traced_by(app.state.tracer_provider)
     app.state.customer_client = customer_client
     return app

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
 
 from services.contact_center.calls.identification import Lookup
 from services.contact_center.config import Settings
@@ -16,7 +17,7 @@ from shared.auth.credentials import ServiceCredentials
 from shared.auth.roles import Role
 from shared.http import CORRELATION_HEADER
 from shared.logging import current_correlation_id, get_logger
-from shared.tracing import inject_trace_headers
+from shared.tracing import trace_http_client
 
 log = get_logger(__name__)
 
@@ -28,10 +29,14 @@ class CustomerClient:
             timeout=settings.customer_service_timeout_seconds,
             transport=transport,
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
-            event_hooks={"request": [inject_trace_headers]},
             # The contact centre asks as the call-centre channel: identify and view, no more.
             auth=ServiceCredentials(settings, role=Role.CHANNEL),
         )
+
+    def traced_by(self, provider: TracerProvider | None) -> None:
+        """Each call a client span of the contact centre's trace, continued by the customer
+        service (nothing when tracing is off)."""
+        trace_http_client(self._client, provider)
 
     async def aclose(self) -> None:
         await self._client.aclose()
