@@ -109,8 +109,13 @@ class GuidesRun:
         env["PATH"] = f"{CRM.parent}{os.pathsep}{env.get('PATH', '')}"
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", _on_these_ports(block.text, self.ports)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         where = f"{block.guide}:{block.line}"
         assert done.returncode == 0, f"{where}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
         self.outputs.setdefault(block.key, []).append(done.stdout)

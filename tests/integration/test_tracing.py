@@ -40,16 +40,22 @@ from tests.waiting import wait_until
 
 def _customer_settings(database_url: str, *, traced: bool, **bus: Any) -> CustomerSettings:
     return CustomerSettings(
-        database_url=database_url, tracing_enabled=traced, tracing_otlp_endpoint="",
-        relay_poll_interval_seconds=0.05, **bus,
-    )  # fmt: skip
+        database_url=database_url,
+        tracing_enabled=traced,
+        tracing_otlp_endpoint="",
+        relay_poll_interval_seconds=0.05,
+        **bus,
+    )
 
 
 def _events_settings(database_url: str, **bus: Any) -> EventsSettings:
     return EventsSettings(
-        database_url=database_url, tracing_enabled=True, tracing_otlp_endpoint="",
-        schedule_interval_seconds=3600, **bus,
-    )  # fmt: skip
+        database_url=database_url,
+        tracing_enabled=True,
+        tracing_otlp_endpoint="",
+        schedule_interval_seconds=3600,
+        **bus,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +125,10 @@ async def test_a_request_its_event_and_the_detector_handling_it_are_one_trace(
 
         def handled() -> list[ReadableSpan]:
             return [
-                s for s in detector_spans.get_finished_spans()
+                s
+                for s in detector_spans.get_finished_spans()
                 if s.name == f"process {Topic.CUSTOMER}" and s.kind is SpanKind.CONSUMER
-            ]  # fmt: skip
+            ]
 
         async def detector_handled_it() -> bool:
             return bool(handled())
@@ -183,9 +190,10 @@ async def test_on_kafka_a_channels_request_the_write_the_send_and_the_handling_a
 
         def handled() -> list[ReadableSpan]:
             return [
-                s for s in detector_spans.get_finished_spans()
+                s
+                for s in detector_spans.get_finished_spans()
                 if s.kind is SpanKind.CONSUMER and s.context and s.context.trace_id == trace_id
-            ]  # fmt: skip
+            ]
 
         async def detector_handled_it() -> bool:
             return bool(handled())
@@ -196,10 +204,11 @@ async def test_on_kafka_a_channels_request_the_write_the_send_and_the_handling_a
     finished = customer_spans.get_finished_spans()
     (request,) = [s for s in finished if s.kind is SpanKind.SERVER]
     (registration,) = [
-        s for s in finished
+        s
+        for s in finished
         if s.kind is SpanKind.CLIENT
         and str((s.attributes or {}).get("db.statement", "")).startswith("INSERT INTO customers ")
-    ]  # fmt: skip
+    ]
     sends = [s for s in finished if s.kind is SpanKind.PRODUCER]
     written = await scalar(
         CustomerSettings(database_url=tracing_database),
@@ -259,9 +268,10 @@ async def test_a_screen_pops_lookup_is_a_client_span_the_customer_service_contin
 
     (call_in,) = [s for s in contact_spans.get_finished_spans() if s.kind is SpanKind.SERVER]
     (lookup,) = [
-        s for s in contact_spans.get_finished_spans()
+        s
+        for s in contact_spans.get_finished_spans()
         if s.kind is SpanKind.CLIENT and "http.url" in (s.attributes or {})
-    ]  # fmt: skip
+    ]
     (answer,) = [s for s in customer_spans.get_finished_spans() if s.kind is SpanKind.SERVER]
     assert arrived.status_code == 201
     assert arrived.json()["screen_pop"]["customer_id"] is None

@@ -108,8 +108,14 @@ class TestMainlandChina:
         explanation = "The fee is in the tariff you signed on 3 March."
         async with complaints_in("cn", migrated_database) as client:
             case = await file_complaint(client)
-            await act(client, case["id"], FRONT_LINE,
-                      action="judge_validity", valid=False, explanation=explanation)  # fmt: skip
+            await act(
+                client,
+                case["id"],
+                FRONT_LINE,
+                action="judge_validity",
+                valid=False,
+                explanation=explanation,
+            )
             final = await letter_of(client, case["id"], "final_response")
 
         assert "不成立" in final["body"]
@@ -230,8 +236,10 @@ class TestKeptAndPublished:
         assert isinstance(published, dict)
         assert published["letter_id"] == sent[0]["id"]
         assert (published["kind"], published["language"], published["jurisdiction"]) == (
-            "acknowledgement", "zh-CN", "cn",
-        )  # fmt: skip
+            "acknowledgement",
+            "zh-CN",
+            "cn",
+        )
 
     async def test_a_step_refused_sends_no_letter(self, client: httpx.AsyncClient) -> None:
         case = await file_complaint(client)
