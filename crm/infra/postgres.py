@@ -10,9 +10,11 @@ import atexit
 import hashlib
 import os
 import pwd
+import shlex
 import stat
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -47,14 +49,21 @@ class EmbeddedPostgres:
     """One PostgreSQL cluster in ``data_dir``, served on ``127.0.0.1:port``.
 
     ``start`` creates the cluster on first use and keeps its data across restarts; if a server
-    already runs on ``data_dir`` it is reused, and then ``stop`` leaves it running.
+    already runs on ``data_dir`` it is reused, and then ``stop`` leaves it running. ``settings``
+    are server parameters given at start (``postgres -c``), such as WAL archiving's.
     """
 
     def __init__(
-        self, data_dir: Path, *, port: int = DEFAULT_PORT, log_file: Path | None = None
+        self,
+        data_dir: Path,
+        *,
+        port: int = DEFAULT_PORT,
+        log_file: Path | None = None,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.expanduser().resolve()
         self.port = port
+        self.settings = dict(settings or {})
         self.log_file = (log_file or self.data_dir.parent / f"{self.data_dir.name}.log").resolve()
         self.socket_dir = self._choose_socket_dir()
         self.pid_file = REPO_ROOT / "var" / "run" / f"postgres.{port}.pid"
@@ -78,6 +87,9 @@ class EmbeddedPostgres:
         if running is None:
             # -k: the Unix socket goes to a private dir, never to a shared /tmp or /run.
             options = f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir}"
+            # pg_ctl hands the options to a shell: each setting is one quoted word.
+            for name, value in self.settings.items():
+                options += f" -c {shlex.quote(f'{name}={value}')}"
             self._run(
                 "pg_ctl",
                 f"--pgdata={self.data_dir}",
@@ -169,6 +181,33 @@ class EmbeddedPostgres:
     def url(self, database: str) -> str:
         """The SQLAlchemy URL of ``database`` (trust authentication: no password)."""
         return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    def base_backup(self, target: Path) -> None:
+        """A base backup of the running server into ``target`` with ``pg_basebackup``, with
+        the WAL it needs streamed alongside: a data dir a server can start from."""
+        target = self.server_writable_dir(target)
+        self._run(
+            "pg_basebackup",
+            f"--pgdata={target}",
+            "--host=127.0.0.1",
+            f"--port={self.port}",
+            f"--username={SUPERUSER}",
+            "--checkpoint=fast",
+            "--wal-method=stream",
+            "--no-password",
+        )
+
+    def server_writable_dir(self, path: Path) -> Path:
+        """``path``, created if missing, as a directory the server's own processes may write
+        (a WAL archive that ``archive_command`` copies into, a base backup's target)."""
+        path = path.expanduser().resolve()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self._user is not None:
+            pg_utils.ensure_user_exists(self._user)
+            pg_utils.ensure_prefix_permissions(path)
+            owner = pwd.getpwnam(self._user)
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        return path
 
     def psql(
         self, script: str, *, database: str = "postgres", variables: dict[str, str] | None = None

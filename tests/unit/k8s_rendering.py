@@ -35,8 +35,13 @@ def tool(name: str) -> Path:
 
 
 def render(overlay: str) -> str:
+    return render_directory(K8S / "overlays" / overlay)
+
+
+def render_directory(path: Path) -> str:
+    """What kustomize makes of the kustomization in ``path``."""
     out = subprocess.run(  # nosec B603
-        [str(tool("kustomize")), "build", str(K8S / "overlays" / overlay)],
+        [str(tool("kustomize")), "build", str(path)],
         check=True,
         capture_output=True,
         text=True,

@@ -219,6 +219,21 @@ class TestEachOverlay:
         for service in SERVICES:
             assert _settings(service, env, monkeypatch).database_url.get_secret_value()
 
+    def test_postgres_archives_its_wal_and_takes_base_backups_into_one_store(
+        self, overlay: str
+    ) -> None:
+        cluster = _one(overlay, "Cluster", "crm-db")["spec"]
+        (archiver,) = [p for p in cluster["plugins"] if p.get("isWALArchiver")]
+        store = _one(overlay, "ObjectStore", archiver["parameters"]["barmanObjectName"])["spec"]
+        (scheduled,) = _all(overlay, "ScheduledBackup")
+
+        assert archiver["name"] == "barman-cloud.cloudnative-pg.io"
+        assert cluster["postgresql"]["parameters"]["archive_timeout"]
+        assert store["retentionPolicy"]
+        assert scheduled["spec"]["cluster"] == {"name": "crm-db"}
+        assert scheduled["spec"]["method"] == "plugin"
+        assert scheduled["spec"]["pluginConfiguration"] == {"name": archiver["name"]}
+
     def test_secrets_are_referenced_never_inlined(self, overlay: str) -> None:
         assert not _all(overlay, "Secret")
 
@@ -229,6 +244,13 @@ class TestShared:
 
         assert (data["CRM_BUS"], data["CRM_ENVIRONMENT"]) == ("kafka", "production")
         assert _one("production", "Cluster", "crm-db")["spec"]["instances"] == 3
+
+    def test_dev_backs_up_into_a_store_of_its_own(self) -> None:
+        def path(overlay: str) -> str:
+            store = _one(overlay, "ObjectStore", "crm-db-backups")
+            return str(store["spec"]["configuration"]["destinationPath"])
+
+        assert path("dev") != path("production")
 
     def test_kafka_runs_in_kraft_node_pools_without_topic_auto_creation(self) -> None:
         pools = {p["metadata"]["name"]: p["spec"] for p in _all("production", "KafkaNodePool")}

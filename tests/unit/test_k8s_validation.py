@@ -1,10 +1,14 @@
 """`make deploy-check`'s validation refuses what the cluster would refuse."""
 
+import os
+import re
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.unit.k8s_rendering import OVERLAYS, render, validate
+from tests.unit.k8s_rendering import K8S, OVERLAYS, ROOT, render, render_directory, validate
 from tools.k8s.manifests import rendered
 from tools.k8s.pod_security import check
 
@@ -17,6 +21,39 @@ def test_every_overlay_validates_strictly_offline(overlay: str, tmp_path: Path) 
     result = validate(path)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_restore_drills_patch_makes_a_valid_recovering_cluster(tmp_path: Path) -> None:
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    (block,) = [
+        b for b in re.findall(r"```yaml\n(.*?)```", guide, re.DOTALL) if "Restore of crm-db" in b
+    ]
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        # kustomize takes no absolute path: the overlay as seen from the temporary dir.
+        "resources": [os.path.relpath(K8S / "overlays" / "production", tmp_path)],
+        "patches": yaml.safe_load(textwrap.dedent(block)),
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    path = tmp_path / "restore.yaml"
+    path.write_text(render_directory(tmp_path))
+
+    result = validate(path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (cluster,) = [d for d in yaml.safe_load_all(path.read_text()) if d["kind"] == "Cluster"]
+    spec = cluster["spec"]
+    (source,) = spec["externalClusters"]
+    assert spec["bootstrap"]["recovery"]["source"] == source["name"]
+    assert spec["bootstrap"]["recovery"]["recoveryTarget"]["targetTime"]
+    # It restores from the old cluster's archive and archives into a folder of its own.
+    assert source["plugin"]["parameters"]["serverName"] == cluster["metadata"]["name"]
+    assert spec["plugins"][0]["parameters"]["serverName"] != cluster["metadata"]["name"]
+    assert (
+        source["plugin"]["parameters"]["barmanObjectName"]
+        == (spec["plugins"][0]["parameters"]["barmanObjectName"])
+    )
 
 
 def test_a_misspelt_field_in_a_kafka_topic_fails(tmp_path: Path) -> None:
