@@ -146,7 +146,9 @@ async def _consume(bus: KafkaBus, topic: str, wanted: int) -> list[ReceivedMessa
 async def test_a_service_publishes_and_consumes_as_its_kafka_user(
     scram_broker: KafkaBroker, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    # The logging set-up other tests ran quiets aiokafka to WARNING: listen to it directly.
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="aiokafka")
     topic = f"crm.auth-{uuid.uuid4().hex[:8]}.v1"
     bus = KafkaBus.from_settings(_customer_settings(scram_broker, PASSWORD))
     await bus.start()
@@ -166,7 +168,9 @@ async def test_a_service_publishes_and_consumes_as_its_kafka_user(
 async def test_a_wrong_password_stops_the_service_at_once_with_the_reason(
     scram_broker: KafkaBroker, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    # The logging set-up other tests ran quiets aiokafka to WARNING: listen to it directly.
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="aiokafka")
     bus = KafkaBus.from_settings(_customer_settings(scram_broker, WRONG_PASSWORD))
 
     started = time.monotonic()

@@ -112,6 +112,11 @@ async def _complaints_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
         "description": "Charged a fee for a card that was cancelled in May.",
         "complainant": {"name": "王芳", "phone": phone, "email": email}})  # fmt: skip
     sweep.path_values["complaint_id"] = case["id"]
+    letters = (await client.get(f"/v1/complaints/{case['id']}/letters")).json()["items"]
+    sweep.path_values["letter_id"] = letters[0]["id"]
+    today = datetime.now(UTC)
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    sweep.queries["/v1/complaints/returns"] = [{"jurisdiction": "cn", "period": quarter}]
 
 
 async def _contact_center_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
@@ -128,6 +133,7 @@ async def _contact_center_objects(client: httpx.AsyncClient, sweep: Sweep) -> No
     callback = await sweep.made(
         client, "/v1/callbacks", {"phone_number": callback_number, "requested_for": now}
     )
+    sweep.queries["/v1/staffing/forecast"] = [{"queue": "general"}]
     sweep.path_values |= {"agent_id": agent, "call_id": call["call"]["id"],
                           "callback_id": callback["id"]}  # fmt: skip
 

@@ -203,14 +203,12 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "us, half-years for uk",
     },
     "contact_center": {
-        "POST /v1/calls": MOMENT_ORDER,
-        "POST /v1/agents": MOMENT_ORDER,
-        "PUT /v1/agents/{agent_id}/state": MOMENT_ORDER,
-        "POST /v1/calls/{call_id}/hold": MOMENT_ORDER,
-        "POST /v1/calls/{call_id}/transfer": f"{MOMENT_ORDER}; exactly one of queue and agent_id",
+        "POST /v1/calls/{call_id}/transfer": "exactly one of queue and agent_id",
     },
 }
-# Parameters whose rule is not a schema's: any operation taking one may refuse with a 422.
+# Body fields and parameters whose rule is not a schema's: any operation taking one may refuse
+# with a 422.
+BODY_FIELD_RULES = {"at": MOMENT_ORDER}
 PARAMETER_RULES = {
     "Idempotency-Key": "a key goes with one request: sent again with another body, it is "
     "refused (the IETF Idempotency-Key draft's 422)",
@@ -225,15 +223,22 @@ ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 
 def business_rules(name: str, document: dict[str, Any]) -> dict[str, str]:
     """The operations of ``document`` whose schema-valid requests a rule may refuse, each with
-    its reason: those of BUSINESS_RULES and those taking a parameter of PARAMETER_RULES."""
+    its reason: those of BUSINESS_RULES and those taking a parameter of PARAMETER_RULES or a
+    body field of BODY_FIELD_RULES."""
     rules = dict(BUSINESS_RULES[name])
+    schemas = document.get("components", {}).get("schemas", {})
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            for parameter in operation.get("parameters", []):
-                reason = PARAMETER_RULES.get(parameter["name"])
-                if reason:
-                    label = f"{method.upper()} {path}"
-                    rules[label] = "; ".join(filter(None, (rules.get(label), reason)))
+            reasons = [PARAMETER_RULES.get(p["name"]) for p in operation.get("parameters", [])]
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            schema = (body or {}).get("schema", {})
+            # The body's model, or an optional one (anyOf the model and null).
+            for form in [schema, *schema.get("anyOf", [])]:
+                model = schemas.get(form.get("$ref", "").rsplit("/", 1)[-1], {})
+                reasons += [BODY_FIELD_RULES.get(field) for field in model.get("properties", {})]
+            label = f"{method.upper()} {path}"
+            for reason in filter(None, reasons):
+                rules[label] = "; ".join(filter(None, (rules.get(label), reason)))
     return rules
 
 
