@@ -9,7 +9,7 @@ operations routes (health, readiness, metrics) and the audit log.
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import TracerProvider
@@ -82,17 +82,12 @@ def create_service_app(
     # Every route of the service's own routers is behind the guard; only the operations
     # routes (health, readiness, metrics) answer without a token. Text PostgreSQL cannot
     # store is refused before any handler runs.
-    guard_routers(app, [*routers, audit_router], checks=[NUL_GUARD])
-    documented = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        first = app.openapi_schema is None
-        document = documented()  # FastAPI keeps it: the patterns are written into it once
-        if first:
-            document_storable_text(document)
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    guard_routers(
+        app,
+        [*routers, audit_router],
+        checks=[NUL_GUARD],
+        describe=[document_storable_text],
+    )
     return app
 
 

@@ -6,7 +6,7 @@ only behind it, and writes each route's scope and the roles holding it into the 
 document (``x-scope``, ``x-roles``).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -113,10 +113,15 @@ TOO_LARGE_RESPONSE: dict[str, Any] = {
 
 
 def guard_routers(
-    app: FastAPI, routers: Sequence[APIRouter], *, checks: Sequence[Any] = ()
+    app: FastAPI,
+    routers: Sequence[APIRouter],
+    *,
+    checks: Sequence[Any] = (),
+    describe: Sequence[Callable[[dict[str, Any]], None]] = (),
 ) -> None:
     """Include ``routers`` behind the guard and document each route's scope and roles;
-    ``checks`` are further dependencies every route runs once the caller is admitted.
+    ``checks`` are further dependencies every route runs once the caller is admitted, and
+    ``describe`` writes into the OpenAPI document what those checks enforce.
 
     Fails at start-up, not at the first request, if a route's scope cannot be told.
     """
@@ -151,6 +156,8 @@ def guard_routers(
                     if scope is not None:
                         operation[SCOPE_EXTENSION] = scope
                         operation[ROLES_EXTENSION] = roles_holding(scope)
+            for write in describe:
+                write(document)
         return document
 
     app.openapi = openapi_with_scopes  # type: ignore[method-assign]

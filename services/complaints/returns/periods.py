@@ -5,16 +5,16 @@ half-year even though it is still 30 June in UTC."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from services.complaints.deadlines import BusinessCalendar, RegulatoryPack
+from services.complaints.deadlines import RegulatoryPack
 from services.complaints.returns.taxonomy import PeriodKind
+from shared.periods import start_of
 from shared.problems import InvalidField
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})-(?P<kind>[QH])(?P<number>[1-4])$")
 _MONTHS = {PeriodKind.QUARTER: 3, PeriodKind.HALF_YEAR: 6}
 _LETTER = {PeriodKind.QUARTER: "Q", PeriodKind.HALF_YEAR: "H"}
-# ``end_of_day`` is the last microsecond of a day; the next day begins one microsecond on.
-_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,11 @@ def reporting_period(label: str, pack: RegulatoryPack) -> ReportingPeriod:
     year, number = int(match["year"]), int(match["number"])
     first_day = date(year, (number - 1) * _MONTHS[kind] + 1, 1)
     next_first = _first_of_month(year, first_day.month + _MONTHS[kind])
-    calendar = BusinessCalendar.of(pack)
-    last_day = next_first - timedelta(days=1)
+    zone = ZoneInfo(pack.timezone)
     return ReportingPeriod(
         label=label,
         first_day=first_day,
-        last_day=last_day,
-        start=calendar.end_of_day(first_day - timedelta(days=1)) + _INSTANT,
-        end=calendar.end_of_day(last_day) + _INSTANT,
+        last_day=next_first - timedelta(days=1),
+        start=start_of(first_day, zone),
+        end=start_of(next_first, zone),
     )

@@ -115,8 +115,12 @@ async def lookup_customer(
     account_number: Annotated[str | None, Query(pattern=r"^\d{8,32}$")] = None,
 ) -> LookupResult:
     """Identify a caller or card holder (IVR, ATM) by exactly one identifier."""
-    keys = {"phone": phone, "id_number": id_number, "card_number": card_number}
-    keys["account_number"] = account_number
+    keys = {
+        "phone": phone,
+        "id_number": id_number,
+        "card_number": card_number,
+        "account_number": account_number,
+    }
     given = [name for name, value in keys.items() if value]
     if len(given) != 1:
         raise LookupNeedsOneKey(tuple(keys), given)
