@@ -1,4 +1,5 @@
-"""Keyset cursors for list endpoints: the last row's (time, id), opaque to the caller.
+"""Keyset cursors for list endpoints: the last row's (time, id), or its position in a fixed
+list, opaque to the caller.
 
 A keyset (not an offset) keeps a page stable while rows are added ahead of it, and costs one
 index range scan whatever the page number."""
@@ -28,3 +29,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(at), uuid.UUID(row_id)
     except (ValueError, binascii.Error, TypeError) as error:
         raise InvalidCursor("cursor", "not a cursor this service gave", where="query") from error
+
+
+def encode_position(position: int) -> str:
+    """A cursor after the ``position``-th row of a numbered list that no longer changes (a
+    report's lines), opaque like the others."""
+    return base64.urlsafe_b64encode(json.dumps([position]).encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        (position,) = json.loads(raw)
+    except (ValueError, binascii.Error, TypeError) as error:
+        raise InvalidCursor("cursor", "not a cursor this service gave", where="query") from error
+    if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+        raise InvalidCursor("cursor", "not a cursor this service gave", where="query")
+    return position

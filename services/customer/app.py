@@ -15,10 +15,13 @@ from services.customer.interactions import endpoints as interactions_endpoints
 from services.customer.managers import endpoints as managers_endpoints
 from services.customer.privacy import endpoints as privacy_endpoints
 from services.customer.prospects import endpoints as prospects_endpoints
+from services.customer.reconciliation import endpoints as reconciliation_endpoints
+from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.customer.relationships import endpoints as relationships_endpoints
 from services.customer.surveys import endpoints as surveys_endpoints
 from services.customer.view import endpoints as view_endpoints
 from shared.app import create_service_app
+from shared.metrics import ServiceMetrics
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -37,16 +40,23 @@ ROUTERS = [
     relationships_endpoints.router,
     analytics_endpoints.router,
     privacy_endpoints.router,
+    reconciliation_endpoints.router,
 ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_service_app(
+    metrics = ServiceMetrics(settings.service_name)
+    reconciliation_metrics = ReconciliationMetrics(metrics.registry)
+    app = create_service_app(
         settings,
         title="Bank CRM: customer service",
         description=DESCRIPTION,
         routers=ROUTERS,
         handlers=build_handlers(settings),
+        jobs=[reconciliation_metrics.job(settings.reconciliation_gauge_seconds)],
+        metrics=metrics,
         batch_handler=build_batch_handler(settings),
     )
+    app.state.reconciliation_metrics = reconciliation_metrics
+    return app

@@ -120,6 +120,8 @@ class Settings(SharedSettings):
     # Reference rates to CNY for valuing foreign-currency balances (a daily feed in production).
     fx_rates_to_cny: dict[str, Decimal] = Field(default_factory=_default_fx)
     max_transactions_per_batch: int = Field(default=1000, ge=1, le=10_000)
+    # How often each replica reads the latest reconciliation back for its gauge.
+    reconciliation_gauge_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _every_tier_has_a_policy(self) -> "Settings":

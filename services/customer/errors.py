@@ -11,6 +11,10 @@ class AccountNotFound(NotFound):
     slug = "account-not-found"
 
 
+class ReconciliationNotFound(NotFound):
+    slug = "reconciliation-not-found"
+
+
 class StaleVersion(Conflict):
     slug, title = "stale-version", "The customer changed since it was read"
 

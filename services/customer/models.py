@@ -144,6 +144,9 @@ class Account(Base):
     product_code: Mapped[str] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3))
     balance: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    # The balance before any posted transaction: what the account held at the end of a day
+    # before its first one (reconciliation); ``balance`` moves with every posting.
+    opening_balance: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
     status: Mapped[AccountStatus] = mapped_column(String(20), default=AccountStatus.OPEN)
     opened_on: Mapped[date] = mapped_column(Date)
     maturity_date: Mapped[date | None] = mapped_column(Date)

@@ -69,6 +69,9 @@ _BUSINESS_RESOURCES = (
     "segments",
     "accounts",
     "transactions",
+    # Core banking's end-of-day balances against the view's: posted by the core-banking feed,
+    # read by supervisors and auditors.
+    "reconciliation",
     "interactions",
     "managers",
     "satisfaction",

@@ -93,8 +93,15 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
     lead = await sweep.made(client, "/v1/leads", {
         "name": "周敏", "source": "walk_in", "phone": phone,
         "estimated_value": {"amount": "300000", "currency": "CNY"}})  # fmt: skip
+    # Core banking's figure for the account differs from the view's: the run lists it.
+    figure = {"account_number": account, "currency": "CNY", "balance": "1.00"}
+    run = await sweep.made(
+        client, "/v1/reconciliations?business_date=2026-10-31", {"balances": [figure]}
+    )
+    sweep.masked.append(f'"account_number":"{mask_account(account)}","outcome":"differing"')
     sweep.path_values |= {"customer_id": person["id"], "account_number": account,
-                          "manager_id": manager["id"], "lead_id": lead["id"]}  # fmt: skip
+                          "manager_id": manager["id"], "lead_id": lead["id"],
+                          "reconciliation_id": run["id"]}  # fmt: skip
     sweep.queries["/v1/customers/lookup"] = [
         {"phone": phone}, {"id_number": person_id}, {"account_number": account},
         {"card_number": card},

@@ -181,6 +181,8 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "(CRM_FX_RATES_TO_CNY)",
         "POST /v1/surveys": "csat, nps or both: one of two optional fields is required",
         "GET /v1/customers/lookup": "exactly one of four optional identifiers",
+        "POST /v1/reconciliations": "business_date has ended in the bank's time zone; each "
+        "account_number once; a text/csv body is a header line, then a line per account",
     },
     "events": {
         **{

@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from services.complaints.jobs import ComplaintMetrics
 from services.contact_center.jobs import ContactMetrics
+from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.events.metrics import DetectorMetrics
 from shared.metrics import ServiceMetrics
 
@@ -355,6 +356,7 @@ def _service_metrics() -> CollectorRegistry:
     ComplaintMetrics(metrics.registry)
     DetectorMetrics(metrics.registry)
     ContactMetrics(metrics.registry)
+    ReconciliationMetrics(metrics.registry)
     return metrics.registry
 
 

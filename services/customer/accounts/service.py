@@ -49,6 +49,7 @@ async def open_account(
         product_code=request.product_code,
         currency=request.currency,
         balance=request.opening_balance,
+        opening_balance=request.opening_balance,
         status=AccountStatus.OPEN,
         opened_on=request.opened_on,
         maturity_date=request.maturity_date,
