@@ -4,6 +4,7 @@ transactions in, the outcome and the transactions out."""
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -97,9 +98,24 @@ class TransactionOutcome(BaseModel):
 
 
 class TransactionBatchResult(BaseModel):
+    """The full answer: each transaction's outcome, in the batch's order."""
+
     posted: int
     duplicates: int
     results: list[TransactionOutcome]
+
+
+class TransactionBatchSummary(BaseModel):
+    """The compact answer (``answer=compact``): the counts and the ids already posted before."""
+
+    posted: int
+    duplicates: int
+    duplicate_ids: list[str]
+
+
+class BatchAnswer(StrEnum):
+    FULL = "full"
+    COMPACT = "compact"
 
 
 class TransactionRead(BaseModel):
