@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date
@@ -209,3 +210,29 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         f"aim: view ≥ 60% of baseline: {'met' if view_ratio >= 0.6 else 'NOT met'}; "
         f"view p99 < 25 ms: {'met' if p['service'][1] < 25 else 'NOT met'}"
     )
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=0, help="default: transactions / 50")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=20, help="ingest batches of 1,000 a round")
+    parser.add_argument("--ingest-clients", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--settle-timeout", type=float, default=900.0)
+    args = parser.parse_args()
+    args.customers = args.customers or max(args.transactions // 50, 50)
+    with tempfile.TemporaryDirectory() as work:
+        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
+        postgres.start()
+        try:
+            postgres.ensure_database("bench")
+            asyncio.run(main(args, postgres))
+        finally:
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    run()
