@@ -27,11 +27,10 @@ from typing import Any
 
 import asyncpg
 import httpx
-from pydantic import TypeAdapter
 
 from services.customer.accounts.ingest import ingest_transactions
 from services.customer.accounts.repository import TRANSACTION_COLUMNS
-from services.customer.accounts.schemas import TransactionIn
+from services.customer.accounts.schemas import TransactionBatch
 from services.customer.config import Settings
 from shared.auth.tokens import development_bearer
 from shared.db import create_engine, create_sessionmaker
@@ -40,7 +39,6 @@ from shared.outbox import EVENT_SOURCE
 Batch = list[dict[str, Any]]
 # One list of batches per client.
 Load = list[list[Batch]]
-_VALIDATED = TypeAdapter(list[TransactionIn])
 
 
 def fresh_load(
@@ -118,7 +116,7 @@ async def copy_rate(dsn: str, load: Load, owners: dict[str, Any]) -> float:
 
 
 async def statements_rate(settings: Settings, load: Load) -> float:
-    validated = [[_VALIDATED.validate_python(batch) for batch in batches] for batches in load]
+    validated = [[TransactionBatch(transactions=batch) for batch in batches] for batches in load]
     batch_number = [0] * len(load)
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)

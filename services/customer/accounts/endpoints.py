@@ -93,7 +93,7 @@ async def post_transactions(
     batch = await TRANSACTION_BATCH.read(request)
     outcome = await accounts_ingest.ingest_transactions(
         session,
-        batch.transactions,
+        batch,
         limit=settings.max_transactions_per_batch,
         zone=settings.bank_time_zone,
         answer=answer,

@@ -17,38 +17,48 @@ from contracts.customer import TransactionPosted
 from services.customer.models import AccountStatus, Direction, ProductType
 from shared.outbox import EventOrigin
 
+_TRANSACTION_TYPES = {
+    "transaction_id": "varchar",
+    "account_number": "varchar",
+    "direction": "varchar",
+    "amount": "numeric(20,2)",
+    "currency": "varchar",
+    "kind": "varchar",
+    "channel": "varchar",
+    "counterparty_name": "varchar",
+    "counterparty_bank": "varchar",
+    "description": "text",
+    "booked_at": "timestamptz",
+}
 
-def _batch(*columns: str) -> str:
-    """The batch parameter as rows: the named columns and each row's ``position`` (from 0)."""
-    types = {
-        "transaction_id": "varchar",
-        "account_number": "varchar",
-        "direction": "varchar",
-        "amount": "numeric(20,2)",
-        "currency": "varchar",
-        "kind": "varchar",
-        "channel": "varchar",
-        "counterparty_name": "varchar",
-        "counterparty_bank": "varchar",
-        "description": "text",
-        "booked_at": "timestamptz",
-    }
+
+def json_rows(parameter: str, types: dict[str, str], *columns: str) -> str:
+    """A JSON array parameter as rows: the named columns, typed, and each row's ``position``
+    (from 0)."""
     definitions = ", ".join(f"{name} {types[name]}" for name in columns)
     return (
-        f"SELECT {', '.join(f'b.{name}' for name in columns)}, b.ordinal - 1 AS position"
-        f" FROM ROWS FROM (json_to_recordset(CAST(:batch AS json)) AS ({definitions}))"
-        f" WITH ORDINALITY AS b({', '.join(columns)}, ordinal)"
+        f"SELECT {', '.join(f'j.{name}' for name in columns)}, j.ordinal - 1 AS position"
+        f" FROM ROWS FROM (json_to_recordset(CAST(:{parameter} AS json)) AS ({definitions}))"
+        f" WITH ORDINALITY AS j({', '.join(columns)}, ordinal)"
     )
 
 
-# Accounts, then their customers, locked in key order (as every writer of both does), so two
-# batches on the same accounts queue instead of deadlocking. The one row answered names the
-# batch's first refused transaction, if any: a repeated id, an unknown account, an account
-# not open, a currency other than the account's, checked in that order per transaction.
+def _batch(*columns: str) -> str:
+    return json_rows("batch", _TRANSACTION_TYPES, *columns)
+
+
+# Accounts (the batch's, and those of the transactions it reverses), then their customers,
+# locked in key order (as every writer of both does), so two batches on the same accounts queue
+# instead of deadlocking. The one row answered names the batch's first refused transaction, if
+# any: a repeated id, an unknown account, an account not open, a currency other than the
+# account's, checked in that order per transaction.
 _LOCK_AND_CHECK = text(
     f"WITH batch AS ({_batch('transaction_id', 'account_number', 'currency')}),"
+    " reversed AS (SELECT t.account_number FROM transactions t WHERE t.transaction_id IN"
+    "  (SELECT r.reverses FROM json_to_recordset(CAST(:reversals AS json)) AS r(reverses text))),"
     " locked AS MATERIALIZED (SELECT a.account_number, a.customer_id, a.status, a.currency"
-    "  FROM accounts a WHERE a.account_number IN (SELECT account_number FROM batch)"
+    "  FROM accounts a WHERE a.account_number IN"
+    "  (SELECT account_number FROM batch UNION SELECT account_number FROM reversed)"
     "  ORDER BY a.account_number FOR UPDATE),"
     " owners AS MATERIALIZED (SELECT c.id FROM customers c"
     "  WHERE c.id IN (SELECT customer_id FROM locked) ORDER BY c.id FOR UPDATE),"
@@ -75,9 +85,13 @@ class Refusal:
     account_currency: str | None
 
 
-async def lock_and_check(session: AsyncSession, batch: str) -> Refusal | None:
+async def lock_and_check(session: AsyncSession, batch: str, reversals: str) -> Refusal | None:
+    """Lock what the batch changes; the first of its transactions that cannot be posted."""
     row = (
-        await session.execute(_LOCK_AND_CHECK, {"batch": batch, "open": AccountStatus.OPEN})
+        await session.execute(
+            _LOCK_AND_CHECK,
+            {"batch": batch, "reversals": reversals, "open": AccountStatus.OPEN},
+        )
     ).one()
     if row.position is None:
         return None

@@ -259,6 +259,9 @@ class TestSetBasedIngest:
             "posted": 0,
             "duplicates": 1000,
             "duplicate_ids": [t["transaction_id"] for t in mixed],
+            "reversed": 0,
+            "reversal_duplicates": 0,
+            "duplicate_reversal_ids": [],
         }
         balance = await scalar(
             customer_settings, "SELECT balance FROM accounts WHERE account_number = :a", a=account
