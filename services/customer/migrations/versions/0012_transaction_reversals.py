@@ -5,16 +5,16 @@ its lock for long, and the previous release, which never names them, runs unchan
 The partial unique index is built in the migration's transaction (the migrations run in one,
 under an advisory lock), so posting waits while the table is scanned once.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision: str | None = "0009"
+revision = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | None = None
 depends_on: str | None = None
 
