@@ -38,6 +38,7 @@ class EventType(StrEnum):
     SURVEY_ANSWERED = "crm.survey.answered.v1"
 
     TRANSACTION_POSTED = "crm.transaction.posted.v1"
+    TRANSACTION_REVERSED = "crm.transaction.reversed.v1"
     ACCOUNT_OPENED = "crm.account.opened.v1"
     ACCOUNT_CLOSED = "crm.account.closed.v1"
     ACCOUNT_MATURED = "crm.account.matured.v1"
@@ -69,6 +70,7 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.LEAD_CONVERTED: Topic.CUSTOMER,
     EventType.SURVEY_ANSWERED: Topic.CUSTOMER,
     EventType.TRANSACTION_POSTED: Topic.TRANSACTIONS,
+    EventType.TRANSACTION_REVERSED: Topic.TRANSACTIONS,
     EventType.ACCOUNT_OPENED: Topic.TRANSACTIONS,
     EventType.ACCOUNT_CLOSED: Topic.TRANSACTIONS,
     EventType.ACCOUNT_MATURED: Topic.TRANSACTIONS,

@@ -103,6 +103,25 @@ class TransactionPosted(DomainEvent):
     booked_at: datetime
 
 
+class TransactionReversed(DomainEvent):
+    """Core banking reversed a posted transaction (冲正): its amount moved back out of (or into)
+    the account. A correction is a reversal and a new transaction with the right amount."""
+
+    event_type = EventType.TRANSACTION_REVERSED
+    customer_id: uuid.UUID
+    reversal_id: str
+    transaction_id: str  # the reversed transaction's
+    account_number: str
+    product_type: str
+    direction: str  # the reversed transaction's
+    amount: Decimal
+    currency: str
+    balance_after: Decimal  # the account's, once reversed
+    kind: str
+    reason: str
+    booked_at: datetime  # when the reversal was booked
+
+
 class InteractionRecorded(DomainEvent):
     event_type = EventType.INTERACTION_RECORDED
     customer_id: uuid.UUID

@@ -6,7 +6,7 @@ validates each published example against the published schema.
 """
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from contracts.base import DomainEvent
@@ -37,6 +37,7 @@ from contracts.customer import (
     LeadConverted,
     SurveyAnswered,
     TransactionPosted,
+    TransactionReversed,
 )
 from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 
@@ -119,6 +120,20 @@ _ACCOUNT_EVENTS: tuple[DomainEvent, ...] = (
         channel="mobile",
         counterparty_bank="ICBC",
         booked_at=MORNING,
+    ),
+    TransactionReversed(
+        customer_id=CUSTOMER,
+        reversal_id="CBS20260302101500000077",
+        transaction_id="CBS20260302093000000123",
+        account_number="6222021001000123456",
+        product_type="current",
+        direction="debit",
+        amount=Decimal("250000.00"),
+        currency="CNY",
+        balance_after=Decimal("1630450.75"),
+        kind="transfer_out",
+        reason="posting_error",
+        booked_at=MORNING + timedelta(minutes=45),
     ),
     AccountOpened(
         customer_id=CUSTOMER,

@@ -20,6 +20,7 @@ from shared.auth.tokens import TokenVerifier
 from shared.consumer import BatchHandler, Handlers
 from shared.health import router as operations_router
 from shared.http import RequestContextMiddleware, RunningService
+from shared.json_body import document_json_bodies
 from shared.logging import configure_logging, get_logger
 from shared.metrics import ServiceMetrics
 from shared.nul_guard import NUL_GUARD, document_storable_text
@@ -86,7 +87,7 @@ def create_service_app(
         app,
         [*routers, audit_router],
         checks=[NUL_GUARD],
-        describe=[document_storable_text],
+        describe=[document_json_bodies, document_storable_text],
     )
     return app
 

@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -148,6 +149,29 @@ _MARK_PUBLISHED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class EventOrigin:
+    """What the events written together share: the service writing them, when, the request's
+    correlation id, and the trace context of the span writing them (their consumers continue
+    its trace)."""
+
+    source: str
+    occurred_at: datetime
+    correlation_id: str | None
+    traceparent: str | None
+
+
+def event_origin(session: AsyncSession) -> EventOrigin:
+    """The origin of events written now in ``session``, which must come from a service's
+    session maker (it names the event source)."""
+    return EventOrigin(
+        source=session.info[EVENT_SOURCE],
+        occurred_at=datetime.now(UTC),
+        correlation_id=current_correlation_id(),
+        traceparent=current_traceparent(),
+    )
+
+
 async def record_event(session: AsyncSession, event: DomainEvent) -> uuid.UUID:
     """Write ``event`` to the outbox in the session's transaction; returns its event id.
 
@@ -163,11 +187,7 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
     instead of a thousand ORM objects to flush."""
     if not events:
         return []
-    source = session.info[EVENT_SOURCE]
-    correlation_id = current_correlation_id()
-    # The span writing the events: their consumers continue its trace.
-    traceparent = current_traceparent()
-    occurred_at = datetime.now(UTC)
+    origin = event_origin(session)
     ids = [uuid.uuid4() for _ in events]
     await copy_rows(
         session,
@@ -179,17 +199,23 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
                 event.topic,
                 event.subject,
                 event.event_type,
-                source,
-                occurred_at,
-                correlation_id,
-                traceparent,
+                origin.source,
+                origin.occurred_at,
+                origin.correlation_id,
+                origin.traceparent,
                 event.model_dump_json(),
             )
             for event_id, event in zip(ids, events, strict=True)
         ],
     )
-    session.info[OUTBOX_WRITTEN] = True
+    await announce_outbox_rows(session)
     return ids
+
+
+async def announce_outbox_rows(session: AsyncSession) -> None:
+    """Say that ``session``'s transaction wrote outbox rows, by whatever means: the relay is
+    woken when it commits."""
+    session.info[OUTBOX_WRITTEN] = True
 
 
 def to_message(record: PendingEvent, *, traceparent: str | None = None) -> OutgoingMessage:

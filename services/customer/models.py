@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -182,8 +183,21 @@ class PostedTransaction(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # Set once, when core banking reverses the transaction (冲正); the bank's own id of the
+    # reversal makes a retried reversal a duplicate.
+    reversal_id: Mapped[str | None] = mapped_column(String(64))
+    reversal_reason: Mapped[str | None] = mapped_column(String(30))
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_transactions_customer_booked", "customer_id", "booked_at"),)
+    __table_args__ = (
+        Index("ix_transactions_customer_booked", "customer_id", "booked_at"),
+        Index(
+            "uq_transactions_reversal_id",
+            "reversal_id",
+            unique=True,
+            postgresql_where=text("reversal_id IS NOT NULL"),
+        ),
+    )
 
 
 class MonthlyFlow(Base):

@@ -135,7 +135,8 @@ def guard_routers(
     # objects, which live as long as their modules.
     app.state.route_scopes = {id(route): scope for route, scope in scoped}
     for route, _ in scoped:
-        if route.body_field is not None:
+        # A route reading its body itself (shared.json_body) documents it in openapi_extra.
+        if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
             route.responses.setdefault(413, TOO_LARGE_RESPONSE)
     for router in routers:
         app.include_router(router, dependencies=[GUARD, *checks], responses=GUARD_RESPONSES)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from services.customer.access import customer_in_reach, ensure_customer_in_reach, reach_of
 from services.customer.accounts import ingest as accounts_ingest
@@ -11,14 +11,17 @@ from services.customer.accounts.schemas import (
     AccountClose,
     AccountOpen,
     AccountRead,
+    BatchAnswer,
     TransactionBatch,
     TransactionBatchResult,
+    TransactionBatchSummary,
 )
 from services.customer.dependencies import SettingsDep
 from services.customer.models import Account
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
+from shared.json_body import JsonBody
 from shared.masking import mask_account
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
@@ -64,15 +67,39 @@ async def close_account(
     return account_read(await accounts_service.close_account(session, account_number, body))
 
 
-@router.post("/transactions", tags=["transactions"])
+TRANSACTION_BATCH = JsonBody(TransactionBatch)
+
+
+@router.post(
+    "/transactions",
+    tags=["transactions"],
+    response_model=TransactionBatchResult | TransactionBatchSummary,
+    openapi_extra=TRANSACTION_BATCH.openapi(),
+)
 async def post_transactions(
-    body: TransactionBatch, session: SessionDep, settings: SettingsDep
-) -> TransactionBatchResult:
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    answer: Annotated[
+        BatchAnswer,
+        Query(
+            description="`full`: each transaction's outcome in the batch's order (`results`);"
+            " `compact`: the counts and the ids of the duplicates only (`duplicate_ids`)."
+        ),
+    ] = BatchAnswer.FULL,
+) -> Response:
     """Ingest a batch (up to 1,000) from core banking or a channel; idempotent by
     ``transaction_id``: a retried batch reports its transactions as duplicates."""
-    return await accounts_ingest.ingest_transactions(
-        session, body, limit=settings.max_transactions_per_batch
+    batch = await TRANSACTION_BATCH.read(request)
+    outcome = await accounts_ingest.ingest_transactions(
+        session,
+        batch,
+        limit=settings.max_transactions_per_batch,
+        zone=settings.bank_time_zone,
+        answer=answer,
     )
+    # The database wrote the answer's JSON: passing its text on spares a thousand models.
+    return Response(outcome, media_type="application/json")
 
 
 def account_read(account: Account) -> AccountRead:

@@ -181,6 +181,7 @@ def fees_by_currency(
             PostedTransaction.customer_id == customer_id,
             PostedTransaction.kind == "fee",
             PostedTransaction.booked_at >= since,
+            PostedTransaction.reversed_at.is_(None),  # a fee refunded by reversal was not paid
         )
         .group_by(PostedTransaction.currency)
     )

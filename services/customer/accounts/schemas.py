@@ -4,9 +4,10 @@ transactions in, the outcome and the transactions out."""
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.customer.models import Direction, ProductType
 from shared.money import Amount, CurrencyCode, PositiveAmount
@@ -60,8 +61,12 @@ class AccountRead(BaseModel):
     card_last_four: str | None
 
 
+# The bank's own id of a posting or a reversal: what makes a retry a duplicate.
+BankTransactionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w\-.:]+$")]
+
+
 class TransactionIn(RequestModel):
-    transaction_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w\-.:]+$")]
+    transaction_id: BankTransactionId
     account_number: Annotated[str, Field(pattern=r"^\d{8,32}$")]
     direction: Direction
     amount: PositiveAmount
@@ -86,9 +91,46 @@ class TransactionIn(RequestModel):
     booked_at: AwareDatetime
 
 
+class ReversalReason(StrEnum):
+    POSTING_ERROR = "posting_error"
+    DUPLICATE_POSTING = "duplicate_posting"
+    CUSTOMER_DISPUTE = "customer_dispute"
+    FRAUD = "fraud"
+    OTHER = "other"
+
+
+class ReversalIn(RequestModel):
+    """Core banking reversed a posted transaction (冲正). To correct an amount, send the
+    reversal and a new transaction with the right amount in one batch."""
+
+    reversal_id: BankTransactionId
+    reverses: BankTransactionId = Field(description="The transaction_id of the reversed one.")
+    reason: ReversalReason
+    booked_at: AwareDatetime
+
+
 class TransactionBatch(RequestModel):
-    # The service's own limit (CRM_CUSTOMER_MAX_TRANSACTIONS_PER_BATCH) may be lower.
-    transactions: Annotated[list[TransactionIn], Field(min_length=1, max_length=10_000)]
+    """Transactions to post and reversals of posted ones, all or nothing; reversals are applied
+    after the batch's transactions, so a batch may reverse one of its own."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["transactions"]}, {"required": ["reversals"]}]}
+    )
+
+    # The service's own limit (CRM_CUSTOMER_MAX_TRANSACTIONS_PER_BATCH), on both lists
+    # together, may be lower.
+    transactions: Annotated[list[TransactionIn], Field(min_length=1, max_length=10_000)] = Field(
+        default_factory=list
+    )
+    reversals: Annotated[list[ReversalIn], Field(min_length=1, max_length=10_000)] = Field(
+        default_factory=list
+    )
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "TransactionBatch":
+        if not self.transactions and not self.reversals:
+            raise ValueError("a batch needs transactions, reversals or both")
+        return self
 
 
 class TransactionOutcome(BaseModel):
@@ -96,10 +138,36 @@ class TransactionOutcome(BaseModel):
     status: Literal["posted", "duplicate"]
 
 
+class ReversalOutcome(BaseModel):
+    reversal_id: str
+    status: Literal["reversed", "duplicate"]
+
+
 class TransactionBatchResult(BaseModel):
+    """The full answer: each entry's outcome, in the batch's order."""
+
     posted: int
     duplicates: int
     results: list[TransactionOutcome]
+    reversed: int
+    reversal_duplicates: int
+    reversal_results: list[ReversalOutcome]
+
+
+class TransactionBatchSummary(BaseModel):
+    """The compact answer (``answer=compact``): the counts and the ids already done before."""
+
+    posted: int
+    duplicates: int
+    duplicate_ids: list[str]
+    reversed: int
+    reversal_duplicates: int
+    duplicate_reversal_ids: list[str]
+
+
+class BatchAnswer(StrEnum):
+    FULL = "full"
+    COMPACT = "compact"
 
 
 class TransactionRead(BaseModel):
@@ -112,3 +180,6 @@ class TransactionRead(BaseModel):
     channel: str
     counterparty_name: str | None
     booked_at: datetime
+    reversed_at: datetime | None = Field(
+        default=None, description="When core banking reversed it (冲正); absent if it stands."
+    )

@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
-from contracts.customer import AccountClosed, AccountOpened, TransactionPosted
+from contracts.customer import (
+    AccountClosed,
+    AccountOpened,
+    TransactionPosted,
+    TransactionReversed,
+)
 from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
 from services.customer.valuation.service import revalue_customer, valuation_inputs
@@ -21,7 +26,7 @@ from shared.logging import correlated
 def _revalue(settings: Settings) -> Handler:
     async def revalue(
         session: AsyncSession,
-        event: TransactionPosted | AccountOpened | AccountClosed,
+        event: TransactionPosted | TransactionReversed | AccountOpened | AccountClosed,
         envelope: EventEnvelope,
     ) -> None:
         await revalue_customer(
@@ -35,7 +40,7 @@ def _revalue(settings: Settings) -> Handler:
     return revalue
 
 
-REVALUING = (TransactionPosted, AccountOpened, AccountClosed)
+REVALUING = (TransactionPosted, TransactionReversed, AccountOpened, AccountClosed)
 
 
 def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandler:

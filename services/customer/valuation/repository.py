@@ -61,6 +61,8 @@ async def money_facts(
             PostedTransaction.customer_id.in_(customer_ids),
             PostedTransaction.booked_at >= previous_start,
             PostedTransaction.booked_at <= now,
+            # A reversed transaction never happened, as far as the customer's value goes.
+            PostedTransaction.reversed_at.is_(None),
         )
         .group_by(PostedTransaction.customer_id, PostedTransaction.currency)
     )

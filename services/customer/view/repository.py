@@ -190,6 +190,7 @@ def _recent_transactions(customer_id: Any, recent: Any) -> ScalarSelect[Any]:
             t.channel,
             t.counterparty_name,
             t.booked_at,
+            t.reversed_at,
         ],
         t.customer_id == customer_id,
         [("booked_at", True)],
