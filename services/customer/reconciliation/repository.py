@@ -13,11 +13,11 @@ from services.customer.reconciliation.models import ReconciliationDifference, Re
 
 # One statement over the whole batch, whatever its size: the figures go in as three arrays.
 #
-# The view's balance at the end of the day is the balance after the account's last transaction
-# booked before the day ended, or the opening balance when it had none. That last transaction
-# is found through the customer's (customer_id, booked_at) index, read backwards from the day's
-# end: a few rows per account, not a scan of the transactions. Postings that share a booking
-# time are told apart by when they were received, then by id.
+# The view's balance at the end of the day is the opening balance moved by every transaction
+# booked before the day ended, less those reversed (冲正) before it ended. Summed, not read
+# from the last transaction's balance_after: that figure follows the order of posting, so a
+# transaction posted late, or a reversal, made it wrong for the day. The account's
+# transactions are found through the customer's (customer_id, booked_at) index.
 #
 # An account is the view's that day once it was opened; one closed before the day is still
 # compared when core banking names it, but is not missed when it does not.
@@ -31,16 +31,19 @@ WITH core AS (
 ),
 held AS (
     SELECT a.account_number, a.currency,
-           coalesce(last_posted.balance_after, a.opening_balance) AS balance,
+           a.opening_balance + coalesce(moved.amount, 0) AS balance,
            (a.closed_on IS NULL OR a.closed_on >= :day) AS open_that_day
     FROM accounts a
     LEFT JOIN LATERAL (
-        SELECT t.balance_after FROM transactions t
+        SELECT sum(
+                   CASE WHEN t.direction = 'credit' THEN t.amount ELSE -t.amount END
+                   * CASE WHEN a.product_type = 'loan' THEN -1 ELSE 1 END
+                   * CASE WHEN t.reversed_at < :day_ends THEN 0 ELSE 1 END
+               ) AS amount
+        FROM transactions t
         WHERE t.customer_id = a.customer_id AND t.account_number = a.account_number
           AND t.booked_at < :day_ends
-        ORDER BY t.booked_at DESC, t.received_at DESC, t.transaction_id DESC
-        LIMIT 1
-    ) last_posted ON true
+    ) moved ON true
     WHERE a.opened_on <= :day
 ),
 compared AS (

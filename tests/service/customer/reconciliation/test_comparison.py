@@ -224,3 +224,47 @@ class TestTheFileForm:
 
         assert answer.status_code == 422
         assert answer.json()["field"] == "body"
+
+
+class TestReversalsAndLatePostings:
+    async def test_a_reversal_counts_from_the_day_it_was_booked(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        number = await account_held(client, opened_on="1993-06-01", opening_balance="100.00")
+        wrong = transaction(number, amount="40.00", booked_at="1993-06-01T09:00:00+08:00")
+        await post(client, wrong)
+        reversed_ = await client.post(
+            "/v1/transactions",
+            json={
+                "reversals": [
+                    {
+                        "reversal_id": f"REV-{wrong['transaction_id']}",
+                        "reverses": wrong["transaction_id"],
+                        "reason": "posting_error",
+                        "booked_at": "1993-06-02T09:00:00+08:00",
+                    }
+                ]
+            },
+        )
+        assert reversed_.status_code == 200, reversed_.text
+
+        first_day = await reconcile(client, "1993-06-01", line(number, "140.00"))
+        second_day = await reconcile(client, "1993-06-02", line(number, "100.00"))
+
+        assert first_day.json()["counts"]["matching"] == 1
+        assert second_day.json()["counts"]["matching"] == 1
+
+    async def test_a_posting_received_late_still_counts_for_the_day_it_was_booked(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        number = await account_held(client, opened_on="1993-07-01", opening_balance="0.00")
+        await post(
+            client, transaction(number, amount="5.00", booked_at="1993-07-02T09:00:00+08:00")
+        )
+        await post(
+            client, transaction(number, amount="7.00", booked_at="1993-07-01T09:00:00+08:00")
+        )
+
+        answer = await reconcile(client, "1993-07-01", line(number, "7.00"))
+
+        assert answer.json()["counts"]["matching"] == 1, answer.text
