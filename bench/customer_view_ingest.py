@@ -18,12 +18,12 @@ The machine is shared and noisy: read the ratios; the absolute figures move run 
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +31,8 @@ import asyncpg
 import httpx
 
 from bench import ingest_phase
+from bench.preload import preload
+from bench.view_phase import ViewFigures, measure_view
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.serving import tune_garbage_collector
@@ -64,51 +66,6 @@ async def _ready(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} not ready")
 
 
-async def _closed_loop(base: str, ids: list[str], clients: int, seconds: float) -> float:
-    done = 0
-    stop = time.monotonic() + seconds
-
-    async def worker(client: httpx.AsyncClient, offset: int) -> None:
-        nonlocal done
-        i = offset
-        while time.monotonic() < stop:
-            answer = await client.get(f"/v1/customers/{ids[i % len(ids)]}/view")
-            assert answer.status_code == 200, answer.text[:200]
-            done += 1
-            i += clients
-
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base, limits=limits, timeout=30, headers=AUTHORISED
-    ) as client:
-        started = time.monotonic()
-        await asyncio.gather(*(worker(client, n) for n in range(clients)))
-        return done / (time.monotonic() - started)
-
-
-async def _paced(base: str, ids: list[str], rate: float, seconds: float) -> list[float]:
-    latencies: list[float] = []
-
-    async def one(client: httpx.AsyncClient, customer_id: str) -> None:
-        started = time.perf_counter()
-        answer = await client.get(f"/v1/customers/{customer_id}/view")
-        latencies.append(time.perf_counter() - started)
-        assert answer.status_code == 200
-
-    async with httpx.AsyncClient(base_url=base, timeout=30, headers=AUTHORISED) as client:
-        tasks = []
-        begin = time.monotonic()
-        for n in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, begin + n / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(one(client, ids[n % len(ids)])))
-        await asyncio.gather(*tasks)
-    return latencies
-
-
-def _quantile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q * 100) - 1] if len(values) > 1 else values[0]
-
-
 async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     settings = Settings(database_url=postgres.url("bench"))
     await upgrade(settings, MIGRATIONS)
@@ -118,8 +75,10 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     env.update(CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(service_port),
                CRM_LOG_LEVEL="WARNING", CRM_CUSTOMER_DATABASE_POOL_SIZE="20")  # fmt: skip
     service = _start([str(BIN / "crm"), "serve", "customer"], env)
+    processes = [service]
     baseline = _start([sys.executable, "-m", "bench.baseline_customer_app", "--dsn", dsn,
                        "--port", str(baseline_port)], env)  # fmt: skip
+    processes.append(baseline)
     service_url, baseline_url = (
         f"http://127.0.0.1:{service_port}",
         f"http://127.0.0.1:{baseline_port}",
@@ -146,70 +105,93 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
             else f"consumer still behind after {args.settle_timeout:.0f} s; measuring anyway"
         )
 
-        connection = await asyncpg.connect(dsn)
-        ids = [str(r["id"]) for r in await connection.fetch(
-            "SELECT id FROM customer.customers ORDER BY random() LIMIT 500")]  # fmt: skip
-        accounts = [
-            (r["account_number"], r["currency"], str(r["customer_id"]))
-            for r in await connection.fetch(
-                "SELECT account_number, currency, customer_id"
-                " FROM customer.accounts WHERE status = 'open'"
-                " AND product_type = 'current'"
-            )
-        ]
-        owners = {r["account_number"]: r["customer_id"] for r in await connection.fetch(
-            "SELECT account_number, customer_id FROM customer.accounts")}  # fmt: skip
-        await connection.execute("CREATE TABLE customer.bench_copy"
-                                 " (LIKE customer.transactions INCLUDING DEFAULTS)")  # fmt: skip
-        await connection.close()
-
         # The bank generated above fills this process's heap: each full collection of it
         # stalled the client for about 65 ms, and the requests in flight then were charged to
         # whichever server was being measured (a p99 of 30 ms where the servers gave 3).
         del bank, report
         tune_garbage_collector()
-        throughput: dict[str, list[float]] = {"service": [], "baseline": []}
-        for _ in range(args.rounds):
-            for name, url in (("service", service_url), ("baseline", baseline_url)):
-                throughput[name].append(await _closed_loop(url, ids, args.clients, args.seconds))
-        best = {name: statistics.median(values) for name, values in throughput.items()}
-        latency: dict[str, list[float]] = {}
-        for name, url in (("service", service_url), ("baseline", baseline_url)):
-            latency[name] = await _paced(url, ids, best[name] / 2, args.seconds)
-
-        ingest = await ingest_phase.measure(
-            settings=settings,
-            dsn=dsn,
-            service_url=service_url,
-            accounts=accounts,
-            owners=owners,
-            clients=args.ingest_clients,
-            batches=args.batches,
-            rounds=args.rounds,
-            drain_timeout=args.settle_timeout,
-        )
+        measured = {"as loaded": await _measure(args, settings, dsn, service_url, baseline_url)}
+        if args.preload:
+            customers, stored, seconds = await preload(dsn, transactions=args.preload)
+            print(
+                f"preloaded by SQL to {customers:,} customers and {stored:,} transactions"
+                f" in {seconds:.0f} s"
+            )
+            measured["preloaded"] = await _measure(args, settings, dsn, service_url, baseline_url)
     finally:
-        for process in (service, baseline):
+        for process in processes:
             process.terminate()
             process.wait(timeout=30)
+    for name, figures in measured.items():
+        print(f"\n== {name}")
+        figures.report()
+    if args.preload:
+        before, after = measured["as loaded"], measured["preloaded"]
+        print("\npreloaded against as loaded (aim: within 20%):")
+        print(f"  360 view p99: {after.view.p99('service') / before.view.p99('service'):.2f}")
+        for clients in args.ingest_clients:
+            grown = after.ingest.rate(clients, "service") / before.ingest.rate(clients, "service")
+            print(f"  ingest at {clients} client(s): {grown:.2f}")
 
-    p = {name: (_quantile(v, 0.5) * 1000, _quantile(v, 0.99) * 1000) for name, v in latency.items()}
-    view_ratio = best["service"] / best["baseline"]
-    print()
-    print(f"{'360 view':<34}{'service':>12}{'baseline':>12}{'ratio':>9}")
-    print(
-        f"{'  max throughput (req/s)':<34}{best['service']:>12.0f}{best['baseline']:>12.0f}"
-        f"{view_ratio:>9.2f}"
+
+@dataclass
+class _Figures:
+    view: ViewFigures
+    ingest: ingest_phase.IngestFigures
+    batches: int
+
+    def report(self) -> None:
+        self.view.report()
+        print()
+        ingest_phase.report(self.ingest, batches=self.batches)
+
+
+async def _measure(
+    args: argparse.Namespace, settings: Settings, dsn: str, service_url: str, baseline_url: str
+) -> _Figures:
+    connection = await asyncpg.connect(dsn)
+    ids = [
+        str(r["id"])
+        for r in await connection.fetch(
+            "SELECT id FROM customer.customers ORDER BY random() LIMIT 500"
+        )
+    ]
+    accounts = [
+        (r["account_number"], r["currency"], str(r["customer_id"]))
+        for r in await connection.fetch(
+            "SELECT account_number, currency, customer_id FROM customer.accounts"
+            " WHERE status = 'open' AND product_type = 'current'"
+        )
+    ]
+    owners = {
+        r["account_number"]: r["customer_id"]
+        for r in await connection.fetch("SELECT account_number, customer_id FROM customer.accounts")
+    }
+    await connection.execute(
+        "CREATE TABLE IF NOT EXISTS customer.bench_copy"
+        " (LIKE customer.transactions INCLUDING DEFAULTS)"
     )
-    print(f"{'  p50 at half max rate (ms)':<34}{p['service'][0]:>12.1f}{p['baseline'][0]:>12.1f}")
-    print(f"{'  p99 at half max rate (ms)':<34}{p['service'][1]:>12.1f}{p['baseline'][1]:>12.1f}")
-    print()
-    ingest_phase.report(ingest, batches=args.batches * 1000)
-    print()
-    print(
-        f"aim: view ≥ 60% of baseline: {'met' if view_ratio >= 0.6 else 'NOT met'}; "
-        f"view p99 < 25 ms: {'met' if p['service'][1] < 25 else 'NOT met'}"
+    await connection.close()
+    view = await measure_view(
+        service_url,
+        baseline_url,
+        ids,
+        clients=args.clients,
+        seconds=args.seconds,
+        rounds=args.rounds,
     )
+    ingest = await ingest_phase.measure(
+        settings=settings,
+        dsn=dsn,
+        service_url=service_url,
+        accounts=accounts,
+        owners=owners,
+        clients=args.ingest_clients,
+        batches=args.batches,
+        rounds=args.rounds,
+        drain_timeout=args.settle_timeout,
+    )
+    return _Figures(view, ingest, args.batches * 1000)
 
 
 def run() -> None:
@@ -222,6 +204,13 @@ def run() -> None:
     parser.add_argument("--batches", type=int, default=20, help="ingest batches of 1,000 a round")
     parser.add_argument("--ingest-clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--settle-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        help="after measuring, grow the bank by SQL to this many transactions (100,000"
+        " customers at 5,000,000 from a load of 20,000) and measure again",
+    )
     args = parser.parse_args()
     args.customers = args.customers or max(args.transactions // 50, 50)
     with tempfile.TemporaryDirectory() as work:

@@ -189,6 +189,9 @@ class IngestFigures:
     rates: dict[tuple[int, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     drained: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
 
+    def rate(self, clients: int, way: str) -> float:
+        return statistics.median(self.rates[(clients, way)])
+
 
 async def measure(
     *,
@@ -233,7 +236,7 @@ def report(figures: IngestFigures, *, batches: int) -> None:
         f"{'service/statements':>20}{'service/COPY':>14}{'drained after (s)':>19}"
     )
     for count in sorted(figures.drained):
-        rate = {way: statistics.median(figures.rates[(count, way)]) for way in WAYS}
+        rate = {way: figures.rate(count, way) for way in WAYS}
         drained = max(figures.drained[count])
         print(
             f"{count:<9}{rate['copy']:>10.0f}{rate['statements']:>12.0f}{rate['service']:>10.0f}"

@@ -29,7 +29,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.customer_view_ingest import _quantile, _ready, _start
+from bench.customer_view_ingest import _ready, _start
+from bench.view_phase import quantile
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
@@ -135,8 +136,8 @@ async def run(customer_count: int, calls: int, rounds: int) -> None:
                 process.terminate()
                 process.wait(timeout=15)
             server.stop()
-    base50, base99 = _quantile(baseline, 0.5), _quantile(baseline, 0.99)
-    pop50, pop99 = _quantile(subject, 0.5), _quantile(subject, 0.99)
+    base50, base99 = quantile(baseline, 0.5), quantile(baseline, 0.99)
+    pop50, pop99 = quantile(subject, 0.5), quantile(subject, 0.99)
     print(
         f"customers {customer_count}, {len(subject)} calls, {len(baseline)} views, {rounds} rounds"
     )
