@@ -29,7 +29,7 @@ class OpportunityUpdated(DomainEvent):
     event_type = EventType.OPPORTUNITY_UPDATED
     opportunity_id: uuid.UUID
     customer_id: uuid.UUID
-    status: str  # "open", "in_contact", "accepted", "declined", "expired"
+    status: str  # "open", "in_contact", "accepted", "declined", "expired", "withdrawn"
     outcome: str | None
     updated_at: datetime
 

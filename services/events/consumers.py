@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
 from contracts.contact_center import OutboundAttempted
+from contracts.customer import TransactionReversed
 from services.events import outcomes, service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
@@ -34,7 +35,14 @@ def build_batch_handler(
             if metrics is not None:
                 for rule_id, status in applied:
                     metrics.outcomes.labels(rule_id, status).inc()
-        observed = [(e, env) for e, env in items if not isinstance(e, OutboundAttempted)]
+        reversals = [e for e, _ in items if isinstance(e, TransactionReversed)]
+        if reversals:
+            await outcomes.withdraw_for_reversals(session, reversals, now=datetime.now(UTC))
+        observed = [
+            (e, env)
+            for e, env in items
+            if not isinstance(e, OutboundAttempted | TransactionReversed)
+        ]
         rules = await rule_book.live(session, settings)
         handled = await service.handle_events(
             session, observed, rules=rules, settings=settings, cache=cache
@@ -63,4 +71,6 @@ def build_handlers(
         await detect_all(session, [(event, envelope)])
 
     handler: Handler = detect
-    return dict.fromkeys([*CONSUMED_EVENTS.values(), OutboundAttempted], handler)
+    return dict.fromkeys(
+        [*CONSUMED_EVENTS.values(), OutboundAttempted, TransactionReversed], handler
+    )

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.contact_center import OutboundAttempted
+from contracts.customer import TransactionReversed
 from contracts.opportunities import OpportunityClosed, OpportunityUpdated
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.models import Opportunity
@@ -25,6 +26,38 @@ async def expire_opportunities(
     expired = await opportunities_repository.due_to_expire(session, now, limit)
     await close_as_expired(session, expired, outcome=None, now=now)
     return [o.rule_id for o in expired]
+
+
+async def withdraw_for_reversals(
+    session: AsyncSession, reversals: Sequence[TransactionReversed], *, now: datetime
+) -> list[str]:
+    """Core banking reversed transactions (冲正): what they raised is withdrawn, the reversal
+    named as the reason (a retention call about a withdrawal that never happened would only
+    puzzle the customer). Returns the rule id of each one withdrawn."""
+    withdrawn: list[Opportunity] = []
+    for reversal in reversals:
+        raised = await opportunities_repository.raised_by_transaction(
+            session, reversal.customer_id, reversal.transaction_id
+        )
+        outcome = f"transaction_reversed:{reversal.reason}:{reversal.reversal_id}"
+        for opportunity in raised:
+            opportunity.status, opportunity.outcome = "withdrawn", outcome
+            opportunity.updated_at = now
+        withdrawn += raised
+    await record_events(
+        session,
+        [
+            OpportunityClosed(
+                opportunity_id=o.id,
+                customer_id=o.customer_id,
+                status="withdrawn",
+                outcome=o.outcome,
+                closed_at=now,
+            )
+            for o in withdrawn
+        ],
+    )
+    return [o.rule_id for o in withdrawn]
 
 
 async def close_as_expired(

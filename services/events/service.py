@@ -112,15 +112,17 @@ class _Arrival:
     def lineage(self) -> list[dict[str, Any]]:
         """Where the event came from, for the lineage of what it opens."""
         topic, partition, offset = self.envelope.position or (None, None, None)
-        return [
-            {
-                "id": self.envelope.id,
-                "type": self.envelope.type,
-                "topic": topic,
-                "partition": partition,
-                "offset": offset,
-            }
-        ]
+        source: dict[str, Any] = {
+            "id": self.envelope.id,
+            "type": self.envelope.type,
+            "topic": topic,
+            "partition": partition,
+            "offset": offset,
+        }
+        # A bank transaction's id: its reversal withdraws what it raised (outcomes).
+        if "transaction_id" in self.fields:
+            source["transaction_id"] = self.fields["transaction_id"]
+        return [source]
 
 
 async def handle_events(

@@ -173,6 +173,26 @@ async def open_of_customer(session: AsyncSession, customer_id: uuid.UUID) -> Seq
     return (await session.scalars(statement)).all()
 
 
+async def raised_by_transaction(
+    session: AsyncSession, customer_id: uuid.UUID, transaction_id: str
+) -> Sequence[Opportunity]:
+    """The customer's open opportunities a bank transaction raised (named in their lineage)."""
+    raised_by = func.jsonb_build_object(
+        "events", func.jsonb_build_array(func.jsonb_build_object("transaction_id", transaction_id))
+    )
+    statement = (
+        select(Opportunity)
+        .where(
+            Opportunity.customer_id == customer_id,
+            Opportunity.status.in_(OPEN_STATUSES),
+            Opportunity.lineage.op("@>")(raised_by),
+        )
+        .order_by(Opportunity.created_at, Opportunity.id)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def mark_converted(
     session: AsyncSession, customer_id: uuid.UUID, at: datetime, since: datetime
 ) -> None:

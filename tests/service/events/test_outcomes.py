@@ -2,7 +2,9 @@
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
+from contracts.customer import TransactionPosted, TransactionReversed
 from services.events import outcomes, statistics
 from shared.db import transaction
 from tests.service.events.conftest import (
@@ -61,3 +63,42 @@ async def test_uplift_is_conversion_of_the_contacted_minus_the_held_out(
     assert stats.treated_conversion_rate == round(treated_rate, 4)
     assert stats.control_conversion_rate == round(control_rate, 4)
     assert stats.uplift == round(treated_rate - control_rate, 4)
+
+
+async def test_a_reversed_transaction_withdraws_what_it_raised(detector: Detector) -> None:
+    rule = custom(f"reversal_{uuid.uuid4().hex[:6]}", {**DEPOSIT_OFFER, "holdout_share": "0"})
+    customer_id = await known_customer(detector)
+    refund = posted(customer_id, 100, kind="refund", at=NOW - timedelta(hours=2))
+    other = posted(customer_id, 100, kind="deposit", at=NOW - timedelta(hours=1))
+    assert await detector.feed(refund, rule) == ["created"]
+    await detector.feed(other, rule)
+
+    async with transaction(detector.sessions) as session:
+        untouched = await outcomes.withdraw_for_reversals(
+            session, [reversal_of(other, "REV-1")], now=NOW
+        )
+        withdrawn = await outcomes.withdraw_for_reversals(
+            session, [reversal_of(refund, "REV-2")], now=NOW
+        )
+
+    assert (untouched, withdrawn) == ([], [rule.rule_id])
+    (opportunity,) = await detector.opportunities(customer_id)
+    assert opportunity.status == "withdrawn"
+    assert opportunity.outcome == "transaction_reversed:posting_error:REV-2"
+
+
+def reversal_of(event: TransactionPosted, reversal_id: str) -> TransactionReversed:
+    return TransactionReversed(
+        customer_id=event.customer_id,
+        reversal_id=reversal_id,
+        transaction_id=event.transaction_id,
+        account_number=event.account_number,
+        product_type=event.product_type,
+        direction=event.direction,
+        amount=event.amount,
+        currency=event.currency,
+        balance_after=Decimal(0),
+        kind=event.kind,
+        reason="posting_error",
+        booked_at=NOW,
+    )
