@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -110,14 +111,16 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         # whichever server was being measured (a p99 of 30 ms where the servers gave 3).
         del bank, report
         tune_garbage_collector()
-        measured = {"as loaded": await _measure(args, settings, dsn, service_url, baseline_url)}
+        sample = await _sample(dsn)
+        urls = (service_url, baseline_url)
+        measured = {"as loaded": await _measure(args, settings, dsn, urls, sample)}
         if args.preload:
             customers, stored, seconds = await preload(dsn, transactions=args.preload)
             print(
                 f"preloaded by SQL to {customers:,} customers and {stored:,} transactions"
                 f" in {seconds:.0f} s"
             )
-            measured["preloaded"] = await _measure(args, settings, dsn, service_url, baseline_url)
+            measured["preloaded"] = await _measure(args, settings, dsn, urls, sample)
     finally:
         for process in processes:
             process.terminate()
@@ -146,32 +149,51 @@ class _Figures:
         ingest_phase.report(self.ingest, batches=self.batches)
 
 
-async def _measure(
-    args: argparse.Namespace, settings: Settings, dsn: str, service_url: str, baseline_url: str
-) -> _Figures:
+@dataclass
+class _Sample:
+    """Who the phases read and post to: the same customers and accounts before and after a
+    preload, so that the figures differ by the history stored, nothing else."""
+
+    ids: list[str]
+    accounts: list[tuple[str, str, str]]
+    owners: dict[str, Any]
+
+
+async def _sample(dsn: str) -> _Sample:
     connection = await asyncpg.connect(dsn)
-    ids = [
-        str(r["id"])
-        for r in await connection.fetch(
-            "SELECT id FROM customer.customers ORDER BY random() LIMIT 500"
+    try:
+        ids = [
+            str(r["id"])
+            for r in await connection.fetch(
+                "SELECT id FROM customer.customers ORDER BY random() LIMIT 500"
+            )
+        ]
+        accounts = [
+            (r["account_number"], r["currency"], str(r["customer_id"]))
+            for r in await connection.fetch(
+                "SELECT account_number, currency, customer_id FROM customer.accounts"
+                " WHERE status = 'open' AND product_type = 'current'"
+            )
+        ]
+        owners = {r[0]: r[2] for r in accounts}
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS customer.bench_copy"
+            " (LIKE customer.transactions INCLUDING DEFAULTS)"
         )
-    ]
-    accounts = [
-        (r["account_number"], r["currency"], str(r["customer_id"]))
-        for r in await connection.fetch(
-            "SELECT account_number, currency, customer_id FROM customer.accounts"
-            " WHERE status = 'open' AND product_type = 'current'"
-        )
-    ]
-    owners = {
-        r["account_number"]: r["customer_id"]
-        for r in await connection.fetch("SELECT account_number, customer_id FROM customer.accounts")
-    }
-    await connection.execute(
-        "CREATE TABLE IF NOT EXISTS customer.bench_copy"
-        " (LIKE customer.transactions INCLUDING DEFAULTS)"
-    )
-    await connection.close()
+    finally:
+        await connection.close()
+    return _Sample(ids, accounts, owners)
+
+
+async def _measure(
+    args: argparse.Namespace,
+    settings: Settings,
+    dsn: str,
+    urls: tuple[str, str],
+    sample: _Sample,
+) -> _Figures:
+    service_url, baseline_url = urls
+    ids, accounts, owners = sample.ids, sample.accounts, sample.owners
     view = await measure_view(
         service_url,
         baseline_url,

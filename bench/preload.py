@@ -28,6 +28,8 @@ _CLONED = {
     },
     "monthly_flows": {"customer_id": "k.id"},
 }
+# Which rows of each table are cloned: all but the batches earlier rounds posted.
+_KEPT = {"transactions": " WHERE s.transaction_id NOT LIKE 'BENCH-%'"}
 # How each table's rows find their customer.
 _OWNER = {
     "customers": "id",
@@ -44,8 +46,11 @@ async def preload(dsn: str, *, transactions: int) -> tuple[int, int, float]:
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute("SET search_path TO customer")
-        held = await connection.fetchval("SELECT count(*) FROM transactions")
-        copies = max(1, transactions // max(held, 1) - 1)
+        # The loaded bank's own history: not the batches earlier rounds posted.
+        held = await connection.fetchval(
+            "SELECT count(*) FROM transactions WHERE transaction_id NOT LIKE 'BENCH-%'"
+        )
+        copies = max(1, round(transactions / max(held, 1)) - 1)
         async with connection.transaction():
             await connection.execute(
                 "CREATE TEMP TABLE clone ON COMMIT DROP AS"
@@ -69,7 +74,7 @@ async def preload(dsn: str, *, transactions: int) -> tuple[int, int, float]:
                 await connection.execute(
                     f"INSERT INTO {table} ({', '.join(columns)})"  # nosec B608
                     f" SELECT {', '.join(values)} FROM clone k"
-                    f" JOIN {table} s ON s.{_OWNER[table]} = k.source"
+                    f" JOIN {table} s ON s.{_OWNER[table]} = k.source{_KEPT.get(table, '')}"
                 )
         await connection.execute("ANALYZE")
         customers = await connection.fetchval("SELECT count(*) FROM customers")
