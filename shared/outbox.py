@@ -64,6 +64,11 @@ OUTBOX_COLUMNS = (
     "payload",
 )
 OUTBOX_WRITTEN = "outbox_written"
+_ANNOUNCED_IN = "outbox_announced_in"
+OUTBOX_CHANNEL_PREFIX = "crm_outbox_"
+# The channel is the schema's whose outbox the rows went to: the session's search path names it,
+# so a writer needs nothing but its session to announce them.
+_ANNOUNCE = text(f"SELECT pg_notify('{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '')")
 
 
 class OutboxRecord(SharedTablesBase):
@@ -188,8 +193,29 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
             for event_id, event in zip(ids, events, strict=True)
         ],
     )
-    session.info[OUTBOX_WRITTEN] = True
+    await announce_outbox_rows(session)
     return ids
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which the writers of ``schema``'s outbox wake its relay."""
+    return f"{OUTBOX_CHANNEL_PREFIX}{schema}"
+
+
+async def announce_outbox_rows(session: AsyncSession) -> None:
+    """Wake the relay when the session's transaction commits, whatever wrote its outbox rows.
+
+    Call it after writing outbox rows by any means. In this process the caller's commit wakes
+    the relay (``OUTBOX_WRITTEN``, read by the request and the consumer); the notification
+    reaches a relay in any other process, on commit only: PostgreSQL drops it with a
+    transaction that rolls back. Issued once per transaction (identical notifications of one
+    transaction are delivered as one anyway)."""
+    session.info[OUTBOX_WRITTEN] = True
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_ANNOUNCED_IN) is transaction:
+        return
+    await session.execute(_ANNOUNCE)
+    session.info[_ANNOUNCED_IN] = session.get_transaction()
 
 
 def to_message(record: PendingEvent, *, traceparent: str | None = None) -> OutgoingMessage:

@@ -1,6 +1,9 @@
 """One service's running parts: engine → bus → outbox relay → event consumer → periodic jobs,
 started together and stopped in reverse order. ``shared.app`` builds the FastAPI app that owns
 them; the request plumbing reaches them through ``shared.http.runtime_of``.
+
+The relay listens for the writers' commits (``shared.notify``), so that it publishes at once
+whichever process wrote.
 """
 
 import asyncio
@@ -19,7 +22,8 @@ from shared.consumer import BatchHandler, EventConsumer, Handlers
 from shared.db import create_engine, create_probe_engine, create_sessionmaker
 from shared.logging import get_logger
 from shared.metrics import ServiceMetrics
-from shared.outbox import EVENT_SOURCE, OutboxRelay
+from shared.notify import NotificationListener, listener_dsn
+from shared.outbox import EVENT_SOURCE, OutboxRelay, outbox_channel
 from shared.settings import BusBackend, SharedSettings
 from shared.supervision import RestartLimit, Supervisor
 from shared.tracing import bus_tracer, trace_engine
@@ -60,6 +64,7 @@ class ServiceRuntime:
     probe_engine: AsyncEngine
     jobs: Sequence[PeriodicJob] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    listeners: list[NotificationListener] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     supervisor: Supervisor = field(init=False)
 
@@ -125,6 +130,14 @@ class ServiceRuntime:
             log.warning("bus.start_failed", service=self.settings.service_name, error=str(error))
         # Looked up at each start, not bound once: a restart runs what the part is then.
         self.tasks.append(self.supervisor.start("outbox-relay", lambda: self.relay.run()))
+        listener = NotificationListener(
+            listener_dsn(self.engine),
+            outbox_channel(self.settings.db_schema),
+            self.relay.wake,
+            application_name=f"crm-{self.settings.service_name}-relay",
+        )
+        self.listeners.append(listener)
+        self.tasks.append(self.supervisor.start("outbox-listener", listener.run))
         if self.consumer is not None:
             consumer = self.consumer
             self.tasks.append(self.supervisor.start("event-consumer", lambda: consumer.run()))
@@ -148,6 +161,8 @@ class ServiceRuntime:
         if self.consumer is not None:
             self.consumer.stop()
         self.relay.stop()
+        for listener in self.listeners:
+            listener.stop()
         _, pending = (
             await asyncio.wait(self.tasks, timeout=SHUTDOWN_SECONDS) if self.tasks else ((), ())
         )

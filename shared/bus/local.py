@@ -9,6 +9,11 @@ the database and is fed by the outbox relay, nothing is lost when the process st
 Why not Kafka itself: the embedded run must start with nothing installed but Python. Members of
 a group are divided among the partitions within one process; several processes on one local
 log are not supported (use Kafka for that).
+
+Several processes may share the log when each group lives in one of them: a service's API in
+one process and its relay and consumer in another (``crm serve --part``), or one process per
+service. An append notifies ``crm_bus`` from its own transaction, and every consumer listens
+there, so that a consumer is woken by an append whichever process made it.
 """
 
 import asyncio
@@ -26,11 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.bulk import copy_rows_on
 from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
 from shared.envelope import Headers
+from shared.notify import NotificationListener, listener_dsn
 from shared.waiting import wait_for_event
 
 # Statements name the schema from this constant, never from input; their `nosec B608` marks
 # tell bandit so.
 SCHEMA = "crm_bus"
+# Notified by every append, on its commit.
+APPENDED_CHANNEL = SCHEMA
+_NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', '')")
 
 # The log is the bus's own storage, created on start the way a broker creates its log
 # directories; it is not a service's data, so it has no Alembic history of its own.
@@ -196,6 +205,7 @@ class LocalBus:
         # One COPY for the whole batch: an INSERT per message was a fair part of the relay's
         # time on the embedded default (bench.outbox_relay).
         await copy_rows_on(conn, "log", _LOG_COLUMNS, rows, schema=SCHEMA)
+        await conn.execute(_NOTIFY_APPENDED)
 
     def consumer(self, group: str, topics: Sequence[str]) -> "LocalBusConsumer":
         return LocalBusConsumer(self._engine, group=group, topics=topics)
@@ -217,10 +227,22 @@ class LocalBusConsumer:
         self._topics = sorted(set(topics))
         self._positions: dict[TopicPartition, int] = {}
         self._positions_generation = -1
+        # Appends made by other processes (a relay in a worker of its own) wake it too.
+        self.listener = NotificationListener(
+            listener_dsn(engine),
+            APPENDED_CHANNEL,
+            _WAKEUP.notify,
+            application_name=f"crm-bus-{group}",
+        )
+        self._listening: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         members = _GROUPS[self.group]
         await _rebalance(members, joining=self)
+        if self._listening is None:
+            self._listening = asyncio.create_task(
+                self.listener.run(), name=f"local-bus-listener-{self.group}"
+            )
 
     async def stop(self) -> None:
         members = _GROUPS[self.group]
@@ -228,6 +250,10 @@ class LocalBusConsumer:
             async with self.assignment_lock:
                 members.remove(self)
             await _rebalance(members, joining=None)
+        if self._listening is not None:
+            self.listener.stop()
+            await self._listening
+            self._listening = None
 
     async def _all_partitions(self, conn: AsyncConnection) -> list[TopicPartition]:
         result = await conn.execute(
