@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    Select,
     String,
     Text,
     any_,
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from contracts.base import DomainEvent
 from shared.backoff import BACKGROUND_PAUSES, RetryPauses
 from shared.bulk import copy_rows
-from shared.bus import Bus, BusUnavailableError, OutgoingMessage
+from shared.bus import AppendsFromOutbox, Bus, BusUnavailableError, OutgoingMessage
 from shared.db import SharedTablesBase, is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
@@ -131,21 +132,29 @@ _LOCK = select(
         "locked"
     ),
 ).subquery("relay_lock")
+
+
 # The payload is read as the column's JSON text: decoding it only to encode it again for the
 # message took about 6% of the customer service's CPU under batch ingest, where the whole relay
 # took 19% (py-spy over bench/customer_view_ingest.py's ingest phase).
-_PENDING = (
-    select(
-        _o.seq,
-        *(_o[name] for name in OUTBOX_COLUMNS if name != "payload"),
-        cast(_o.payload, Text).label("payload_json"),
+# A bus that appends from the outbox itself (``AppendsFromOutbox``) reads no payload here.
+def _lock_and_read(*, payload: bool) -> Select[Any]:
+    pending = (
+        select(
+            _o.seq,
+            *(_o[name] for name in OUTBOX_COLUMNS if name != "payload"),
+            *([cast(_o.payload, Text).label("payload_json")] if payload else []),
+        )
+        .where(_LOCK.c.locked, _o.published_at.is_(None))
+        .order_by(_o.seq)
+        .limit(bindparam("batch", type_=Integer))
+        .lateral("pending")
     )
-    .where(_LOCK.c.locked, _o.published_at.is_(None))
-    .order_by(_o.seq)
-    .limit(bindparam("batch", type_=Integer))
-    .lateral("pending")
-)
-_LOCK_AND_READ = select(_LOCK.c.locked, _PENDING).select_from(_LOCK.outerjoin(_PENDING, true()))
+    return select(_LOCK.c.locked, pending).select_from(_LOCK.outerjoin(pending, true()))
+
+
+_LOCK_AND_READ = _lock_and_read(payload=True)
+_LOCK_AND_READ_KEYS = _lock_and_read(payload=False)
 _MARK_PUBLISHED = (
     update(OutboxRecord)
     .where(OutboxRecord.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
@@ -203,13 +212,10 @@ def outbox_channel(schema: str) -> str:
 
 
 async def announce_outbox_rows(session: AsyncSession) -> None:
-    """Wake the relay when the session's transaction commits, whatever wrote its outbox rows.
-
-    Call it after writing outbox rows by any means. In this process the caller's commit wakes
-    the relay (``OUTBOX_WRITTEN``, read by the request and the consumer); the notification
-    reaches a relay in any other process, on commit only: PostgreSQL drops it with a
-    transaction that rolls back. Issued once per transaction (identical notifications of one
-    transaction are delivered as one anyway)."""
+    """Wake the relay when the session's transaction commits: call it after writing outbox
+    rows by any means. In this process the commit wakes it (``OUTBOX_WRITTEN``); in any other,
+    the notification does, sent on commit only (PostgreSQL drops it with a rollback). Issued
+    once per transaction."""
     session.info[OUTBOX_WRITTEN] = True
     transaction = session.get_transaction()
     if transaction is not None and session.info.get(_ANNOUNCED_IN) is transaction:
@@ -283,9 +289,10 @@ class OutboxRelay:
         """One round: publish up to a batch of unpublished events and mark them."""
         async with self._sessions() as session, session.begin():
             # Replicas of a service share its outbox; one relay at a time keeps its order.
+            appends = isinstance(self._bus, AppendsFromOutbox)
             rows = (
                 await session.execute(
-                    _LOCK_AND_READ,
+                    _LOCK_AND_READ_KEYS if appends else _LOCK_AND_READ,
                     {"lock_name": f"outbox:{self._schema}", "batch": self._batch_size},
                 )
             ).all()
@@ -295,12 +302,15 @@ class OutboxRelay:
             if pending:
                 await self._bus.ensure_topics(sorted({row.topic for row in pending}))
                 with publishing(self._tracer, pending) as traceparents:
-                    await self._bus.publish(
-                        [
-                            to_message(row, traceparent=traceparent)
-                            for row, traceparent in zip(pending, traceparents, strict=True)
-                        ]
-                    )
+                    if isinstance(self._bus, AppendsFromOutbox):
+                        await self._bus.append_outbox_rows(pending, traceparents)
+                    else:
+                        await self._bus.publish(
+                            [
+                                to_message(row, traceparent=traceparent)
+                                for row, traceparent in zip(pending, traceparents, strict=True)
+                            ]
+                        )
                 if self.after_publish is not None:
                     await self.after_publish()
                 await session.execute(_MARK_PUBLISHED, {"seqs": [row.seq for row in pending]})

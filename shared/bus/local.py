@@ -17,12 +17,8 @@ there, so that a consumer is woken by an append whichever process made it.
 """
 
 import asyncio
-import base64
-import json
-import zlib
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -30,36 +26,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bulk import copy_rows_on
 from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
-from shared.envelope import Headers
+from shared.bus.local_log import (
+    APPEND_FROM_OUTBOX,
+    APPENDED_CHANNEL,
+    LOCK_HEADS,
+    LOG_COLUMNS,
+    SCHEMA,
+    STORAGE_DDL,
+    OutboxRow,
+    decode_headers,
+    encode_headers,
+    partition_for,
+)
 from shared.notify import NotificationListener, listener_dsn
 from shared.waiting import wait_for_event
 
-# Statements name the schema from this constant, never from input; their `nosec B608` marks
-# tell bandit so.
-SCHEMA = "crm_bus"
-# Notified by every append, on its commit.
-APPENDED_CHANNEL = SCHEMA
 _NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', '')")
-
-# The log is the bus's own storage, created on start the way a broker creates its log
-# directories; it is not a service's data, so it has no Alembic history of its own.
-_STORAGE_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.partition_heads (
-        topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL DEFAULT 0,
-        PRIMARY KEY (topic, partition))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.log (
-        topic text NOT NULL, partition integer NOT NULL, "offset" bigint NOT NULL,
-        key bytea, value bytea NOT NULL, headers jsonb NOT NULL,
-        appended_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (topic, partition, "offset"))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.consumer_offsets (
-        group_id text NOT NULL, topic text NOT NULL, partition integer NOT NULL,
-        next_offset bigint NOT NULL, PRIMARY KEY (group_id, topic, partition))""",
-)
-
-
-_LOG_COLUMNS = ("topic", "partition", "offset", "key", "value", "headers")
 
 # A poll's messages: up to the limit in all, taken from the assigned partitions in turns (the
 # first message of each, then the second...), so a partition with a backlog fills the poll
@@ -77,21 +59,6 @@ _FETCH = text(
     " ORDER BY turn, l.topic, l.partition LIMIT :limit"
     ') AS polled ORDER BY topic, partition, "offset"'
 )
-
-
-def partition_for(key: bytes | None, partitions: int, *, fallback: int = 0) -> int:
-    if key is None:
-        return fallback % partitions
-    return zlib.crc32(key) % partitions
-
-
-def _encode_headers(headers: Headers) -> str:
-    return json.dumps([[name, base64.b64encode(value).decode()] for name, value in headers])
-
-
-def _decode_headers(raw: Any) -> Headers:
-    pairs = json.loads(raw) if isinstance(raw, str) else raw
-    return tuple((name, base64.b64decode(value)) for name, value in pairs)
 
 
 class _Wakeup:
@@ -135,7 +102,7 @@ class LocalBus:
             async with self._engine.begin() as conn:
                 # Two services starting at once must not race on CREATE TABLE IF NOT EXISTS.
                 await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('crm_bus'))"))
-                for statement in _STORAGE_DDL:
+                for statement in STORAGE_DDL:
                     await conn.execute(text(statement))
         except (DBAPIError, OSError) as error:
             raise BusUnavailableError(f"local bus storage: {error}") from error
@@ -199,13 +166,43 @@ class LocalBus:
             )
             first = int(result.scalar_one()) - len(batch)
             rows.extend(
-                (topic, partition, first + i, m.key, m.value, _encode_headers(m.headers))
+                (topic, partition, first + i, m.key, m.value, encode_headers(m.headers))
                 for i, m in enumerate(batch)
             )
         # One COPY for the whole batch: an INSERT per message was a fair part of the relay's
         # time on the embedded default (bench.outbox_relay).
-        await copy_rows_on(conn, "log", _LOG_COLUMNS, rows, schema=SCHEMA)
+        await copy_rows_on(conn, "log", LOG_COLUMNS, rows, schema=SCHEMA)
         await conn.execute(_NOTIFY_APPENDED)
+
+    async def append_outbox_rows(
+        self, rows: Sequence[OutboxRow], traceparents: Sequence[str | None]
+    ) -> None:
+        """Append committed outbox rows with one ``INSERT … SELECT`` (only their keys pass
+        through Python: a key's partition is its CRC-32, which PostgreSQL lacks).
+        ``traceparents``: what each message carries (the relay's producer spans')."""
+        if not rows:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                topics = sorted({row.topic for row in rows})
+                locked = await conn.execute(LOCK_HEADS, {"topics": topics})
+                counts = {row.topic: int(row.partitions) for row in locked}
+                if len(counts) < len(topics):
+                    raise BusUnavailableError(f"unknown topic among {topics}")
+                await conn.execute(
+                    APPEND_FROM_OUTBOX,
+                    {
+                        "seqs": [row.seq for row in rows],
+                        "partitions": [
+                            partition_for(row.message_key.encode(), counts[row.topic])
+                            for row in rows
+                        ],
+                        "traceparents": list(traceparents),
+                    },
+                )
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus append: {error}") from error
+        _WAKEUP.notify()
 
     def consumer(self, group: str, topics: Sequence[str]) -> "LocalBusConsumer":
         return LocalBusConsumer(self._engine, group=group, topics=topics)
@@ -308,7 +305,7 @@ class LocalBusConsumer:
                 offset=row.offset,
                 key=row.key,
                 value=row.value,
-                headers=_decode_headers(row.headers),
+                headers=decode_headers(row.headers),
                 generation=generation,
             )
             for row in rows
