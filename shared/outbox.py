@@ -67,8 +67,7 @@ OUTBOX_COLUMNS = (
 OUTBOX_WRITTEN = "outbox_written"
 _ANNOUNCED_IN = "outbox_announced_in"
 OUTBOX_CHANNEL_PREFIX = "crm_outbox_"
-# The channel is the schema's whose outbox the rows went to: the session's search path names it,
-# so a writer needs nothing but its session to announce them.
+# The channel of the schema the session's search path puts first: the outbox's.
 _ANNOUNCE = text(f"SELECT pg_notify('{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '')")
 
 
@@ -137,7 +136,7 @@ _LOCK = select(
 # The payload is read as the column's JSON text: decoding it only to encode it again for the
 # message took about 6% of the customer service's CPU under batch ingest, where the whole relay
 # took 19% (py-spy over bench/customer_view_ingest.py's ingest phase).
-# A bus that appends from the outbox itself (``AppendsFromOutbox``) reads no payload here.
+# A bus that appends from the relay's own outbox (``AppendsFromOutbox``) reads no payload here.
 def _lock_and_read(*, payload: bool) -> Select[Any]:
     pending = (
         select(
@@ -207,8 +206,8 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
 
 
 def outbox_channel(schema: str) -> str:
-    """The LISTEN/NOTIFY channel on which the writers of ``schema``'s outbox wake its relay."""
-    return f"{OUTBOX_CHANNEL_PREFIX}{schema}"
+    """The LISTEN/NOTIFY channel on which ``schema``'s outbox writers wake its relay."""
+    return OUTBOX_CHANNEL_PREFIX + schema
 
 
 async def announce_outbox_rows(session: AsyncSession) -> None:
@@ -264,6 +263,8 @@ class OutboxRelay:
         self._tracer = tracer
         self._pauses = pauses
         self._bus = bus
+        bind = sessions.kw.get("bind")
+        self._appends = isinstance(bus, AppendsFromOutbox) and bus.appends_from(bind)
         self._schema = schema
         self._metrics = metrics
         self._batch_size = batch_size
@@ -289,10 +290,9 @@ class OutboxRelay:
         """One round: publish up to a batch of unpublished events and mark them."""
         async with self._sessions() as session, session.begin():
             # Replicas of a service share its outbox; one relay at a time keeps its order.
-            appends = isinstance(self._bus, AppendsFromOutbox)
             rows = (
                 await session.execute(
-                    _LOCK_AND_READ_KEYS if appends else _LOCK_AND_READ,
+                    _LOCK_AND_READ_KEYS if self._appends else _LOCK_AND_READ,
                     {"lock_name": f"outbox:{self._schema}", "batch": self._batch_size},
                 )
             ).all()
@@ -302,7 +302,7 @@ class OutboxRelay:
             if pending:
                 await self._bus.ensure_topics(sorted({row.topic for row in pending}))
                 with publishing(self._tracer, pending) as traceparents:
-                    if isinstance(self._bus, AppendsFromOutbox):
+                    if isinstance(self._bus, AppendsFromOutbox) and self._appends:
                         await self._bus.append_outbox_rows(pending, traceparents)
                     else:
                         await self._bus.publish(

@@ -96,6 +96,10 @@ class AppendsFromOutbox(Protocol):
     in Python (shared/bus/local_log.py). ``rows`` carry ``seq``, ``topic`` and
     ``message_key``; ``traceparents``, what each message is to carry."""
 
+    def appends_from(self, bind: Any) -> bool:
+        """Whether an outbox read through ``bind`` (the relay's engine) is the one this bus
+        would read: only then may the relay hand it rows by their sequence numbers."""
+
     async def append_outbox_rows(
         self, rows: Sequence[Any], traceparents: Sequence[str | None]
     ) -> None: ...

@@ -174,6 +174,10 @@ class LocalBus:
         await copy_rows_on(conn, "log", LOG_COLUMNS, rows, schema=SCHEMA)
         await conn.execute(_NOTIFY_APPENDED)
 
+    def appends_from(self, bind: object) -> bool:
+        # The same engine: the same database and search path, so the same outbox.
+        return bind is self._engine
+
     async def append_outbox_rows(
         self, rows: Sequence[OutboxRow], traceparents: Sequence[str | None]
     ) -> None:

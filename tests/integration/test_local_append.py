@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.bus import AppendsFromOutbox, ReceivedMessage
 from shared.bus.local import LocalBus
 from shared.bus.local_log import partition_for
+from shared.db import create_engine
 from shared.envelope import EventEnvelope
 from shared.logging import correlation_id_var
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRecord, OutboxRelay, to_message
+from shared.settings import SharedSettings
 from tests.integration.mechanics import PARTITIONS, new_probe_type, read_topic, record_in_outbox
 
 
@@ -58,7 +60,9 @@ class TestAppendFromOutbox:
             pass
         received = await read_topic(bus, probe.topic, expected=len(expected))
 
+        # The relay took this way: the bus is on the relay's own engine.
         assert isinstance(bus, AppendsFromOutbox)
+        assert bus.appends_from(sessions.kw["bind"])
         assert any(record.correlation_id for record in written)
         assert len(received) == len(expected) == 7
         for message in received:
@@ -72,3 +76,17 @@ class TestAppendFromOutbox:
 
 def _placed(message: ReceivedMessage) -> tuple[str, bytes | None, bytes]:
     return message.topic, message.key, message.value
+
+
+class TestOnlyFromItsOwnOutbox:
+    async def test_a_bus_on_another_engine_takes_built_messages(
+        self, mechanics_settings: SharedSettings, engine: AsyncEngine
+    ) -> None:
+        elsewhere = create_engine(mechanics_settings)
+        try:
+            # Another engine may be another database, whose outbox has other rows by those
+            # sequence numbers: the relay then publishes the messages it built.
+            assert not LocalBus(elsewhere, partitions=PARTITIONS).appends_from(engine)
+            assert LocalBus(engine, partitions=PARTITIONS).appends_from(engine)
+        finally:
+            await elsewhere.dispose()
