@@ -3,6 +3,11 @@
 Both run in the same process, on the same embedded PostgreSQL and the same bus, one after the
 other for each repetition, so the machine's noise hits both alike; the ratio is what to read.
 
+On the local bus it also compares two ways of appending a round to the log, alternately: the
+round's messages built in Python and COPied into the log (``Bus.publish``), and one
+``INSERT … SELECT`` from the outbox (the log is in the same database), which builds the
+messages' headers in SQL (``LocalBus.append_outbox_rows``).
+
     .venv/bin/python -m bench.outbox_relay [--events 2000] [--repeat 3] [--bus local|kafka]
 """
 
@@ -12,22 +17,29 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import DomainEvent
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import MIGRATIONS
-from shared.bus import Bus
+from shared.bus import Bus, OutgoingMessage
+from shared.bus.local import LocalBus, LocalBusConsumer
+from shared.bus.local_log import decode_headers
 from shared.db import create_engine, create_sessionmaker
+from shared.envelope import EventEnvelope
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
 from shared.outbox import EVENT_SOURCE, OutboxRelay, record_events
 from shared.runtime import create_bus
 from shared.settings import BusBackend, SharedSettings
+
+BATCH = SharedSettings.model_fields["relay_batch_size"].default
 
 
 class BenchSettings(SharedSettings):
@@ -68,6 +80,67 @@ async def _drain_seconds(
     return time.perf_counter() - started
 
 
+class CopyingBus:
+    """The local bus without its append from the outbox: the relay then builds each message
+    in Python and the bus COPies them into the log, as it did before."""
+
+    def __init__(self, bus: LocalBus) -> None:
+        self._bus = bus
+
+    async def start(self) -> None:
+        await self._bus.start()
+
+    async def stop(self) -> None:
+        await self._bus.stop()
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        await self._bus.ensure_topics(topics)
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        await self._bus.publish(messages)
+
+    def consumer(self, group: str, topics: Sequence[str]) -> LocalBusConsumer:
+        return self._bus.consumer(group, topics)
+
+    async def ping(self) -> None:
+        await self._bus.ping()
+
+
+async def _check_last_appended(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The messages the statement appended read back as the relay's own would."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                text('SELECT key, value, headers FROM crm_bus.log ORDER BY "offset" DESC LIMIT 50')
+            )
+        ).all()
+    for row in rows:
+        envelope = EventEnvelope.from_headers(decode_headers(row.headers))
+        event = BalanceObserved.model_validate_json(row.value)
+        assert envelope.subject == row.key.decode() == event.customer_id
+        assert envelope.type == BalanceObserved.event_type
+
+
+async def _compare_appends(
+    sessions: async_sessionmaker[AsyncSession], bus: LocalBus, events: int, repeat: int
+) -> None:
+    copying = CopyingBus(bus)
+    copied, selected = [], []
+    for _ in range(repeat):
+        copied.append(await _drain_seconds(sessions, copying, BATCH, events))
+        selected.append(await _drain_seconds(sessions, bus, BATCH, events))
+    await _check_last_appended(sessions)
+    copy, insert_select = statistics.median(copied), statistics.median(selected)
+    print(
+        f"local bus append, {BATCH} per round, {events} events, alternating (medians of {repeat})"
+    )
+    print(f"  relay, messages COPied into the log : {events / copy:10.0f} events/s")
+    print(f"  relay, INSERT ... SELECT from outbox : {events / insert_select:10.0f} events/s")
+    print(f"  ratio INSERT ... SELECT / COPY       : {copy / insert_select:10.2f}x")
+    print("  runs (s), COPY            : " + " ".join(f"{t:.3f}" for t in copied))
+    print("  runs (s), INSERT ... SELECT: " + " ".join(f"{t:.3f}" for t in selected))
+
+
 async def main(events: int, repeat: int, settings: SharedSettings) -> None:
     await upgrade(settings, MIGRATIONS)
     engine = create_engine(settings)
@@ -81,6 +154,8 @@ async def main(events: int, repeat: int, settings: SharedSettings) -> None:
         for _ in range(repeat):
             baseline.append(await _drain_seconds(sessions, bus, 1, events))
             batched.append(await _drain_seconds(sessions, bus, settings.relay_batch_size, events))
+        if isinstance(bus, LocalBus):
+            await _compare_appends(sessions, bus, events * 5, repeat * 2)
     finally:
         await bus.stop()
         await engine.dispose()

@@ -29,6 +29,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.logging import configure_logging, get_logger
 from shared.migrations import schema_is_current, upgrade
 from shared.outbox import EVENT_SOURCE
+from shared.settings import ServicePart
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_DATABASE = "crm"
@@ -74,12 +75,24 @@ def wait_migrated(service: str, timeout: float, interval: float) -> None:
 
 @click.command(name="serve")
 @click.argument("service", type=service_choice)
-def serve_one(service: str) -> None:
-    """Serve one SERVICE (the distributed topology: one service per container)."""
+@click.option(
+    "--part",
+    type=click.Choice([part.value for part in ServicePart]),
+    default=None,
+    help="What this process runs: the HTTP API, the worker (outbox relay, event consumer, "
+    "periodic jobs; probes and metrics on the worker port, the API's + 100), or both. "
+    "Default: CRM_PART, else all.",
+)
+def serve_one(service: str, part: str | None) -> None:
+    """Serve one SERVICE (the distributed topology: one service per container, or its API and
+    its worker in containers of their own)."""
     spec = SERVICES[service]
     settings = spec.settings()
+    if part is not None:
+        settings = settings.model_copy(update={"part": ServicePart(part)})
     configure_logging(level=settings.log_level, json=settings.log_json)
-    asyncio.run(serve([(spec.name, spec.create_app(settings), settings.host, settings.port)]))
+    app = spec.create_app(settings)
+    asyncio.run(serve([(spec.name, app, settings.host, settings.listen_port)]))
 
 
 @click.command()

@@ -3,7 +3,9 @@ package only declares its routers, its handlers and its jobs.
 
 The app owns the service's running parts (``shared.runtime``): built and started in its
 lifespan, stopped when it ends. Its routes are the service's routers behind the guard, plus the
-operations routes (health, readiness, metrics) and the audit log.
+operations routes (health, readiness, metrics) and the audit log. A worker process
+(``SharedSettings.part``) has the operations routes alone: the same probes and the same
+scrape as the API's, on a port of its own.
 """
 
 import contextlib
@@ -30,6 +32,11 @@ from shared.settings import SharedSettings
 from shared.tracing import create_tracer_provider, fastapi_telemetry
 
 log = get_logger(__name__)
+
+WORKER_DESCRIPTION = (
+    "The service's worker: its outbox relay, its event consumer and its periodic jobs. It "
+    "answers the probes and the metrics scrape only; the API is served by another process."
+)
 
 
 class AsyncClosable(Protocol):
@@ -66,9 +73,10 @@ def create_service_app(
         tracer_provider=tracer_provider,
     )
     lifespan = _lifespan(settings, build_runtime, clients=clients, tracer_provider=tracer_provider)
+    serves_api = settings.part.serves_api
     app = FastAPI(
-        title=title,
-        description=description,
+        title=title if serves_api else f"{title} (worker)",
+        description=description if serves_api else WORKER_DESCRIPTION,
         version="1.0.0",
         lifespan=lifespan,
         telemetry=fastapi_telemetry(tracer_provider),  # type: ignore[arg-type]
@@ -80,6 +88,8 @@ def create_service_app(
     )
     install_problem_handlers(app)
     app.include_router(operations_router)
+    if not serves_api:
+        return app
     # Every route of the service's own routers is behind the guard; only the operations
     # routes (health, readiness, metrics) answer without a token. Text PostgreSQL cannot
     # store is refused before any handler runs.

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    Select,
     String,
     Text,
     any_,
@@ -41,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from contracts.base import DomainEvent
 from shared.backoff import BACKGROUND_PAUSES, RetryPauses
 from shared.bulk import copy_rows
-from shared.bus import Bus, BusUnavailableError, OutgoingMessage
+from shared.bus import AppendsFromOutbox, Bus, BusUnavailableError, OutgoingMessage
 from shared.db import SharedTablesBase, is_unavailable
 from shared.envelope import EventEnvelope
 from shared.logging import current_correlation_id, get_logger
@@ -65,6 +66,10 @@ OUTBOX_COLUMNS = (
     "payload",
 )
 OUTBOX_WRITTEN = "outbox_written"
+_ANNOUNCED_IN = "outbox_announced_in"
+OUTBOX_CHANNEL_PREFIX = "crm_outbox_"
+# The channel of the schema the session's search path puts first: the outbox's.
+_ANNOUNCE = text(f"SELECT pg_notify('{OUTBOX_CHANNEL_PREFIX}' || current_schema(), '')")
 
 
 class OutboxRecord(SharedTablesBase):
@@ -127,21 +132,29 @@ _LOCK = select(
         "locked"
     ),
 ).subquery("relay_lock")
+
+
 # The payload is read as the column's JSON text: decoding it only to encode it again for the
 # message took about 6% of the customer service's CPU under batch ingest, where the whole relay
 # took 19% (py-spy over bench/customer_view_ingest.py's ingest phase).
-_PENDING = (
-    select(
-        _o.seq,
-        *(_o[name] for name in OUTBOX_COLUMNS if name != "payload"),
-        cast(_o.payload, Text).label("payload_json"),
+# A bus that appends from the relay's own outbox (``AppendsFromOutbox``) reads no payload here.
+def _lock_and_read(*, payload: bool) -> Select[Any]:
+    pending = (
+        select(
+            _o.seq,
+            *(_o[name] for name in OUTBOX_COLUMNS if name != "payload"),
+            *([cast(_o.payload, Text).label("payload_json")] if payload else []),
+        )
+        .where(_LOCK.c.locked, _o.published_at.is_(None))
+        .order_by(_o.seq)
+        .limit(bindparam("batch", type_=Integer))
+        .lateral("pending")
     )
-    .where(_LOCK.c.locked, _o.published_at.is_(None))
-    .order_by(_o.seq)
-    .limit(bindparam("batch", type_=Integer))
-    .lateral("pending")
-)
-_LOCK_AND_READ = select(_LOCK.c.locked, _PENDING).select_from(_LOCK.outerjoin(_PENDING, true()))
+    return select(_LOCK.c.locked, pending).select_from(_LOCK.outerjoin(pending, true()))
+
+
+_LOCK_AND_READ = _lock_and_read(payload=True)
+_LOCK_AND_READ_KEYS = _lock_and_read(payload=False)
 _MARK_PUBLISHED = (
     update(OutboxRecord)
     .where(OutboxRecord.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
@@ -212,10 +225,22 @@ async def record_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
     return ids
 
 
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which ``schema``'s outbox writers wake its relay."""
+    return OUTBOX_CHANNEL_PREFIX + schema
+
+
 async def announce_outbox_rows(session: AsyncSession) -> None:
-    """Say that ``session``'s transaction wrote outbox rows, by whatever means: the relay is
-    woken when it commits."""
+    """Wake the relay when the session's transaction commits: call it after writing outbox
+    rows by any means. In this process the commit wakes it (``OUTBOX_WRITTEN``); in any other,
+    the notification does, sent on commit only (PostgreSQL drops it with a rollback). Issued
+    once per transaction."""
     session.info[OUTBOX_WRITTEN] = True
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_ANNOUNCED_IN) is transaction:
+        return
+    await session.execute(_ANNOUNCE)
+    session.info[_ANNOUNCED_IN] = session.get_transaction()
 
 
 def to_message(record: PendingEvent, *, traceparent: str | None = None) -> OutgoingMessage:
@@ -258,6 +283,8 @@ class OutboxRelay:
         self._tracer = tracer
         self._pauses = pauses
         self._bus = bus
+        bind = sessions.kw.get("bind")
+        self._appends = isinstance(bus, AppendsFromOutbox) and bus.appends_from(bind)
         self._schema = schema
         self._metrics = metrics
         self._batch_size = batch_size
@@ -285,7 +312,7 @@ class OutboxRelay:
             # Replicas of a service share its outbox; one relay at a time keeps its order.
             rows = (
                 await session.execute(
-                    _LOCK_AND_READ,
+                    _LOCK_AND_READ_KEYS if self._appends else _LOCK_AND_READ,
                     {"lock_name": f"outbox:{self._schema}", "batch": self._batch_size},
                 )
             ).all()
@@ -295,12 +322,15 @@ class OutboxRelay:
             if pending:
                 await self._bus.ensure_topics(sorted({row.topic for row in pending}))
                 with publishing(self._tracer, pending) as traceparents:
-                    await self._bus.publish(
-                        [
-                            to_message(row, traceparent=traceparent)
-                            for row, traceparent in zip(pending, traceparents, strict=True)
-                        ]
-                    )
+                    if isinstance(self._bus, AppendsFromOutbox) and self._appends:
+                        await self._bus.append_outbox_rows(pending, traceparents)
+                    else:
+                        await self._bus.publish(
+                            [
+                                to_message(row, traceparent=traceparent)
+                                for row, traceparent in zip(pending, traceparents, strict=True)
+                            ]
+                        )
                 if self.after_publish is not None:
                     await self.after_publish()
                 await session.execute(_MARK_PUBLISHED, {"seqs": [row.seq for row in pending]})

@@ -1,6 +1,11 @@
 """One service's running parts: engine → bus → outbox relay → event consumer → periodic jobs,
 started together and stopped in reverse order. ``shared.app`` builds the FastAPI app that owns
 them; the request plumbing reaches them through ``shared.http.runtime_of``.
+
+Which of them run depends on the process's part (``SharedSettings.part``): all of them, the API's
+(no relay, consumer or jobs: it only counts the outbox's backlog, for back-pressure) or the
+worker's (the bus work). The relay listens for the writers' commits (``shared.notify``), so that
+it publishes at once whichever process wrote.
 """
 
 import asyncio
@@ -19,10 +24,12 @@ from shared.consumer import BatchHandler, EventConsumer, Handlers
 from shared.db import create_engine, create_probe_engine, create_sessionmaker
 from shared.logging import get_logger
 from shared.metrics import ServiceMetrics
-from shared.outbox import EVENT_SOURCE, OutboxRelay
+from shared.notify import NotificationListener, listener_dsn
+from shared.outbox import BACKLOG_REFRESH_SECONDS, EVENT_SOURCE, OutboxRelay, outbox_channel
 from shared.settings import BusBackend, SharedSettings
 from shared.supervision import RestartLimit, Supervisor
 from shared.tracing import bus_tracer, trace_engine
+from shared.waiting import wait_for_event
 
 log = get_logger(__name__)
 
@@ -60,6 +67,7 @@ class ServiceRuntime:
     probe_engine: AsyncEngine
     jobs: Sequence[PeriodicJob] = ()
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    listeners: list[NotificationListener] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     supervisor: Supervisor = field(init=False)
 
@@ -97,6 +105,7 @@ class ServiceRuntime:
             poll_interval=settings.relay_poll_interval_seconds,
             tracer=tracer,
         )
+        works = settings.part.works_the_bus
         consumer = (
             EventConsumer(
                 bus=bus,
@@ -111,12 +120,27 @@ class ServiceRuntime:
                 batch_handler=batch_handler,
                 tracer=tracer,
             )
-            if handlers
+            if handlers and works
             else None
         )
-        return cls(settings, engine, sessions, bus, metrics, relay, consumer, probe_engine, jobs)
+        return cls(
+            settings,
+            engine,
+            sessions,
+            bus,
+            metrics,
+            relay,
+            consumer,
+            probe_engine,
+            jobs if works else (),
+        )
 
     async def start(self) -> None:
+        if not self.settings.part.works_the_bus:
+            # Requests refuse writes while the backlog is over its limit: the relay elsewhere
+            # keeps the count for its own process, so this one counts for itself.
+            self.tasks.append(self.supervisor.start("outbox-backlog", self._watch_backlog))
+            return
         try:
             await self.bus.start()
         except Exception as error:
@@ -125,6 +149,14 @@ class ServiceRuntime:
             log.warning("bus.start_failed", service=self.settings.service_name, error=str(error))
         # Looked up at each start, not bound once: a restart runs what the part is then.
         self.tasks.append(self.supervisor.start("outbox-relay", lambda: self.relay.run()))
+        listener = NotificationListener(
+            listener_dsn(self.engine),
+            outbox_channel(self.settings.db_schema),
+            self.relay.wake,
+            application_name=f"crm-{self.settings.service_name}-relay",
+        )
+        self.listeners.append(listener)
+        self.tasks.append(self.supervisor.start("outbox-listener", listener.run))
         if self.consumer is not None:
             consumer = self.consumer
             self.tasks.append(self.supervisor.start("event-consumer", lambda: consumer.run()))
@@ -143,11 +175,18 @@ class ServiceRuntime:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=job.every_seconds)
 
+    async def _watch_backlog(self) -> None:
+        while not self.stopping.is_set():
+            await self.relay.observe_backlog()
+            await wait_for_event(self.stopping, BACKLOG_REFRESH_SECONDS)
+
     async def stop(self) -> None:
         self.stopping.set()
         if self.consumer is not None:
             self.consumer.stop()
         self.relay.stop()
+        for listener in self.listeners:
+            listener.stop()
         _, pending = (
             await asyncio.wait(self.tasks, timeout=SHUTDOWN_SECONDS) if self.tasks else ((), ())
         )
@@ -156,8 +195,9 @@ class ServiceRuntime:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.relay.drain(timeout=2.0)
-        with contextlib.suppress(Exception):
-            await self.bus.stop()
+        if self.settings.part.works_the_bus:
+            await self.relay.drain(timeout=2.0)
+            with contextlib.suppress(Exception):
+                await self.bus.stop()
         await self.engine.dispose()
         await self.probe_engine.dispose()

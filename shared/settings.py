@@ -47,6 +47,25 @@ class SaslMechanism(StrEnum):
     PLAIN = "PLAIN"
 
 
+class ServicePart(StrEnum):
+    """What of a service one process runs (``crm serve SERVICE --part``)."""
+
+    ALL = "all"
+    # The HTTP API: requests write the outbox, and a worker elsewhere publishes it.
+    API = "api"
+    # The bus work: the outbox relay, the event consumer and the periodic jobs, with a small
+    # HTTP server of its own for the probes and the metrics.
+    WORKER = "worker"
+
+    @property
+    def serves_api(self) -> bool:
+        return self is not ServicePart.WORKER
+
+    @property
+    def works_the_bus(self) -> bool:
+        return self is not ServicePart.API
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -64,6 +83,7 @@ class SigningAlgorithm(StrEnum):
 
 DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5433/crm"
 DEVELOPMENT_IDENTIFIER_KEY = "development-only-identifier-key"
+WORKER_PORT_OFFSET = 100
 
 
 class SharedSettings(BaseSettings):
@@ -158,6 +178,9 @@ class SharedSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 0
+    part: ServicePart = ServicePart.ALL
+    # Where a worker process answers the probes and the metrics scrape (its API's port + 100).
+    worker_port: int = 0
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -185,6 +208,8 @@ class SharedSettings(BaseSettings):
             object.__setattr__(self, "db_schema", self.service_name)
         if not self.port:
             object.__setattr__(self, "port", self.default_port)
+        if not self.worker_port:
+            object.__setattr__(self, "worker_port", self.default_port + WORKER_PORT_OFFSET)
         if self.environment is Environment.PRODUCTION and (
             self.database_url.get_secret_value() == DEVELOPMENT_DATABASE_URL
         ):
@@ -234,6 +259,11 @@ class SharedSettings(BaseSettings):
         ):
             # PLAIN sends the password itself; over plaintext anyone on the path reads it.
             raise ValueError("SASL PLAIN over SASL_PLAINTEXT would send the password in clear")
+
+    @property
+    def listen_port(self) -> int:
+        """The port this process serves: the API's, or the worker's own."""
+        return self.port if self.part.serves_api else self.worker_port
 
     @property
     def event_source(self) -> str:

@@ -11,7 +11,7 @@ Service code sees only :class:`Bus` and :class:`BusConsumer`; the outbox relay p
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from shared.envelope import Headers
 
@@ -87,3 +87,19 @@ class Bus(Protocol):
 
     async def ping(self) -> None:
         """Raise if the bus cannot be reached now."""
+
+
+@runtime_checkable
+class AppendsFromOutbox(Protocol):
+    """A bus whose log is in the outbox's own database (the local bus): it appends a relay
+    round's committed rows straight from the outbox, in SQL, instead of taking messages built
+    in Python (shared/bus/local_log.py). ``rows`` carry ``seq``, ``topic`` and
+    ``message_key``; ``traceparents``, what each message is to carry."""
+
+    def appends_from(self, bind: Any) -> bool:
+        """Whether an outbox read through ``bind`` (the relay's engine) is the one this bus
+        would read: only then may the relay hand it rows by their sequence numbers."""
+
+    async def append_outbox_rows(
+        self, rows: Sequence[Any], traceparents: Sequence[str | None]
+    ) -> None: ...

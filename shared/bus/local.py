@@ -9,15 +9,16 @@ the database and is fed by the outbox relay, nothing is lost when the process st
 Why not Kafka itself: the embedded run must start with nothing installed but Python. Members of
 a group are divided among the partitions within one process; several processes on one local
 log are not supported (use Kafka for that).
+
+Several processes may share the log when each group lives in one of them: a service's API in
+one process and its relay and consumer in another (``crm serve --part``), or one process per
+service. An append notifies ``crm_bus`` from its own transaction, and every consumer listens
+there, so that a consumer is woken by an append whichever process made it.
 """
 
 import asyncio
-import base64
-import json
-import zlib
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -25,32 +26,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bulk import copy_rows_on
 from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, TopicPartition
-from shared.envelope import Headers
+from shared.bus.local_log import (
+    APPEND_FROM_OUTBOX,
+    APPENDED_CHANNEL,
+    LOCK_HEADS,
+    LOG_COLUMNS,
+    SCHEMA,
+    STORAGE_DDL,
+    OutboxRow,
+    decode_headers,
+    encode_headers,
+    partition_for,
+)
+from shared.notify import NotificationListener, listener_dsn
 from shared.waiting import wait_for_event
 
-# Statements name the schema from this constant, never from input; their `nosec B608` marks
-# tell bandit so.
-SCHEMA = "crm_bus"
-
-# The log is the bus's own storage, created on start the way a broker creates its log
-# directories; it is not a service's data, so it has no Alembic history of its own.
-_STORAGE_DDL = (
-    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.partition_heads (
-        topic text NOT NULL, partition integer NOT NULL, next_offset bigint NOT NULL DEFAULT 0,
-        PRIMARY KEY (topic, partition))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.log (
-        topic text NOT NULL, partition integer NOT NULL, "offset" bigint NOT NULL,
-        key bytea, value bytea NOT NULL, headers jsonb NOT NULL,
-        appended_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (topic, partition, "offset"))""",
-    f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.consumer_offsets (
-        group_id text NOT NULL, topic text NOT NULL, partition integer NOT NULL,
-        next_offset bigint NOT NULL, PRIMARY KEY (group_id, topic, partition))""",
-)
-
-
-_LOG_COLUMNS = ("topic", "partition", "offset", "key", "value", "headers")
+_NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', '')")
 
 # A poll's messages: up to the limit in all, taken from the assigned partitions in turns (the
 # first message of each, then the second...), so a partition with a backlog fills the poll
@@ -68,21 +59,6 @@ _FETCH = text(
     " ORDER BY turn, l.topic, l.partition LIMIT :limit"
     ') AS polled ORDER BY topic, partition, "offset"'
 )
-
-
-def partition_for(key: bytes | None, partitions: int, *, fallback: int = 0) -> int:
-    if key is None:
-        return fallback % partitions
-    return zlib.crc32(key) % partitions
-
-
-def _encode_headers(headers: Headers) -> str:
-    return json.dumps([[name, base64.b64encode(value).decode()] for name, value in headers])
-
-
-def _decode_headers(raw: Any) -> Headers:
-    pairs = json.loads(raw) if isinstance(raw, str) else raw
-    return tuple((name, base64.b64decode(value)) for name, value in pairs)
 
 
 class _Wakeup:
@@ -126,7 +102,7 @@ class LocalBus:
             async with self._engine.begin() as conn:
                 # Two services starting at once must not race on CREATE TABLE IF NOT EXISTS.
                 await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('crm_bus'))"))
-                for statement in _STORAGE_DDL:
+                for statement in STORAGE_DDL:
                     await conn.execute(text(statement))
         except (DBAPIError, OSError) as error:
             raise BusUnavailableError(f"local bus storage: {error}") from error
@@ -190,12 +166,47 @@ class LocalBus:
             )
             first = int(result.scalar_one()) - len(batch)
             rows.extend(
-                (topic, partition, first + i, m.key, m.value, _encode_headers(m.headers))
+                (topic, partition, first + i, m.key, m.value, encode_headers(m.headers))
                 for i, m in enumerate(batch)
             )
         # One COPY for the whole batch: an INSERT per message was a fair part of the relay's
         # time on the embedded default (bench.outbox_relay).
-        await copy_rows_on(conn, "log", _LOG_COLUMNS, rows, schema=SCHEMA)
+        await copy_rows_on(conn, "log", LOG_COLUMNS, rows, schema=SCHEMA)
+        await conn.execute(_NOTIFY_APPENDED)
+
+    def appends_from(self, bind: object) -> bool:
+        # The same engine: the same database and search path, so the same outbox.
+        return bind is self._engine
+
+    async def append_outbox_rows(
+        self, rows: Sequence[OutboxRow], traceparents: Sequence[str | None]
+    ) -> None:
+        """Append committed outbox rows with one ``INSERT … SELECT`` (only their keys pass
+        through Python: a key's partition is its CRC-32, which PostgreSQL lacks).
+        ``traceparents``: what each message carries (the relay's producer spans')."""
+        if not rows:
+            return
+        try:
+            async with self._engine.begin() as conn:
+                topics = sorted({row.topic for row in rows})
+                locked = await conn.execute(LOCK_HEADS, {"topics": topics})
+                counts = {row.topic: int(row.partitions) for row in locked}
+                if len(counts) < len(topics):
+                    raise BusUnavailableError(f"unknown topic among {topics}")
+                await conn.execute(
+                    APPEND_FROM_OUTBOX,
+                    {
+                        "seqs": [row.seq for row in rows],
+                        "partitions": [
+                            partition_for(row.message_key.encode(), counts[row.topic])
+                            for row in rows
+                        ],
+                        "traceparents": list(traceparents),
+                    },
+                )
+        except (DBAPIError, OSError) as error:
+            raise BusUnavailableError(f"local bus append: {error}") from error
+        _WAKEUP.notify()
 
     def consumer(self, group: str, topics: Sequence[str]) -> "LocalBusConsumer":
         return LocalBusConsumer(self._engine, group=group, topics=topics)
@@ -217,10 +228,22 @@ class LocalBusConsumer:
         self._topics = sorted(set(topics))
         self._positions: dict[TopicPartition, int] = {}
         self._positions_generation = -1
+        # Appends made by other processes (a relay in a worker of its own) wake it too.
+        self.listener = NotificationListener(
+            listener_dsn(engine),
+            APPENDED_CHANNEL,
+            _WAKEUP.notify,
+            application_name=f"crm-bus-{group}",
+        )
+        self._listening: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         members = _GROUPS[self.group]
         await _rebalance(members, joining=self)
+        if self._listening is None:
+            self._listening = asyncio.create_task(
+                self.listener.run(), name=f"local-bus-listener-{self.group}"
+            )
 
     async def stop(self) -> None:
         members = _GROUPS[self.group]
@@ -228,6 +251,10 @@ class LocalBusConsumer:
             async with self.assignment_lock:
                 members.remove(self)
             await _rebalance(members, joining=None)
+        if self._listening is not None:
+            self.listener.stop()
+            await self._listening
+            self._listening = None
 
     async def _all_partitions(self, conn: AsyncConnection) -> list[TopicPartition]:
         result = await conn.execute(
@@ -282,7 +309,7 @@ class LocalBusConsumer:
                 offset=row.offset,
                 key=row.key,
                 value=row.value,
-                headers=_decode_headers(row.headers),
+                headers=decode_headers(row.headers),
                 generation=generation,
             )
             for row in rows

@@ -27,6 +27,7 @@ from services.contact_center.jobs import ContactMetrics
 from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.events.metrics import DetectorMetrics
 from shared.metrics import ServiceMetrics
+from shared.settings import WORKER_PORT_OFFSET
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -71,13 +72,18 @@ def _app_containers() -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in _services().items() if "build" in spec}
 
 
-def _served() -> dict[str, str]:
-    """Compose service name -> the CRM service its container serves (`crm serve NAME`)."""
-    return {
-        name: spec["command"][2]
-        for name, spec in _app_containers().items()
-        if spec["command"][:2] == ["crm", "serve"]
-    }
+def _served(*, part: str = "api") -> dict[str, str]:
+    """Compose service name -> the CRM service whose ``part`` its container serves (`crm serve
+    NAME`, which serves the API, alone or with the worker; `crm serve NAME --part worker`)."""
+    served = {}
+    for name, spec in _app_containers().items():
+        command = spec["command"]
+        if command[:2] != ["crm", "serve"]:
+            continue
+        serves = command[command.index("--part") + 1] if "--part" in command else "all"
+        if serves == part or (serves == "all" and part == "api"):
+            served[name] = command[2]
+    return served
 
 
 def _interpolate(value: str, variables: Mapping[str, str]) -> str:
@@ -178,6 +184,21 @@ class TestAppContainers:
 
         assert sorted(served.values()) == sorted(SERVICE_PORTS)
         assert all(container == service for container, service in served.items())
+
+    def test_the_customer_service_runs_its_worker_in_a_container_of_its_own(self) -> None:
+        assert _served(part="worker") == {"customer-worker": "customer"}
+        assert _services()["customer"]["command"][3:] == ["--part", "api"]
+
+    @pytest.mark.parametrize(("name", "service"), sorted(_served(part="worker").items()))
+    def test_each_worker_is_checked_on_its_worker_port_and_not_published(
+        self, name: str, service: str
+    ) -> None:
+        spec = _services()[name]
+        probe = " ".join(spec["healthcheck"]["test"])
+
+        assert f"http://localhost:{SERVICE_PORTS[service] + WORKER_PORT_OFFSET}/readyz" in probe
+        assert "ports" not in spec  # Prometheus reaches it inside the compose network
+        assert spec["depends_on"] == _services()[service]["depends_on"]
 
     @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
     def test_every_served_service_exists_as_a_package(self, name: str) -> None:
@@ -381,7 +402,7 @@ class TestMonitoringFiles:
         groups = [
             group
             for job in config["scrape_configs"]
-            if job.get("metrics_path", "/metrics") == "/metrics"
+            if job.get("metrics_path", "/metrics") == "/metrics" and job["job_name"] == "crm"
             for group in job["static_configs"]
         ]
 
@@ -393,6 +414,21 @@ class TestMonitoringFiles:
             assert [f"{group['labels']['service']}:"] == [
                 target[: target.index(":") + 1] for target in group["targets"]
             ]
+
+    def test_prometheus_scrapes_each_worker_under_its_service_s_label(self) -> None:
+        config = _yaml(PROMETHEUS_DIR / "prometheus.yml")
+        (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "crm-workers"]
+        scraped = {
+            target: group["labels"]["service"]
+            for group in job["static_configs"]
+            for target in group["targets"]
+        }
+
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        assert scraped == {
+            f"{name}:{SERVICE_PORTS[service] + WORKER_PORT_OFFSET}": service
+            for name, service in _served(part="worker").items()
+        }
 
     def test_prometheus_and_grafana_run_with_these_files(self) -> None:
         services = _services()

@@ -10,12 +10,14 @@ import yaml
 from contracts.catalogue import RETENTION_DAYS, Topic, dead_letter_topic
 from crm.registry import SERVICES
 from crm.serving import GRACEFUL_SHUTDOWN_SECONDS
-from shared.settings import KafkaSecurityProtocol, SharedSettings
+from shared.settings import WORKER_PORT_OFFSET, KafkaSecurityProtocol, SharedSettings
 from tests.unit.k8s_rendering import K8S, OVERLAYS, ROOT, documents
 from tools.k8s.manifests import consumed_topics, published_topics
 from tools.k8s.pod_security import pod_specs, problems
 
 DAY_MS = 24 * 60 * 60 * 1000
+# The services whose relay and consumer run in a Deployment of their own.
+WORKERS = ("customer",)
 
 
 def _all(overlay: str, kind: str) -> list[dict[str, Any]]:
@@ -55,6 +57,47 @@ def _tls_listener(overlay: str) -> dict[str, Any]:
     listeners = _one(overlay, "Kafka", "crm")["spec"]["kafka"]["listeners"]
     (listener,) = [x for x in listeners if x["tls"]]
     return dict(listener)
+
+
+@pytest.mark.parametrize("service", WORKERS)
+class TestEachWorker:
+    def test_the_api_serves_without_the_worker_and_the_worker_apart(self, service: str) -> None:
+        api = _one("production", "Deployment", _name(service))["spec"]["template"]["spec"]
+        worker = _one("production", "Deployment", f"{_name(service)}-worker")["spec"]["template"][
+            "spec"
+        ]
+        (container,) = worker["containers"]
+        port = SERVICES[service].settings_class.default_port + WORKER_PORT_OFFSET
+
+        assert api["containers"][0]["args"] == ["--part", "api"]
+        assert [*container["command"], *container["args"]] == [
+            "crm",
+            "serve",
+            service,
+            "--part",
+            "worker",
+        ]
+        assert container["ports"] == [{"name": "metrics", "containerPort": port}]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert worker["initContainers"][0]["command"][:3] == ["crm", "wait-migrated", service]
+        # The same database and Kafka sign-in as the service's API.
+        assert container["env"] == api["containers"][0]["env"]
+
+    def test_its_metrics_are_scraped_under_the_service_s_label(self, service: str) -> None:
+        name = f"{_name(service)}-worker"
+        labels = _one("production", "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        endpoint = _one("production", "ServiceMonitor", name)["spec"]["endpoints"][0]
+
+        assert _one("production", "Service", name)["spec"]["selector"].items() <= labels.items()
+        assert endpoint["port"] == "metrics"
+        assert {"action": "replace", "targetLabel": "service", "replacement": service} in (
+            endpoint["relabelings"]
+        )
+        for kind in ("PodDisruptionBudget", "NetworkPolicy"):
+            selector = _one("production", kind, name)["spec"]
+            selector = selector.get("selector") or selector["podSelector"]
+            assert selector["matchLabels"].items() <= labels.items()
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -176,7 +219,8 @@ class TestEachOverlay:
     def test_every_pod_spec_meets_pod_security_restricted(self, overlay: str) -> None:
         specs = [s for d in documents(overlay) for s in pod_specs(d)]
 
-        assert len(specs) == len(SERVICES) + 1  # the Deployments and the migration Job
+        # The Deployments (the services', and the workers' that run apart) and the migration Job
+        assert len(specs) == len(SERVICES) + len(WORKERS) + 1
         assert [p for s in specs for p in problems(s)] == []
 
     def test_no_image_is_latest_or_without_a_registry(self, overlay: str) -> None:
