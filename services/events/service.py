@@ -87,7 +87,7 @@ class Handled:
 
 
 @dataclass(frozen=True)
-class _Arrival:
+class Arrival:
     """One consumed event of a run, with the moment it happened and its business day."""
 
     event: DomainEvent
@@ -134,7 +134,7 @@ async def handle_events(
     """A run of events, in their order, in the caller's transaction: the customers' states
     are read (or taken from ``cache``) and written once for the whole run, and each event is
     judged on the state as it stood right after that event."""
-    arrivals = _arrivals(items, settings)
+    arrivals = arrivals_of(items, settings)
     if not arrivals:
         return Handled([])
     customers = list({a.customer_id for a in arrivals})
@@ -142,7 +142,7 @@ async def handle_events(
     since = min(a.day for a in arrivals) - timedelta(days=MAX_WINDOW_DAYS)
     loaded = await states_repository.load_states(session, customers, since=since, cache=cache)
     states = loaded.states
-    observed = [_observed(a.event, a.envelope, a.at) for a in arrivals]
+    observed = [observed_row(a.event, a.envelope, a.at) for a in arrivals]
     changes = states_repository.Changes()
     history = ContactHistory(session)
     firings: list[tuple[str, str, str]] = []
@@ -176,9 +176,10 @@ async def handle_events(
     return Handled(firings, states_kept=loaded.kept, states_read=loaded.read)
 
 
-def _arrivals(
+def arrivals_of(
     items: Sequence[tuple[DomainEvent, EventEnvelope]], settings: Settings
-) -> list[_Arrival]:
+) -> list[Arrival]:
+    """The run's events about a customer, with their names, moments and business days."""
     arrivals = []
     for event, envelope in items:
         if getattr(event, "customer_id", None) is None:
@@ -188,13 +189,13 @@ def _arrivals(
         at = occurred_at(fields, envelope)
         name = event_name_of(envelope.type)
         day = business_day(at, settings)
-        arrivals.append(_Arrival(event, envelope, name, customer_id, fields, at, day))
+        arrivals.append(Arrival(event, envelope, name, customer_id, fields, at, day))
     return arrivals
 
 
 async def _follow_up(
     session: AsyncSession,
-    arrival: _Arrival,
+    arrival: Arrival,
     *,
     settings: Settings,
     unsaved_history: Sequence[dict[str, Any]],
@@ -212,7 +213,8 @@ async def _follow_up(
         )
 
 
-def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
+def observed_row(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
+    """The event's row in the consumed history."""
     topic, partition, offset = envelope.position or (None, None, None)
     return {
         "event_id": envelope.id,
