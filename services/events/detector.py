@@ -6,6 +6,7 @@ the wall clock, so replaying the topics reaches the same opportunities as the li
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,6 +94,23 @@ class ContactHistory:
                         contacted=reached(row.control_group, row.action),
                     )
         return contacts
+
+    async def load(self, customer_ids: Iterable[uuid.UUID]) -> None:
+        """Read the opportunities of those of these customers not known yet, in one query:
+        a run's matches are decided together, and one read per customer was a round trip
+        per firing customer."""
+        missing = [c for c in set(customer_ids) if c not in self._customers]
+        for customer_id in missing:
+            self._customers[customer_id] = _Contacts()
+        if self.session is None or not missing:
+            return
+        for row in await opportunities_repository.contacts_of_many(self.session, missing):
+            self._customers[row.customer_id].add(
+                row.rule_id,
+                row.dedupe_key,
+                row.created_at,
+                contacted=reached(row.control_group, row.action),
+            )
 
     async def has_facts(self, customer_id: uuid.UUID, dedupe_key: str) -> bool:
         return dedupe_key in (await self._of(customer_id)).facts
