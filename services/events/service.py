@@ -146,6 +146,7 @@ async def handle_events(
     observed = [observed_row(a.event, a.envelope, a.at) for a in arrivals]
     changes = states_repository.Changes()
     matched = _Matched(ContactHistory(session))
+    listening: dict[str, list[LiveRule]] = {}
     for arrival in arrivals:
         state = states[arrival.customer_id]
         applied = apply_event(state, arrival.name, arrival.fields, at=arrival.at, day=arrival.day)
@@ -154,9 +155,14 @@ async def handle_events(
             # What it does (a conversion, an erasure) follows the decisions before it.
             await matched.decide(session, settings)
             await _follow_up(session, arrival, settings=settings, unsaved_history=observed)
-        moment = arrival.moment(applied)
+        if arrival.name not in listening:
+            listening[arrival.name] = [r for r in rules if r.listens_to(arrival.name)]
+        moment: Moment | None = None
         snapshot: CustomerState | None = None
-        for live in (r for r in rules if r.listens_to(arrival.name)):
+        for live in listening[arrival.name]:
+            if not live.screen(arrival.fields):
+                continue
+            moment = moment or arrival.moment(applied)
             matches = evaluate(live.rule_id, live.definition, state, moment)
             if matches:
                 # The state as it stands now, for the decision taken later in the run (the
