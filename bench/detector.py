@@ -308,6 +308,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int, tick: f
         print(f"  ratio detector/floor              : {detector_rate / floor.rate:9.2f}")
         print(f"  ratio floor/raw                   : {floor.rate / raw_rate:9.2f}")
         print("  floor, ms a poll: " + ", ".join(f"{k} {v:.1f}" for k, v in floor.phases.items()))
+        print(probe.backlog())
 
         # Steady rate, one after the other so that neither takes the other's CPU: the
         # detector (already running), then the raw loop; each firing event with a customer of

@@ -23,6 +23,7 @@ from shared.consumer import BatchHandler
 class _PollMarks:
     polled: float
     size: int
+    cpu: float  # the process's CPU time when the poll came back
     handler_start: float | None = None
     handler_end: float | None = None
     committed: float | None = None
@@ -51,7 +52,8 @@ class PhaseProbe:
             async def marked_poll(*, max_records: int, timeout: float) -> list[ReceivedMessage]:
                 messages = await poll(max_records=max_records, timeout=timeout)
                 if messages:
-                    self.polls.append(_PollMarks(time.perf_counter(), len(messages)))
+                    marks = _PollMarks(time.perf_counter(), len(messages), time.process_time())
+                    self.polls.append(marks)
                     for message in messages:
                         key = (message.key or b"").decode()
                         if key in self.watched:
@@ -98,6 +100,32 @@ class PhaseProbe:
                 self.polls[-1].handler_end = time.perf_counter()
 
         return marked
+
+    def backlog(self) -> str:
+        """The mean poll of those so far, in milliseconds: steadier than the backlog's rate,
+        which includes joining the group (each poll is timed to the next poll's return)."""
+        polls = [p for p in self.polls if p.size > 1]
+        pairs = [
+            (a, b)
+            for a, b in itertools.pairwise(polls)
+            if a.handler_start is not None and a.handler_end is not None and a.committed
+        ]
+        if not pairs:
+            return "  no polls"
+
+        def mean(values: list[float]) -> float:
+            return 1000 * sum(values) / len(values)
+
+        size = sum(a.size for a, _ in pairs) / len(pairs)
+        between = mean([b.polled - a.polled for a, b in pairs])
+        cpu = mean([b.cpu - a.cpu for a, b in pairs])
+        decode = mean([a.handler_start - a.polled for a, _ in pairs])  # type: ignore[operator]
+        handler = mean([a.handler_end - a.handler_start for a, _ in pairs])  # type: ignore[operator]
+        commit = mean([a.committed - a.handler_end for a, _ in pairs])  # type: ignore[operator]
+        return (
+            f"  detector, ms a poll of {size:.0f}: poll to poll {between:.1f} (CPU {cpu:.1f});"
+            f" decode and claim {decode:.1f}, rules and writes {handler:.1f}, commit {commit:.1f}"
+        )
 
     def report(self, sent: dict[str, float], seen: dict[str, float], slowest: int = 5) -> list[str]:
         """The phases, in milliseconds, of the ``slowest`` firing events that arrived."""
