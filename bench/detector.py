@@ -7,6 +7,8 @@ other, so the machine's noise hits both alike; the ratios are what to read.
   a rule) is consumed from the beginning by one detector process (consumer, state, rules,
   opportunities, outbox relay) and by the raw loop (decode, the same threshold test, produce
   an output message, commit), each under a fresh group.
+- The database floor (``bench/detector_floor.py``): the same number of events' polls, their
+  statements alone, driven with events decoded and rows made in advance.
 - Latency at a steady rate: ``--rate`` events/s for ``--seconds``, first for the detector,
   then for the raw loop; for each firing event, the time from its publication to its
   opportunity on ``crm.opportunities.v1`` (for the raw loop, to its output message). The
@@ -39,6 +41,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.detector_floor import database_floor
+from bench.detector_phases import PhaseProbe
 from contracts.base import DomainEvent
 from contracts.catalogue import Topic
 from contracts.customer import CustomerRegistered, TransactionPosted
@@ -128,13 +132,16 @@ async def _raw_loop(
         await producer.stop()
 
 
-async def _detector_until(settings: Settings, handled: int) -> tuple[float, ServiceRuntime]:
+async def _detector_until(
+    settings: Settings, handled: int, probe: PhaseProbe
+) -> tuple[float, ServiceRuntime]:
     metrics = ServiceMetrics("events")
     book = RuleBook()
     runtime = ServiceRuntime.build(
         settings, handlers=build_handlers(settings, book), metrics=metrics,
-        batch_handler=build_batch_handler(settings, book),
+        batch_handler=probe.handler(build_batch_handler(settings, book)),
     )  # fmt: skip
+    probe.attach(runtime.bus)
     started = time.perf_counter()
     await runtime.start()
     assert runtime.consumer is not None
@@ -284,17 +291,30 @@ async def main(settings: Settings, events: int, rate: int, seconds: int, tick: f
         await _send(producer, [_transaction(customers[n % 500], n, stamp) for n in range(events)])
 
         raw_seconds = await _raw_loop(bootstrap, events, settings.consumer_batch_size)
-        detector_seconds, runtime = await _detector_until(settings, events)
+        others = [uuid.uuid4() for _ in range(500)]  # the floor's customers, of its own
+        floor = await database_floor(
+            settings,
+            [_transaction(others[n % 500], n, stamp) for n in range(events)],
+            settings.consumer_batch_size,
+        )
+        probe = PhaseProbe()
+        detector_seconds, runtime = await _detector_until(settings, events, probe)
         raw_rate, detector_rate = events / raw_seconds, events / detector_seconds
         print(f"throughput, backlog of {events} transactions (2% firing), one process each")
         print(f"  raw aiokafka consume-test-produce : {raw_rate:9.0f} events/s")
+        print(f"  database floor (a poll's statements): {floor.rate:7.0f} events/s")
         print(f"  detector                          : {detector_rate:9.0f} events/s")
         print(f"  ratio detector/raw                : {detector_rate / raw_rate:9.2f}")
+        print(f"  ratio detector/floor              : {detector_rate / floor.rate:9.2f}")
+        print(f"  ratio floor/raw                   : {floor.rate / raw_rate:9.2f}")
+        print("  floor, ms a poll: " + ", ".join(f"{k} {v:.1f}" for k, v in floor.phases.items()))
+        print(probe.backlog())
 
         # Steady rate, one after the other so that neither takes the other's CPU: the
         # detector (already running), then the raw loop; each firing event with a customer of
         # its own.
         half = len(firing) // 2
+        probe.watch([str(c) for c in firing[:half]])
         sent_detector, seen_detector = await _under_load(
             SteadyLoad(
                 bootstrap, Topic.OPPORTUNITIES, customers, firing[:half], rate, seconds, tick
@@ -303,6 +323,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int, tick: f
         assert runtime.consumer is not None
         caught_up = await runtime.consumer.caught_up()
         await runtime.stop()
+        probe.detach()
 
         raw = asyncio.create_task(
             _raw_loop(bootstrap, None, settings.consumer_batch_size, start="latest")
@@ -328,6 +349,7 @@ async def main(settings: Settings, events: int, rate: int, seconds: int, tick: f
             ratio = statistics.median(detector_ms) / statistics.median(raw_ms)
             print(f"  p50 ratio detector/raw : {ratio:.1f}")
         print(f"  detector lag left after the run: {'none' if caught_up else 'some'}")
+        print("\n".join(probe.report(sent_detector, seen_detector)))
     finally:
         await producer.stop()
 

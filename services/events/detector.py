@@ -4,8 +4,10 @@ group, priority, owner, lineage. No HTTP, no Kafka, no commit.
 Every decision is taken at the moment's own time (the event's, or the scheduler's tick), never
 the wall clock, so replaying the topics reaches the same opportunities as the live run."""
 
+import functools
 import hashlib
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
-from services.events.evaluation import Match, Moment, evaluate
+from services.events.evaluation import Match, Moment, evaluate, event_screen
 from services.events.repository import opportunities as opportunities_repository
 from services.events.rules import Action, ActionKind, RuleDefinition
 from services.events.state import ERASED, CustomerState
@@ -31,6 +33,12 @@ class LiveRule:
     def listens_to(self, event_name: str | None) -> bool:
         trigger = self.definition.trigger
         return trigger.schedule if event_name is None else event_name in trigger.events
+
+    @functools.cached_property
+    def screen(self) -> Callable[[dict[str, Any]], bool]:
+        """Whether an event's fields pass the rule's conditions on them: most events fail
+        one, and this tells so without evaluating the rest (see :func:`event_screen`)."""
+        return event_screen(self.definition)
 
 
 def in_control_group(rule_id: str, customer_id: str, share: float) -> bool:
@@ -93,6 +101,23 @@ class ContactHistory:
                         contacted=reached(row.control_group, row.action),
                     )
         return contacts
+
+    async def load(self, customer_ids: Iterable[uuid.UUID]) -> None:
+        """Read the opportunities of those of these customers not known yet, in one query:
+        a run's matches are decided together, and one read per customer was a round trip
+        per firing customer."""
+        missing = [c for c in set(customer_ids) if c not in self._customers]
+        for customer_id in missing:
+            self._customers[customer_id] = _Contacts()
+        if self.session is None or not missing:
+            return
+        for row in await opportunities_repository.contacts_of_many(self.session, missing):
+            self._customers[row.customer_id].add(
+                row.rule_id,
+                row.dedupe_key,
+                row.created_at,
+                contacted=reached(row.control_group, row.action),
+            )
 
     async def has_facts(self, customer_id: uuid.UUID, dedupe_key: str) -> bool:
         return dedupe_key in (await self._of(customer_id)).facts

@@ -145,6 +145,44 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
     raise AssertionError(f"unhandled condition {condition!r}")
 
 
+def event_screen(rule: RuleDefinition) -> Callable[[dict[str, Any]], bool]:
+    """The rule's conditions on the event's own fields, as one test of the fields, with the
+    values to compare against converted once: a match needs every condition to hold, and
+    these depend on nothing else, so an event that fails them cannot match (what
+    :func:`evaluate` answers too, only more slowly, converting the values on every event)."""
+    checks = [_field_check(c) for c in rule.conditions if isinstance(c, EventField)]
+
+    def screen(fields: dict[str, Any]) -> bool:
+        return all(check(fields) for check in checks)
+
+    return screen
+
+
+def _field_check(condition: EventField) -> Callable[[dict[str, Any]], bool]:
+    name, compare, value = condition.field, _COMPARE[condition.op], condition.value
+    texts = [str(v) for v in value] if isinstance(value, list) else str(value)
+    try:
+        numbers: Any = (
+            [Decimal(str(v)) for v in value] if isinstance(value, list) else Decimal(str(value))
+        )
+    except ArithmeticError:
+        numbers = None  # not a number: compared as _comparable does, failing as it fails
+
+    def check(fields: dict[str, Any]) -> bool:
+        actual = fields.get(name)
+        kind = type(actual)
+        if kind is str:
+            return bool(compare(actual, texts))
+        if actual is None:
+            return False
+        if numbers is not None and (kind is Decimal or kind is int):
+            # Compared exactly as their Decimal(str()) would be.
+            return bool(compare(actual, numbers))
+        return bool(compare(*_comparable(actual, value)))
+
+    return check
+
+
 def _comparable(actual: Any, value: Any) -> tuple[Any, Any]:
     """Both sides as the event field's kind: numbers as Decimal, flags as bool, the rest as
     text (UUIDs, enums). The rule was checked against the field's type when it was saved."""

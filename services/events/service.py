@@ -4,6 +4,7 @@ an erasure's forgetting each have their own module.
 
 No HTTP and no Kafka here, and no commit: the caller owns the transaction."""
 
+import copy
 import time
 import uuid
 from collections.abc import Sequence
@@ -16,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
 from services.events.config import Settings
-from services.events.detector import ContactHistory, LiveRule, judge
+from services.events.detector import Candidate, ContactHistory, LiveRule, decide
 from services.events.erasure import forget_customer
-from services.events.evaluation import Moment
+from services.events.evaluation import Moment, evaluate
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import rules as rules_repository
 from services.events.repository import states as states_repository
 from services.events.rules import RuleDefinition
-from services.events.state import MAX_WINDOW_DAYS, Applied, apply_event
+from services.events.state import MAX_WINDOW_DAYS, Applied, CustomerState, apply_event
 from services.events.state_cache import StateCache
 from shared.envelope import EventEnvelope
 from shared.logging import correlated
@@ -87,7 +88,7 @@ class Handled:
 
 
 @dataclass(frozen=True)
-class _Arrival:
+class Arrival:
     """One consumed event of a run, with the moment it happened and its business day."""
 
     event: DomainEvent
@@ -136,7 +137,7 @@ async def handle_events(
     """A run of events, in their order, in the caller's transaction: the customers' states
     are read (or taken from ``cache``) and written once for the whole run, and each event is
     judged on the state as it stood right after that event."""
-    arrivals = _arrivals(items, settings)
+    arrivals = arrivals_of(items, settings)
     if not arrivals:
         return Handled([])
     customers = list({a.customer_id for a in arrivals})
@@ -144,43 +145,84 @@ async def handle_events(
     since = min(a.day for a in arrivals) - timedelta(days=MAX_WINDOW_DAYS)
     loaded = await states_repository.load_states(session, customers, since=since, cache=cache)
     states = loaded.states
-    observed = [_observed(a.event, a.envelope, a.at) for a in arrivals]
+    observed = [observed_row(a.event, a.envelope, a.at) for a in arrivals]
     changes = states_repository.Changes()
-    history = ContactHistory(session)
-    firings: list[tuple[str, str, str]] = []
-    recorded: list[dict[str, Any]] = []
+    matched = _Matched(ContactHistory(session))
+    listening: dict[str, list[LiveRule]] = {}
     for arrival in arrivals:
         state = states[arrival.customer_id]
         applied = apply_event(state, arrival.name, arrival.fields, at=arrival.at, day=arrival.day)
         changes.note(arrival.customer_id, applied)
-        await _follow_up(session, arrival, settings=settings, unsaved_history=observed)
-        moment, lineage = arrival.moment(applied), arrival.lineage()
-        with correlated(arrival.envelope.correlation_id):
-            for live in (r for r in rules if r.listens_to(arrival.name)):
-                decisions = await judge(
-                    session,
-                    live,
-                    state,
-                    moment,
-                    history=history,
-                    settings=settings,
-                    lineage_events=lineage,
-                    firings=recorded,
-                )
-                firings += [(live.rule_id, live.status, d) for d in decisions]
+        if arrival.name in _FOLLOWED_UP:
+            # What it does (a conversion, an erasure) follows the decisions before it.
+            await matched.decide(session, settings)
+            await _follow_up(session, arrival, settings=settings, unsaved_history=observed)
+        if arrival.name not in listening:
+            listening[arrival.name] = [r for r in rules if r.listens_to(arrival.name)]
+        moment: Moment | None = None
+        snapshot: CustomerState | None = None
+        for live in listening[arrival.name]:
+            if not live.screen(arrival.fields):
+                continue
+            moment = moment or arrival.moment(applied)
+            matches = evaluate(live.rule_id, live.definition, state, moment)
+            if matches:
+                # The state as it stands now, for the decision taken later in the run (the
+                # profile's fields are replaced, never changed in place, by later events).
+                snapshot = snapshot or copy.copy(state)
+                matched.add(arrival, [Candidate(live, m, snapshot, moment) for m in matches])
+    await matched.decide(session, settings)
     version = await states_repository.save_run(
-        session, states, changes, observed=observed, firings=recorded
+        session, states, changes, observed=observed, firings=matched.recorded
     )
     if cache is not None:
         # Before the commit: if it fails, the stored version is not this one, and the next
         # run reads the states again.
         cache.keep(states, version, since)
-    return Handled(firings, states_kept=loaded.kept, states_read=loaded.read)
+    return Handled(matched.firings, states_kept=loaded.kept, states_read=loaded.read)
 
 
-def _arrivals(
+# Events that do more than change the state, in the database, where later decisions see it.
+_FOLLOWED_UP = frozenset({"account.opened", "customer.erased"})
+
+
+@dataclass
+class _Matched:
+    """A run's matches, decided together in their order: evaluating the rules needs no
+    decision taken before, and deciding needs the customers' earlier opportunities, which
+    are then read in one query for all the customers with a match, where each customer's
+    first match read them alone."""
+
+    history: ContactHistory
+    pending: list[tuple["Arrival", Candidate]] = field(default_factory=list)
+    firings: list[tuple[str, str, str]] = field(default_factory=list)
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, arrival: "Arrival", candidates: list[Candidate]) -> None:
+        self.pending += [(arrival, candidate) for candidate in candidates]
+
+    async def decide(self, session: AsyncSession, settings: Settings) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        await self.history.load(candidate.customer_id for _, candidate in pending)
+        for arrival, candidate in pending:
+            with correlated(arrival.envelope.correlation_id):
+                decision = await decide(
+                    session,
+                    candidate,
+                    history=self.history,
+                    settings=settings,
+                    lineage_events=arrival.lineage(),
+                    firings=self.recorded,
+                )
+            self.firings.append((candidate.live.rule_id, candidate.live.status, decision))
+
+
+def arrivals_of(
     items: Sequence[tuple[DomainEvent, EventEnvelope]], settings: Settings
-) -> list[_Arrival]:
+) -> list[Arrival]:
+    """The run's events about a customer, with their names, moments and business days."""
     arrivals = []
     for event, envelope in items:
         if getattr(event, "customer_id", None) is None:
@@ -190,13 +232,13 @@ def _arrivals(
         at = occurred_at(fields, envelope)
         name = event_name_of(envelope.type)
         day = business_day(at, settings)
-        arrivals.append(_Arrival(event, envelope, name, customer_id, fields, at, day))
+        arrivals.append(Arrival(event, envelope, name, customer_id, fields, at, day))
     return arrivals
 
 
 async def _follow_up(
     session: AsyncSession,
-    arrival: _Arrival,
+    arrival: Arrival,
     *,
     settings: Settings,
     unsaved_history: Sequence[dict[str, Any]],
@@ -214,7 +256,8 @@ async def _follow_up(
         )
 
 
-def _observed(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
+def observed_row(event: DomainEvent, envelope: EventEnvelope, at: datetime) -> dict[str, Any]:
+    """The event's row in the consumed history."""
     topic, partition, offset = envelope.position or (None, None, None)
     return {
         "event_id": envelope.id,

@@ -194,9 +194,25 @@ async def save_run(
     """What a run of events leaves, in one statement: the states it changed, the events it
     consumed (the history backtests read) and its firings. Returns the version it stored with
     every state it saved (each customer of the run has its profile row written, so each gets
-    the version). Rows go in no particular order: the run holds its customers' locks, so no
-    other transaction writes these rows meanwhile, and sorting them was a fair part of a run."""
+    the version)."""
     version = secrets.randbits(63)
+    await write_all(
+        session, run_writes(states, changes, version=version, observed=observed, firings=firings)
+    )
+    return version
+
+
+def run_writes(
+    states: dict[uuid.UUID, CustomerState],
+    changes: Changes,
+    *,
+    version: int,
+    observed: Sequence[dict[str, Any]],
+    firings: Sequence[dict[str, Any]],
+) -> list[RowsWrite]:
+    """The rows :func:`save_run` writes, each table's as one write. Rows go in no particular
+    order: the run holds its customers' locks, so no other transaction writes these rows
+    meanwhile, and sorting them was a fair part of a run."""
     profiles = [_profile_values(c, states[c], version) for c in changes.profiles]
     days = [{"customer_id": c, "day": d, **_day_values(states[c].days[d])} for c, d in changes.days]
     holdings = [_holding_values(c, a, states[c].holdings[a]) for c, a in changes.holdings]
@@ -205,19 +221,15 @@ async def save_run(
         for c, k in changes.recurring
         for r in (states[c].recurring[k],)
     ]
-    await write_all(
-        session,
-        [
-            RowsWrite(CustomerProfile, profiles, key=("customer_id",)),
-            RowsWrite(CustomerDay, days, key=("customer_id", "day")),
-            RowsWrite(CustomerHolding, holdings, key=("customer_id", "account_number")),
-            RowsWrite(CustomerRecurringCredit, recurring, key=("customer_id", "source")),
-            # A redelivered event's history and firings are already there and stay as they were.
-            RowsWrite(ObservedEvent, observed, json_text=("payload",)),
-            firings_write(firings),
-        ],
-    )
-    return version
+    return [
+        RowsWrite(CustomerProfile, profiles, key=("customer_id",)),
+        RowsWrite(CustomerDay, days, key=("customer_id", "day")),
+        RowsWrite(CustomerHolding, holdings, key=("customer_id", "account_number")),
+        RowsWrite(CustomerRecurringCredit, recurring, key=("customer_id", "source")),
+        # A redelivered event's history and firings are already there and stay as they were.
+        RowsWrite(ObservedEvent, observed, json_text=("payload",)),
+        firings_write(firings),
+    ]
 
 
 def _profile_values(customer_id: uuid.UUID, state: CustomerState, version: int) -> dict[str, Any]:

@@ -167,7 +167,7 @@ _STEPS: dict[Callable[[_Customer], DomainEvent], int] = {
 }
 
 
-def _story(draw: random.Random, start: datetime) -> list[Arrival]:
+def _story(draw: random.Random, start: datetime, now: datetime) -> list[Arrival]:
     c = _Customer(
         uuid.uuid4(),
         draw,
@@ -185,7 +185,7 @@ def _story(draw: random.Random, start: datetime) -> list[Arrival]:
         # Bursts of a few events within hours, and quiet spells of days to weeks between.
         burst = c.calls_to_come or draw.random() < 0.4
         c.at += timedelta(hours=draw.uniform(0.5, 12) if burst else draw.uniform(72, 336))
-        if c.at > NOW:
+        if c.at > now:
             return c.arrivals
         if c.calls_to_come:
             c.add(_contact(c))
@@ -198,11 +198,11 @@ def _story(draw: random.Random, start: datetime) -> list[Arrival]:
         c.add(step(c))
 
 
-def generated_stream(draw: random.Random, customers: int) -> list[Arrival]:
-    """Every customer's story, interleaved at random as their partitions deliver them; each
-    customer's own events stay in their order."""
+def generated_stream(draw: random.Random, customers: int, *, now: datetime = NOW) -> list[Arrival]:
+    """Every customer's story up to ``now``, interleaved at random as their partitions
+    deliver them; each customer's own events stay in their order."""
     stories = [
-        _story(draw, NOW - SPAN + draw.uniform(0, 1) * REGISTRATIONS) for _ in range(customers)
+        _story(draw, now - SPAN + draw.uniform(0, 1) * REGISTRATIONS, now) for _ in range(customers)
     ]
     # One slot per event, shuffled: a customer's slots take their events in order.
     slots = [n for n, story in enumerate(stories) for _ in story]
