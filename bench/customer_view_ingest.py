@@ -75,8 +75,15 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     env.update(CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(service_port),
                CRM_LOG_LEVEL="WARNING", CRM_CUSTOMER_DATABASE_POOL_SIZE="20")  # fmt: skip
-    service = _start([str(BIN / "crm"), "serve", "customer"], env)
-    processes = [service]
+    if args.split:
+        # The API in one process, the relay and the consumer in another (woken by NOTIFY).
+        env.update(CRM_CUSTOMER_WORKER_PORT=str(free_port()))
+        processes = [
+            _start([str(BIN / "crm"), "serve", "customer", "--part", part], env)
+            for part in ("api", "worker")
+        ]
+    else:
+        processes = [_start([str(BIN / "crm"), "serve", "customer"], env)]
     baseline = _start([sys.executable, "-m", "bench.baseline_customer_app", "--dsn", dsn,
                        "--port", str(baseline_port)], env)  # fmt: skip
     processes.append(baseline)
@@ -226,6 +233,11 @@ def run() -> None:
     parser.add_argument("--batches", type=int, default=20, help="ingest batches of 1,000 a round")
     parser.add_argument("--ingest-clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--settle-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="serve the customer service's API and its worker (relay, consumer) apart",
+    )
     parser.add_argument(
         "--preload",
         type=int,
