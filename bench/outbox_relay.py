@@ -35,7 +35,8 @@ from shared.db import create_engine, create_sessionmaker
 from shared.envelope import EventEnvelope
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
-from shared.outbox import EVENT_SOURCE, OutboxRelay, record_events
+from shared.outbox import EVENT_SOURCE, record_events
+from shared.outbox_relay import OutboxRelay
 from shared.runtime import create_bus
 from shared.settings import BusBackend, SharedSettings
 

@@ -13,7 +13,8 @@ from shared import audit
 from shared.bus import Bus
 from shared.logging import correlation_id_var, get_logger, new_correlation_id
 from shared.metrics import ServiceMetrics
-from shared.outbox import OUTBOX_WRITTEN, OutboxRelay
+from shared.outbox import OUTBOX_WRITTEN
+from shared.outbox_relay import OutboxRelay
 from shared.problems import TOO_LARGE_TITLE, BackPressure, problem_response
 from shared.settings import SharedSettings
 from shared.supervision import Supervisor

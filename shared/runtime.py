@@ -25,7 +25,8 @@ from shared.db import create_engine, create_probe_engine, create_sessionmaker
 from shared.logging import get_logger
 from shared.metrics import ServiceMetrics
 from shared.notify import NotificationListener, listener_dsn
-from shared.outbox import BACKLOG_REFRESH_SECONDS, EVENT_SOURCE, OutboxRelay, outbox_channel
+from shared.outbox import EVENT_SOURCE, outbox_channel
+from shared.outbox_relay import BACKLOG_REFRESH_SECONDS, OutboxRelay
 from shared.settings import BusBackend, SharedSettings
 from shared.supervision import RestartLimit, Supervisor
 from shared.tracing import bus_tracer, trace_engine

@@ -17,7 +17,8 @@ from shared.bus import Bus, OutgoingMessage
 from shared.consumer import EventConsumer
 from shared.envelope import EventEnvelope
 from shared.metrics import ServiceMetrics
-from shared.outbox import OutboxRecord, OutboxRelay, record_event, to_message
+from shared.outbox import OutboxRecord, record_event, to_message
+from shared.outbox_relay import OutboxRelay
 from tests.integration.mechanics import (
     ProbeEvent,
     correlation_ids,

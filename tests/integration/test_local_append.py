@@ -14,7 +14,8 @@ from shared.db import create_engine
 from shared.envelope import EventEnvelope
 from shared.logging import correlation_id_var
 from shared.metrics import ServiceMetrics
-from shared.outbox import OutboxRecord, OutboxRelay, to_message
+from shared.outbox import OutboxRecord, to_message
+from shared.outbox_relay import OutboxRelay
 from shared.settings import SharedSettings
 from tests.integration.mechanics import PARTITIONS, new_probe_type, read_topic, record_in_outbox
 

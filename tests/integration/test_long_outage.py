@@ -19,7 +19,7 @@ from shared.bus import Bus, BusConsumer, BusUnavailableError, OutgoingMessage
 from shared.consumer import EventConsumer
 from shared.envelope import EventEnvelope
 from shared.metrics import ServiceMetrics
-from shared.outbox import OutboxRelay
+from shared.outbox_relay import OutboxRelay
 from tests.integration.mechanics import (
     ProbeEvent,
     effects,

@@ -30,7 +30,8 @@ from shared.db import create_engine, create_sessionmaker
 from shared.inbox import InboxRecord
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
-from shared.outbox import EVENT_SOURCE, OutboxRecord, OutboxRelay
+from shared.outbox import EVENT_SOURCE, OutboxRecord
+from shared.outbox_relay import OutboxRelay
 from shared.settings import SharedSettings
 from tests.integration.mechanics import (
     EFFECTS_DDL,

@@ -23,7 +23,8 @@ from shared.bus.local import LocalBus
 from shared.db import create_engine, create_sessionmaker
 from shared.metrics import ServiceMetrics
 from shared.notify import NotificationListener, listener_dsn
-from shared.outbox import OutboxRelay, outbox_channel, record_event
+from shared.outbox import outbox_channel, record_event
+from shared.outbox_relay import OutboxRelay
 from shared.settings import SharedSettings
 from tests.integration.mechanics import PARTITIONS, new_probe_type, record_in_outbox
 from tests.waiting import wait_until

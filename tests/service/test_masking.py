@@ -99,9 +99,13 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
         client, "/v1/reconciliations?business_date=2026-10-31", {"balances": [figure]}
     )
     sweep.masked.append(f'"account_number":"{mask_account(account)}","outcome":"differing"')
-    sweep.path_values |= {"customer_id": person["id"], "account_number": account,
-                          "manager_id": manager["id"], "lead_id": lead["id"],
-                          "reconciliation_id": run["id"]}  # fmt: skip
+    sweep.path_values |= {
+        "customer_id": person["id"],
+        "account_number": account,
+        "manager_id": manager["id"],
+        "lead_id": lead["id"],
+        "reconciliation_id": run["id"],
+    }
     sweep.queries["/v1/customers/lookup"] = [
         {"phone": phone}, {"id_number": person_id}, {"account_number": account},
         {"card_number": card},

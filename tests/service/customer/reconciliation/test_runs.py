@@ -94,10 +94,8 @@ class TestValidation:
     ) -> None:
         number = account_number()
 
-        answer = await reconcile(
-            client, "1998-11-01", line(number, "1.00"), line(account_number(), "1.00"),
-            line(number, "2.00"),
-        )  # fmt: skip
+        lines = [line(number, "1.00"), line(account_number(), "1.00"), line(number, "2.00")]
+        answer = await reconcile(client, "1998-11-01", *lines)
 
         assert answer.status_code == 422
         assert answer.json()["field"] == "balances[2].account_number"
