@@ -113,7 +113,7 @@ APPEND_FROM_OUTBOX = text(
     "WITH placed AS ("  # nosec B608
     " SELECT o.seq, o.topic, p.partition, o.message_key, o.payload, "
     + _OUTBOX_HEADERS
-    + " AS headers, row_number() OVER (PARTITION BY o.topic, p.partition ORDER BY o.seq)"
+    + " AS headers, row_number() OVER (PARTITION BY o.topic, p.partition ORDER BY o.seq)"  # nosec B608
     " - 1 AS n FROM unnest(CAST(:seqs AS bigint[]), CAST(:partitions AS int[]),"
     " CAST(:traceparents AS text[])) AS p(seq, partition, traceparent)"
     " JOIN outbox o ON o.seq = p.seq"
