@@ -171,6 +171,17 @@ def is_retryable_conflict(error: BaseException) -> bool:
     return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """Whether a statement broke a unique constraint (another transaction wrote the same key
+    first): the transaction is rolled back."""
+    return isinstance(error, DBAPIError) and (
+        getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION
+    )
+
+
 # SQLSTATE class 22, data exception: a value the database will not store (too long for its
 # column, a character its encoding cannot hold, a date or number out of its type's range).
 REFUSED_VALUE_CLASS = "22"

@@ -11,7 +11,6 @@ thousand, beyond pydantic validating the body. Decimals stay exact throughout: t
 to the database as decimal strings, and balances are summed there.
 """
 
-from asyncpg.exceptions import UniqueViolationError
 from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from services.customer.accounts.schemas import (
 )
 from services.customer.errors import ConcurrentDuplicate, InvalidBatch
 from services.customer.models import AccountStatus
+from shared.db import is_unique_violation
 from shared.outbox import announce_outbox_rows, event_origin
 
 _TRANSACTIONS = TypeAdapter(list[TransactionIn])
@@ -73,7 +73,7 @@ async def ingest_transactions(
                 session, transactions, origin=origin, zone=zone, compact=compact
             )
     except IntegrityError as error:
-        if not isinstance(error.orig, UniqueViolationError) and "unique" not in str(error):
+        if not is_unique_violation(error):
             raise
         # Another batch posted one of these ids between our check and our insert (possible
         # only across different accounts): refuse the whole batch; its retry sorts it out.

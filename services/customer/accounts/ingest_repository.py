@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.base import DomainEvent
 from contracts.customer import TransactionPosted
 from services.customer.models import AccountStatus, Direction, ProductType
 from shared.outbox import EventOrigin
@@ -201,18 +202,25 @@ async def post_batch(
     posted one of its ids since (possible only on other accounts)."""
     answer = await session.scalar(
         _COMPACT_ANSWER if compact else _FULL_ANSWER,
-        {
-            "batch": batch,
-            "credit": Direction.CREDIT,
-            "loan": ProductType.LOAN,
-            "zone": zone,
-            "topic": TransactionPosted.topic,
-            "event_type": TransactionPosted.event_type,
-            "source": origin.source,
-            "occurred_at": origin.occurred_at,
-            "correlation_id": origin.correlation_id,
-            "traceparent": origin.traceparent,
-        },
+        {"batch": batch, **event_parameters(TransactionPosted, origin, zone=zone)},
     )
     assert isinstance(answer, str)
     return answer
+
+
+def event_parameters(
+    event: type[DomainEvent], origin: EventOrigin, *, zone: str
+) -> dict[str, object]:
+    """What a statement writing ``event``'s outbox rows binds beside its batch: the bank's
+    rules' constants, the month's time zone, and the events' type and origin."""
+    return {
+        "credit": Direction.CREDIT,
+        "loan": ProductType.LOAN,
+        "zone": zone,
+        "topic": event.topic,
+        "event_type": event.event_type,
+        "source": origin.source,
+        "occurred_at": origin.occurred_at,
+        "correlation_id": origin.correlation_id,
+        "traceparent": origin.traceparent,
+    }

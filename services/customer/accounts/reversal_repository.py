@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import TransactionReversed
-from services.customer.accounts.ingest_repository import json_rows
-from services.customer.models import AccountStatus, Direction, ProductType
+from services.customer.accounts.ingest_repository import event_parameters, json_rows
+from services.customer.models import AccountStatus
 from shared.outbox import EventOrigin
 
 _TYPES = {
@@ -134,18 +134,7 @@ async def apply_reversals(
     answer their outcome as the JSON text of an object."""
     answer = await session.scalar(
         _COMPACT_ANSWER if compact else _FULL_ANSWER,
-        {
-            "reversals": reversals,
-            "credit": Direction.CREDIT,
-            "loan": ProductType.LOAN,
-            "zone": zone,
-            "topic": TransactionReversed.topic,
-            "event_type": TransactionReversed.event_type,
-            "source": origin.source,
-            "occurred_at": origin.occurred_at,
-            "correlation_id": origin.correlation_id,
-            "traceparent": origin.traceparent,
-        },
+        {"reversals": reversals, **event_parameters(TransactionReversed, origin, zone=zone)},
     )
     assert isinstance(answer, str)
     return answer

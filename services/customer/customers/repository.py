@@ -161,19 +161,3 @@ async def lock_customers(session: AsyncSession, customer_ids: list[uuid.UUID]) -
         ),
         {"ids": sorted(customer_ids)},
     )
-
-
-async def touch_last_activity(session: AsyncSession, latest: dict[uuid.UUID, datetime]) -> None:
-    """Move each customer's last activity forward (never back), in one statement."""
-    if not latest:
-        return
-    ids, times = zip(*sorted(latest.items()), strict=True)
-    await lock_customers(session, list(ids))
-    await session.execute(
-        text(
-            "UPDATE customers c SET last_activity_at = greatest(c.last_activity_at, v.at)"
-            " FROM unnest(CAST(:ids AS uuid[]), CAST(:times AS timestamptz[])) AS v(id, at)"
-            " WHERE c.id = v.id"
-        ),
-        {"ids": list(ids), "times": list(times)},
-    )
