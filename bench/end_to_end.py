@@ -1,0 +1,250 @@
+"""From the bank's transaction to the action: the whole way a user feels, on both buses.
+
+A channel posts transaction batches at a steady ``--rate`` (a batch every ``--tick-ms``), one
+transaction in ``1 / --share`` a large withdrawal on a customer of its own; the customer
+service commits it, its relay publishes it, the detector raises the opportunity, and a watcher
+reads `GET /v1/opportunities` every ``--watch-ms`` as a screen would. For each firing it times
+the POST's answer to the opportunity being readable, and splits that into hops from the
+services' own rows: the answer to the relay's round (``outbox.published_at``), the round to
+the start of the detector's transaction that opened the opportunity (the bus, the consumer's
+poll), and from there to readable (the detector's rules, writes and commit, and on average
+half of the watcher's interval). It checks that no firing was lost or doubled (the rule's control
+group, held out by design, counted too).
+
+- ``local``: the embedded default as a user runs it, `crm run`: the four services in one
+  process on the local bus, PostgreSQL from the wheel.
+- ``kafka``: the customer and events services as processes of their own (`crm serve`), each
+  with its own database, on a real broker.
+
+    .venv/bin/python -m bench.end_to_end [--bus local kafka] [--rate 1000] [--seconds 30]
+                                         [--share 0.02] [--tick-ms 20] [--watch-ms 10]
+
+Read the hop shares first: they say where the time goes; the absolute figures move with the
+machine's load.
+"""
+
+import argparse
+import asyncio
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import end_to_end_load as load
+from crm.infra.kafka import KafkaBroker, free_port
+from crm.infra.postgres import EmbeddedPostgres
+from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
+from services.customer.config import Settings as CustomerSettings
+from services.events.app import MIGRATIONS as EVENTS_MIGRATIONS
+from services.events.config import Settings as EventsSettings
+from shared.auth.tokens import development_bearer
+from shared.migrations import upgrade
+
+CRM = Path(sys.executable).with_name("crm")
+WARM_UP_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Topology:
+    customer_url: str
+    events_url: str
+    customer_dsn: str
+    events_dsn: str
+
+
+def _dsn(postgres: EmbeddedPostgres, database: str) -> str:
+    return postgres.url(database).replace("postgresql+asyncpg", "postgresql")
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _quiet_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env["CRM_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+@contextmanager
+def embedded(work: Path) -> Iterator[Topology]:
+    """`crm run` on a PostgreSQL this bench started (`crm run` reuses a running one)."""
+    postgres = EmbeddedPostgres(work / "pg", port=free_port())
+    postgres.start()
+    ports = {name: free_port() for name in ("customer", "events", "complaints", "contact_center")}
+    env = _quiet_env()
+    env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    command = [
+        str(CRM),
+        "run",
+        "--data-dir",
+        str(postgres.data_dir),
+        "--pg-port",
+        str(postgres.port),
+    ]
+    processes = [_start(command, env)]
+    try:
+        yield Topology(
+            f"http://127.0.0.1:{ports['customer']}",
+            f"http://127.0.0.1:{ports['events']}",
+            _dsn(postgres, "crm"),
+            _dsn(postgres, "crm"),
+        )
+    finally:
+        _stop(processes)
+        postgres.stop()
+
+
+@contextmanager
+def on_kafka(work: Path) -> Iterator[Topology]:
+    """The customer and events services in processes of their own, on a real broker."""
+    postgres = EmbeddedPostgres(work / "pg", port=free_port())
+    broker = KafkaBroker(work / "kafka")
+    postgres.start()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        broker.start()
+        for database in ("e2e_customer", "e2e_events"):
+            postgres.ensure_database(database)
+        asyncio.run(_migrate(postgres))
+        ports = {"customer": free_port(), "events": free_port()}
+        for name, port in ports.items():
+            env = _quiet_env()
+            env.update(
+                CRM_BUS="kafka",
+                CRM_KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+                CRM_DATABASE_URL=postgres.url(f"e2e_{name}"),
+                **{f"CRM_{name.upper()}_PORT": str(port)},
+            )
+            processes.append(_start([str(CRM), "serve", name], env))
+        yield Topology(
+            f"http://127.0.0.1:{ports['customer']}",
+            f"http://127.0.0.1:{ports['events']}",
+            _dsn(postgres, "e2e_customer"),
+            _dsn(postgres, "e2e_events"),
+        )
+    finally:
+        _stop(processes)
+        broker.stop()
+        postgres.stop()
+
+
+async def _migrate(postgres: EmbeddedPostgres) -> None:
+    await upgrade(CustomerSettings(database_url=postgres.url("e2e_customer")), CUSTOMER_MIGRATIONS)
+    await upgrade(EventsSettings(database_url=postgres.url("e2e_events")), EVENTS_MIGRATIONS)
+
+
+async def _ready(url: str, timeout: float = 120) -> None:
+    async with httpx.AsyncClient() as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+async def _phase(
+    customer: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    accounts: load.Accounts,
+    args: argparse.Namespace,
+    *,
+    run: str,
+    seconds: float,
+) -> load.LoadResult:
+    """A steady load with the watcher beside it; waits up to a minute for the last firings."""
+    result = load.LoadResult()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(load.watch(events, result, stop, every=args.watch_ms / 1000))
+    try:
+        await load.steady_load(
+            customer,
+            accounts,
+            run=run,
+            rate=args.rate,
+            seconds=seconds,
+            share=args.share,
+            tick=args.tick_ms / 1000,
+            result=result,
+        )
+        # About a tenth is held out (the control group) and never readable: wait for the rest.
+        expected = math.floor(len(result.firings) * 0.8)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            readable = sum(1 for f in result.firings.values() if f.readable is not None)
+            if readable >= expected:
+                await asyncio.sleep(2)  # the stragglers above the floor
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await watcher
+    return result
+
+
+async def measure(topology: Topology, bus: str, args: argparse.Namespace) -> list[str]:
+    await _ready(topology.customer_url)
+    await _ready(topology.events_url)
+    headers = development_bearer()
+    firings = math.ceil((args.seconds + WARM_UP_SECONDS) * args.rate * args.share)
+    async with (
+        httpx.AsyncClient(base_url=topology.customer_url, headers=headers, timeout=60) as customer,
+        httpx.AsyncClient(base_url=topology.events_url, headers=headers, timeout=60) as events,
+    ):
+        started = time.monotonic()
+        accounts = await load.prepare(customer, customers=math.ceil(firings * 1.6) + 100)
+        print(
+            f"[{bus}] prepared {len(accounts.firing)} firing and {len(accounts.ordinary)} "
+            f"ordinary accounts in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+        # A warm-up on other customers: the first requests pay for connections and caches.
+        warm = await _phase(customer, events, accounts, args, run="warm", seconds=WARM_UP_SECONDS)
+        measured = load.Accounts(accounts.ordinary, accounts.firing[len(warm.firings) :])
+        result = await _phase(customer, events, measured, args, run="e2e", seconds=args.seconds)
+    lost, doubled = await load.read_hops(topology.customer_dsn, topology.events_dsn, result)
+    return load.report(bus, result, lost, doubled)
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bus", nargs="+", choices=["local", "kafka"], default=["local", "kafka"])
+    parser.add_argument("--rate", type=int, default=1000, help="transactions a second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--share", type=float, default=0.02, help="of transactions that fire")
+    parser.add_argument("--tick-ms", type=float, default=20.0, help="a batch this often")
+    parser.add_argument("--watch-ms", type=float, default=10.0, help="the watcher reads this often")
+    args = parser.parse_args()
+    topologies = {"local": embedded, "kafka": on_kafka}
+    lines: list[str] = []
+    for bus in args.bus:
+        with tempfile.TemporaryDirectory() as work, topologies[bus](Path(work)) as topology:
+            lines += asyncio.run(measure(topology, bus, args))
+            print("\n".join(lines[-6:]), flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    run()

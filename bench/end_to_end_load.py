@@ -1,0 +1,277 @@
+"""The end-to-end phase's load, its watcher and its hops (``bench/end_to_end.py`` runs them).
+
+A channel posts a batch every tick at a steady rate; one transaction in ``1 / share`` is a
+large withdrawal (``large_withdrawal`` fires on it), each on a customer of its own so that
+every firing names one customer and one opportunity. A watcher reads `GET /v1/opportunities`
+as a phone agent's screen would, and notes when each firing's opportunity is first readable.
+The hops come from the services' own rows afterwards: when the relay's round picked the
+event up (the customer outbox's ``published_at``: the round's transaction start) and when the
+detector's transaction that opened the opportunity began (the ``created_at`` of the
+``opportunity.created`` row it wrote to its own outbox).
+"""
+
+import asyncio
+import contextlib
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+
+from crm.synthetic import SyntheticBank
+from crm.synthetic_load import load_synthetic_bank
+
+FIRING_RULE = "large_withdrawal"
+FIRING_AMOUNT = "150000.00"  # the rule fires from 100,000
+FUNDING = "1000000.00"
+
+
+@dataclass(frozen=True)
+class Accounts:
+    ordinary: list[str]
+    firing: list[str]  # one account per customer, each used once
+
+
+@dataclass
+class Firing:
+    transaction_id: str
+    answered: float  # wall clock (time.time()): the services' timestamps are wall clocks too
+    readable: float | None = None
+    relayed: float | None = None
+    decided: float | None = None
+
+    @property
+    def total_ms(self) -> float:
+        assert self.readable is not None
+        return (self.readable - self.answered) * 1000
+
+
+@dataclass
+class LoadResult:
+    firings: dict[str, Firing] = field(default_factory=dict)
+    posted: int = 0
+    seconds: float = 0.0
+    late_batches: int = 0  # batches that could not start on their tick (the service was slower)
+
+
+async def prepare(client: httpx.AsyncClient, customers: int) -> Accounts:
+    """Customers with one funded CNY current account each, through the API."""
+    bank = SyntheticBank(seed=7, customers=customers, transactions=0, end_date=date.today())
+    await load_synthetic_bank(client, bank)
+    # Only customers who agreed to calls: a retention call to anyone else is suppressed.
+    callable_ = {key for key, body in bank.customers() if body.get("consent", {}).get("phone")}
+    current = [
+        body["account_number"]
+        for key, body in bank.accounts()
+        if key in callable_ and body["product_type"] == "current" and body["currency"] == "CNY"
+    ]
+    for start in range(0, len(current), 1000):
+        batch = [
+            _transaction(number, f"FUND-{number}", "credit", FUNDING, "deposit")
+            for number in current[start : start + 1000]
+        ]
+        answer = await client.post("/v1/transactions?answer=compact", json=_body(batch))
+        answer.raise_for_status()
+    ordinary = max(len(current) // 10, 20)
+    return Accounts(ordinary=current[:ordinary], firing=current[ordinary:])
+
+
+def _transaction(
+    account: str, transaction_id: str, direction: str, amount: str, kind: str
+) -> dict[str, Any]:
+    return {
+        "transaction_id": transaction_id,
+        "account_number": account,
+        "direction": direction,
+        "amount": amount,
+        "currency": "CNY",
+        "kind": kind,
+        "channel": "atm",
+        "booked_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _body(transactions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"transactions": transactions}
+
+
+async def steady_load(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    *,
+    run: str,
+    rate: int,
+    seconds: float,
+    share: float,
+    tick: float,
+    result: LoadResult,
+) -> None:
+    """Post ``rate × tick`` transactions every ``tick`` for ``seconds``, each batch on its own
+    schedule (a slow answer does not hold back the next channel's batch), noting each firing
+    in ``result`` as its answer arrives (the watcher reads it meanwhile)."""
+    per_batch = max(round(rate * tick), 1)
+    firing_every = round(1 / share)
+    firing_accounts = iter(accounts.firing)
+    started = time.monotonic()
+    batches = int(seconds / tick)
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def post(batch: list[dict[str, Any]], firing: list[str]) -> None:
+        answer = await client.post("/v1/transactions", json=_body(batch))
+        answered = time.time()
+        answer.raise_for_status()
+        for transaction_id in firing:
+            result.firings[transaction_id] = Firing(transaction_id, answered)
+
+    counter = 0
+    for n in range(batches):
+        due = started + n * tick
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -tick:
+            result.late_batches += 1
+        batch, firing = [], []
+        for _ in range(per_batch):
+            counter += 1
+            transaction_id = f"E2E-{run}-{counter:08d}"
+            if counter % firing_every == 0:
+                account = next(firing_accounts)  # StopIteration: prepare more customers
+                batch.append(
+                    _transaction(account, transaction_id, "debit", FIRING_AMOUNT, "withdrawal")
+                )
+                firing.append(transaction_id)
+            else:
+                account = accounts.ordinary[counter % len(accounts.ordinary)]
+                batch.append(_transaction(account, transaction_id, "credit", "120.00", "deposit"))
+        task = asyncio.create_task(post(batch, firing))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
+    result.posted = counter
+    result.seconds = time.monotonic() - started
+
+
+async def watch(
+    client: httpx.AsyncClient, result: LoadResult, stop: asyncio.Event, *, every: float
+) -> None:
+    """Read the newest opportunities every ``every`` seconds, as a screen would, and note when
+    each firing's opportunity is first there. Follows the cursor while a whole page is new."""
+    seen: set[str] = set()
+    while not stop.is_set():
+        cursor: str | None = None
+        while True:
+            params = {
+                "rule_id": FIRING_RULE,
+                "limit": "100",
+                **({"cursor": cursor} if cursor else {}),
+            }
+            page = (await client.get("/v1/opportunities", params=params)).json()
+            now = time.time()
+            fresh = [item for item in page["items"] if item["id"] not in seen]
+            for item in fresh:
+                seen.add(item["id"])
+                for source in item["lineage"].get("events", []):
+                    firing = result.firings.get(source.get("transaction_id", ""))
+                    if firing is not None and firing.readable is None:
+                        firing.readable = now
+            if len(fresh) < len(page["items"]) or not page["next_cursor"]:
+                break
+            cursor = page["next_cursor"]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+async def read_hops(customer_dsn: str, events_dsn: str, result: LoadResult) -> tuple[int, int]:
+    """Fill each firing's relay and decision times from the services' rows; answer how many
+    firings have no opportunity (lost) and how many have more than one (doubled), held-out
+    ones (the rule's control group) included."""
+    ids = list(result.firings)
+    customer = await asyncpg.connect(customer_dsn)
+    try:
+        for transaction_id, relayed in await customer.fetch(
+            "SELECT payload->>'transaction_id', published_at FROM customer.outbox "
+            "WHERE event_type = 'crm.transaction.posted.v1' "
+            "AND payload->>'transaction_id' = ANY($1::text[])",
+            ids,
+        ):
+            if relayed is not None:
+                result.firings[transaction_id].relayed = relayed.timestamp()
+    finally:
+        await customer.close()
+    events = await asyncpg.connect(events_dsn)
+    try:
+        # The opportunity's own created_at is the event's time (replays decide alike); the
+        # outbox row its transaction wrote says when the detector's transaction began.
+        rows = await events.fetch(
+            "SELECT raised_by->>'transaction_id' AS transaction_id, count(*) AS opened, "
+            "min(ob.created_at) AS decided "
+            "FROM events.opportunities o "
+            "CROSS JOIN jsonb_array_elements(o.lineage->'events') raised_by "
+            "LEFT JOIN events.outbox ob ON ob.event_type = 'crm.opportunity.created.v1' "
+            "AND ob.payload::jsonb->>'opportunity_id' = o.id::text "
+            "WHERE o.rule_id = $1 AND raised_by->>'transaction_id' = ANY($2::text[]) "
+            "GROUP BY 1",
+            FIRING_RULE,
+            ids,
+        )
+    finally:
+        await events.close()
+    for row in rows:
+        if row["decided"] is not None:  # held out: no event, no time
+            result.firings[row["transaction_id"]].decided = row["decided"].timestamp()
+    lost = len(ids) - len(rows)
+    doubled = sum(1 for row in rows if row["opened"] > 1)
+    return lost, doubled
+
+
+HOPS = ("answer to relay round", "relay round to detector", "detector to readable")
+
+
+def _hops(firing: Firing) -> tuple[float, float, float] | None:
+    if firing.readable is None or firing.relayed is None or firing.decided is None:
+        return None
+    # The round may start before the answer reaches the channel: the commit came first.
+    return (
+        max(firing.relayed - firing.answered, 0.0),
+        firing.decided - firing.relayed,
+        firing.readable - firing.decided,
+    )
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
+
+
+def report(bus: str, result: LoadResult, lost: int, doubled: int) -> list[str]:
+    """The phase's lines: the hops' shares first, then the whole way's percentiles."""
+    read = [f for f in result.firings.values() if f.readable is not None]
+    whole = [_hops(f) for f in read]
+    timed = [hops for hops in whole if hops is not None]
+    lines = [
+        f"[{bus}] posted {result.posted} transactions in {result.seconds:.1f} s "
+        f"({result.posted / result.seconds:.0f}/s, {result.late_batches} batches late); "
+        f"{len(result.firings)} firings, {len(read)} readable (control group held out), "
+        f"lost {lost}, doubled {doubled}"
+    ]
+    if not timed:
+        return [*lines, f"[{bus}] no firing was readable"]
+    means = [statistics.mean(hops[i] for hops in timed) for i in range(len(HOPS))]
+    for i, name in enumerate(HOPS):
+        ms = [hops[i] * 1000 for hops in timed]
+        lines.append(
+            f"[{bus}]   {name:<24} share {means[i] / sum(means):5.0%}  "
+            f"p50 {_percentile(ms, 0.5):7.1f} ms  p99 {_percentile(ms, 0.99):7.1f} ms"
+        )
+    totals = [f.total_ms for f in read]
+    lines.append(
+        f"[{bus}] answer to readable: p50 {_percentile(totals, 0.5):.1f} ms, "
+        f"p99 {_percentile(totals, 0.99):.1f} ms, worst {max(totals):.1f} ms "
+        f"(aim: p50 < 50, p99 < 250)"
+    )
+    return lines
