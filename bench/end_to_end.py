@@ -58,6 +58,16 @@ class Topology:
     events_url: str
     customer_dsn: str
     events_dsn: str
+    pids: tuple[int, ...]  # the services' processes, whose CPU time the phase reports
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the services' processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
 
 def _dsn(postgres: EmbeddedPostgres, database: str) -> str:
@@ -107,6 +117,7 @@ def embedded(work: Path) -> Iterator[Topology]:
             f"http://127.0.0.1:{ports['events']}",
             _dsn(postgres, "crm"),
             _dsn(postgres, "crm"),
+            tuple(p.pid for p in processes),
         )
     finally:
         _stop(processes)
@@ -140,6 +151,7 @@ def on_kafka(work: Path) -> Iterator[Topology]:
             f"http://127.0.0.1:{ports['events']}",
             _dsn(postgres, "e2e_customer"),
             _dsn(postgres, "e2e_events"),
+            tuple(p.pid for p in processes),
         )
     finally:
         _stop(processes)
@@ -223,9 +235,15 @@ async def measure(topology: Topology, bus: str, args: argparse.Namespace) -> lis
         # A warm-up on other customers: the first requests pay for connections and caches.
         warm = await _phase(customer, events, accounts, args, run="warm", seconds=WARM_UP_SECONDS)
         measured = load.Accounts(accounts.ordinary, accounts.firing[len(warm.firings) :])
+        cpu = topology.cpu_seconds()
         result = await _phase(customer, events, measured, args, run="e2e", seconds=args.seconds)
+        cpu = topology.cpu_seconds() - cpu
     lost, doubled = await load.read_hops(topology.customer_dsn, topology.events_dsn, result)
-    return load.report(bus, result, lost, doubled)
+    return [
+        *load.report(bus, result, lost, doubled),
+        f"[{bus}] the services' processes used {cpu:.1f} CPU s in the phase "
+        f"({cpu / result.posted * 1e6:.0f} µs a transaction, the watcher's reads included)",
+    ]
 
 
 def run() -> None:
@@ -242,7 +260,7 @@ def run() -> None:
     for bus in args.bus:
         with tempfile.TemporaryDirectory() as work, topologies[bus](Path(work)) as topology:
             lines += asyncio.run(measure(topology, bus, args))
-            print("\n".join(lines[-6:]), flush=True)
+            print("\n".join(lines[-7:]), flush=True)
     print("\n".join(lines))
 
 
