@@ -3,6 +3,10 @@
 ``upgrade`` is what ``crm migrate`` and the embedded start-up run: it creates the schema, takes
 an advisory lock (two replicas starting together must not migrate at once) and runs Alembic on
 that connection. Each service's ``migrations/env.py`` only calls :func:`run_migrations`.
+
+Each revision runs in a transaction of its own, so that a revision may leave it for a step
+PostgreSQL refuses inside one (``CREATE INDEX CONCURRENTLY``, in an ``autocommit_block``);
+the lock is therefore the session's, held across those commits.
 """
 
 import asyncio
@@ -37,17 +41,25 @@ def alembic_config(script_location: Path, settings: SharedSettings) -> Config:
 
 async def upgrade(settings: SharedSettings, script_location: Path, revision: str = "head") -> None:
     schema = settings.db_schema
+    lock = {"key": f"migrate:{schema}"}
     engine = create_engine(settings)
     try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{schema}"}
-            )
-            await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            config = alembic_config(script_location, settings)
-            # Alembic's own lines ("Running upgrade …") then say which service they are about.
-            with bound_contextvars(service=settings.service_name):
-                await connection.run_sync(_upgrade_on, config, revision)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), lock)
+            try:
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                # Alembic finds no transaction open and so runs one per revision itself.
+                await connection.commit()
+                config = alembic_config(script_location, settings)
+                # Alembic's own lines ("Running upgrade …") then say which service they are about.
+                with bound_contextvars(service=settings.service_name):
+                    await connection.run_sync(_upgrade_on, config, revision)
+            finally:
+                # After a failed revision the connection's transaction is aborted: roll it
+                # back first, or the unlock is refused (the lock would go with the session).
+                await connection.rollback()
+                await connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), lock)
+                await connection.commit()
     finally:
         await engine.dispose()
 
@@ -102,6 +114,7 @@ def _run(connection: Connection, target_metadata: MetaData, schema: str) -> None
         version_table_schema=schema,
         compare_type=True,
         include_object=_not_alembic_version,
+        transaction_per_migration=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -116,7 +129,8 @@ def _not_alembic_version(
 async def _run_standalone(target_metadata: MetaData, settings: SharedSettings) -> None:
     engine = create_engine(settings)
     try:
-        async with engine.begin() as connection:
+        # Not in a transaction of ours: Alembic opens one per revision (see the module's note).
+        async with engine.connect() as connection:
             await connection.run_sync(_run, target_metadata, settings.db_schema)
     finally:
         await engine.dispose()

@@ -2,8 +2,11 @@
 
 Nullable columns without defaults: PostgreSQL adds them without rewriting the table or holding
 its lock for long, and the previous release, which never names them, runs unchanged on them.
-The partial unique index is built in the migration's transaction (the migrations run in one,
-under an advisory lock), so posting waits while the table is scanned once.
+The partial unique index is built CONCURRENTLY, outside the revision's transaction (PostgreSQL
+refuses that build inside one): posting goes on while the table is scanned, where a plain build
+would hold off every insert until it finished. The columns are committed before the build and
+added only where missing, so a revision whose build failed (cancelled, say) runs again once the
+invalid index it left is dropped.
 
 Revision ID: 0012
 Revises: 0011
@@ -20,18 +23,28 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    op.add_column("transactions", sa.Column("reversal_id", sa.String(64), nullable=True))
-    op.add_column("transactions", sa.Column("reversal_reason", sa.String(30), nullable=True))
     op.add_column(
-        "transactions", sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True)
+        "transactions", sa.Column("reversal_id", sa.String(64), nullable=True), if_not_exists=True
     )
-    op.create_index(
-        "uq_transactions_reversal_id",
+    op.add_column(
         "transactions",
-        ["reversal_id"],
-        unique=True,
-        postgresql_where=sa.text("reversal_id IS NOT NULL"),
+        sa.Column("reversal_reason", sa.String(30), nullable=True),
+        if_not_exists=True,
     )
+    op.add_column(
+        "transactions",
+        sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True),
+        if_not_exists=True,
+    )
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "uq_transactions_reversal_id",
+            "transactions",
+            ["reversal_id"],
+            unique=True,
+            postgresql_where=sa.text("reversal_id IS NOT NULL"),
+            postgresql_concurrently=True,
+        )
 
 
 def downgrade() -> None:
