@@ -65,11 +65,14 @@ promtool:
 	    echo "!!! promtool not found: alert rule checks SKIPPED (apt install prometheus) !!!" >&2; \
 	fi
 
-## The alert rules: syntax, the scrape config that loads them, and their unit tests.
+## The alert rules: syntax, the scrape config that loads them, and their unit tests; the
+## services' (alerts.yml) and the cluster's (cluster-alerts.yml, Kubernetes only).
 alert-rules: promtool
 	@if command -v promtool >/dev/null 2>&1; then \
 	    promtool check config deploy/prometheus/prometheus.yml && \
-	    promtool test rules deploy/prometheus/alerts_test.yml; \
+	    promtool check rules deploy/prometheus/cluster-alerts.yml && \
+	    promtool test rules deploy/prometheus/alerts_test.yml \
+	        deploy/prometheus/cluster-alerts_test.yml; \
 	fi
 
 # kustomize and kubeconform, pinned, built by `go install` from the Go module proxy into .tools/.
