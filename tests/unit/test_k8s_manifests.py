@@ -195,6 +195,14 @@ class TestEachService:
         policy = _one("production", "NetworkPolicy", _name(service))["spec"]
         to_kafka = [r for r in policy["egress"] if "strimzi.io/cluster" in str(r.get("to"))]
         assert [r["ports"] for r in to_kafka] == [[{"protocol": "TCP", "port": listener["port"]}]]
+        # The labels Strimzi 1.2.0 sets on a broker pod of a node pool (KafkaPool.java,
+        # KafkaCluster.java), as its bootstrap Service selects them.
+        brokers = {
+            "strimzi.io/cluster": _one("production", "Kafka", "crm")["metadata"]["name"],
+            "strimzi.io/kind": "Kafka",
+            "strimzi.io/broker-role": "true",
+        }
+        assert to_kafka[0]["to"] == [{"podSelector": {"matchLabels": brokers}}]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
