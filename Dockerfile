@@ -22,10 +22,12 @@ COPY services ./services
 COPY crm ./crm
 # The runtime dependencies at the versions of development and CI, every file checked against
 # the lock's hashes (`make runtime-lock`), the build backend among them; then the project
-# itself, built with that backend and nothing fetched. A regular (non-editable) install,
-# migrations included, so the sources are not needed afterwards and cannot shadow it.
+# itself, built with that backend and nothing fetched; `pip check` fails the build if the lock
+# lacks a dependency the project declares. A regular (non-editable) install, migrations
+# included, so the sources are not needed afterwards and cannot shadow it.
 RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock \
     && pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && pip check \
     && rm -rf /src \
     && groupadd --system --gid 10001 crm \
     && useradd --system --uid 10001 --gid crm --create-home --home-dir /home/crm crm

@@ -132,6 +132,8 @@ def test_every_service_and_the_command_import_from_the_installed_wheel(
         [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", RUNTIME_LOCK], cwd=tmp_path
     )
     _run([python, "-m", "pip", "install", "-q", "--no-deps", wheel], cwd=tmp_path)
+    # Every dependency the wheel declares came with the lock.
+    _run([python, "-m", "pip", "check"], cwd=tmp_path)
     modules = [
         "contracts",
         "shared",
