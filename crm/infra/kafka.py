@@ -4,7 +4,8 @@ The jars are resolved from Maven Central by ``deploy/kafka/pom.xml`` (``make kaf
 ``var/kafka/libs``: no Kafka distribution, no Docker. The broker is its own controller, listens
 on loopback only and writes its log4j2 output to a file in its work directory.
 
-Given SCRAM users, its clients sign in (``crm.infra.kafka_sign_in``).
+Given SCRAM users, its clients sign in (``crm.infra.kafka_sign_in``), and with ``authorize``
+are held to their ACLs.
 """
 
 import asyncio
@@ -129,10 +130,13 @@ class KafkaBroker:
         controller_port: int | None = None,
         scram_users: Mapping[str, str] | None = None,
         tls_keystore: Path | None = None,
+        authorize: bool = False,
     ) -> None:
         self.work_dir = work_dir.expanduser().resolve()
-        # No users: a PLAINTEXT listener that asks nobody who they are.
-        self.sign_in = BrokerSignIn.of(scram_users, tls_keystore) if scram_users else None
+        # No users: a PLAINTEXT listener that asks nobody who they are (nor what they may do).
+        self.sign_in = (
+            BrokerSignIn.of(scram_users, tls_keystore, authorize=authorize) if scram_users else None
+        )
         # Chosen once: a restart must come back on the same address for its clients.
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
@@ -175,7 +179,7 @@ class KafkaBroker:
             self._format()
         with self.stdout_file.open("ab") as output:
             self._process = subprocess.Popen(
-                self._java("kafka.Kafka", str(self.config_file), heap="-Xmx512m"),
+                self.java_command("kafka.Kafka", str(self.config_file), heap="-Xmx512m"),
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -231,7 +235,9 @@ class KafkaBroker:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _java(self, main_class: str, *args: str, heap: str) -> list[str]:
+    def java_command(self, main_class: str, *args: str, heap: str) -> list[str]:
+        """``java`` with Kafka's jars on the class path and the broker's log4j2 settings: runs
+        a class of the jars, or a single-file Java program given its source file."""
         return [
             shutil.which("java") or "java",
             heap,
@@ -285,7 +291,7 @@ class KafkaBroker:
         if self.sign_in is not None:
             command += self.sign_in.format_arguments()
         formatted = subprocess.run(
-            self._java("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
+            self.java_command("kafka.tools.StorageTool", *command, heap="-Xmx256m"),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

@@ -2,7 +2,9 @@
 
 SCRAM-SHA-512 on a SASL_PLAINTEXT listener and, given a key store, on a SASL_SSL listener
 beside it. The users' credentials are written into the metadata when the storage is formatted
-(the storage tool's ``--add-scram``); the controller listener stays PLAINTEXT.
+(the storage tool's ``--add-scram``); the controller listener stays PLAINTEXT. With
+``authorize``, the broker holds every client to its ACLs, as Strimzi's ``simple`` authorization
+does (KRaft's StandardAuthorizer), and only the broker's own user may do everything.
 """
 
 import secrets
@@ -24,10 +26,13 @@ class BrokerSignIn:
     users: Mapping[str, str]  # name -> password, the broker's own among them
     # PEM: the broker's private key (PKCS#8, unencrypted) and its certificate chain.
     keystore: Path | None = None
+    authorize: bool = False
 
     @classmethod
-    def of(cls, users: Mapping[str, str], keystore: Path | None = None) -> "BrokerSignIn":
-        return cls({BROKER_USER: secrets.token_urlsafe(24), **users}, keystore)
+    def of(
+        cls, users: Mapping[str, str], keystore: Path | None = None, *, authorize: bool = False
+    ) -> "BrokerSignIn":
+        return cls({BROKER_USER: secrets.token_urlsafe(24), **users}, keystore, authorize)
 
     def security_of(
         self, user: str, *, password: str | None = None, ca_file: Path | None = None
@@ -66,7 +71,23 @@ class BrokerSignIn:
         if self.keystore is not None:
             properties["listener.name.sasl_ssl.ssl.keystore.type"] = "PEM"
             properties["listener.name.sasl_ssl.ssl.keystore.location"] = str(self.keystore)
+        if self.authorize:
+            properties["authorizer.class.name"] = (
+                "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+            )
+            # The broker reaches its own controller over the PLAINTEXT controller listener (on
+            # loopback, no client's), where it is ANONYMOUS: it must pass the authorizer too.
+            properties["super.users"] = f"User:{BROKER_USER};User:ANONYMOUS"
         return properties
+
+    def client_properties(self, user: str) -> dict[str, str]:
+        """A Java client's settings to sign in as ``user`` (Kafka's own tools, the admin API)."""
+        password = self.users[user]
+        return {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.jaas.config": f'{_SCRAM_LOGIN} username="{user}" password="{password}";',
+        }
 
     def format_arguments(self) -> list[str]:
         return [

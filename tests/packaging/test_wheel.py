@@ -1,17 +1,22 @@
 """The project as it ships: a wheel built from the sources, installed in a clean venv.
 
-The services are deployed from the installed package (the Dockerfile runs ``pip install .`` and
-removes the sources), so a package left out of pyproject's list would only show in production:
-the checkout's source tree, on ``sys.path`` in every other test, hides it. Here nothing of the
-checkout is importable: the wheel is installed in a venv of its own (no system site packages),
-and the imports run in isolated mode (``python -I``) from a directory outside the checkout.
+The services are deployed from the installed package (the Dockerfile installs the hashed
+runtime lock, then ``pip install --no-deps .``, and removes the sources), so a package left out
+of pyproject's list would only show in production: the checkout's source tree, on ``sys.path``
+in every other test, hides it. Here nothing of the checkout is importable: the wheel is
+installed in a venv of its own (no system site packages), and the imports run in isolated mode
+(``python -I``) from a directory outside the checkout. The services' venv is made as the
+image's is: ``requirements-runtime.lock`` with ``--require-hashes``, then the wheel alone, so a
+lock that lacks a dependency, or the hash of a file pip picks, fails here rather than in the
+image's build.
 
 It needs the package registry (pip builds with the declared setuptools and installs the pinned
-dependencies) and takes about 40 s.
+dependencies, from its cache when it has them) and takes about 40 s.
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +30,7 @@ from crm.registry import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.lock"
+RUNTIME_LOCK = ROOT / "requirements-runtime.lock"
 SHIPPED_PACKAGES = {"contracts", "shared", "services", "crm"}
 INSTALL_SECONDS = 900
 
@@ -121,7 +127,13 @@ def test_every_service_and_the_command_import_from_the_installed_wheel(
 ) -> None:
     venv = tmp_path / "venv"
     python = _venv(venv)
-    _run([python, "-m", "pip", "install", "-q", "-c", LOCK, wheel], cwd=tmp_path)
+    # As the Dockerfile does.
+    _run(
+        [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", RUNTIME_LOCK], cwd=tmp_path
+    )
+    _run([python, "-m", "pip", "install", "-q", "--no-deps", wheel], cwd=tmp_path)
+    # Every dependency the wheel declares came with the lock.
+    _run([python, "-m", "pip", "check"], cwd=tmp_path)
     modules = [
         "contracts",
         "shared",
@@ -150,3 +162,26 @@ def test_contracts_need_only_pydantic(wheel: Path, tmp_path: Path) -> None:
     }
     assert set(loaded) == modules_of_contracts
     assert _outside(venv, loaded) == {}
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    """Name (normalised) -> version, of every ``name==version`` line of a lock."""
+    pins = {}
+    for line in lock.read_text().splitlines():
+        if "==" in line and not line.startswith((" ", "#")):
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.split()[0]
+    return pins
+
+
+def test_the_image_s_lock_holds_development_s_versions_each_with_its_hashes() -> None:
+    runtime, development = _pins(RUNTIME_LOCK), _pins(LOCK)
+    entries = re.split(r"\n(?=[A-Za-z])", RUNTIME_LOCK.read_text())
+    unhashed = [e.split()[0] for e in entries if "==" in e and "--hash=sha256:" not in e]
+
+    # The build backend is the one pin development does not share (its venv has its own).
+    assert {n: v for n, v in runtime.items() if n != "setuptools"} == {
+        n: development.get(n) for n in runtime if n != "setuptools"
+    }
+    assert "setuptools" in runtime
+    assert unhashed == []

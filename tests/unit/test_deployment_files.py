@@ -338,12 +338,21 @@ class TestDockerfile:
             if line and not line.startswith("#")
         ]
 
-    def test_it_installs_the_locked_project_on_python_3_11_slim(self) -> None:
+    def test_it_installs_the_hashed_lock_on_a_pinned_python_of_the_tests_minor(self) -> None:
         instructions = self._instructions()
+        base = re.fullmatch(
+            r"python:(\d+)\.(\d+)\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", instructions[0][1]
+        )
 
-        assert instructions[0] == ("FROM", "python:3.11-slim")
+        assert instructions[0][0] == "FROM"
+        assert base is not None, instructions[0]
+        assert (int(base[1]), int(base[2])) == sys.version_info[:2]
         runs = [argument for keyword, argument in instructions if keyword == "RUN"]
-        assert any("pip install -c requirements.lock ." in run for run in runs)
+        installs = [
+            "pip install --no-cache-dir --require-hashes -r requirements-runtime.lock",
+            "pip install --no-cache-dir --no-deps --no-build-isolation .",
+        ]
+        assert any(all(step in run for step in installs) for run in runs)
 
     def test_it_copies_every_package_the_project_installs(self) -> None:
         copied = {
@@ -359,7 +368,7 @@ class TestDockerfile:
         assert include is not None
         packages = {name.strip(' "*') for name in include.group(1).split(",")}
 
-        assert {"pyproject.toml", "requirements.lock"} <= copied
+        assert {"pyproject.toml", "requirements-runtime.lock"} <= copied
         assert packages <= copied
 
     def test_it_runs_as_a_numeric_non_root_user(self) -> None:

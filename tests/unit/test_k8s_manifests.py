@@ -195,6 +195,14 @@ class TestEachService:
         policy = _one("production", "NetworkPolicy", _name(service))["spec"]
         to_kafka = [r for r in policy["egress"] if "strimzi.io/cluster" in str(r.get("to"))]
         assert [r["ports"] for r in to_kafka] == [[{"protocol": "TCP", "port": listener["port"]}]]
+        # The labels Strimzi 1.2.0 sets on a broker pod of a node pool (KafkaPool.java,
+        # KafkaCluster.java), as its bootstrap Service selects them.
+        brokers = {
+            "strimzi.io/cluster": _one("production", "Kafka", "crm")["metadata"]["name"],
+            "strimzi.io/kind": "Kafka",
+            "strimzi.io/broker-role": "true",
+        }
+        assert to_kafka[0]["to"] == [{"podSelector": {"matchLabels": brokers}}]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -304,11 +312,37 @@ class TestShared:
         assert kafka["config"]["auto.create.topics.enable"] is False
         assert kafka["authorization"]["type"] == "simple"
 
-    def test_the_prometheus_rule_holds_the_alert_rules_of_alerts_yml(self) -> None:
-        alerts = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
-        rule = _one("production", "PrometheusRule", "crm-alerts")
+    @pytest.mark.parametrize(
+        ("name", "rule_file"),
+        [("crm-alerts", "alerts.yml"), ("crm-cluster-alerts", "cluster-alerts.yml")],
+    )
+    def test_each_prometheus_rule_holds_the_alert_rules_of_its_file(
+        self, name: str, rule_file: str
+    ) -> None:
+        alerts = yaml.safe_load((ROOT / "deploy" / "prometheus" / rule_file).read_text())
+        rule = _one("production", "PrometheusRule", name)
 
         assert rule["spec"]["groups"] == alerts["groups"]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_database_s_exporter_is_scraped_for_the_archiving_alerts(
+        self, overlay: str
+    ) -> None:
+        (cluster,) = _all(overlay, "Cluster")
+        (monitor,) = _all(overlay, "PodMonitor")
+        cluster_alerts = yaml.safe_load(
+            (ROOT / "deploy" / "prometheus" / "cluster-alerts.yml").read_text()
+        )
+        expressions = " ".join(r["expr"] for g in cluster_alerts["groups"] for r in g["rules"])
+
+        # CloudNativePG labels an instance's pod cnpg.io/cluster=<Cluster> and names the
+        # exporter's port `metrics`.
+        assert monitor["spec"]["selector"] == {
+            "matchLabels": {"cnpg.io/cluster": cluster["metadata"]["name"]}
+        }
+        assert [e["port"] for e in monitor["spec"]["podMetricsEndpoints"]] == ["metrics"]
+        assert "cnpg_pg_stat_archiver_seconds_since_last_archival" in expressions
+        assert "cnpg_pg_stat_archiver_failed_count" in expressions
 
     def test_the_retention_figures_are_those_the_consumers_guide_states(self) -> None:
         guide = (ROOT / "docs" / "event-consumers.md").read_text()

@@ -4,7 +4,8 @@
   dead-letter topic, with the retention ``contracts.catalogue.RETENTION_DAYS`` states.
 - ``kafka/users.yaml``: a ``KafkaUser`` per service whose ACLs let it write only the topics it
   publishes (and the dead letters of what it consumes) and read only what it consumes.
-- ``monitoring/prometheusrule.yaml``: ``deploy/prometheus/alerts.yml`` as a ``PrometheusRule``.
+- ``monitoring/prometheusrule.yaml``: ``deploy/prometheus/alerts.yml`` (the services') and
+  ``cluster-alerts.yml`` (what they stand on) as a ``PrometheusRule`` each.
 
 ``python -m tools.k8s.manifests`` writes them under deploy/k8s/base; ``--check`` fails when the
 files there differ (``make deploy-check`` runs it), as ``make docs`` does for the documents.
@@ -31,7 +32,11 @@ from shared.settings import SharedSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy" / "k8s" / "base"
-ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
+# The PrometheusRule of each rule file.
+ALERT_RULES = {
+    "crm-alerts": ROOT / "deploy" / "prometheus" / "alerts.yml",
+    "crm-cluster-alerts": ROOT / "deploy" / "prometheus" / "cluster-alerts.yml",
+}
 
 KAFKA_CLUSTER = "crm"
 STRIMZI = "kafka.strimzi.io/v1"
@@ -136,15 +141,15 @@ def users() -> list[dict[str, Any]]:
     return documents
 
 
-def prometheus_rule() -> list[dict[str, Any]]:
-    alerts = yaml.safe_load(ALERTS.read_text())
+def prometheus_rules() -> list[dict[str, Any]]:
     return [
         {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
-            "metadata": {"name": "crm-alerts", "labels": {**PART_OF, "role": "alert-rules"}},
-            "spec": {"groups": alerts["groups"]},
+            "metadata": {"name": name, "labels": {**PART_OF, "role": "alert-rules"}},
+            "spec": {"groups": yaml.safe_load(path.read_text())["groups"]},
         }
+        for name, path in ALERT_RULES.items()
     ]
 
 
@@ -153,8 +158,8 @@ def rendered() -> dict[Path, str]:
         BASE / "kafka" / "topics.yaml": ("contracts/catalogue.py", topics()),
         BASE / "kafka" / "users.yaml": ("the catalogue and the services' consumers", users()),
         BASE / "monitoring" / "prometheusrule.yaml": (
-            "deploy/prometheus/alerts.yml",
-            prometheus_rule(),
+            "deploy/prometheus/alerts.yml and cluster-alerts.yml",
+            prometheus_rules(),
         ),
     }
     return {
