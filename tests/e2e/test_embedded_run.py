@@ -1,17 +1,22 @@
 """`crm run`, the embedded default: PostgreSQL from the wheel, the local bus, four services.
 
 Runs the real command in a subprocess on free ports, checks that all four are ready, stops it
-with Ctrl-C (SIGINT), and starts it again on the same data directory.
+with Ctrl-C (SIGINT), and starts it again on the same data directory; and that the detector's
+worker, a child process of `crm run`, is kept running and stopped with it.
 """
 
 import asyncio
+import os
+import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import httpx
 from alembic.script import ScriptDirectory
 
+from crm.infra.kafka import free_port
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
@@ -88,3 +93,63 @@ class TestEmbeddedRun:
         finally:
             code, stderr = interrupt(second)
         assert code == 0, stderr[-3000:]
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for children in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in children.read_text().split()
+    ]
+
+
+def _worker_ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _detector_consumed(port: int) -> bool:
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    return 'crm_events_consumed_total{group="crm-events"' in metrics
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.2)
+
+
+class TestDetectorWorker:
+    def test_runs_apart_is_restarted_when_killed_and_stops_with_crm_run(
+        self, tmp_path: Path
+    ) -> None:
+        env, ports, pg_port = embedded_env()
+        worker_port = free_port()
+        env["CRM_EVENTS_WORKER_PORT"] = str(worker_port)
+        process = start(env, tmp_path / "postgres", pg_port)
+        try:
+            wait_ready(ports, process, timeout=120)
+            _wait(lambda: _worker_ready(worker_port), timeout=60)
+            # A new customer's event is handled by the detector in the worker, not in crm run.
+            registered = httpx.post(
+                f"http://127.0.0.1:{ports['customer']}/v1/customers",
+                json=individual(),
+                timeout=10,
+                headers=development_bearer(),
+            )
+            assert registered.status_code == 201, registered.text
+            _wait(lambda: _detector_consumed(worker_port), timeout=30)
+            assert not _detector_consumed(ports["events"])
+            (first,) = _children(process.pid)
+
+            os.kill(first, signal.SIGKILL)
+            _wait(lambda: _children(process.pid) not in ([], [first]), timeout=30)
+            (second,) = _children(process.pid)
+            _wait(lambda: _worker_ready(worker_port), timeout=60)
+        finally:
+            code, stderr = interrupt(process)
+        assert code == 0, stderr[-3000:]
+        assert not Path(f"/proc/{second}").exists(), "the worker outlived crm run"
