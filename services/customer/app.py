@@ -19,6 +19,7 @@ from services.customer.reconciliation import endpoints as reconciliation_endpoin
 from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.customer.relationships import endpoints as relationships_endpoints
 from services.customer.surveys import endpoints as surveys_endpoints
+from services.customer.timeline import endpoints as timeline_endpoints
 from services.customer.view import endpoints as view_endpoints
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -41,6 +42,7 @@ ROUTERS = [
     analytics_endpoints.router,
     privacy_endpoints.router,
     reconciliation_endpoints.router,
+    timeline_endpoints.router,
 ]
 
 

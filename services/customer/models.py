@@ -381,3 +381,29 @@ class OpenOpportunity(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_open_opportunities_customer", "customer_id"),)
+
+
+class CaseKind(StrEnum):
+    COMPLAINT = "complaint"
+    OPPORTUNITY = "opportunity"
+
+
+class TimelineCase(Base):
+    """A complaint or an opportunity as the customer's timeline shows it, kept from the
+    complaints and events services' events. Unlike ``open_complaints`` and
+    ``open_opportunities``, a closed case stays: the timeline is the customer's history."""
+
+    __tablename__ = "timeline_cases"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[CaseKind] = mapped_column(String(20))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    # A complaint's category, an opportunity's action: codes, never the customer's words.
+    subject: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(100))  # priority; the product offered
+    status: Mapped[str] = mapped_column(String(20))  # "open", or how it closed
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_timeline_cases_customer_opened", "customer_id", "opened_at"),)
