@@ -407,3 +407,14 @@ class TimelineCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_timeline_cases_customer_opened", "customer_id", "opened_at"),)
+
+
+class UnservedCustomer(Base):
+    """A customer whose tier requires a manager and who has had none since ``since``: no active
+    manager had room when the tier asked for one. The row goes when a manager is assigned."""
+
+    __tablename__ = "unserved_customers"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(300))

@@ -1,9 +1,13 @@
-"""The relationship manager's desk: complaints and opportunities kept for the timeline.
+"""The relationship manager's desk: complaints and opportunities kept for the timeline, and
+the customers whose tier requires a manager and who have none.
 
 ``timeline_cases`` keeps every complaint and opportunity of a customer, closed ones too (the
 ``open_*`` projections drop a case when it closes). It starts from the complaints still open:
 their received time is known. Complaints closed before this step, and opportunities (whose
 creation time the projection never kept), reach the timeline only from their next event on.
+
+``unserved_customers`` starts empty: a customer left without a manager before this step is
+listed from the next time their tier is decided.
 
 Revision ID: 0013
 Revises: 0012
@@ -42,8 +46,21 @@ def upgrade() -> None:
         " SELECT complaint_id, customer_id, 'complaint', category, priority, 'open', received_at"
         " FROM open_complaints"
     )
+    op.create_table(
+        "unserved_customers",
+        sa.Column("customer_id", sa.UUID(), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_unserved_customers_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_unserved_customers")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("unserved_customers")
     op.drop_index("ix_timeline_cases_customer_opened", table_name="timeline_cases")
     op.drop_table("timeline_cases")
