@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from shared.masking import MaskedName
 from shared.requests import RequestModel
 
 
@@ -43,7 +44,7 @@ class UnservedCustomerRead(BaseModel):
     """A customer whose tier requires a manager and who has none."""
 
     customer_id: uuid.UUID
-    name: str = Field(description="Masked, as on every analytics route.")
+    name: MaskedName
     branch_code: str | None
     value_tier: str
     since: datetime

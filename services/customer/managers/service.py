@@ -33,7 +33,6 @@ from services.customer.managers.schemas import (
 )
 from services.customer.models import Customer, CustomerStatus, Manager
 from shared.logging import get_logger
-from shared.masking import mask_name
 from shared.outbox import record_event
 from shared.problems import get_or_404
 
@@ -70,7 +69,7 @@ async def unserved(
     return [
         UnservedCustomerRead(
             customer_id=customer.id,
-            name=mask_name(customer.name),
+            name=customer.name,
             branch_code=customer.branch_code,
             value_tier=customer.value_tier,
             since=since,

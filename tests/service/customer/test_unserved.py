@@ -2,38 +2,16 @@
 announced to the branch head once, and served by the next manager with room."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from services.customer.app import create_app
 from services.customer.config import Settings
-from tests.conftest import database_of_its_own
-from tests.service.conftest import serving
 from tests.service.customer.conftest import event_types
 from tests.service.customer.factories import create_customer, open_account, transaction
 from tests.waiting import wait_until
 
 UNSERVED = "crm.customer.unserved.v1"
-
-
-@pytest.fixture(scope="session")
-async def desk_database(postgres_server: Any) -> str:
-    """A database of its own: no manager registered by another test has room here."""
-    return await database_of_its_own(postgres_server, "crm_customer_unserved_test")
-
-
-@pytest.fixture
-def desk_settings(desk_database: str) -> Settings:
-    return Settings(database_url=desk_database, relay_poll_interval_seconds=0.05)
-
-
-@pytest.fixture
-async def desk(desk_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create_app(desk_settings)) as client:
-        yield client
 
 
 async def _unserved(client: httpx.AsyncClient, branch: str) -> list[dict[str, Any]]:
