@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customer.models import Interaction, PostedTransaction, TimelineCase
+from services.customer.models import Interaction, PostedTransaction
+from services.customer.projections import TimelineCase
 from services.customer.timeline.schemas import TimelineKind
 from shared.bulk import upsert
 

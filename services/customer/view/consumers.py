@@ -14,7 +14,7 @@ from contracts.complaints import (
     ComplaintStepCompleted,
 )
 from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
-from services.customer.models import CaseKind
+from services.customer.projections import CaseKind
 from services.customer.timeline import repository as timeline_repository
 from services.customer.view import repository as view_repository
 from shared.consumer import Handlers
