@@ -18,6 +18,7 @@ from services.customer.prospects import endpoints as prospects_endpoints
 from services.customer.reconciliation import endpoints as reconciliation_endpoints
 from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.customer.relationships import endpoints as relationships_endpoints
+from services.customer.reviews import endpoints as reviews_endpoints
 from services.customer.surveys import endpoints as surveys_endpoints
 from services.customer.timeline import endpoints as timeline_endpoints
 from services.customer.view import endpoints as view_endpoints
@@ -43,6 +44,7 @@ ROUTERS = [
     privacy_endpoints.router,
     reconciliation_endpoints.router,
     timeline_endpoints.router,
+    reviews_endpoints.router,
 ]
 
 

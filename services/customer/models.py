@@ -357,3 +357,31 @@ class UnservedCustomer(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(String(300))
+
+
+class ReviewForm(StrEnum):
+    """How a manager reviewed the customer."""
+
+    VISIT = "visit"
+    CALL = "call"
+    ADVICE = "advice"
+    CROSS_SELL = "cross_sell"
+
+
+class CustomerReview(Base):
+    """A review the tier policy asks for (``review_every_days``), recorded when done. The next
+    one is due from the latest review or the latest tier change, whichever came last."""
+
+    __tablename__ = "customer_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str] = mapped_column(String(100))  # the token's subject
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    form: Mapped[ReviewForm] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    value_tier: Mapped[str] = mapped_column(String(20))  # the tier the review was for
+    next_review_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_customer_reviews_customer", "customer_id", "reviewed_at"),)

@@ -1,5 +1,6 @@
-"""The relationship manager's desk: complaints and opportunities kept for the timeline, and
-the customers whose tier requires a manager and who have none.
+"""The relationship manager's desk: complaints and opportunities kept for the timeline, the
+customers whose tier requires a manager and who have none, and the reviews a tier policy asks
+for.
 
 ``timeline_cases`` keeps every complaint and opportunity of a customer, closed ones too (the
 ``open_*`` projections drop a case when it closes). It starts from the complaints still open:
@@ -58,9 +59,32 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_unserved_customers")),
     )
+    op.create_table(
+        "customer_reviews",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("customer_id", sa.UUID(), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reviewed_by", sa.String(length=100), nullable=False),
+        sa.Column("manager_id", sa.UUID(), nullable=True),
+        sa.Column("form", sa.String(length=20), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("value_tier", sa.String(length=20), nullable=False),
+        sa.Column("next_review_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_customer_reviews_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_reviews")),
+    )
+    op.create_index(
+        "ix_customer_reviews_customer", "customer_reviews", ["customer_id", "reviewed_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customer_reviews_customer", table_name="customer_reviews")
+    op.drop_table("customer_reviews")
     op.drop_table("unserved_customers")
     op.drop_index("ix_timeline_cases_customer_opened", table_name="timeline_cases")
     op.drop_table("timeline_cases")
