@@ -80,6 +80,7 @@ async def customer_view(
         customer=customer_read(customer, settings),
         accounts=accounts,
         total_balance_cny=total.quantize(Decimal("0.01")),
+        fee_discount_percent=settings.tier_policies[customer.value_tier].fee_discount_percent,
         value=value,
         satisfaction_index=surveys_repository.satisfaction_index_of(lists.satisfaction),
         quadrant=satisfaction_quadrant(

@@ -73,6 +73,10 @@ class CustomerView(BaseModel):
     customer: CustomerRead
     accounts: list[AccountRead]
     total_balance_cny: Decimal
+    fee_discount_percent: Decimal = Field(
+        description="The discount on fees the customer's tier policy grants, for the channel "
+        "to apply."
+    )
     value: CustomerValue
     satisfaction_index: Decimal | None
     quadrant: Quadrant | None = Field(

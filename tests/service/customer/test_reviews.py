@@ -1,5 +1,6 @@
 """The tier policy's reviews: scheduled from review_every_days, due and overdue by the clock
-(injected), rescheduled by a tier change, recorded when done."""
+(injected), rescheduled by a tier change, recorded when done; and the fee discount the view
+publishes for channels to apply."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from services.customer.config import Settings
 from services.customer.dependencies import current_time
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
-from tests.service.conftest import serving
+from tests.service.conftest import scalar, serving
 from tests.service.customer.factories import create_customer, open_account, transaction
 from tests.waiting import wait_until
 
@@ -158,3 +159,21 @@ class TestRecording:
         assert answer.status_code == 422
         assert [e["field"] for e in answer.json()["errors"]] == [field]
         assert (await desk_client.get(f"/v1/customers/{customer['id']}/reviews")).json() == []
+
+
+class TestFeeDiscount:
+    @pytest.mark.parametrize(("tier", "discount"), [("premium", 50), ("key", 20), ("ordinary", 0)])
+    async def test_the_view_publishes_the_discount_of_the_customers_tier(
+        self, client: httpx.AsyncClient, customer_settings: Settings, tier: str, discount: int
+    ) -> None:
+        customer = await create_customer(client)
+        await scalar(
+            customer_settings,
+            "UPDATE customer.customers SET value_tier = :tier WHERE id = :id RETURNING id",
+            id=uuid.UUID(customer["id"]),
+            tier=tier,
+        )
+
+        view = (await client.get(f"/v1/customers/{customer['id']}/view")).json()
+
+        assert float(view["fee_discount_percent"]) == discount
