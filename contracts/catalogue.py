@@ -33,6 +33,7 @@ class EventType(StrEnum):
     CUSTOMER_UPDATED = "crm.customer.updated.v1"
     CUSTOMER_SEGMENT_CHANGED = "crm.customer.segment_changed.v1"
     CUSTOMER_MANAGER_ASSIGNED = "crm.customer.manager_assigned.v1"
+    CUSTOMER_UNSERVED = "crm.customer.unserved.v1"
     CUSTOMER_ERASED = "crm.customer.erased.v1"
     LEAD_CONVERTED = "crm.lead.converted.v1"
     SURVEY_ANSWERED = "crm.survey.answered.v1"
@@ -66,6 +67,7 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.CUSTOMER_UPDATED: Topic.CUSTOMER,
     EventType.CUSTOMER_SEGMENT_CHANGED: Topic.CUSTOMER,
     EventType.CUSTOMER_MANAGER_ASSIGNED: Topic.CUSTOMER,
+    EventType.CUSTOMER_UNSERVED: Topic.CUSTOMER,
     EventType.CUSTOMER_ERASED: Topic.CUSTOMER,
     EventType.LEAD_CONVERTED: Topic.CUSTOMER,
     EventType.SURVEY_ANSWERED: Topic.CUSTOMER,

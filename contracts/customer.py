@@ -140,6 +140,18 @@ class CustomerManagerAssigned(DomainEvent):
     reason: str
 
 
+class CustomerUnserved(DomainEvent):
+    """A customer whose tier requires a manager has none, and no active manager has room: the
+    branch head is to find one (the customer stays on ``/v1/analytics/unserved`` until then)."""
+
+    event_type = EventType.CUSTOMER_UNSERVED
+    customer_id: uuid.UUID
+    branch_code: str | None
+    value_tier: str
+    reason: str
+    since: datetime
+
+
 class LeadConverted(DomainEvent):
     event_type = EventType.LEAD_CONVERTED
     customer_id: uuid.UUID

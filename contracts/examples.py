@@ -31,6 +31,7 @@ from contracts.customer import (
     CustomerManagerAssigned,
     CustomerRegistered,
     CustomerSegmentChanged,
+    CustomerUnserved,
     CustomerUpdated,
     IdentifierDigest,
     InteractionRecorded,
@@ -86,6 +87,13 @@ _CUSTOMER_EVENTS: tuple[DomainEvent, ...] = (
         previous_manager_id=None,
         branch_code="SH001",
         reason="premium customers always have a manager",
+    ),
+    CustomerUnserved(
+        customer_id=CUSTOMER,
+        branch_code="SH001",
+        value_tier="premium",
+        reason="no active manager has room, in branch SH001 or any other",
+        since=MORNING,
     ),
     CustomerErased(customer_id=CUSTOMER, request_reference="DSR-2026-00042", erased_at=MORNING),
     LeadConverted(

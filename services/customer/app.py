@@ -18,7 +18,9 @@ from services.customer.prospects import endpoints as prospects_endpoints
 from services.customer.reconciliation import endpoints as reconciliation_endpoints
 from services.customer.reconciliation.metrics import ReconciliationMetrics
 from services.customer.relationships import endpoints as relationships_endpoints
+from services.customer.reviews import endpoints as reviews_endpoints
 from services.customer.surveys import endpoints as surveys_endpoints
+from services.customer.timeline import endpoints as timeline_endpoints
 from services.customer.view import endpoints as view_endpoints
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -41,6 +43,8 @@ ROUTERS = [
     analytics_endpoints.router,
     privacy_endpoints.router,
     reconciliation_endpoints.router,
+    timeline_endpoints.router,
+    reviews_endpoints.router,
 ]
 
 

@@ -117,6 +117,8 @@ class Settings(SharedSettings):
     profit_model: ProfitModel = ProfitModel()
     # A satisfaction index (0-100) at or above this counts as "says satisfied".
     satisfied_from: Decimal = Decimal("70")
+    # A review is shown due this many days before its date, overdue from the day after it.
+    review_notice_days: int = Field(default=7, ge=0, le=60)
     # Reference rates to CNY for valuing foreign-currency balances (a daily feed in production).
     fx_rates_to_cny: dict[str, Decimal] = Field(default_factory=_default_fx)
     max_transactions_per_batch: int = Field(default=1000, ge=1, le=10_000)

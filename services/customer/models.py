@@ -348,36 +348,40 @@ class Relationship(Base):
     __table_args__ = (UniqueConstraint("customer_id", "related_customer_id", "kind"),)
 
 
-class OpenComplaint(Base):
-    """Projection of the complaints service's events: a customer's complaints still open."""
+class UnservedCustomer(Base):
+    """A customer whose tier requires a manager and who has had none since ``since``: no active
+    manager had room when the tier asked for one. The row goes when a manager is assigned."""
 
-    __tablename__ = "open_complaints"
+    __tablename__ = "unserved_customers"
 
-    complaint_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    category: Mapped[str] = mapped_column(String(40))
-    priority: Mapped[str] = mapped_column(String(20))
-    step: Mapped[str] = mapped_column(String(40))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (Index("ix_open_complaints_customer", "customer_id"),)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(300))
 
 
-class OpenOpportunity(Base):
-    """Projection of the events service's opportunities still open for a customer."""
+class ReviewForm(StrEnum):
+    """How a manager reviewed the customer."""
 
-    __tablename__ = "open_opportunities"
+    VISIT = "visit"
+    CALL = "call"
+    ADVICE = "advice"
+    CROSS_SELL = "cross_sell"
 
-    opportunity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    action: Mapped[str] = mapped_column(String(40))
-    product: Mapped[str | None] = mapped_column(String(100))
-    priority: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))
-    owner: Mapped[str] = mapped_column(String(20))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_open_opportunities_customer", "customer_id"),)
+class CustomerReview(Base):
+    """A review the tier policy asks for (``review_every_days``), recorded when done. The next
+    one is due from the latest review or the latest tier change, whichever came last."""
+
+    __tablename__ = "customer_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str] = mapped_column(String(100))  # the token's subject
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    form: Mapped[ReviewForm] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    value_tier: Mapped[str] = mapped_column(String(20))  # the tier the review was for
+    next_review_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_customer_reviews_customer", "customer_id", "reviewed_at"),)

@@ -180,6 +180,8 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "POST /v1/leads": "estimated_value's currency has a reference rate configured "
         "(CRM_FX_RATES_TO_CNY)",
         "POST /v1/surveys": "csat, nps or both: one of two optional fields is required",
+        "POST /v1/customers/{customer_id}/reviews": "reviewed_at is not in the future; "
+        "next_review_on comes after the review and within the customer's tier's interval",
         "GET /v1/customers/lookup": "exactly one of four optional identifiers",
         "POST /v1/reconciliations": "business_date has ended in the bank's time zone; each "
         "account_number once; a text/csv body is a header line, then a line per account",

@@ -14,6 +14,8 @@ from services.customer.analytics.schemas import (
     ValuePyramid,
 )
 from services.customer.dependencies import SettingsDep
+from services.customer.managers import service as managers_service
+from services.customer.managers.schemas import UnservedCustomerRead
 from shared.http import SessionDep
 from shared.periods import InvalidPeriod, Moment, end_of, start_of
 
@@ -64,3 +66,17 @@ async def rfm_scores(
     """Recency, frequency and monetary scores (1-5 by quintile over the last year), best
     customers first."""
     return await analytics_service.rfm(session, settings=settings, limit=limit)
+
+
+@router.get("/analytics/unserved", tags=["analytics"])
+async def unserved_customers(
+    session: SessionDep,
+    settings: SettingsDep,
+    branch_code: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[UnservedCustomerRead]:
+    """Customers whose tier requires a manager and who have none, longest waiting first, with
+    since when and why; a manager registered with room takes them."""
+    return await managers_service.unserved(
+        session, settings=settings, branch_code=branch_code, limit=limit
+    )

@@ -1,10 +1,13 @@
-"""HTTP models of the value analytics: the pyramid, tier migration, drift, RFM."""
+"""HTTP models of the value analytics: the pyramid, tier migration, drift, RFM. A customer's
+name in them is a :data:`MaskedName`, the one rule of every analytics list."""
 
 import uuid
 from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+
+from shared.masking import MaskedName
 
 
 class TierValue(BaseModel):
@@ -46,7 +49,7 @@ class SegmentMigration(BaseModel):
 
 class DriftingCustomer(BaseModel):
     id: uuid.UUID
-    name: str
+    name: MaskedName
     value_tier: str
     manager_id: uuid.UUID | None
     aum_cny: Decimal
@@ -56,7 +59,7 @@ class DriftingCustomer(BaseModel):
 
 class RfmScore(BaseModel):
     id: uuid.UUID
-    name: str
+    name: MaskedName
     value_tier: str
     recency_days: int
     frequency: int

@@ -18,7 +18,6 @@ from services.customer.analytics.schemas import (
 )
 from services.customer.config import Settings
 from services.customer.valuation.segmentation import TIER_RANK, ValueTier
-from shared.masking import mask_name
 
 YEAR = timedelta(days=365)
 PLACES = Decimal("0.0001")
@@ -104,7 +103,7 @@ async def drifting(
     return [
         DriftingCustomer(
             id=row.id,
-            name=mask_name(row.name),
+            name=row.name,
             value_tier=row.value_tier,
             manager_id=row.manager_id,
             aum_cny=Decimal(row.aum).quantize(Decimal("0.01")),
@@ -127,7 +126,7 @@ async def rfm(session: AsyncSession, *, settings: Settings, limit: int) -> list[
     return [
         RfmScore(
             id=row.id,
-            name=mask_name(row.name),
+            name=row.name,
             value_tier=row.value_tier,
             recency_days=int(row.recency_days),
             frequency=row.frequency,

@@ -1,7 +1,7 @@
 """HTTP API of customers under ``/v1``: register, search, look up, read, change, close."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
@@ -80,17 +80,25 @@ async def search_customers(
     phone: Annotated[str | None, Query(max_length=30)] = None,
     value_tier: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
     manager_id: uuid.UUID | None = None,
+    manager: Annotated[
+        Literal["none"] | None, Query(description="`none`: only customers without a manager")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CustomerPage:
-    """Search by name, ID number, phone, tier or manager; pages follow ``next_cursor``."""
+    """Search by name, ID number, phone, tier or manager (``manager=none``: those without
+    one); pages follow ``next_cursor``."""
     identifier = None
     if id_number:
         identifier = (IdentifierKind.RESIDENT_ID, id_number.upper())
     elif phone:
         identifier = (IdentifierKind.PHONE, _phone_query(phone))
     criteria = CustomerFilter(
-        name=name, value_tier=value_tier, manager_id=manager_id, identifier=identifier
+        name=name,
+        value_tier=value_tier,
+        manager_id=manager_id,
+        without_manager=manager == "none",
+        identifier=identifier,
     )
     criteria = limit_search(criteria, principal)
     return await customers_answers.search(session, criteria, cursor=cursor, limit=limit)

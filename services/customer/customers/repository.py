@@ -85,6 +85,7 @@ class CustomerFilter:
     name: str | None = None
     value_tier: str | None = None
     manager_id: uuid.UUID | None = None
+    without_manager: bool = False
     identifier: tuple[IdentifierKind, str] | None = None
     # Object-level limits of the caller (services.customer.access), not search terms: a
     # portfolio or a branch the caller may not look beyond.
@@ -126,6 +127,8 @@ async def search_customers(
         statement = statement.where(Customer.value_tier == criteria.value_tier)
     if criteria.manager_id:
         statement = statement.where(Customer.manager_id == criteria.manager_id)
+    if criteria.without_manager:
+        statement = statement.where(Customer.manager_id.is_(None))
     if criteria.portfolio_of:
         statement = statement.where(Customer.manager_id == criteria.portfolio_of)
     if criteria.branch_code:

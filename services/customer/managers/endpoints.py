@@ -22,9 +22,12 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
 
 @router.post("/managers", status_code=status.HTTP_201_CREATED, tags=["managers"])
-async def create_manager(body: ManagerCreate, session: SessionDep) -> ManagerRead:
-    """Register a customer manager (客户经理) with the portfolio size they can serve."""
-    manager = await managers_service.create_manager(session, body)
+async def create_manager(
+    body: ManagerCreate, session: SessionDep, settings: SettingsDep
+) -> ManagerRead:
+    """Register a customer manager (客户经理) with the portfolio size they can serve; they take
+    the unserved customers (their branch's first) as far as that goes."""
+    manager = await managers_service.create_manager(session, body, settings=settings)
     return ManagerRead.model_validate(manager, from_attributes=True)
 
 

@@ -1,12 +1,15 @@
 """Queries of customer managers and their portfolios."""
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.customer.models import Customer, Manager
+from services.customer.models import Customer, CustomerStatus, Manager, UnservedCustomer
 
 
 async def get_manager(session: AsyncSession, manager_id: uuid.UUID) -> Manager | None:
@@ -63,3 +66,63 @@ async def manager_workloads(
         if tier is not None:
             entry[1][tier] = count
     return list(workloads.values())
+
+
+async def mark_unserved(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime, reason: str
+) -> bool:
+    """True when the customer was not already unserved: the first time since has the say."""
+    statement = (
+        insert(UnservedCustomer)
+        .values(customer_id=customer_id, since=since, reason=reason)
+        .on_conflict_do_nothing(index_elements=[UnservedCustomer.customer_id])
+        .returning(UnservedCustomer.customer_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def mark_served(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(UnservedCustomer).where(UnservedCustomer.customer_id == customer_id)
+    )
+
+
+def _unserved(tiers: Sequence[str]) -> Any:
+    """Active customers of the tiers that require a manager, without one, and since when."""
+    return (
+        select(Customer, UnservedCustomer.since, UnservedCustomer.reason)
+        .join(UnservedCustomer, UnservedCustomer.customer_id == Customer.id)
+        .where(
+            Customer.status == CustomerStatus.ACTIVE,
+            Customer.manager_id.is_(None),
+            Customer.value_tier.in_(tiers),
+        )
+    )
+
+
+async def unserved_customers(
+    session: AsyncSession, *, tiers: Sequence[str], branch_code: str | None, limit: int
+) -> list[tuple[Customer, datetime, str]]:
+    """Longest unserved first."""
+    statement = _unserved(tiers).order_by(UnservedCustomer.since, Customer.id).limit(limit)
+    if branch_code is not None:
+        statement = statement.where(Customer.branch_code == branch_code)
+    return [(c, since, reason) for c, since, reason in (await session.execute(statement)).all()]
+
+
+async def waiting_for(
+    session: AsyncSession, manager: Manager, *, tiers: Sequence[str], limit: int
+) -> Sequence[Customer]:
+    """The unserved customers a manager with room should take, locked: their own branch's
+    first, then the longest waiting (the order ``least_loaded_manager`` serves them in)."""
+    statement = (
+        _unserved(tiers)
+        .order_by(
+            (Customer.branch_code == manager.branch_code).desc(),
+            UnservedCustomer.since,
+            Customer.id,
+        )
+        .limit(limit)
+        .with_for_update(of=Customer, skip_locked=True)
+    )
+    return [customer for customer, _, _ in (await session.execute(statement)).all()]

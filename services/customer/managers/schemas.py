@@ -1,11 +1,13 @@
 """HTTP models of customer managers (客户经理), their portfolios and assignments."""
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from shared.masking import MaskedName
 from shared.requests import RequestModel
 
 
@@ -36,3 +38,14 @@ class ManagerWorkload(BaseModel):
 class ManagerAssign(RequestModel):
     manager_id: uuid.UUID
     reason: Annotated[str, Field(min_length=1, max_length=300)] = "assigned by staff"
+
+
+class UnservedCustomerRead(BaseModel):
+    """A customer whose tier requires a manager and who has none."""
+
+    customer_id: uuid.UUID
+    name: MaskedName
+    branch_code: str | None
+    value_tier: str
+    since: datetime
+    reason: str

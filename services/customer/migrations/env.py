@@ -1,3 +1,4 @@
+import services.customer.projections  # noqa: F401  (its tables join Base.metadata)
 from services.customer.models import Base
 from shared.migrations import run_migrations
 

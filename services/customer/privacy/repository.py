@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import (
     CustomerIdentifier,
+    CustomerReview,
     Interaction,
     Lead,
     PostedTransaction,
@@ -58,6 +59,15 @@ async def segment_history(session: AsyncSession, customer_id: uuid.UUID) -> Sequ
     return (await session.scalars(statement)).all()
 
 
+async def all_reviews(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[CustomerReview]:
+    statement = (
+        select(CustomerReview)
+        .where(CustomerReview.customer_id == customer_id)
+        .order_by(CustomerReview.reviewed_at, CustomerReview.id)
+    )
+    return (await session.scalars(statement)).all()
+
+
 async def leads_about(session: AsyncSession, customer_id: uuid.UUID) -> Sequence[Lead]:
     statement = select(Lead).where(Lead.converted_customer_id == customer_id)
     return (await session.scalars(statement)).all()
@@ -72,8 +82,9 @@ async def remove_identifiers(session: AsyncSession, customer_id: uuid.UUID) -> N
 
 async def clear_free_text(session: AsyncSession, customer_id: uuid.UUID, *, erased: str) -> None:
     """Free text may name anyone: the counterparty and memo of each transaction, interaction
-    summaries, survey comments, the lead's name and phone, visit notes. Amounts, dates and
-    kinds stay (the bank keeps its books); the rows keep only the customer's meaningless id."""
+    summaries, survey comments, review notes, the lead's name and phone, visit notes. Amounts,
+    dates and kinds stay (the bank keeps its books); the rows keep only the customer's
+    meaningless id."""
     await session.execute(
         update(PostedTransaction)
         .where(PostedTransaction.customer_id == customer_id)
@@ -84,6 +95,9 @@ async def clear_free_text(session: AsyncSession, customer_id: uuid.UUID, *, eras
     )
     await session.execute(
         update(SurveyAnswer).where(SurveyAnswer.customer_id == customer_id).values(comment=None)
+    )
+    await session.execute(
+        update(CustomerReview).where(CustomerReview.customer_id == customer_id).values(notes=None)
     )
     leads = select(Lead.id).where(Lead.converted_customer_id == customer_id)
     await session.execute(

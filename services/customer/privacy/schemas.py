@@ -53,6 +53,7 @@ class CustomerExport(BaseModel):
     interactions: list[dict[str, Any]]
     survey_answers: list[dict[str, Any]]
     segment_history: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
     relationships: list[dict[str, Any]]
     leads: list[dict[str, Any]]
     exported_at: datetime

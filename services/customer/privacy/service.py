@@ -97,6 +97,7 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "interactions": await privacy_repository.all_interactions(session, customer_id),
         "survey_answers": await privacy_repository.all_survey_answers(session, customer_id),
         "segment_history": await privacy_repository.segment_history(session, customer_id),
+        "reviews": await privacy_repository.all_reviews(session, customer_id),
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
     }

@@ -42,6 +42,41 @@ class LoyaltyState(StrEnum):
     NON_COOPERATIVE = "non_cooperative"  # 非合作
 
 
+class Quadrant(StrEnum):
+    """Satisfaction against loyalty: satisfied is not loyal (a satisfied customer may still be
+    moving their money elsewhere), so a manager reads the two together."""
+
+    SATISFIED_LOYAL = "satisfied_loyal"
+    SATISFIED_DRIFTING = "satisfied_drifting"
+    DISSATISFIED_LOYAL = "dissatisfied_loyal"
+    DISSATISFIED_DRIFTING = "dissatisfied_drifting"
+
+
+_QUADRANTS = {
+    (True, LoyaltyState.LOYAL): Quadrant.SATISFIED_LOYAL,
+    (True, LoyaltyState.DRIFTING): Quadrant.SATISFIED_DRIFTING,
+    (False, LoyaltyState.LOYAL): Quadrant.DISSATISFIED_LOYAL,
+    (False, LoyaltyState.DRIFTING): Quadrant.DISSATISFIED_DRIFTING,
+}
+
+
+def satisfaction_quadrant(
+    loyalty: str | None, satisfaction_index: Decimal | None, *, satisfied_from: Decimal
+) -> Quadrant | None:
+    """The quadrant from the loyalty segment and the satisfaction index, read as
+    ``GET /v1/analytics/drifting`` reads them (satisfied: an index at or above
+    ``satisfied_from``). None without a survey answer in the index's window, and for a
+    customer neither loyal nor drifting (non-cooperative, or not valued yet): the drifting
+    list leaves those out too."""
+    if satisfaction_index is None or loyalty is None:
+        return None
+    try:
+        state = LoyaltyState(loyalty)
+    except ValueError:
+        return None
+    return _QUADRANTS.get((satisfaction_index >= satisfied_from, state))
+
+
 class UsageDensity(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"

@@ -236,6 +236,7 @@ async def revalue_customer(
             customer,
             settings=settings,
             reason=f"tier {customer.value_tier} needs a manager",
+            at=at,
         )
     return changed
 

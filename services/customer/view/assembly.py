@@ -19,6 +19,7 @@ from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.surveys import repository as surveys_repository
 from services.customer.surveys.service import INDEX_WINDOW
+from services.customer.valuation.segmentation import satisfaction_quadrant
 from services.customer.valuation.service import FEES_WINDOW, balances_cny, customer_value
 from services.customer.view import repository as view_repository
 from services.customer.view.schemas import (
@@ -73,12 +74,18 @@ async def customer_view(
     value = customer_value(customer, accounts, fees, settings=settings)
     for account in accounts:
         account.account_number = mask_account(account.account_number)
+    # Placed on the unrounded average, as the drifting list compares it.
+    satisfaction = None if lists.satisfaction is None else Decimal(str(lists.satisfaction))
     return CustomerView(
         customer=customer_read(customer, settings),
         accounts=accounts,
         total_balance_cny=total.quantize(Decimal("0.01")),
+        fee_discount_percent=settings.tier_policies[customer.value_tier].fee_discount_percent,
         value=value,
         satisfaction_index=surveys_repository.satisfaction_index_of(lists.satisfaction),
+        quadrant=satisfaction_quadrant(
+            customer.loyalty, satisfaction, satisfied_from=settings.satisfied_from
+        ),
         relationships=_RELATIONSHIPS.validate_json(lists.relationships),
         open_complaints=_COMPLAINTS.validate_json(lists.open_complaints),
         open_opportunities=_OPPORTUNITIES.validate_json(lists.open_opportunities),

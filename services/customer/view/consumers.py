@@ -1,5 +1,6 @@
 """What the customer service keeps of other services' events, so that the 360 view shows open
-complaints and open opportunities without calling anyone on a channel's path.
+complaints and open opportunities without calling anyone on a channel's path, and the timeline
+every case, closed ones too.
 
 Per-customer order holds on the bus (the key is the customer id), so a closing event never
 overtakes the one that opened; a complaint from a non-customer is not the view's concern."""
@@ -13,6 +14,8 @@ from contracts.complaints import (
     ComplaintStepCompleted,
 )
 from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
+from services.customer.projections import CaseKind
+from services.customer.timeline import repository as timeline_repository
 from services.customer.view import repository as view_repository
 from shared.consumer import Handlers
 from shared.envelope import EventEnvelope
@@ -36,6 +39,18 @@ async def complaint_received(
             "received_at": event.received_at,
             "due_at": event.due_at,
             "escalation_level": 0,
+        },
+    )
+    await timeline_repository.open_case(
+        session,
+        {
+            "case_id": event.complaint_id,
+            "customer_id": event.customer_id,
+            "kind": CaseKind.COMPLAINT,
+            "channel": event.channel,
+            "subject": event.category,
+            "detail": event.priority,
+            "opened_at": event.received_at,
         },
     )
 
@@ -63,6 +78,9 @@ async def complaint_closed(
     session: AsyncSession, event: ComplaintClosed, envelope: EventEnvelope
 ) -> None:
     await view_repository.remove_open_complaint(session, event.complaint_id)
+    await timeline_repository.set_case_status(
+        session, event.complaint_id, event.outcome, closed_at=event.closed_at
+    )
 
 
 async def opportunity_created(
@@ -82,12 +100,29 @@ async def opportunity_created(
             "expires_at": event.expires_at,
         },
     )
+    # The event carries no creation time of its own: the moment it was published is it.
+    await timeline_repository.open_case(
+        session,
+        {
+            "case_id": event.opportunity_id,
+            "customer_id": event.customer_id,
+            "kind": CaseKind.OPPORTUNITY,
+            "channel": event.channel,
+            "subject": event.action,
+            "detail": event.product,
+            "opened_at": envelope.time,
+        },
+    )
 
 
 async def opportunity_updated(
     session: AsyncSession, event: OpportunityUpdated, envelope: EventEnvelope
 ) -> None:
-    if event.status in CLOSED_OPPORTUNITY:
+    closed = event.status in CLOSED_OPPORTUNITY
+    await timeline_repository.set_case_status(
+        session, event.opportunity_id, event.status, closed_at=event.updated_at if closed else None
+    )
+    if closed:
         await view_repository.remove_open_opportunity(session, event.opportunity_id)
     else:
         await view_repository.update_open_opportunity(
@@ -99,6 +134,9 @@ async def opportunity_closed(
     session: AsyncSession, event: OpportunityClosed, envelope: EventEnvelope
 ) -> None:
     await view_repository.remove_open_opportunity(session, event.opportunity_id)
+    await timeline_repository.set_case_status(
+        session, event.opportunity_id, event.status, closed_at=event.closed_at
+    )
 
 
 HANDLERS: Handlers = {

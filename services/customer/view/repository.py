@@ -40,12 +40,11 @@ from services.customer.models import (
     Customer,
     Interaction,
     MonthlyFlow,
-    OpenComplaint,
-    OpenOpportunity,
     PostedTransaction,
     Relationship,
     SegmentChange,
 )
+from services.customer.projections import OpenComplaint, OpenOpportunity
 from services.customer.surveys.repository import satisfaction_average
 from shared.bulk import upsert
 

@@ -5,12 +5,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.customer.accounts.schemas import AccountRead, TransactionRead
 from services.customer.customers.schemas import CustomerRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
+from services.customer.valuation.segmentation import Quadrant
 
 
 class SegmentChangeRead(BaseModel):
@@ -72,8 +73,16 @@ class CustomerView(BaseModel):
     customer: CustomerRead
     accounts: list[AccountRead]
     total_balance_cny: Decimal
+    fee_discount_percent: Decimal = Field(
+        description="The discount on fees the customer's tier policy grants, for the channel "
+        "to apply."
+    )
     value: CustomerValue
     satisfaction_index: Decimal | None
+    quadrant: Quadrant | None = Field(
+        description="Satisfaction against loyalty, as /v1/analytics/drifting reads them; null "
+        "without a survey answer in the last year or for a non-cooperative customer."
+    )
     relationships: list[RelationshipRead]
     open_complaints: list[OpenComplaintRead]
     open_opportunities: list[OpenOpportunityRead]

@@ -6,9 +6,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import create_app
 from services.customer.config import Settings
 from shared.db import create_engine
+from tests.conftest import database_of_its_own
 from tests.service.conftest import serving
 
 
@@ -24,6 +26,24 @@ def customer_settings(migrated_database: str) -> Settings:
 @pytest.fixture
 async def client(customer_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(create_app(customer_settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def desk_database(postgres_server: EmbeddedPostgres) -> str:
+    """A database of its own where no manager has room unless a test registers one (in the
+    session's, managers other tests registered serve every new premium customer)."""
+    return await database_of_its_own(postgres_server, "crm_customer_desk_test")
+
+
+@pytest.fixture
+def desk_settings(desk_database: str) -> Settings:
+    return Settings(database_url=desk_database, relay_poll_interval_seconds=0.05)
+
+
+@pytest.fixture
+async def desk(desk_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(desk_settings)) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ from services.customer.config import LoyaltyThresholds, UsageThresholds, ValueTh
 from services.customer.valuation.segmentation import (
     LifecycleStage,
     LoyaltyState,
+    Quadrant,
     SegmentFacts,
     UsageDensity,
     ValueTier,
@@ -18,6 +19,7 @@ from services.customer.valuation.segmentation import (
     decide_usage_density,
     decide_value_tier,
     is_downgrade,
+    satisfaction_quadrant,
 )
 
 STEADY = SegmentFacts(
@@ -202,3 +204,30 @@ class TestAllDimensions:
             UsageDensity.MEDIUM,
             LifecycleStage.MATURITY,
         ]
+
+
+class TestSatisfactionQuadrant:
+    @pytest.mark.parametrize(
+        ("loyalty", "index", "quadrant"),
+        [
+            ("loyal", "70", Quadrant.SATISFIED_LOYAL),
+            ("drifting", "85.5", Quadrant.SATISFIED_DRIFTING),
+            ("loyal", "69.9", Quadrant.DISSATISFIED_LOYAL),
+            ("drifting", "0", Quadrant.DISSATISFIED_DRIFTING),
+        ],
+    )
+    def test_satisfied_from_the_threshold_up_and_loyal_only_when_the_segment_says_so(
+        self, loyalty: str, index: str, quadrant: Quadrant
+    ) -> None:
+        placed = satisfaction_quadrant(loyalty, Decimal(index), satisfied_from=Decimal("70"))
+        assert placed is quadrant
+
+    @pytest.mark.parametrize(
+        ("loyalty", "index"),
+        [("loyal", None), (None, "90"), ("non_cooperative", "90"), ("non_cooperative", "10")],
+    )
+    def test_no_quadrant_without_an_answer_or_for_a_customer_neither_loyal_nor_drifting(
+        self, loyalty: str | None, index: str | None
+    ) -> None:
+        satisfaction = None if index is None else Decimal(index)
+        assert satisfaction_quadrant(loyalty, satisfaction, satisfied_from=Decimal("70")) is None
