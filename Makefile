@@ -174,6 +174,7 @@ bench: $(STAMP) kafka-jars
 	$(BIN)/python -m bench.customer_view_ingest --transactions 100000
 	$(BIN)/python -m bench.detector --events 20000 --rate 1000 --seconds 10
 	$(BIN)/python -m bench.screen_pop --customers 200 --calls 2000
+	$(BIN)/python -m bench.end_to_end --seconds 30
 
 ## The published documents, generated from the code (tests keep them equal to it).
 docs: $(STAMP)

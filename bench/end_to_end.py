@@ -12,11 +12,14 @@ half of the watcher's interval). It checks that no firing was lost or doubled (t
 group, held out by design, counted too).
 
 - ``local``: the embedded default as a user runs it, `crm run`: the four services in one
-  process on the local bus, PostgreSQL from the wheel.
+  process on the local bus, the detector's worker in a second one, PostgreSQL from the wheel.
+- ``local-one-process``, the baseline: `crm run --one-process`, the detector's worker on the
+  services' event loop too; the others' p50 is printed against it.
 - ``kafka``: the customer and events services as processes of their own (`crm serve`), each
   with its own database, on a real broker.
 
-    .venv/bin/python -m bench.end_to_end [--bus local kafka] [--rate 1000] [--seconds 30]
+    .venv/bin/python -m bench.end_to_end [--topology local-one-process local kafka]
+                                         [--rate 1000] [--seconds 30]
                                          [--share 0.02] [--tick-ms 20] [--watch-ms 10]
 
 Read the hop shares first: they say where the time goes; the absolute figures move with the
@@ -25,14 +28,15 @@ machine's load.
 
 import argparse
 import asyncio
+import functools
 import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +68,21 @@ class Topology:
         """User and system CPU time the services' processes have used so far."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in self.pids:
+        for pid in _with_children(self.pids):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / ticks
+
+
+def _with_children(pids: tuple[int, ...]) -> list[int]:
+    """The processes and their living descendants (`crm run`'s detector worker)."""
+    found, pending = [], list(pids)
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        for children in Path(f"/proc/{pid}/task").glob("*/children"):
+            pending += [int(child) for child in children.read_text().split()]
+    return found
 
 
 def _dsn(postgres: EmbeddedPostgres, database: str) -> str:
@@ -95,21 +110,17 @@ def _quiet_env() -> dict[str, str]:
 
 
 @contextmanager
-def embedded(work: Path) -> Iterator[Topology]:
-    """`crm run` on a PostgreSQL this bench started (`crm run` reuses a running one)."""
+def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
+    """`crm run` on a PostgreSQL this bench started (`crm run` reuses a running one): the four
+    services in one process and the detector's worker in another, or with ``one_process``
+    all in one. The CPU time counted is the services' process's and its children's."""
     postgres = EmbeddedPostgres(work / "pg", port=free_port())
     postgres.start()
     ports = {name: free_port() for name in ("customer", "events", "complaints", "contact_center")}
     env = _quiet_env()
     env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    command = [
-        str(CRM),
-        "run",
-        "--data-dir",
-        str(postgres.data_dir),
-        "--pg-port",
-        str(postgres.port),
-    ]
+    command = [str(CRM), "run", "--data-dir", str(postgres.data_dir)]
+    command += ["--pg-port", str(postgres.port), *(["--one-process"] if one_process else [])]
     processes = [_start(command, env)]
     try:
         yield Topology(
@@ -216,7 +227,10 @@ async def _phase(
     return result
 
 
-async def measure(topology: Topology, bus: str, args: argparse.Namespace) -> list[str]:
+async def measure(
+    topology: Topology, bus: str, args: argparse.Namespace
+) -> tuple[list[str], float]:
+    """The phase's lines and its p50 from answer to readable, in ms."""
     await _ready(topology.customer_url)
     await _ready(topology.events_url)
     headers = development_bearer()
@@ -226,7 +240,7 @@ async def measure(topology: Topology, bus: str, args: argparse.Namespace) -> lis
         httpx.AsyncClient(base_url=topology.events_url, headers=headers, timeout=60) as events,
     ):
         started = time.monotonic()
-        accounts = await load.prepare(customer, customers=math.ceil(firings * 1.6) + 100)
+        accounts = await load.prepare(customer, customers=math.ceil(firings / 0.6) + 50)
         print(
             f"[{bus}] prepared {len(accounts.firing)} firing and {len(accounts.ordinary)} "
             f"ordinary accounts in {time.monotonic() - started:.0f} s",
@@ -239,28 +253,49 @@ async def measure(topology: Topology, bus: str, args: argparse.Namespace) -> lis
         result = await _phase(customer, events, measured, args, run="e2e", seconds=args.seconds)
         cpu = topology.cpu_seconds() - cpu
     lost, doubled = await load.read_hops(topology.customer_dsn, topology.events_dsn, result)
-    return [
+    lines = [
         *load.report(bus, result, lost, doubled),
         f"[{bus}] the services' processes used {cpu:.1f} CPU s in the phase "
         f"({cpu / result.posted * 1e6:.0f} µs a transaction, the watcher's reads included)",
     ]
+    return lines, load.median_to_readable(result)
+
+
+BASELINE = "local-one-process"
 
 
 def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bus", nargs="+", choices=["local", "kafka"], default=["local", "kafka"])
+    parser.add_argument(
+        "--topology",
+        nargs="+",
+        choices=[BASELINE, "local", "kafka"],
+        default=[BASELINE, "local", "kafka"],
+    )
     parser.add_argument("--rate", type=int, default=1000, help="transactions a second")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--share", type=float, default=0.02, help="of transactions that fire")
     parser.add_argument("--tick-ms", type=float, default=20.0, help="a batch this often")
     parser.add_argument("--watch-ms", type=float, default=10.0, help="the watcher reads this often")
     args = parser.parse_args()
-    topologies = {"local": embedded, "kafka": on_kafka}
+    topologies: dict[str, Callable[[Path], AbstractContextManager[Topology]]] = {
+        BASELINE: functools.partial(embedded, one_process=True),
+        "local": embedded,
+        "kafka": on_kafka,
+    }
     lines: list[str] = []
-    for bus in args.bus:
-        with tempfile.TemporaryDirectory() as work, topologies[bus](Path(work)) as topology:
-            lines += asyncio.run(measure(topology, bus, args))
-            print("\n".join(lines[-7:]), flush=True)
+    medians: dict[str, float] = {}
+    for name in args.topology:
+        with tempfile.TemporaryDirectory() as work, topologies[name](Path(work)) as topology:
+            measured, medians[name] = asyncio.run(measure(topology, name, args))
+            lines += measured
+            print("\n".join(measured), flush=True)
+    if BASELINE in medians:
+        lines += [
+            f"[{name}] p50 against {BASELINE}: {p50 / medians[BASELINE]:.2f}"
+            for name, p50 in medians.items()
+            if name != BASELINE
+        ]
     print("\n".join(lines))
 
 

@@ -66,22 +66,25 @@ async def prepare(client: httpx.AsyncClient, customers: int) -> Accounts:
     """Customers with one funded CNY current account each, through the API."""
     bank = SyntheticBank(seed=7, customers=customers, transactions=0, end_date=date.today())
     await load_synthetic_bank(client, bank)
-    # Only customers who agreed to calls: a retention call to anyone else is suppressed.
+    # The firings go to customers who agreed to calls (a retention call to anyone else is
+    # suppressed), the ordinary transactions to the others.
     callable_ = {key for key, body in bank.customers() if body.get("consent", {}).get("phone")}
     current = [
-        body["account_number"]
+        (key in callable_, body["account_number"])
         for key, body in bank.accounts()
-        if key in callable_ and body["product_type"] == "current" and body["currency"] == "CNY"
+        if body["product_type"] == "current" and body["currency"] == "CNY"
     ]
     for start in range(0, len(current), 1000):
         batch = [
             _transaction(number, f"FUND-{number}", "credit", FUNDING, "deposit")
-            for number in current[start : start + 1000]
+            for _, number in current[start : start + 1000]
         ]
         answer = await client.post("/v1/transactions?answer=compact", json=_body(batch))
         answer.raise_for_status()
-    ordinary = max(len(current) // 10, 20)
-    return Accounts(ordinary=current[:ordinary], firing=current[ordinary:])
+    return Accounts(
+        ordinary=[number for firing, number in current if not firing],
+        firing=[number for firing, number in current if firing],
+    )
 
 
 def _transaction(
@@ -119,6 +122,8 @@ async def steady_load(
     in ``result`` as its answer arrives (the watcher reads it meanwhile)."""
     per_batch = max(round(rate * tick), 1)
     firing_every = round(1 / share)
+    if len(accounts.firing) * firing_every < rate * seconds:
+        raise ValueError(f"{len(accounts.firing)} firing accounts are too few: prepare more")
     firing_accounts = iter(accounts.firing)
     started = time.monotonic()
     batches = int(seconds / tick)
@@ -250,6 +255,11 @@ def _hops(firing: Firing) -> tuple[float, float, float] | None:
 def _percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
+
+
+def median_to_readable(result: LoadResult) -> float:
+    read = [f.total_ms for f in result.firings.values() if f.readable is not None]
+    return _percentile(read, 0.5) if read else float("nan")
 
 
 def report(bus: str, result: LoadResult, lost: int, doubled: int) -> list[str]:
