@@ -4,7 +4,8 @@ The embedded default serves the four services in one process, but the detector's
 events service's consumer and relay) runs beside it: sharing one event loop with the other
 three services, each of the detector's round trips to PostgreSQL waited behind their work, and
 a firing took p50 63–85 ms from the channel's POST to a readable opportunity at 1,000
-transactions/s; with the worker apart, 44.6 ms (``bench.end_to_end``, docs/performance.md).
+transactions/s (five runs); with the worker apart, 36–70 ms (four runs; ``bench.end_to_end``,
+docs/end-to-end.md).
 The child is the same `crm serve <service> --part worker` the distributed topology runs; the
 local bus wakes it through PostgreSQL NOTIFY, and it stops with `crm run`.
 """
