@@ -1,5 +1,5 @@
 """Households and corporate groups as aggregates: dated memberships with roles, a corporate
-group's tree, and a roll-up that follows postings at once."""
+group's tree, a roll-up that follows postings at once, and the group in each member's view."""
 
 import uuid
 from decimal import Decimal
@@ -129,6 +129,26 @@ class TestHousehold:
 
         await wait_until(values_add_up, timeout=20)
 
+    async def test_each_members_view_shows_the_household(self, client: httpx.AsyncClient) -> None:
+        head, child = await create_customer(client), await create_customer(client)
+        outsider = await create_customer(client)
+        household = await _group(client, "household", "李家")
+        await _join(client, household, head["id"], "head")
+        await _join(client, household, child["id"], "child")
+
+        views = [
+            (await client.get(f"/v1/customers/{c['id']}/view")).json()
+            for c in (head, child, outsider)
+        ]
+
+        assert [v["group"] and (v["group"]["group_id"], v["group"]["role"]) for v in views] == [
+            (household, "head"),
+            (household, "child"),
+            None,
+        ]
+        assert views[0]["group"]["kind"] == "household"
+        assert views[0]["group"]["since"] == "2025-03-01"
+
     async def test_a_member_who_leaves_is_out_of_the_rollup_and_free_to_join_another(
         self, client: httpx.AsyncClient
     ) -> None:
@@ -188,6 +208,7 @@ class TestCorporateGroup:
         await _join(client, group, granddaughter, "subsidiary", daughter)
 
         answer = await client.get(f"/v1/customer-groups/{group}")
+        view = (await client.get(f"/v1/customers/{granddaughter}/view")).json()
 
         assert answer.status_code == 200
         body = answer.json()
@@ -204,6 +225,8 @@ class TestCorporateGroup:
             (sister, 1),
         ]
         assert Decimal(body["rollup"]["loans_cny"]) == Decimal(loan["balance"])
+        assert view["group"]["parent_customer_id"] == daughter
+        assert view["group"]["role"] == "subsidiary"
 
     async def test_a_parent_that_would_make_a_cycle_is_refused_naming_the_field(
         self, client: httpx.AsyncClient
