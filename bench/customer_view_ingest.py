@@ -183,6 +183,7 @@ async def _sample(dsn: str) -> _Sample:
             )
         ]
         owners = {r[0]: r[2] for r in accounts}
+        await _group_in_threes(connection, ids)
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS customer.bench_copy"
             " (LIKE customer.transactions INCLUDING DEFAULTS)"
@@ -190,6 +191,38 @@ async def _sample(dsn: str) -> _Sample:
     finally:
         await connection.close()
     return _Sample(ids, accounts, owners)
+
+
+# The roles of three members: a household's, and a corporate group of three levels.
+_ROLES = {
+    "individual": ("head", "spouse", "child"),
+    "corporate": ("parent", "subsidiary", "subsidiary"),
+}
+
+
+async def _group_in_threes(connection: asyncpg.Connection, ids: list[str]) -> None:
+    """The sampled customers in households and corporate groups of three, so that every view
+    read finds its customer's group (the synthetic bank makes none)."""
+    kinds = await connection.fetch(
+        "SELECT id, kind FROM customer.customers WHERE id = ANY($1::uuid[])", ids
+    )
+    groups, members = [], []
+    for kind, roles in _ROLES.items():
+        chosen = [r["id"] for r in kinds if r["kind"] == kind]
+        for start in range(0, len(chosen), 3):
+            group_id, trio = uuid.uuid4(), chosen[start : start + 3]
+            groups.append((group_id, "household" if kind == "individual" else "corporate"))
+            for depth, (customer_id, role) in enumerate(zip(trio, roles, strict=False)):
+                parent = trio[depth - 1] if role == "subsidiary" else None
+                members.append((group_id, customer_id, role, parent))
+    await connection.executemany(
+        "INSERT INTO customer.customer_groups (id, kind, name) VALUES ($1, $2, 'bench')", groups
+    )
+    await connection.executemany(
+        "INSERT INTO customer.group_members (group_id, customer_id, role, parent_customer_id,"
+        " since) VALUES ($1, $2, $3, $4, current_date)",
+        members,
+    )
 
 
 async def _measure(

@@ -11,6 +11,7 @@ from services.customer.analytics import endpoints as analytics_endpoints
 from services.customer.config import Settings
 from services.customer.consumers import build_batch_handler, build_handlers
 from services.customer.customers import endpoints as customers_endpoints
+from services.customer.groups import endpoints as groups_endpoints
 from services.customer.interactions import endpoints as interactions_endpoints
 from services.customer.managers import endpoints as managers_endpoints
 from services.customer.privacy import endpoints as privacy_endpoints
@@ -45,6 +46,7 @@ ROUTERS = [
     reconciliation_endpoints.router,
     timeline_endpoints.router,
     reviews_endpoints.router,
+    groups_endpoints.router,
 ]
 
 

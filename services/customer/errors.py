@@ -87,3 +87,19 @@ class LeadClosed(Conflict):
 
 class InvalidRelationship(ProblemError):
     status, slug, title = 422, "invalid-relationship", "The relationship cannot be recorded"
+
+
+class GroupNotFound(NotFound):
+    slug = "group-not-found"
+
+
+class MembershipNotFound(NotFound):
+    slug = "membership-not-found"
+
+
+class InvalidMembership(ProblemError):
+    status, slug, title = 422, "invalid-membership", "The membership cannot be recorded"
+
+
+class MembershipConflict(Conflict):
+    slug, title = "membership-conflict", "The membership clashes with the group as it stands"

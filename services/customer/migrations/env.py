@@ -1,4 +1,6 @@
-import services.customer.projections  # noqa: F401  (its tables join Base.metadata)
+# Imported for their tables, which join Base.metadata.
+import services.customer.groups.models
+import services.customer.projections  # noqa: F401
 from services.customer.models import Base
 from shared.migrations import run_migrations
 

@@ -15,6 +15,7 @@ from services.customer.config import Settings
 from services.customer.customers.answers import customer_read
 from services.customer.customers.service import get_customer
 from services.customer.errors import CustomerNotFound
+from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.surveys import repository as surveys_repository
@@ -87,6 +88,7 @@ async def customer_view(
             customer.loyalty, satisfaction, satisfied_from=settings.satisfied_from
         ),
         relationships=_RELATIONSHIPS.validate_json(lists.relationships),
+        group=None if lists.group is None else GroupMembershipRead.model_validate_json(lists.group),
         open_complaints=_COMPLAINTS.validate_json(lists.open_complaints),
         open_opportunities=_OPPORTUNITIES.validate_json(lists.open_opportunities),
         recent_transactions=_TRANSACTIONS.validate_json(lists.recent_transactions),

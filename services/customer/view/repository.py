@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.accounts.repository import fees_by_currency
+from services.customer.groups.models import CustomerGroup, GroupMember
 from services.customer.models import (
     Account,
     Customer,
@@ -61,6 +62,7 @@ class ViewLists:
     fees: dict[str, str]  # currency → fees paid in the period asked, as text (decoded JSON)
     satisfaction: float | None  # the satisfaction index's average, unrounded
     relationships: str
+    group: str | None  # the current group as a JSON object, if the customer is in one
     open_complaints: str
     open_opportunities: str
     recent_transactions: str
@@ -140,6 +142,28 @@ def _relationships(customer_id: Any) -> ScalarSelect[Any]:
         [Relationship.related_customer_id, Relationship.kind, Relationship.since],
         Relationship.customer_id == customer_id,
         [("kind", False), ("since", False)],
+    )
+
+
+def _group(customer_id: Any) -> ScalarSelect[Any]:
+    """The customer's current household or group, found by the index that keeps a customer
+    in one group at a time."""
+    m, g = GroupMember, CustomerGroup
+    fields: list[Any] = []
+    for name, column in [
+        ("group_id", g.id),
+        ("kind", g.kind),
+        ("name", g.name),
+        ("role", m.role),
+        ("parent_customer_id", m.parent_customer_id),
+        ("since", m.since),
+    ]:
+        fields += [literal_column(f"'{name}'"), column]
+    return (
+        select(cast(func.json_build_object(*fields), Text))
+        .join_from(m, g, g.id == m.group_id)
+        .where(m.customer_id == customer_id, m.until.is_(None))
+        .scalar_subquery()
     )
 
 
@@ -232,6 +256,7 @@ def _view_statement() -> Select[Any]:
         _fees(customer_id),
         _satisfaction(customer_id),
         _relationships(customer_id),
+        _group(customer_id),
         _open_complaints(customer_id),
         _open_opportunities(customer_id),
         _recent_transactions(customer_id, recent),

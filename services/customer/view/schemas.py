@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.customer.accounts.schemas import AccountRead, TransactionRead
 from services.customer.customers.schemas import CustomerRead
+from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.valuation.segmentation import Quadrant
@@ -84,6 +85,10 @@ class CustomerView(BaseModel):
         "without a survey answer in the last year or for a non-cooperative customer."
     )
     relationships: list[RelationshipRead]
+    group: GroupMembershipRead | None = Field(
+        description="The household or corporate group the customer belongs to now; its "
+        "members and roll-up at /v1/customer-groups/{group_id}."
+    )
     open_complaints: list[OpenComplaintRead]
     open_opportunities: list[OpenOpportunityRead]
     recent_transactions: list[TransactionRead]
