@@ -99,7 +99,17 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
         client, "/v1/reconciliations?business_date=2026-10-31", {"balances": [figure]}
     )
     sweep.masked.append(f'"account_number":"{mask_account(account)}","outcome":"differing"')
+    # A household with the person in it: its read lists the members and their figures.
+    household = await sweep.made(
+        client, "/v1/customer-groups", {"kind": "household", "name": "王家"}
+    )
+    joined = await client.put(
+        f"/v1/customer-groups/{household['id']}/members/{person['id']}",
+        json={"role": "head", "since": "2025-03-01"},
+    )
+    assert joined.status_code in (200, 201), joined.text
     sweep.path_values |= {
+        "group_id": household["id"],
         "customer_id": person["id"],
         "account_number": account,
         "manager_id": manager["id"],
