@@ -134,6 +134,20 @@ def _check_role(
             )
 
 
+async def _locked_in_reach(
+    session: AsyncSession, group_id: uuid.UUID, reach: Reach | None
+) -> tuple[CustomerGroup, list[tuple[GroupMember, Custody]]]:
+    """The group, locked for a change of its members, and its current members; a group with
+    no member in the caller's reach is not found, as in a read."""
+    group = await groups_repository.get_group(session, group_id, for_update=True)
+    if group is None:
+        raise GroupNotFound(f"no group {group_id}")
+    rows = await groups_repository.current_members(session, group_id)
+    if not _in_reach(reach, [custody for _, custody in rows]):
+        raise GroupNotFound(f"no group {group_id}")
+    return group, rows
+
+
 async def put_member(
     session: AsyncSession,
     group_id: uuid.UUID,
@@ -145,12 +159,7 @@ async def put_member(
     now: datetime,
 ) -> CustomerGroupRead:
     """Add the customer to the group, or change their role or parent in it."""
-    group = await groups_repository.get_group(session, group_id, for_update=True)
-    if group is None:
-        raise GroupNotFound(f"no group {group_id}")
-    rows = await groups_repository.current_members(session, group_id)
-    if not _in_reach(reach, [custody for _, custody in rows]):
-        raise GroupNotFound(f"no group {group_id}")
+    group, rows = await _locked_in_reach(session, group_id, reach)
     current = {m.customer_id: m for m, _ in rows}
     # Locked: two groups adding one customer at once take turns, and the second finds the
     # first's membership rather than the unique index's error.
@@ -187,12 +196,7 @@ async def end_membership(
     now: datetime,
 ) -> CustomerGroupRead:
     """The customer leaves the group today; the dated row stays."""
-    group = await groups_repository.get_group(session, group_id, for_update=True)
-    if group is None:
-        raise GroupNotFound(f"no group {group_id}")
-    rows = await groups_repository.current_members(session, group_id)
-    if not _in_reach(reach, [custody for _, custody in rows]):
-        raise GroupNotFound(f"no group {group_id}")
+    _, rows = await _locked_in_reach(session, group_id, reach)
     member = next((m for m, _ in rows if m.customer_id == customer_id), None)
     if member is None:
         raise MembershipNotFound(f"{customer_id} is not a member of {group_id}")
