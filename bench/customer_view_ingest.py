@@ -18,10 +18,8 @@ The machine is shared and noisy: read the ratios; the absolute figures move run 
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +31,7 @@ import httpx
 
 from bench import ingest_phase
 from bench.preload import preload
+from bench.processes import answering, start_quietly
 from bench.view_phase import ViewFigures, measure_view
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
@@ -50,23 +49,6 @@ BIN = Path(sys.executable).parent
 AUTHORISED = development_bearer()
 
 
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def _ready(url: str, timeout: float = 60) -> None:
-    async with httpx.AsyncClient() as client:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(url, timeout=1)).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} not ready")
-
-
 async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     settings = Settings(database_url=postgres.url("bench"))
     await upgrade(settings, MIGRATIONS)
@@ -79,12 +61,12 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         # The API in one process, the relay and the consumer in another (woken by NOTIFY).
         env.update(CRM_CUSTOMER_WORKER_PORT=str(free_port()))
         processes = [
-            _start([str(BIN / "crm"), "serve", "customer", "--part", part], env)
+            start_quietly([str(BIN / "crm"), "serve", "customer", "--part", part], env)
             for part in ("api", "worker")
         ]
     else:
-        processes = [_start([str(BIN / "crm"), "serve", "customer"], env)]
-    baseline = _start([sys.executable, "-m", "bench.baseline_customer_app", "--dsn", dsn,
+        processes = [start_quietly([str(BIN / "crm"), "serve", "customer"], env)]
+    baseline = start_quietly([sys.executable, "-m", "bench.baseline_customer_app", "--dsn", dsn,
                        "--port", str(baseline_port)], env)  # fmt: skip
     processes.append(baseline)
     service_url, baseline_url = (
@@ -92,8 +74,8 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         f"http://127.0.0.1:{baseline_port}",
     )
     try:
-        await _ready(f"{service_url}/readyz")
-        await _ready(f"{baseline_url}/v1/customers/{uuid.uuid4()}/view")
+        await answering(f"{service_url}/readyz")
+        await answering(f"{baseline_url}/v1/customers/{uuid.uuid4()}/view")
         bank = SyntheticBank(seed=1, customers=args.customers, transactions=args.transactions,
                              end_date=date.today())  # fmt: skip
         async with httpx.AsyncClient(

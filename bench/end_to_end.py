@@ -43,6 +43,7 @@ from pathlib import Path
 import httpx
 
 from bench import end_to_end_load as load
+from bench.processes import answering, start_quietly
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
@@ -89,10 +90,6 @@ def _dsn(postgres: EmbeddedPostgres, database: str) -> str:
     return postgres.url(database).replace("postgresql+asyncpg", "postgresql")
 
 
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         process.terminate()
@@ -121,7 +118,7 @@ def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
     env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
     command = [str(CRM), "run", "--data-dir", str(postgres.data_dir)]
     command += ["--pg-port", str(postgres.port), *(["--one-process"] if one_process else [])]
-    processes = [_start(command, env)]
+    processes = [start_quietly(command, env)]
     try:
         yield Topology(
             f"http://127.0.0.1:{ports['customer']}",
@@ -156,7 +153,7 @@ def on_kafka(work: Path) -> Iterator[Topology]:
                 CRM_DATABASE_URL=postgres.url(f"e2e_{name}"),
                 **{f"CRM_{name.upper()}_PORT": str(port)},
             )
-            processes.append(_start([str(CRM), "serve", name], env))
+            processes.append(start_quietly([str(CRM), "serve", name], env))
         yield Topology(
             f"http://127.0.0.1:{ports['customer']}",
             f"http://127.0.0.1:{ports['events']}",
@@ -173,19 +170,6 @@ def on_kafka(work: Path) -> Iterator[Topology]:
 async def _migrate(postgres: EmbeddedPostgres) -> None:
     await upgrade(CustomerSettings(database_url=postgres.url("e2e_customer")), CUSTOMER_MIGRATIONS)
     await upgrade(EventsSettings(database_url=postgres.url("e2e_events")), EVENTS_MIGRATIONS)
-
-
-async def _ready(url: str, timeout: float = 120) -> None:
-    async with httpx.AsyncClient() as client:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"{url}/readyz", timeout=1)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.3)
-    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
 
 
 async def _phase(
@@ -231,8 +215,8 @@ async def measure(
     topology: Topology, bus: str, args: argparse.Namespace
 ) -> tuple[list[str], float]:
     """The phase's lines and its p50 from answer to readable, in ms."""
-    await _ready(topology.customer_url)
-    await _ready(topology.events_url)
+    await answering(f"{topology.customer_url}/readyz", timeout=120)
+    await answering(f"{topology.events_url}/readyz", timeout=120)
     headers = development_bearer()
     firings = math.ceil((args.seconds + WARM_UP_SECONDS) * args.rate * args.share)
     async with (

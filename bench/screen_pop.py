@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.customer_view_ingest import _ready, _start
+from bench.processes import answering, start_quietly
 from bench.view_phase import quantile
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
@@ -97,11 +97,11 @@ async def run(customer_count: int, calls: int, rounds: int) -> None:
                 "CRM_CONTACT_CENTER_CUSTOMER_SERVICE_URL": f"http://127.0.0.1:{customer_port}",
             }  # fmt: skip
             for name in ("customer", "contact_center"):
-                processes.append(_start([str(BIN / "crm"), "serve", name], env))
+                processes.append(start_quietly([str(BIN / "crm"), "serve", name], env))
             customer_url = f"http://127.0.0.1:{customer_port}"
             contact_url = f"http://127.0.0.1:{contact_port}"
-            await _ready(f"{customer_url}/readyz")
-            await _ready(f"{contact_url}/readyz")
+            await answering(f"{customer_url}/readyz")
+            await answering(f"{contact_url}/readyz")
             async with (
                 httpx.AsyncClient(
                     base_url=customer_url, timeout=30, headers=AUTHORISED
