@@ -120,6 +120,9 @@ class TransactionReversed(DomainEvent):
     kind: str
     reason: str
     booked_at: datetime  # when the reversal was booked
+    # When the reversed transaction was booked: consumers keeping figures by day take the
+    # movement out of that day's. Absent from reversals published before it was added.
+    reversed_booked_at: datetime | None = None
 
 
 class InteractionRecorded(DomainEvent):

@@ -142,6 +142,7 @@ _ACCOUNT_EVENTS: tuple[DomainEvent, ...] = (
         kind="transfer_out",
         reason="posting_error",
         booked_at=MORNING + timedelta(minutes=45),
+        reversed_booked_at=MORNING,
     ),
     AccountOpened(
         customer_id=CUSTOMER,

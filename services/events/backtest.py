@@ -28,7 +28,7 @@ from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import states as states_repository
 from services.events.rules import CONSUMED_EVENTS, RuleDefinition
 from services.events.schemas import BacktestReport
-from services.events.service import business_day
+from services.events.service import business_day, folded_fields
 from services.events.state import MAX_WINDOW_DAYS, CustomerState, apply_event
 
 EXAMPLES = 10
@@ -182,7 +182,7 @@ async def backtest(
         model = CONSUMED_EVENTS.get(observed.event_name)
         if model is None:
             continue
-        fields = model.model_validate(observed.payload).model_dump()
+        fields = folded_fields(model.model_validate(observed.payload), settings)
         state = states.setdefault(observed.customer_id, CustomerState(str(observed.customer_id)))
         day = business_day(observed.occurred_at, settings)
         applied = apply_event(state, observed.event_name, fields, at=observed.occurred_at, day=day)

@@ -1,6 +1,6 @@
-"""Handlers of the events the detector consumes: every event a rule may listen to, and an
-erasure, goes through the same path (keep the customer's state, run the rules); the contact
-centre's call results record what became of the opportunities it called about."""
+"""Handlers of the events the detector consumes: every event a rule may listen to, an erasure
+and a reversal go through the same path (keep the customer's state, run the rules); the
+contact centre's call results record what became of the opportunities it called about."""
 
 from datetime import UTC, datetime
 
@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
 from contracts.contact_center import OutboundAttempted
-from contracts.customer import TransactionReversed
 from services.events import outcomes, service
 from services.events.config import Settings
 from services.events.metrics import DetectorMetrics
@@ -35,14 +34,7 @@ def build_batch_handler(
             if metrics is not None:
                 for rule_id, status in applied:
                     metrics.outcomes.labels(rule_id, status).inc()
-        reversals = [e for e, _ in items if isinstance(e, TransactionReversed)]
-        if reversals:
-            await outcomes.withdraw_for_reversals(session, reversals, now=datetime.now(UTC))
-        observed = [
-            (e, env)
-            for e, env in items
-            if not isinstance(e, OutboundAttempted | TransactionReversed)
-        ]
+        observed = [(e, env) for e, env in items if not isinstance(e, OutboundAttempted)]
         rules = await rule_book.live(session, settings)
         handled = await service.handle_events(
             session, observed, rules=rules, settings=settings, cache=cache
@@ -71,6 +63,4 @@ def build_handlers(
         await detect_all(session, [(event, envelope)])
 
     handler: Handler = detect
-    return dict.fromkeys(
-        [*CONSUMED_EVENTS.values(), OutboundAttempted, TransactionReversed], handler
-    )
+    return dict.fromkeys([*CONSUMED_EVENTS.values(), OutboundAttempted], handler)

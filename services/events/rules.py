@@ -23,6 +23,7 @@ from contracts.customer import (
     CustomerUpdated,
     InteractionRecorded,
     TransactionPosted,
+    TransactionReversed,
 )
 from shared.requests import RequestModel, decimal_schema
 
@@ -40,8 +41,11 @@ TRIGGER_EVENTS: dict[str, type[DomainEvent]] = {
     "complaint.closed": ComplaintClosed,
 }
 # Events the detector keeps a customer's state by, though no rule may listen to them: an
-# erasure is no occasion to contact anyone.
-STATE_EVENTS: dict[str, type[DomainEvent]] = {"customer.erased": CustomerErased}
+# erasure is no occasion to contact anyone, and a reversal corrects a mistake of the bank's.
+STATE_EVENTS: dict[str, type[DomainEvent]] = {
+    "customer.erased": CustomerErased,
+    "transaction.reversed": TransactionReversed,
+}
 CONSUMED_EVENTS: dict[str, type[DomainEvent]] = {**TRIGGER_EVENTS, **STATE_EVENTS}
 
 

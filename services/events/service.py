@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
+from contracts.customer import TransactionReversed
+from services.events import outcomes
 from services.events.config import Settings
 from services.events.detector import Candidate, ContactHistory, LiveRule, decide
 from services.events.erasure import forget_customer
@@ -48,6 +50,16 @@ def occurred_at(fields: dict[str, Any], envelope: EventEnvelope) -> datetime:
 
 def business_day(at: datetime, settings: Settings) -> date:
     return at.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def folded_fields(event: DomainEvent, settings: Settings) -> dict[str, Any]:
+    """The event's fields as the state folds them: a reversal also names the business day of
+    the posting it reverses, whose figures it corrects."""
+    fields = event.model_dump()
+    reversed_at = fields.get("reversed_booked_at")
+    if isinstance(reversed_at, datetime):
+        fields["reversed_day"] = business_day(reversed_at, settings)
+    return fields
 
 
 @dataclass
@@ -183,7 +195,7 @@ async def handle_events(
 
 
 # Events that do more than change the state, in the database, where later decisions see it.
-_FOLLOWED_UP = frozenset({"account.opened", "customer.erased"})
+_FOLLOWED_UP = frozenset({"account.opened", "customer.erased", "transaction.reversed"})
 
 
 @dataclass
@@ -228,7 +240,7 @@ def arrivals_of(
         if getattr(event, "customer_id", None) is None:
             continue  # complaints from people who are not customers
         customer_id: uuid.UUID = event.customer_id  # type: ignore[attr-defined]
-        fields = event.model_dump()
+        fields = folded_fields(event, settings)
         at = occurred_at(fields, envelope)
         name = event_name_of(envelope.type)
         day = business_day(at, settings)
@@ -244,12 +256,16 @@ async def _follow_up(
     unsaved_history: Sequence[dict[str, Any]],
 ) -> None:
     """What an event does beyond the state: an account opened converts the offers of its
-    product made shortly before; an erasure makes the customer forgotten."""
+    product made shortly before; an erasure makes the customer forgotten; a reversal
+    withdraws what its posting raised, decided earlier in the run or in an earlier one."""
     if arrival.name == "account.opened":
         since_offer = arrival.at - timedelta(days=settings.conversion_days)
         await opportunities_repository.mark_converted(
             session, arrival.customer_id, arrival.at, since_offer
         )
+    elif arrival.name == "transaction.reversed":
+        assert isinstance(arrival.event, TransactionReversed)
+        await outcomes.withdraw_for_reversals(session, [arrival.event], now=arrival.at)
     elif arrival.name == "customer.erased":
         await forget_customer(
             session, arrival.customer_id, now=arrival.at, unsaved_history=unsaved_history

@@ -72,6 +72,7 @@ class Applied:
     recurring_source: str | None = None
     previous_activity_at: datetime | None = None
     became_recurring: bool = False
+    earlier_days: tuple[date, ...] = ()  # days before the event's that it changed too
 
 
 def deposit_balance(state: CustomerState) -> Decimal:
@@ -129,6 +130,54 @@ def _transaction_posted(
     _touch(state, at)
     source, became = _note_recurring(state, fields, day)
     return Applied(day, account, source, became_recurring=became)
+
+
+def _transaction_reversed(
+    state: CustomerState, fields: dict[str, Any], at: datetime, day: date
+) -> Applied:
+    """Core banking reversed a posting (冲正): the figures become what they would have been
+    without it, so that no window sees money that never moved. Its day's flows lose it; the
+    closing balance of that day and of every later one moves back by its effect. A day's
+    largest movement cannot be known without it, so it stays an upper bound (exact when the
+    day keeps one movement or none). A reversal without the posting's time (published before
+    ``reversed_booked_at`` was sent) moves the balance only."""
+    amount = Decimal(fields["amount"])
+    credit = fields["direction"] == "credit"
+    account = fields["account_number"]
+    holding = _holding(state, account, fields["product_type"])
+    holding.balance = Decimal(fields["balance_after"])
+    # The posting's business day, which the consumer adds from its time (see
+    # ``services.events.service.folded_fields``): the bank's time zone is not the state's to know.
+    reversed_day: date | None = fields.get("reversed_day")
+    changed: set[date] = set()
+    if reversed_day is not None:
+        posted_figures = state.days.get(reversed_day)
+        if posted_figures is not None:
+            _take_out(posted_figures, amount, credit=credit)
+            changed.add(reversed_day)
+        if holding.product_type in DEPOSIT_PRODUCTS:
+            effect = -amount if credit else amount
+            for known, figures in state.days.items():
+                if known >= reversed_day and figures.closing_balance is not None:
+                    figures.closing_balance += effect
+                    changed.add(known)
+    # The day of the reversal closes on what the accounts hold now, whatever came before.
+    _day(state, day).closing_balance = deposit_balance(state)
+    changed.discard(day)
+    return Applied(day, account, earlier_days=tuple(sorted(changed)))
+
+
+def _take_out(figures: DayFigures, amount: Decimal, *, credit: bool) -> None:
+    if credit:
+        figures.money_in -= amount
+        figures.count_in = max(figures.count_in - 1, 0)
+        figures.max_in = min(figures.max_in, figures.money_in) if figures.count_in else Decimal(0)
+    else:
+        figures.money_out -= amount
+        figures.count_out = max(figures.count_out - 1, 0)
+        figures.max_out = (
+            min(figures.max_out, figures.money_out) if figures.count_out else Decimal(0)
+        )
 
 
 def _account_opened(
@@ -224,6 +273,7 @@ def _complaint_closed(
 EventApplier = Callable[[CustomerState, dict[str, Any], datetime, date], Applied]
 APPLIERS: dict[str, EventApplier] = {
     "transaction.posted": _transaction_posted,
+    "transaction.reversed": _transaction_reversed,
     "account.opened": _account_opened,
     "account.closed": _account_closed,
     "interaction.recorded": _interaction_recorded,

@@ -177,6 +177,8 @@ class Changes:
         self.profiles.add(customer_id)
         if applied.day is not None:
             self.days.add((customer_id, applied.day))
+        for day in applied.earlier_days:
+            self.days.add((customer_id, day))
         if applied.account is not None:
             self.holdings.add((customer_id, applied.account))
         if applied.recurring_source is not None:

@@ -1,5 +1,6 @@
 """Reversals (冲正) of posted transactions, in the ingest's batches."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +70,9 @@ class TestReversals:
         assert event["transaction_id"] == fee["transaction_id"]
         assert Decimal(event["balance_after"]) == Decimal("8000.00")
         assert event["reason"] == "posting_error"
+        # The posting's own time, for consumers that keep figures by day (the detector).
+        reversed_at = TransactionReversed.model_validate(event).reversed_booked_at
+        assert reversed_at == datetime.fromisoformat(fee["booked_at"])
 
     async def test_a_retried_reversal_is_a_duplicate_and_changes_nothing(
         self, client: httpx.AsyncClient, customer_settings: Settings

@@ -6,12 +6,15 @@ from decimal import Decimal
 
 from contracts.customer import TransactionPosted, TransactionReversed
 from services.events import outcomes, statistics
+from services.events.repository import states as states_repository
+from services.events.service import business_day
 from shared.db import transaction
 from tests.service.events.conftest import (
     NOW,
     Detector,
     custom,
     known_customer,
+    observed,
     opened,
     posted,
 )
@@ -87,7 +90,42 @@ async def test_a_reversed_transaction_withdraws_what_it_raised(detector: Detecto
     assert opportunity.outcome == "transaction_reversed:posting_error:REV-2"
 
 
-def reversal_of(event: TransactionPosted, reversal_id: str) -> TransactionReversed:
+async def test_a_posting_reversed_in_the_same_run_is_withdrawn_and_leaves_the_figures(
+    detector: Detector,
+) -> None:
+    # Both in one poll (a consumer catching up): what the posting raises is decided before
+    # the reversal is followed up, so the reversal finds it and withdraws it.
+    rule = custom(f"reversal_{uuid.uuid4().hex[:6]}", {**DEPOSIT_OFFER, "holdout_share": "0"})
+    customer_id = await known_customer(detector)
+    at = NOW - timedelta(days=2)
+    deposit = posted(customer_id, 300, kind="deposit", balance_after=300, at=at)
+    refund = posted(customer_id, 100, kind="refund", balance_after=400, at=at)
+    reversal = reversal_of(refund, "REV-3", balance_after=Decimal(300))
+    decisions = await detector.feed_run([(deposit, at), (refund, at), (reversal, NOW)], rule)
+
+    assert decisions == ["created"]
+    (opportunity,) = await detector.opportunities(customer_id)
+    assert (opportunity.status, opportunity.outcome) == (
+        "withdrawn",
+        "transaction_reversed:posting_error:REV-3",
+    )
+    async with transaction(detector.sessions) as session:
+        await states_repository.lock_customers(session, [customer_id])
+        loaded = await states_repository.load_states(
+            session, [customer_id], since=at.date() - timedelta(days=1)
+        )
+    posting_day = loaded.states[customer_id].days[business_day(at, detector.settings)]
+    assert (posting_day.money_in, posting_day.count_in, posting_day.closing_balance) == (
+        Decimal(300),
+        1,
+        Decimal(300),
+    )
+    assert await observed(detector.settings, [customer_id]) == 4  # the reversal is kept too
+
+
+def reversal_of(
+    event: TransactionPosted, reversal_id: str, *, balance_after: Decimal = Decimal(0)
+) -> TransactionReversed:
     return TransactionReversed(
         customer_id=event.customer_id,
         reversal_id=reversal_id,
@@ -97,8 +135,9 @@ def reversal_of(event: TransactionPosted, reversal_id: str) -> TransactionRevers
         direction=event.direction,
         amount=event.amount,
         currency=event.currency,
-        balance_after=Decimal(0),
+        balance_after=balance_after,
         kind=event.kind,
         reason="posting_error",
         booked_at=NOW,
+        reversed_booked_at=event.booked_at,
     )

@@ -155,6 +155,71 @@ class TestAccounts:
         assert state.days[DAY].closing_balance == Decimal(0)
 
 
+class TestTransactionReversed:
+    """A reversal (冲正) leaves the figures as they would have been without the posting."""
+
+    def _reverse(
+        self, state: CustomerState, posting: dict[str, Any], *, balance_after: str, at: datetime
+    ) -> Any:
+        fields = {**posting, "balance_after": balance_after, "reversed_day": AT.date()}
+        return apply_event(state, "transaction.reversed", fields, at=at, day=at.date())
+
+    def test_the_posting_day_loses_the_movement_and_later_balances_move_back(self) -> None:
+        state = CustomerState("c1")
+        _post(state, _posted("1000", balance_after="1000"))
+        withdrawal = _posted("400", direction="debit", balance_after="600", kind="withdrawal")
+        _post(state, withdrawal, at=AT + timedelta(hours=1))
+        _post(state, _posted("50", balance_after="650"), at=AT + timedelta(days=1))
+
+        applied = self._reverse(state, withdrawal, balance_after="1050", at=AT + timedelta(days=2))
+
+        posting_day, next_day = state.days[DAY], state.days[DAY + timedelta(days=1)]
+        assert (posting_day.money_out, posting_day.count_out, posting_day.max_out) == (
+            Decimal(0),
+            0,
+            Decimal(0),
+        )
+        assert posting_day.money_in == Decimal(1000)  # the other movements of the day stay
+        assert (posting_day.closing_balance, next_day.closing_balance) == (1000, 1050)
+        assert state.days[DAY + timedelta(days=2)].closing_balance == Decimal(1050)
+        assert state.holdings["6222000000001234"].balance == Decimal(1050)
+        assert applied.earlier_days == (DAY, DAY + timedelta(days=1))
+
+    def test_a_day_s_largest_movement_stays_an_upper_bound(self) -> None:
+        state = CustomerState("c1")
+        first = _posted("300", direction="debit", balance_after="700", kind="withdrawal")
+        _post(state, first)
+        _post(state, _posted("200", direction="debit", balance_after="500", kind="withdrawal"))
+        self._reverse(state, first, balance_after="800", at=AT + timedelta(hours=2))
+        figures = state.days[DAY]
+        assert (figures.money_out, figures.count_out, figures.max_out) == (
+            Decimal(200),
+            1,
+            Decimal(200),
+        )
+        assert figures.closing_balance == Decimal(800)
+
+    def test_a_loan_s_reversal_leaves_the_deposit_balances(self) -> None:
+        state = CustomerState("c1")
+        _post(state, _posted("100", balance_after="100"))
+        loan = _posted("900", balance_after="900", account="L1", product_type="loan")
+        _post(state, loan)
+        self._reverse(state, loan, balance_after="0", at=AT + timedelta(days=1))
+        assert state.days[DAY].money_in == Decimal(100)
+        assert state.days[DAY].closing_balance == Decimal(100)
+        assert state.holdings["L1"].balance == Decimal(0)
+
+    def test_without_the_posting_s_day_only_the_balance_moves(self) -> None:
+        state = CustomerState("c1")
+        deposit = _posted("500", balance_after="500")
+        _post(state, deposit)
+        fields = {**deposit, "balance_after": "0"}
+        later = AT + timedelta(days=1)
+        apply_event(state, "transaction.reversed", fields, at=later, day=later.date())
+        assert (state.days[DAY].money_in, state.days[DAY].closing_balance) == (500, 500)
+        assert state.days[later.date()].closing_balance == Decimal(0)
+
+
 class TestCustomerEvents:
     def test_an_erasure_forgets_how_to_reach_them_and_keeps_the_tier(self) -> None:
         state = CustomerState(
