@@ -9,12 +9,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.complaints import ComplaintReceived
 from contracts.contact_center import OutboundAttempted
 from contracts.customer import TransactionReversed
 from contracts.opportunities import OpportunityClosed, OpportunityUpdated
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.models import Opportunity
 from services.events.repository import opportunities as opportunities_repository
+from services.events.rules import ActionKind
 from shared.outbox import record_event, record_events
 from shared.problems import get_or_404
 
@@ -34,16 +36,40 @@ async def withdraw_for_reversals(
     """Core banking reversed transactions (冲正): what they raised is withdrawn, the reversal
     named as the reason (a retention call about a withdrawal that never happened would only
     puzzle the customer). Returns the rule id of each one withdrawn."""
-    withdrawn: list[Opportunity] = []
+    withdrawn: list[str] = []
     for reversal in reversals:
         raised = await opportunities_repository.raised_by_transaction(
             session, reversal.customer_id, reversal.transaction_id
         )
         outcome = f"transaction_reversed:{reversal.reason}:{reversal.reversal_id}"
-        for opportunity in raised:
-            opportunity.status, opportunity.outcome = "withdrawn", outcome
-            opportunity.updated_at = now
-        withdrawn += raised
+        withdrawn += await _withdraw(session, raised, outcome=outcome, now=now)
+    return withdrawn
+
+
+async def withdraw_for_complaint(
+    session: AsyncSession, complaint: ComplaintReceived, *, now: datetime
+) -> list[str]:
+    """A complaint withdraws the customer's open marketing offers, and with them their call
+    list entries (the contact centre drops what closes): nobody sells to someone who has
+    just complained. Service recovery stays, and the complaint's own rules may add to it.
+    Returns the rule id of each one withdrawn."""
+    if complaint.customer_id is None:
+        return []
+    offers = [
+        o
+        for o in await opportunities_repository.open_of_customer(session, complaint.customer_id)
+        if ActionKind(o.action).is_marketing
+    ]
+    outcome = f"complaint_received:{complaint.complaint_id}"
+    return await _withdraw(session, offers, outcome=outcome, now=now)
+
+
+async def _withdraw(
+    session: AsyncSession, opportunities: Sequence[Opportunity], *, outcome: str, now: datetime
+) -> list[str]:
+    for opportunity in opportunities:
+        opportunity.status, opportunity.outcome = "withdrawn", outcome
+        opportunity.updated_at = now
     await record_events(
         session,
         [
@@ -51,13 +77,13 @@ async def withdraw_for_reversals(
                 opportunity_id=o.id,
                 customer_id=o.customer_id,
                 status="withdrawn",
-                outcome=o.outcome,
+                outcome=outcome,
                 closed_at=now,
             )
-            for o in withdrawn
+            for o in opportunities
         ],
     )
-    return [o.rule_id for o in withdrawn]
+    return [o.rule_id for o in opportunities]
 
 
 async def close_as_expired(

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import DomainEvent
+from contracts.complaints import ComplaintReceived
 from contracts.customer import TransactionReversed
 from services.events import outcomes
 from services.events.config import Settings
@@ -195,7 +196,9 @@ async def handle_events(
 
 
 # Events that do more than change the state, in the database, where later decisions see it.
-_FOLLOWED_UP = frozenset({"account.opened", "customer.erased", "transaction.reversed"})
+_FOLLOWED_UP = frozenset(
+    {"account.opened", "customer.erased", "transaction.reversed", "complaint.received"}
+)
 
 
 @dataclass
@@ -257,7 +260,8 @@ async def _follow_up(
 ) -> None:
     """What an event does beyond the state: an account opened converts the offers of its
     product made shortly before; an erasure makes the customer forgotten; a reversal
-    withdraws what its posting raised, decided earlier in the run or in an earlier one."""
+    withdraws what its posting raised, and a complaint the open marketing offers, decided
+    earlier in the run or in an earlier one."""
     if arrival.name == "account.opened":
         since_offer = arrival.at - timedelta(days=settings.conversion_days)
         await opportunities_repository.mark_converted(
@@ -266,6 +270,9 @@ async def _follow_up(
     elif arrival.name == "transaction.reversed":
         assert isinstance(arrival.event, TransactionReversed)
         await outcomes.withdraw_for_reversals(session, [arrival.event], now=arrival.at)
+    elif arrival.name == "complaint.received":
+        assert isinstance(arrival.event, ComplaintReceived)
+        await outcomes.withdraw_for_complaint(session, arrival.event, now=arrival.at)
     elif arrival.name == "customer.erased":
         await forget_customer(
             session, arrival.customer_id, now=arrival.at, unsaved_history=unsaved_history

@@ -5,13 +5,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 from contracts.customer import TransactionPosted, TransactionReversed
+from contracts.opportunities import OpportunityClosed
 from services.events import outcomes, statistics
 from services.events.repository import states as states_repository
 from services.events.service import business_day
 from shared.db import transaction
+from tests.service.conftest import scalar
 from tests.service.events.conftest import (
     NOW,
     Detector,
+    complaint,
     custom,
     known_customer,
     observed,
@@ -121,6 +124,41 @@ async def test_a_posting_reversed_in_the_same_run_is_withdrawn_and_leaves_the_fi
         Decimal(300),
     )
     assert await observed(detector.settings, [customer_id]) == 4  # the reversal is kept too
+
+
+async def test_a_complaint_withdraws_open_offers_and_keeps_service_recovery(
+    detector: Detector,
+) -> None:
+    offer = custom(f"offer_{uuid.uuid4().hex[:6]}", {**DEPOSIT_OFFER, "holdout_share": "0"})
+    recovery_document = {
+        **DEPOSIT_OFFER,
+        "holdout_share": "0",
+        "action": {"kind": "service_recovery", "owner": "contact_center"},
+        "conditions": [{"kind": "event_field", "field": "kind", "op": "==", "value": "fee"}],
+    }
+    recovery = custom(f"recovery_{uuid.uuid4().hex[:6]}", recovery_document)
+    customer_id = await known_customer(detector)
+    at = NOW - timedelta(hours=3)
+    assert await detector.feed(posted(customer_id, 100, kind="refund", at=at), offer) == ["created"]
+    fee = posted(customer_id, 15, direction="debit", kind="fee", at=at)
+    assert await detector.feed(fee, recovery) == ["created"]
+
+    received = complaint(customer_id, at=NOW - timedelta(hours=1))
+    await detector.feed(received, offer, recovery)
+
+    by_rule = {o.rule_id: o for o in await detector.opportunities(customer_id)}
+    assert (by_rule[offer.rule_id].status, by_rule[offer.rule_id].outcome) == (
+        "withdrawn",
+        f"complaint_received:{received.complaint_id}",
+    )
+    assert by_rule[recovery.rule_id].status == "open"
+    closed = await scalar(
+        detector.settings,
+        "SELECT count(*) FROM outbox WHERE event_type = :t AND payload->>'opportunity_id' = :o",
+        t=OpportunityClosed.event_type,
+        o=str(by_rule[offer.rule_id].id),
+    )
+    assert closed == 1  # the contact centre drops its call list entry on this event
 
 
 def reversal_of(
