@@ -53,6 +53,16 @@ def priority_of(rule: RuleDefinition, state: CustomerState, settings: Settings) 
     return max(1, min(100, rule.priority + bonus))
 
 
+def decision_order(live: LiveRule) -> tuple[bool, int, str]:
+    """Where a rule's match stands among the matches competing for one customer at one moment
+    (for their contact slots): highest priority first, never by the rules' names, the name
+    only breaking ties so that a replay decides alike. The tier's bonus is the same for every
+    rule of one customer, so the rule's own priority orders them. Shadow versions go first:
+    they open nothing, so they leave the live decisions as they are, and what they would have
+    done is not hidden by what the active version has just done with the same facts."""
+    return (live.status != "shadow", -live.definition.priority, live.rule_id)
+
+
 def reached(control_group: bool, action: str) -> bool:
     """Whether a stored opportunity counts against the fatigue cap: it was offered (not held
     out) and it was marketing (not service recovery)."""

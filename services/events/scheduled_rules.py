@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.config import Settings
-from services.events.detector import ContactHistory, LiveRule, judge
+from services.events.detector import ContactHistory, LiveRule, decision_order, judge
 from services.events.evaluation import Moment
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import states as states_repository
@@ -41,7 +41,7 @@ async def run_scheduled_rules(
     lineage = [{"schedule_at": now.isoformat()}]
     history = ContactHistory(session)
     recorded: list[dict[str, Any]] = []
-    scheduled = [live for live in rules if live.listens_to(None)]
+    scheduled = sorted((live for live in rules if live.listens_to(None)), key=decision_order)
     candidates = [
         set(await _candidates(session, live.definition, today, now)) for live in scheduled
     ]

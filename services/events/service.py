@@ -20,7 +20,13 @@ from contracts.complaints import ComplaintReceived
 from contracts.customer import TransactionReversed
 from services.events import outcomes
 from services.events.config import Settings
-from services.events.detector import Candidate, ContactHistory, LiveRule, decide
+from services.events.detector import (
+    Candidate,
+    ContactHistory,
+    LiveRule,
+    decide,
+    decision_order,
+)
 from services.events.erasure import forget_customer
 from services.events.evaluation import Moment, evaluate
 from services.events.repository import opportunities as opportunities_repository
@@ -82,9 +88,7 @@ class RuleBook:
                 )
                 for v in await rules_repository.live_versions(session)
             ]
-            # A shadow version is judged before its active one, so that what it would have
-            # done is not hidden by what the active one has just done with the same facts.
-            self.rules = sorted(rules, key=lambda r: (r.rule_id, r.status != "shadow"))
+            self.rules = sorted(rules, key=decision_order)
             self.loaded_at = time.monotonic()
         return self.rules
 
@@ -171,7 +175,10 @@ async def handle_events(
             await matched.decide(session, settings)
             await _follow_up(session, arrival, settings=settings, unsaved_history=observed)
         if arrival.name not in listening:
-            listening[arrival.name] = [r for r in rules if r.listens_to(arrival.name)]
+            # In the order an event's matches are decided, competing for its customer's slots.
+            listening[arrival.name] = sorted(
+                (r for r in rules if r.listens_to(arrival.name)), key=decision_order
+            )
         moment: Moment | None = None
         snapshot: CustomerState | None = None
         for live in listening[arrival.name]:

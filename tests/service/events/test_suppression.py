@@ -81,6 +81,22 @@ class TestSuppression:
             "created"
         ]
 
+    async def test_competing_offers_take_the_slots_by_priority_not_by_name(
+        self, detector: Detector
+    ) -> None:
+        # Named so that alphabetical order would give the cap's two slots to the two lowest.
+        low = custom("a_fatigue_low", {**EVERY_DEPOSIT, "priority": 10})
+        middle = custom("m_fatigue_middle", {**EVERY_DEPOSIT, "priority": 50})
+        high = custom("z_fatigue_high", {**EVERY_DEPOSIT, "priority": 80})
+        customer_id = await known_customer(detector, tier="premium")
+        await detector.feed(posted(customer_id, 100), low, middle, high)
+        decided = [(f.rule_id, f.decision) for f in await detector.firings([customer_id])]
+        assert decided == [
+            ("z_fatigue_high", "created"),
+            ("m_fatigue_middle", "created"),
+            ("a_fatigue_low", "suppressed:contact_fatigue"),
+        ]
+
 
 class TestControlGroup:
     async def test_held_out_customers_are_recorded_but_never_contacted(
