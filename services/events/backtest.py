@@ -21,7 +21,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.config import Settings
-from services.events.detector import ContactHistory, in_control_group, reached, suppression
+from services.events.detector import (
+    ContactHistory,
+    in_control_group,
+    reached,
+    recent_conversations,
+    suppression,
+)
 from services.events.errors import BacktestTooLarge
 from services.events.evaluation import Match, Moment, evaluate
 from services.events.repository import opportunities as opportunities_repository
@@ -123,6 +129,7 @@ class _Run:
             rule=rule,
             state=state,
             at=moment.at,
+            conversations=recent_conversations(state, moment.day, self.settings),
             settings=self.settings,
         )
         customer_id = uuid.UUID(state.customer_id)

@@ -9,7 +9,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from services.events.config import Settings
 from services.events.evaluation import Match, Moment, evaluate, event_screen
 from services.events.repository import opportunities as opportunities_repository
 from services.events.rules import Action, ActionKind, RuleDefinition
-from services.events.state import ERASED, CustomerState
+from services.events.state import ERASED, CustomerState, window
 from shared.outbox import record_event
 
 
@@ -51,6 +51,12 @@ def in_control_group(rule_id: str, customer_id: str, share: float) -> bool:
 def priority_of(rule: RuleDefinition, state: CustomerState, settings: Settings) -> int:
     bonus = settings.priority_by_tier.get(state.value_tier or "", 0)
     return max(1, min(100, rule.priority + bonus))
+
+
+def recent_conversations(state: CustomerState, day: date, settings: Settings) -> int:
+    """The customer's conversations with the bank (calls in and out, callbacks, visits) in the
+    contact-fatigue window ending with ``day``: the cap counts them beside the offers made."""
+    return sum(f.conversations for f in window(state, day, settings.fatigue_window_days))
 
 
 def decision_order(live: LiveRule) -> tuple[bool, int, str]:
@@ -160,6 +166,8 @@ class Candidate:
     match: Match
     state: CustomerState
     moment: Moment
+    # Counted when the rule matched: later events of the run change the day rows in place.
+    conversations: int
 
     @property
     def customer_id(self) -> uuid.UUID:
@@ -174,9 +182,12 @@ async def suppression(
     rule: RuleDefinition,
     state: CustomerState,
     at: datetime,
+    conversations: int,
     settings: Settings,
 ) -> tuple[str | None, list[str]]:
-    """The first check the match fails (or None), and the checks it passed, in order."""
+    """The first check the match fails (or None), and the checks it passed, in order. The
+    contact-fatigue cap counts the marketing offers made within the window and the
+    ``conversations`` (see :func:`recent_conversations`)."""
     passed: list[str] = []
     customer_id = uuid.UUID(state.customer_id)
     if state.status == ERASED:
@@ -199,7 +210,8 @@ async def suppression(
         return "no_consent", passed
     passed.append("consent")
     since = at - timedelta(days=settings.fatigue_window_days)
-    if await history.marketing_contacts_since(customer_id, since) >= settings.fatigue_cap:
+    offers = await history.marketing_contacts_since(customer_id, since)
+    if offers + conversations >= settings.fatigue_cap:
         return "contact_fatigue", passed
     passed.append("contact_fatigue")
     return None, passed
@@ -225,6 +237,7 @@ async def decide(
         rule=live.definition,
         state=state,
         at=at,
+        conversations=candidate.conversations,
         settings=settings,
     )
     shadow = live.status == "shadow"
@@ -370,7 +383,9 @@ async def judge(
     return [
         await decide(
             session,
-            Candidate(live, match, state, moment),
+            Candidate(
+                live, match, state, moment, recent_conversations(state, moment.day, settings)
+            ),
             history=history,
             settings=settings,
             lineage_events=lineage_events,

@@ -6,7 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Identity, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,6 +91,7 @@ class CustomerDay(Base):
     max_out: Mapped[Decimal] = mapped_column(MONEY)
     contacts: Mapped[int] = mapped_column(Integer)
     closing_balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    conversations: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class CustomerHolding(Base):

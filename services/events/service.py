@@ -26,6 +26,7 @@ from services.events.detector import (
     LiveRule,
     decide,
     decision_order,
+    recent_conversations,
 )
 from services.events.erasure import forget_customer
 from services.events.evaluation import Moment, evaluate
@@ -190,7 +191,8 @@ async def handle_events(
                 # The state as it stands now, for the decision taken later in the run (the
                 # profile's fields are replaced, never changed in place, by later events).
                 snapshot = snapshot or copy.copy(state)
-                matched.add(arrival, [Candidate(live, m, snapshot, moment) for m in matches])
+                talks = recent_conversations(state, arrival.day, settings)
+                matched.add(arrival, [Candidate(live, m, snapshot, moment, talks) for m in matches])
     await matched.decide(session, settings)
     version = await states_repository.save_run(
         session, states, changes, observed=observed, firings=matched.recorded

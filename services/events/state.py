@@ -16,6 +16,12 @@ from typing import Any
 DEPOSIT_PRODUCTS = frozenset({"current", "term_deposit", "wealth"})
 RECURRING_KINDS = frozenset({"salary", "transfer_in"})
 MAX_WINDOW_DAYS = 366
+# Where a contact is a conversation with someone of the bank (a call in or out, a callback, a
+# visit to the branch or the manager), which the contact-fatigue cap counts beside the offers;
+# a session on the web or at an ATM is the customer's own errand. A call the bank makes about
+# an opportunity is that opportunity's offer, counted once as such.
+CONVERSATION_CHANNELS = frozenset({"phone", "branch"})
+OFFER_CALL_PREFIX = "outbound_call:"
 # The status of a customer erased on their request: no rule reaches them any more.
 ERASED = "erased"
 
@@ -30,6 +36,7 @@ class DayFigures:
     max_out: Decimal = Decimal(0)
     contacts: int = 0
     closing_balance: Decimal | None = None
+    conversations: int = 0  # the contacts with a person (see CONVERSATION_CHANNELS)
 
 
 @dataclass
@@ -204,7 +211,12 @@ def _account_closed(
 def _interaction_recorded(
     state: CustomerState, fields: dict[str, Any], at: datetime, day: date
 ) -> Applied:
-    _day(state, day).contacts += 1
+    figures = _day(state, day)
+    figures.contacts += 1
+    if fields["channel"] in CONVERSATION_CHANNELS and not fields["kind"].startswith(
+        OFFER_CALL_PREFIX
+    ):
+        figures.conversations += 1
     _touch(state, at)
     return Applied(day)
 

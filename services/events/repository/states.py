@@ -79,6 +79,7 @@ _DAYS = select(
     _d.max_out,
     _d.contacts,
     _d.closing_balance,
+    _d.conversations,
 ).where(_d.customer_id == any_(_IDS), _d.day >= _SINCE)
 # Each customer's last balance before the window, so "N days ago" has a baseline on a quiet
 # account.
@@ -152,6 +153,7 @@ async def _read_states(
             day_row.max_out,
             day_row.contacts,
             day_row.closing_balance,
+            day_row.conversations,
         )
     for customer_id, day, balance in await session.execute(_BALANCES_BEFORE, window):
         states[customer_id].days[day] = DayFigures(closing_balance=balance)
@@ -270,6 +272,7 @@ def _day_values(figures: DayFigures) -> dict[str, Any]:
         "max_out": figures.max_out,
         "contacts": figures.contacts,
         "closing_balance": figures.closing_balance,
+        "conversations": figures.conversations,
     }
 
 

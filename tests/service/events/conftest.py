@@ -210,10 +210,12 @@ def closed(
     )  # fmt: skip
 
 
-def contact(customer_id: uuid.UUID, at: datetime) -> InteractionRecorded:
+def contact(
+    customer_id: uuid.UUID, at: datetime, *, channel: str = "phone", kind: str = "enquiry"
+) -> InteractionRecorded:
     return InteractionRecorded(
-        customer_id=customer_id, interaction_id=uuid.uuid4(), channel="phone",
-        kind="enquiry", occurred_at=at,
+        customer_id=customer_id, interaction_id=uuid.uuid4(), channel=channel, kind=kind,
+        occurred_at=at,
     )  # fmt: skip
 
 

@@ -50,7 +50,7 @@ QUERIES = {
     " birth_month_day, status, last_activity_at, open_complaints FROM customer_profiles"
     " ORDER BY customer_id",
     "days": "SELECT customer_id, day, money_in, money_out, count_in, count_out, max_in, max_out,"
-    " contacts, closing_balance FROM customer_days ORDER BY customer_id, day",
+    " contacts, closing_balance, conversations FROM customer_days ORDER BY customer_id, day",
     "holdings": "SELECT customer_id, account_number, product_type, balance, maturity_date, open"
     " FROM customer_holdings ORDER BY customer_id, account_number",
     "recurring": "SELECT customer_id, source, last_month, streak FROM customer_recurring_credits"

@@ -50,7 +50,11 @@ async def test_a_replay_from_the_beginning_reproduces_the_live_opportunities(
             stream.append(posted(customer_id, 8_000 + n, at=NOW - timedelta(days=days_ago)))
         stream.append(posted(customer_id, 60_000 + n * 1000, at=NOW - timedelta(days=2)))
         stream.append(debit(customer_id, 100_000 + n, at=NOW - timedelta(days=1)))
-        stream += [contact(customer_id, NOW - timedelta(hours=h)) for h in (30, 20, 10)]
+        # Through the mobile app: calls would count against the contact-fatigue cap, and the
+        # withdrawal's offer would then be held back depending on the topics' interleaving.
+        stream += [
+            contact(customer_id, NOW - timedelta(hours=h), channel="mobile") for h in (30, 20, 10)
+        ]
     async with serving(create_app(events_settings)):
         await publish(events_settings, *(registered(c) for c in customers), source=SOURCE)
         await wait_observed(events_settings, customers, len(customers))

@@ -15,6 +15,7 @@ from tests.service.events.conftest import (
     Detector,
     builtin,
     complaint,
+    contact,
     custom,
     debit,
     known_customer,
@@ -96,6 +97,27 @@ class TestSuppression:
             ("m_fatigue_middle", "created"),
             ("a_fatigue_low", "suppressed:contact_fatigue"),
         ]
+
+    async def test_the_cap_counts_conversations_with_the_bank_beside_offers(
+        self, detector: Detector
+    ) -> None:
+        rule = custom("fatigue_after_calls", EVERY_DEPOSIT)
+        called = await known_customer(detector)
+        await detector.feed(contact(called, NOW - timedelta(days=2), kind="inbound_call:query"))
+        await detector.feed(contact(called, NOW - timedelta(days=1), channel="branch"))
+        assert await detector.feed(posted(called, 100), rule) == ["suppressed:contact_fatigue"]
+        # Self-service sessions and the bank's calls about an offer (counted as that offer)
+        # are not conversations to count again.
+        browsing = await known_customer(detector)
+        await detector.feed(contact(browsing, NOW - timedelta(days=2), channel="web"))
+        offer_call = contact(browsing, NOW - timedelta(days=1), kind="outbound_call:cross_sell")
+        await detector.feed(offer_call)
+        assert await detector.feed(posted(browsing, 100), rule) == ["created"]
+        # A conversation older than the window no longer counts.
+        last_month = await known_customer(detector)
+        for days in (9, 8):
+            await detector.feed(contact(last_month, NOW - timedelta(days=days)))
+        assert await detector.feed(posted(last_month, 100), rule) == ["created"]
 
 
 class TestControlGroup:

@@ -220,6 +220,22 @@ class TestTransactionReversed:
         assert state.days[later.date()].closing_balance == Decimal(0)
 
 
+class TestInteractions:
+    def _recorded(self, state: CustomerState, channel: str, kind: str) -> None:
+        fields = {"channel": channel, "kind": kind}
+        apply_event(state, "interaction.recorded", fields, at=AT, day=DAY)
+
+    def test_only_conversations_with_the_bank_count_as_such(self) -> None:
+        state = CustomerState("c1")
+        self._recorded(state, "phone", "inbound_call:query")
+        self._recorded(state, "phone", "callback")
+        self._recorded(state, "branch", "advice")
+        self._recorded(state, "web", "login")
+        self._recorded(state, "atm", "balance_enquiry")
+        self._recorded(state, "phone", "outbound_call:cross_sell")  # counted as its offer
+        assert (state.days[DAY].contacts, state.days[DAY].conversations) == (6, 3)
+
+
 class TestCustomerEvents:
     def test_an_erasure_forgets_how_to_reach_them_and_keeps_the_tier(self) -> None:
         state = CustomerState(
