@@ -1,0 +1,38 @@
+"""The managers' worklist.
+
+``open_opportunities.owner_id`` keeps which manager an opportunity is for, as the events
+service names it. Opportunities projected before this step have none: the worklist gives them
+to the customer's own manager (the one the detector named when it opened them, unless the
+customer has been moved since), so nothing is backfilled.
+
+``ix_leads_manager`` finds a manager's potential customers and their visits.
+
+Revision ID: 0016
+Revises: 0014
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision: str | None = "0014"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    op.add_column("open_opportunities", sa.Column("owner_id", sa.UUID(), nullable=True))
+    op.create_index(
+        "ix_open_opportunities_owner",
+        "open_opportunities",
+        ["owner_id"],
+        postgresql_where=sa.text("owner_id IS NOT NULL"),
+    )
+    op.create_index("ix_leads_manager", "leads", ["manager_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_leads_manager", table_name="leads")
+    op.drop_index("ix_open_opportunities_owner", table_name="open_opportunities")
+    op.drop_column("open_opportunities", "owner_id")
