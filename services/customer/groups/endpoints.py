@@ -11,7 +11,12 @@ from fastapi import APIRouter, Depends, status
 from services.customer.access import customer_in_reach, reach_of
 from services.customer.dependencies import NowDep, SettingsDep
 from services.customer.groups import service as groups_service
-from services.customer.groups.schemas import CustomerGroupRead, GroupCreate, MembershipPut
+from services.customer.groups.schemas import (
+    CustomerGroupRead,
+    GroupCreate,
+    LeadManagerPut,
+    MembershipPut,
+)
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 
@@ -71,4 +76,21 @@ async def end_membership(
     subsidiaries still name it stays (409)."""
     return await groups_service.end_membership(
         session, group_id, customer_id, reach=reach_of(principal), settings=settings, now=now
+    )
+
+
+@router.put("/customer-groups/{group_id}/lead-manager", tags=["managers"])
+async def set_lead_manager(
+    group_id: uuid.UUID,
+    body: LeadManagerPut,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    now: NowDep,
+) -> CustomerGroupRead:
+    """Set the manager who leads the group as a whole (集团客户: one lead manager), or clear
+    it with null. While none is set the read derives it from the household head's or the
+    corporate parent's manager, and says so (``lead_manager.source``)."""
+    return await groups_service.set_lead_manager(
+        session, group_id, body, reach=reach_of(principal), settings=settings, now=now
     )

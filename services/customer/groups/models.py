@@ -47,6 +47,8 @@ class CustomerGroup(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[GroupKind] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
+    # Set by staff; while empty the group read derives it from the top member's manager.
+    lead_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("managers.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -27,6 +28,30 @@ class MembershipPut(RequestModel):
         "subsidiary; a parent that would make the group's tree a cycle is refused.",
     )
     since: date
+
+
+class LeadManagerPut(RequestModel):
+    manager_id: uuid.UUID | None = Field(
+        description="An active manager to lead the group; null to clear it (the read then "
+        "derives it again)."
+    )
+
+
+class LeadManagerSource(StrEnum):
+    ASSIGNED = "assigned"  # set through the API
+    HEAD = "head"  # none set: the household head's manager
+    PARENT = "parent"  # none set: the corporate parent's manager
+    NONE = "none"  # none set, and the top member has no manager (or there is no top member)
+
+
+class LeadManagerRead(BaseModel):
+    """Who leads the group for the bank: one manager for the group as a whole."""
+
+    manager_id: uuid.UUID | None
+    source: LeadManagerSource = Field(
+        description="assigned when staff set it; otherwise derived from the top member, the "
+        "household's head or the corporate group's parent: head or parent, or none."
+    )
 
 
 class MemberFigures(BaseModel):
@@ -85,6 +110,7 @@ class CustomerGroupRead(BaseModel):
         "household or a group without a parent yet."
     )
     rollup: GroupRollup
+    lead_manager: LeadManagerRead
 
 
 class GroupMembershipRead(BaseModel):

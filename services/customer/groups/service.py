@@ -31,9 +31,19 @@ from services.customer.groups.models import (
     GroupMember,
     MemberRole,
 )
-from services.customer.groups.schemas import CustomerGroupRead, GroupCreate, MembershipPut
+from services.customer.groups.repository import MemberHoldings
+from services.customer.groups.schemas import (
+    CustomerGroupRead,
+    GroupCreate,
+    LeadManagerPut,
+    LeadManagerRead,
+    LeadManagerSource,
+    MembershipPut,
+)
+from services.customer.managers import repository as managers_repository
 from services.customer.models import CustomerKind
 from services.customer.valuation.service import FEES_WINDOW
+from shared.problems import InvalidField
 
 MEMBER_KIND = {
     GroupKind.HOUSEHOLD: CustomerKind.INDIVIDUAL,
@@ -81,7 +91,42 @@ async def read_group(
         members=members,
         tree=tree,
         rollup=groups_rollup.rollup(holdings, values, settings),
+        lead_manager=lead_manager(group, holdings),
     )
+
+
+def lead_manager(group: CustomerGroup, holdings: Sequence[MemberHoldings]) -> LeadManagerRead:
+    """The manager staff set; else the top member's (the head's, the parent's), since the
+    bank serves a household through its head and a corporate group through its parent."""
+    if group.lead_manager_id is not None:
+        return LeadManagerRead(manager_id=group.lead_manager_id, source=LeadManagerSource.ASSIGNED)
+    for holding in holdings:
+        role = holding.membership.role
+        if role in TOP_ROLES and holding.customer.manager_id is not None:
+            return LeadManagerRead(
+                manager_id=holding.customer.manager_id, source=LeadManagerSource(str(role))
+            )
+    return LeadManagerRead(manager_id=None, source=LeadManagerSource.NONE)
+
+
+async def set_lead_manager(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    request: LeadManagerPut,
+    *,
+    reach: Reach | None,
+    settings: Settings,
+    now: datetime,
+) -> CustomerGroupRead:
+    """Set (or clear) the manager who leads the group."""
+    group, _ = await _locked_in_reach(session, group_id, reach)
+    if request.manager_id is not None:
+        manager = await managers_repository.get_manager(session, request.manager_id)
+        if manager is None or not manager.active:
+            raise InvalidField("manager_id", f"no active manager {request.manager_id}")
+    group.lead_manager_id = request.manager_id
+    await session.flush()
+    return await read_group(session, group_id, reach=None, settings=settings, now=now)
 
 
 def makes_cycle(

@@ -1,4 +1,4 @@
-"""The managers' worklist.
+"""The managers' worklist and a group's lead manager.
 
 ``open_opportunities.owner_id`` keeps which manager an opportunity is for, as the events
 service names it. Opportunities projected before this step have none: the worklist gives them
@@ -6,6 +6,10 @@ to the customer's own manager (the one the detector named when it opened them, u
 customer has been moved since), so nothing is backfilled.
 
 ``ix_leads_manager`` finds a manager's potential customers and their visits.
+
+``customer_groups.lead_manager_id`` is the manager who leads a household or corporate group
+(集团客户 are managed as a whole), set by staff; empty on every group so far, whose read then
+derives it from the head's or parent's manager.
 
 Revision ID: 0016
 Revises: 0014
@@ -30,9 +34,21 @@ def upgrade() -> None:
         postgresql_where=sa.text("owner_id IS NOT NULL"),
     )
     op.create_index("ix_leads_manager", "leads", ["manager_id"])
+    op.add_column("customer_groups", sa.Column("lead_manager_id", sa.UUID(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_customer_groups_lead_manager_id_managers"),
+        "customer_groups",
+        "managers",
+        ["lead_manager_id"],
+        ["id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint(
+        op.f("fk_customer_groups_lead_manager_id_managers"), "customer_groups", type_="foreignkey"
+    )
+    op.drop_column("customer_groups", "lead_manager_id")
     op.drop_index("ix_leads_manager", table_name="leads")
     op.drop_index("ix_open_opportunities_owner", table_name="open_opportunities")
     op.drop_column("open_opportunities", "owner_id")

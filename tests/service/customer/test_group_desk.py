@@ -1,0 +1,115 @@
+"""A group's lead manager: set by staff, or derived from the top member's."""
+
+import uuid
+
+import httpx
+
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
+from tests.service.customer.factories import corporate, create_customer
+
+
+async def _group(client: httpx.AsyncClient, kind: str = "household", name: str = "李家") -> str:
+    answer = await client.post("/v1/customer-groups", json={"kind": kind, "name": name})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+async def _join(
+    client: httpx.AsyncClient, group_id: str, customer_id: str, role: str, since: str
+) -> httpx.Response:
+    return await client.put(
+        f"/v1/customer-groups/{group_id}/members/{customer_id}",
+        json={"role": role, "since": since},
+    )
+
+
+async def _manager(client: httpx.AsyncClient, customer_id: str | None = None) -> str:
+    manager = await client.post("/v1/managers", json={
+        "employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
+        "branch_code": "BJ001", "capacity": 50})  # fmt: skip
+    assert manager.status_code == 201, manager.text
+    manager_id = str(manager.json()["id"])
+    if customer_id is not None:
+        assigned = await client.put(
+            f"/v1/customers/{customer_id}/manager", json={"manager_id": manager_id}
+        )
+        assert assigned.status_code == 200, assigned.text
+    return manager_id
+
+
+async def _lead_manager(
+    client: httpx.AsyncClient, group_id: str, manager_id: str | None, **headers: str
+) -> httpx.Response:
+    return await client.put(
+        f"/v1/customer-groups/{group_id}/lead-manager",
+        json={"manager_id": manager_id},
+        headers=headers,
+    )
+
+
+class TestLeadManager:
+    async def test_unset_it_is_the_heads_manager_set_it_is_the_one_given(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head = await create_customer(client)
+        household = await _group(client)
+        empty = (await client.get(f"/v1/customer-groups/{household}")).json()
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        heads = await _manager(client, head["id"])
+        lead = await _manager(client)
+
+        derived = (await client.get(f"/v1/customer-groups/{household}")).json()
+        assigned = await _lead_manager(client, household, lead)
+        cleared = await _lead_manager(client, household, None)
+
+        assert empty["lead_manager"] == {"manager_id": None, "source": "none"}
+        assert derived["lead_manager"] == {"manager_id": heads, "source": "head"}
+        assert assigned.status_code == 200, assigned.text
+        assert assigned.json()["lead_manager"] == {"manager_id": lead, "source": "assigned"}
+        assert cleared.json()["lead_manager"] == {"manager_id": heads, "source": "head"}
+
+    async def test_a_corporate_group_derives_it_from_the_parent(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        company = await client.post("/v1/customers", json=corporate())
+        parent = company.json()["id"]
+        group = await _group(client, "corporate", "星河集团")
+        await _join(client, group, parent, "parent", "2025-03-01")
+        manager = await _manager(client, parent)
+
+        read = (await client.get(f"/v1/customer-groups/{group}")).json()
+
+        assert read["lead_manager"] == {"manager_id": manager, "source": "parent"}
+
+    async def test_an_unknown_manager_or_a_malformed_one_is_a_422_naming_manager_id(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        household = await _group(client)
+
+        unknown = await _lead_manager(client, household, str(uuid.uuid4()))
+        malformed = await _lead_manager(client, household, "nobody")
+
+        for refused in (unknown, malformed):
+            assert refused.status_code == 422
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["errors"][0]["field"] == "manager_id"
+
+    async def test_a_supervisor_sets_it_and_front_line_staff_may_not(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head = await create_customer(client, branch_code="BJ001")
+        household = await _group(client)
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        heads = await _manager(client, head["id"])
+        supervisor = development_bearer(Role.SUPERVISOR, subject="s")
+        own_manager = development_bearer(Role.CUSTOMER_MANAGER, subject="m", manager_id=heads)
+        staff = development_bearer(Role.BRANCH_STAFF, subject="t", branch="BJ001")
+
+        by_supervisor = await _lead_manager(client, household, heads, **supervisor)
+        by_manager = await _lead_manager(client, household, None, **own_manager)
+        by_staff = await _lead_manager(client, household, None, **staff)
+
+        assert by_supervisor.status_code == 200, by_supervisor.text
+        assert by_manager.status_code == 403
+        assert by_staff.status_code == 403
