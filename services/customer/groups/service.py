@@ -249,5 +249,7 @@ async def end_membership(
         raise MembershipConflict(
             "customer_id: its subsidiaries name it as parent; move them first", field="customer_id"
         )
-    await groups_repository.end_membership(session, member, now.date())
+    await groups_repository.end_membership(
+        session, member, now.astimezone(settings.bank_zone).date()
+    )
     return await read_group(session, group_id, reach=None, settings=settings, now=now)
