@@ -14,6 +14,7 @@ from services.customer.groups import service as groups_service
 from services.customer.groups.schemas import (
     CustomerGroupRead,
     GroupCreate,
+    GroupHistoryRead,
     LeadManagerPut,
     MembershipPut,
 )
@@ -46,6 +47,15 @@ async def read_group(
     )
 
 
+@router.get("/customer-groups/{group_id}/history", tags=["relationships"])
+async def group_history(
+    group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> GroupHistoryRead:
+    """Every membership of the group, ended ones too: when each member joined, changed role
+    or parent, and left."""
+    return await groups_service.membership_history(session, group_id, reach=reach_of(principal))
+
+
 @router.put("/customer-groups/{group_id}/members/{customer_id}", tags=["relationships"])
 async def put_member(
     group_id: uuid.UUID,
@@ -56,8 +66,10 @@ async def put_member(
     principal: PrincipalDep,
     now: NowDep,
 ) -> CustomerGroupRead:
-    """Add the customer to the group or change their role or parent. A customer belongs to
-    one group at a time (409); a parent that makes the tree a cycle is a 422."""
+    """Add the customer to the group or change their role or parent. A change is dated by
+    ``since``: the current membership ends that day and a new one starts (the history keeps
+    both); a date before the current role began is a 422. A customer belongs to one group at
+    a time (409); a parent that makes the tree a cycle is a 422."""
     return await groups_service.put_member(
         session, group_id, customer_id, body, reach=reach_of(principal), settings=settings, now=now
     )

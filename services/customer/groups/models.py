@@ -68,6 +68,8 @@ class GroupMember(Base):
     __table_args__ = (
         # The roll-up reads a group's current members; the 360 view a customer's current group.
         Index("ix_group_members_group", "group_id", postgresql_where=text("until IS NULL")),
+        # A group's history: every row, ended ones too, by the date it began.
+        Index("ix_group_members_history", "group_id", "since"),
         Index(
             "uq_group_members_current",
             "customer_id",

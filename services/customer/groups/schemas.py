@@ -69,7 +69,7 @@ class GroupMemberRead(BaseModel):
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     depth: int = Field(description="0 at the top of a corporate group's tree; 0 in a household.")
-    since: date
+    since: date = Field(description="Since when in the current role (the history has the rest).")
     value_tier: str
     manager_id: uuid.UUID | None
     branch_code: str | None
@@ -122,3 +122,23 @@ class GroupMembershipRead(BaseModel):
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     since: date
+
+
+class MembershipPeriod(BaseModel):
+    """One row of a member's history: a role (and a subsidiary's parent) from ``since`` until
+    ``until`` (exclusive; null while it lasts)."""
+
+    customer_id: uuid.UUID
+    name: str
+    role: MemberRole
+    parent_customer_id: uuid.UUID | None
+    since: date
+    until: date | None
+
+
+class GroupHistoryRead(BaseModel):
+    group_id: uuid.UUID
+    memberships: list[MembershipPeriod] = Field(
+        description="Every membership, ended ones too, by the date it began: a change of role "
+        "or parent ends one row and starts the next on the same date."
+    )

@@ -1,6 +1,7 @@
-"""A group's lead manager: set by staff, or derived from the top member's."""
+"""A group's lead manager, its members' dated roles, and its name on a member's erasure."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -113,3 +114,69 @@ class TestLeadManager:
         assert by_supervisor.status_code == 200, by_supervisor.text
         assert by_manager.status_code == 403
         assert by_staff.status_code == 403
+
+
+class TestDatedRoles:
+    async def test_a_role_change_ends_the_old_membership_and_starts_a_new_one(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head, child = await create_customer(client), await create_customer(client)
+        household = await _group(client)
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        await _join(client, household, child["id"], "child", "2025-03-01")
+
+        changed = await _join(client, household, child["id"], "other", "2026-01-10")
+        again = await _join(client, household, child["id"], "other", "2026-01-10")
+        left = await client.delete(f"/v1/customer-groups/{household}/members/{head['id']}")
+        history = await client.get(f"/v1/customer-groups/{household}/history")
+
+        assert changed.status_code == 200, changed.text
+        members = {m["customer_id"]: m for m in changed.json()["members"]}
+        assert (members[child["id"]]["role"], members[child["id"]]["since"]) == (
+            "other",
+            "2026-01-10",
+        )
+        assert again.status_code == 200
+        assert left.status_code == 200
+        assert history.status_code == 200, history.text
+        today = (datetime.now(UTC) + timedelta(hours=8)).date()
+        rows = [(r["customer_id"], r["role"], r["since"], r["until"])
+                for r in history.json()["memberships"]]  # fmt: skip
+        assert sorted(rows, key=lambda r: (r[2], r[1])) == sorted(
+            [
+                (head["id"], "head", "2025-03-01", str(today)),
+                (child["id"], "child", "2025-03-01", "2026-01-10"),
+                (child["id"], "other", "2026-01-10", None),
+            ],
+            key=lambda r: (r[2], r[1]),
+        )
+
+    async def test_a_change_dated_before_the_current_role_is_a_422_naming_since(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head, spouse = await create_customer(client), await create_customer(client)
+        household = await _group(client)
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        await _join(client, household, spouse["id"], "spouse", "2025-06-01")
+
+        refused = await _join(client, household, spouse["id"], "other", "2025-05-31")
+        history = (await client.get(f"/v1/customer-groups/{household}/history")).json()
+
+        assert refused.status_code == 422
+        assert refused.json()["field"] == "since"
+        assert [(r["role"], r["until"]) for r in history["memberships"]] == [
+            ("head", None),
+            ("spouse", None),
+        ]
+
+    async def test_the_history_is_out_of_reach_as_the_group_is(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head = await create_customer(client, branch_code="BJ001")
+        household = await _group(client)
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        elsewhere = development_bearer(Role.BRANCH_STAFF, subject="t", branch="SH002")
+
+        answer = await client.get(f"/v1/customer-groups/{household}/history", headers=elsewhere)
+
+        assert answer.status_code == 404

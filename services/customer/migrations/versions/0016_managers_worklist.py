@@ -1,4 +1,4 @@
-"""The managers' worklist and a group's lead manager.
+"""The managers' worklist, a group's lead manager and its members' history.
 
 ``open_opportunities.owner_id`` keeps which manager an opportunity is for, as the events
 service names it. Opportunities projected before this step have none: the worklist gives them
@@ -10,6 +10,10 @@ customer has been moved since), so nothing is backfilled.
 ``customer_groups.lead_manager_id`` is the manager who leads a household or corporate group
 (集团客户 are managed as a whole), set by staff; empty on every group so far, whose read then
 derives it from the head's or parent's manager.
+
+A change of a member's role or parent now ends the membership row and starts a new one;
+``ix_group_members_history`` serves the read of a group's rows, ended ones too. Rows written
+before this step were changed in place: their history starts at their current role.
 
 Revision ID: 0016
 Revises: 0014
@@ -42,9 +46,11 @@ def upgrade() -> None:
         ["lead_manager_id"],
         ["id"],
     )
+    op.create_index("ix_group_members_history", "group_members", ["group_id", "since"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_group_members_history", table_name="group_members")
     op.drop_constraint(
         op.f("fk_customer_groups_lead_manager_id_managers"), "customer_groups", type_="foreignkey"
     )
