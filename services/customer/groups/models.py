@@ -70,6 +70,8 @@ class GroupMember(Base):
         Index("ix_group_members_group", "group_id", postgresql_where=text("until IS NULL")),
         # A group's history: every row, ended ones too, by the date it began.
         Index("ix_group_members_history", "group_id", "since"),
+        # Erasure's look-up of every group a customer was ever in.
+        Index("ix_group_members_customer", "customer_id"),
         Index(
             "uq_group_members_current",
             "customer_id",

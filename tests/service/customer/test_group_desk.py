@@ -180,3 +180,66 @@ class TestDatedRoles:
         answer = await client.get(f"/v1/customer-groups/{household}/history", headers=elsewhere)
 
         assert answer.status_code == 404
+
+
+SUPERVISOR = development_bearer(Role.SUPERVISOR, subject="supervisor-1")
+
+
+async def _erase(client: httpx.AsyncClient, customer_id: str) -> None:
+    closed = await client.post(
+        f"/v1/customers/{customer_id}/close", json={"version": 1, "reason": "moved abroad"}
+    )
+    assert closed.status_code == 200, closed.text
+    erased = await client.post(
+        f"/v1/customers/{customer_id}/erasure",
+        json={"version": 2, "reference": f"DSR-{uuid.uuid4().hex[:8]}"},
+        headers=SUPERVISOR,
+    )
+    assert erased.status_code == 200, erased.text
+
+
+async def _name(client: httpx.AsyncClient, group_id: str) -> str:
+    return str((await client.get(f"/v1/customer-groups/{group_id}")).json()["name"])
+
+
+class TestErasure:
+    async def test_a_group_named_after_the_erased_customer_loses_its_name(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        erased = await create_customer(client, name="欧阳明")
+        spouse = await create_customer(client, name="李娜")
+        household = await _group(client, "household", "欧阳明家")
+        await _join(client, household, erased["id"], "head", "2025-03-01")
+        await _join(client, household, spouse["id"], "spouse", "2025-03-01")
+
+        await _erase(client, erased["id"])
+        history = (await client.get(f"/v1/customer-groups/{household}/history")).json()
+
+        assert await _name(client, household) == "(erased)"
+        assert {r["name"] for r in history["memberships"]} == {"(erased)", "李娜"}
+
+    async def test_a_group_whose_only_member_ever_was_erased_loses_its_name(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        erased = await create_customer(client, name="司马光")
+        household = await _group(client, "household", "砸缸小院")
+        await _join(client, household, erased["id"], "head", "2025-03-01")
+        left = await client.delete(f"/v1/customer-groups/{household}/members/{erased['id']}")
+        assert left.status_code == 200, left.text
+
+        await _erase(client, erased["id"])
+
+        assert await _name(client, household) == "(erased)"
+
+    async def test_a_family_name_shared_with_other_members_stays(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head = await create_customer(client, name="上官云")
+        erased = await create_customer(client, name="上官雪")
+        household = await _group(client, "household", "上官家")
+        await _join(client, household, head["id"], "head", "2025-03-01")
+        await _join(client, household, erased["id"], "child", "2025-03-01")
+
+        await _erase(client, erased["id"])
+
+        assert await _name(client, household) == "上官家"

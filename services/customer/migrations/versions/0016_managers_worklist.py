@@ -1,4 +1,4 @@
-"""The managers' worklist, a group's lead manager and its members' history.
+"""The managers' worklist, a group's lead manager, its members' history, erasure's look-up.
 
 ``open_opportunities.owner_id`` keeps which manager an opportunity is for, as the events
 service names it. Opportunities projected before this step have none: the worklist gives them
@@ -14,6 +14,9 @@ derives it from the head's or parent's manager.
 A change of a member's role or parent now ends the membership row and starts a new one;
 ``ix_group_members_history`` serves the read of a group's rows, ended ones too. Rows written
 before this step were changed in place: their history starts at their current role.
+
+``ix_group_members_customer`` finds every group a customer was ever in, for erasure to clear
+the names that identify them.
 
 Revision ID: 0016
 Revises: 0014
@@ -47,9 +50,11 @@ def upgrade() -> None:
         ["id"],
     )
     op.create_index("ix_group_members_history", "group_members", ["group_id", "since"])
+    op.create_index("ix_group_members_customer", "group_members", ["customer_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_group_members_customer", table_name="group_members")
     op.drop_index("ix_group_members_history", table_name="group_members")
     op.drop_constraint(
         op.f("fk_customer_groups_lead_manager_id_managers"), "customer_groups", type_="foreignkey"
