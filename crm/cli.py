@@ -30,6 +30,7 @@ COMMANDS = {
     "simulate-calls": "crm.traffic:simulate_calls",
     "token": "crm.tokens:token",
     "wait-migrated": "crm.operations:wait_migrated",
+    "worklist": "crm.desk_cli:worklist",
 }
 
 

@@ -306,7 +306,10 @@ class Lead(Base):
     converted_customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (Index("ix_leads_status_grade", "status", "grade"),)
+    __table_args__ = (
+        Index("ix_leads_status_grade", "status", "grade"),
+        Index("ix_leads_manager", "manager_id"),  # a manager's worklist
+    )
 
 
 class VisitPlan(Base):

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Index, Integer, String
+from sqlalchemy import DateTime, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,10 +43,20 @@ class OpenOpportunity(Base):
     priority: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     owner: Mapped[str] = mapped_column(String(20))
+    # The manager it is for; none for the contact centre, and none on rows kept before the
+    # events named the manager here (the worklist then gives them to the customer's manager).
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_open_opportunities_customer", "customer_id"),)
+    __table_args__ = (
+        Index("ix_open_opportunities_customer", "customer_id"),
+        Index(
+            "ix_open_opportunities_owner",
+            "owner_id",
+            postgresql_where=text("owner_id IS NOT NULL"),
+        ),
+    )
 
 
 class CaseKind(StrEnum):

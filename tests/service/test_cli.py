@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from click.testing import CliRunner
 from crm.cli import main
 from crm.infra.postgres import EmbeddedPostgres
 from crm.registry import SERVICES
+from services.customer.app import create_app as create_customer_app
+from services.customer.config import Settings as CustomerSettings
 from shared.auth.roles import Role
 from shared.auth.tokens import TokenVerifier
 from shared.migrations import alembic_config, upgrade
 from shared.settings import SharedSettings
+from tests.service.conftest import serving
 
 
 @pytest.fixture
@@ -125,6 +129,42 @@ class TestCli:
 
         assert result.exit_code == 2
         assert "payments" in result.output
+
+
+async def _manager_with_a_visit_due(database_url: str) -> tuple[str, str]:
+    """A manager, and a visit to their potential customer planned for an hour ago."""
+    app = create_customer_app(CustomerSettings(database_url=database_url))
+    async with serving(app) as client:
+        manager = await client.post("/v1/managers", json={
+            "employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
+            "branch_code": "BJ001", "capacity": 1})  # fmt: skip
+        manager_id = manager.json()["id"]
+        lead = await client.post("/v1/leads", json={
+            "name": "周敏", "source": "walk_in", "manager_id": manager_id,
+            "estimated_value": {"amount": "50000", "currency": "CNY"}})  # fmt: skip
+        planned = datetime.now(UTC) - timedelta(hours=1)
+        visit = await client.post(f"/v1/leads/{lead.json()['id']}/visits", json={
+            "planned_at": planned.isoformat(), "purpose": "first meeting"})  # fmt: skip
+        assert visit.status_code == 201, visit.text
+        return str(manager_id), str(visit.json()["id"])
+
+
+class TestWorklistCli:
+    def test_worklist_lists_the_managers_items_as_the_api_does(
+        self, runner: CliRunner, migrated_database: str
+    ) -> None:
+        manager_id, visit_id = asyncio.run(_manager_with_a_visit_due(migrated_database))
+
+        listed = runner.invoke(main, ["worklist", "--manager", manager_id])
+        as_json = runner.invoke(main, ["worklist", "--manager", manager_id, "--json"])
+        unknown = runner.invoke(main, ["worklist", "--manager", str(uuid.uuid4())])
+
+        assert listed.exit_code == 0, listed.output
+        assert "visit" in listed.output
+        assert "first meeting" in listed.output
+        assert visit_id in {e["id"] for e in json.loads(as_json.output)["entries"]}
+        assert unknown.exit_code == 1
+        assert "no manager" in unknown.output
 
 
 class TestRulesCli:

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, status
 from services.customer.access import customer_in_reach, reach_of
 from services.customer.dependencies import NowDep, SettingsDep
 from services.customer.groups import service as groups_service
-from services.customer.groups.schemas import CustomerGroupRead, GroupCreate, MembershipPut
+from services.customer.groups.schemas import (
+    CustomerGroupRead,
+    GroupCreate,
+    GroupHistoryRead,
+    LeadManagerPut,
+    MembershipPut,
+)
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 
@@ -41,6 +47,15 @@ async def read_group(
     )
 
 
+@router.get("/customer-groups/{group_id}/history", tags=["relationships"])
+async def group_history(
+    group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> GroupHistoryRead:
+    """Every membership of the group, ended ones too: when each member joined, changed role
+    or parent, and left."""
+    return await groups_service.membership_history(session, group_id, reach=reach_of(principal))
+
+
 @router.put("/customer-groups/{group_id}/members/{customer_id}", tags=["relationships"])
 async def put_member(
     group_id: uuid.UUID,
@@ -51,8 +66,10 @@ async def put_member(
     principal: PrincipalDep,
     now: NowDep,
 ) -> CustomerGroupRead:
-    """Add the customer to the group or change their role or parent. A customer belongs to
-    one group at a time (409); a parent that makes the tree a cycle is a 422."""
+    """Add the customer to the group or change their role or parent. A change is dated by
+    ``since``: the current membership ends that day and a new one starts (the history keeps
+    both); a date before the current role began is a 422. A customer belongs to one group at
+    a time (409); a parent that makes the tree a cycle is a 422."""
     return await groups_service.put_member(
         session, group_id, customer_id, body, reach=reach_of(principal), settings=settings, now=now
     )
@@ -71,4 +88,21 @@ async def end_membership(
     subsidiaries still name it stays (409)."""
     return await groups_service.end_membership(
         session, group_id, customer_id, reach=reach_of(principal), settings=settings, now=now
+    )
+
+
+@router.put("/customer-groups/{group_id}/lead-manager", tags=["managers"])
+async def set_lead_manager(
+    group_id: uuid.UUID,
+    body: LeadManagerPut,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    now: NowDep,
+) -> CustomerGroupRead:
+    """Set the manager who leads the group as a whole (集团客户: one lead manager), or clear
+    it with null. While none is set the read derives it from the household head's or the
+    corporate parent's manager, and says so (``lead_manager.source``)."""
+    return await groups_service.set_lead_manager(
+        session, group_id, body, reach=reach_of(principal), settings=settings, now=now
     )

@@ -47,6 +47,8 @@ class CustomerGroup(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[GroupKind] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
+    # Set by staff; while empty the group read derives it from the top member's manager.
+    lead_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("managers.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -66,6 +68,10 @@ class GroupMember(Base):
     __table_args__ = (
         # The roll-up reads a group's current members; the 360 view a customer's current group.
         Index("ix_group_members_group", "group_id", postgresql_where=text("until IS NULL")),
+        # A group's history: every row, ended ones too, by the date it began.
+        Index("ix_group_members_history", "group_id", "since"),
+        # Erasure's look-up of every group a customer was ever in.
+        Index("ix_group_members_customer", "customer_id"),
         Index(
             "uq_group_members_current",
             "customer_id",

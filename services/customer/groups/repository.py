@@ -66,6 +66,19 @@ async def current_membership(session: AsyncSession, customer_id: uuid.UUID) -> G
     return (await session.scalars(statement)).one_or_none()
 
 
+async def membership_history(
+    session: AsyncSession, group_id: uuid.UUID
+) -> list[tuple[GroupMember, str]]:
+    """Every membership row of the group with the member's name, by the date it began."""
+    statement = (
+        select(GroupMember, Customer.name)
+        .join(Customer, Customer.id == GroupMember.customer_id)
+        .where(GroupMember.group_id == group_id)
+        .order_by(GroupMember.since, GroupMember.id)
+    )
+    return [(member, name) for member, name in (await session.execute(statement)).all()]
+
+
 async def save_member(session: AsyncSession, member: GroupMember) -> None:
     session.add(member)
     await session.flush()

@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -29,6 +30,30 @@ class MembershipPut(RequestModel):
     since: date
 
 
+class LeadManagerPut(RequestModel):
+    manager_id: uuid.UUID | None = Field(
+        description="An active manager to lead the group; null to clear it (the read then "
+        "derives it again)."
+    )
+
+
+class LeadManagerSource(StrEnum):
+    ASSIGNED = "assigned"  # set through the API
+    HEAD = "head"  # none set: the household head's manager
+    PARENT = "parent"  # none set: the corporate parent's manager
+    NONE = "none"  # none set, and the top member has no manager (or there is no top member)
+
+
+class LeadManagerRead(BaseModel):
+    """Who leads the group for the bank: one manager for the group as a whole."""
+
+    manager_id: uuid.UUID | None
+    source: LeadManagerSource = Field(
+        description="assigned when staff set it; otherwise derived from the top member, the "
+        "household's head or the corporate group's parent: head or parent, or none."
+    )
+
+
 class MemberFigures(BaseModel):
     """A member's own share of the roll-up, in CNY."""
 
@@ -44,7 +69,7 @@ class GroupMemberRead(BaseModel):
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     depth: int = Field(description="0 at the top of a corporate group's tree; 0 in a household.")
-    since: date
+    since: date = Field(description="Since when in the current role (the history has the rest).")
     value_tier: str
     manager_id: uuid.UUID | None
     branch_code: str | None
@@ -85,6 +110,7 @@ class CustomerGroupRead(BaseModel):
         "household or a group without a parent yet."
     )
     rollup: GroupRollup
+    lead_manager: LeadManagerRead
 
 
 class GroupMembershipRead(BaseModel):
@@ -96,3 +122,23 @@ class GroupMembershipRead(BaseModel):
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     since: date
+
+
+class MembershipPeriod(BaseModel):
+    """One row of a member's history: a role (and a subsidiary's parent) from ``since`` until
+    ``until`` (exclusive; null while it lasts)."""
+
+    customer_id: uuid.UUID
+    name: str
+    role: MemberRole
+    parent_customer_id: uuid.UUID | None
+    since: date
+    until: date | None
+
+
+class GroupHistoryRead(BaseModel):
+    group_id: uuid.UUID
+    memberships: list[MembershipPeriod] = Field(
+        description="Every membership, ended ones too, by the date it began: a change of role "
+        "or parent ends one row and starts the next on the same date."
+    )

@@ -7,7 +7,7 @@ sees the combined figures). A group out of reach answers as one that does not ex
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +31,21 @@ from services.customer.groups.models import (
     GroupMember,
     MemberRole,
 )
-from services.customer.groups.schemas import CustomerGroupRead, GroupCreate, MembershipPut
+from services.customer.groups.repository import MemberHoldings
+from services.customer.groups.schemas import (
+    CustomerGroupRead,
+    GroupCreate,
+    GroupHistoryRead,
+    LeadManagerPut,
+    LeadManagerRead,
+    LeadManagerSource,
+    MembershipPeriod,
+    MembershipPut,
+)
+from services.customer.managers import repository as managers_repository
 from services.customer.models import CustomerKind
 from services.customer.valuation.service import FEES_WINDOW
+from shared.problems import InvalidField
 
 MEMBER_KIND = {
     GroupKind.HOUSEHOLD: CustomerKind.INDIVIDUAL,
@@ -81,7 +93,65 @@ async def read_group(
         members=members,
         tree=tree,
         rollup=groups_rollup.rollup(holdings, values, settings),
+        lead_manager=lead_manager(group, holdings),
     )
+
+
+async def membership_history(
+    session: AsyncSession, group_id: uuid.UUID, *, reach: Reach | None
+) -> GroupHistoryRead:
+    """Every membership row of the group, current and ended: when each member joined, changed
+    role or parent, and left."""
+    await _group_in_reach(session, group_id, reach, lock=False)
+    rows = await groups_repository.membership_history(session, group_id)
+    return GroupHistoryRead(
+        group_id=group_id,
+        memberships=[
+            MembershipPeriod(
+                customer_id=member.customer_id,
+                name=name,
+                role=member.role,
+                parent_customer_id=member.parent_customer_id,
+                since=member.since,
+                until=member.until,
+            )
+            for member, name in rows
+        ],
+    )
+
+
+def lead_manager(group: CustomerGroup, holdings: Sequence[MemberHoldings]) -> LeadManagerRead:
+    """The manager staff set; else the top member's (the head's, the parent's), since the
+    bank serves a household through its head and a corporate group through its parent."""
+    if group.lead_manager_id is not None:
+        return LeadManagerRead(manager_id=group.lead_manager_id, source=LeadManagerSource.ASSIGNED)
+    for holding in holdings:
+        role = holding.membership.role
+        if role in TOP_ROLES and holding.customer.manager_id is not None:
+            return LeadManagerRead(
+                manager_id=holding.customer.manager_id, source=LeadManagerSource(str(role))
+            )
+    return LeadManagerRead(manager_id=None, source=LeadManagerSource.NONE)
+
+
+async def set_lead_manager(
+    session: AsyncSession,
+    group_id: uuid.UUID,
+    request: LeadManagerPut,
+    *,
+    reach: Reach | None,
+    settings: Settings,
+    now: datetime,
+) -> CustomerGroupRead:
+    """Set (or clear) the manager who leads the group."""
+    group, _ = await _locked_in_reach(session, group_id, reach)
+    if request.manager_id is not None:
+        manager = await managers_repository.get_manager(session, request.manager_id)
+        if manager is None or not manager.active:
+            raise InvalidField("manager_id", f"no active manager {request.manager_id}")
+    group.lead_manager_id = request.manager_id
+    await session.flush()
+    return await read_group(session, group_id, reach=None, settings=settings, now=now)
 
 
 def makes_cycle(
@@ -137,9 +207,16 @@ def _check_role(
 async def _locked_in_reach(
     session: AsyncSession, group_id: uuid.UUID, reach: Reach | None
 ) -> tuple[CustomerGroup, list[tuple[GroupMember, Custody]]]:
-    """The group, locked for a change of its members, and its current members; a group with
-    no member in the caller's reach is not found, as in a read."""
-    group = await groups_repository.get_group(session, group_id, for_update=True)
+    """The group, locked for a change of its members, and its current members."""
+    return await _group_in_reach(session, group_id, reach, lock=True)
+
+
+async def _group_in_reach(
+    session: AsyncSession, group_id: uuid.UUID, reach: Reach | None, *, lock: bool
+) -> tuple[CustomerGroup, list[tuple[GroupMember, Custody]]]:
+    """The group and its current members; a group with no member in the caller's reach is
+    not found, as in a read."""
+    group = await groups_repository.get_group(session, group_id, for_update=lock)
     if group is None:
         raise GroupNotFound(f"no group {group_id}")
     rows = await groups_repository.current_members(session, group_id)
@@ -179,11 +256,26 @@ async def put_member(
                 field="customer_id",
             )
         member = GroupMember(group_id=group_id, customer_id=customer_id)
+    elif (member.role, member.parent_customer_id) != (request.role, request.parent_customer_id):
+        member = await _change_role(session, member, request.since)
+    # A member whose role and parent are given again keeps their row: a retry, or a
+    # correction of the date it began.
     member.role = request.role
     member.parent_customer_id = request.parent_customer_id
     member.since = request.since
     await groups_repository.save_member(session, member)
     return await read_group(session, group_id, reach=None, settings=settings, now=now)
+
+
+async def _change_role(session: AsyncSession, member: GroupMember, on: date) -> GroupMember:
+    """A new role or parent is dated: the current row ends the day the change takes effect and
+    a new row starts that day, in the same transaction, so the history keeps every role."""
+    if on < member.since:
+        raise InvalidField(
+            "since", f"a change of role takes effect on or after the current role's {member.since}"
+        )
+    await groups_repository.end_membership(session, member, on)
+    return GroupMember(group_id=member.group_id, customer_id=member.customer_id)
 
 
 async def end_membership(
@@ -204,5 +296,7 @@ async def end_membership(
         raise MembershipConflict(
             "customer_id: its subsidiaries name it as parent; move them first", field="customer_id"
         )
-    await groups_repository.end_membership(session, member, now.date())
+    await groups_repository.end_membership(
+        session, member, now.astimezone(settings.bank_zone).date()
+    )
     return await read_group(session, group_id, reach=None, settings=settings, now=now)

@@ -4,9 +4,10 @@ removing what identifies them while the records the bank must keep stay (erasure
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.customer.groups.models import CustomerGroup, GroupMember
 from services.customer.models import (
     CustomerIdentifier,
     CustomerReview,
@@ -107,4 +108,25 @@ async def clear_free_text(session: AsyncSession, customer_id: uuid.UUID, *, eras
         update(Lead)
         .where(Lead.converted_customer_id == customer_id)
         .values(name=erased, phone=None)
+    )
+
+
+async def clear_group_names(
+    session: AsyncSession, customer_id: uuid.UUID, *, name: str, erased: str
+) -> None:
+    """A household or group name identifies the erased customer when they are the only
+    customer it ever held, or when it is named after them: either name contains the other
+    ("王伟家" for 王伟, "星河集团" for 星河集团有限公司). A name that merely shares a
+    surname ("王家" with other members) stays: it names the family, not the person. The
+    memberships stay, with the customer's meaningless id."""
+    theirs = select(GroupMember.group_id).where(GroupMember.customer_id == customer_id)
+    someone_else = exists().where(
+        GroupMember.group_id == CustomerGroup.id, GroupMember.customer_id != customer_id
+    )
+    group_name, person = func.lower(CustomerGroup.name), func.lower(name.strip())
+    named_after = or_(func.strpos(group_name, person) > 0, func.strpos(person, group_name) > 0)
+    await session.execute(
+        update(CustomerGroup)
+        .where(and_(CustomerGroup.id.in_(theirs), or_(~someone_else, named_after)))
+        .values(name=erased)
     )

@@ -2,9 +2,10 @@
 a copy of everything held (access request), and erasure.
 
 Erasure removes what identifies the person and keeps what the bank must keep (transactions,
-segment history, complaints elsewhere) de-identified: those rows keep only the customer id,
-a random key that no longer leads to anyone. It needs the relationship closed first: while a
-customer holds accounts the bank must know who they are."""
+segment history, group memberships, complaints elsewhere) de-identified: those rows keep only
+the customer id, a random key that no longer leads to anyone. A household's or group's name is
+cleared too when it would still point at the person (``clear_group_names``). It needs the
+relationship closed first: while a customer holds accounts the bank must know who they are."""
 
 import uuid
 from datetime import UTC, datetime
@@ -140,6 +141,10 @@ async def erase_customer(
         )
     ensure_version(customer, request.version)
     now = datetime.now(UTC)
+    # Before the name goes: the groups named after the customer are found by it.
+    await privacy_repository.clear_group_names(
+        session, customer_id, name=customer.name, erased=ERASED_NAME
+    )
     customer.name = ERASED_NAME
     customer.profile = {"erased_at": now.isoformat(), "erasure_reference": request.reference}
     customer.consent = {}

@@ -5,7 +5,7 @@ whose manager may have agreed an earlier date, or at the latest tier change when
 after it: a tier change reschedules the review to the new tier's cadence."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 
@@ -24,6 +24,31 @@ class ReviewAnchor:
     reviewed_at: datetime | None = None
     reviewed_on: date | None = None
     agreed_next_on: date | None = None  # the next date the last review set
+
+
+def anchor_of(
+    tier_since: datetime,
+    *,
+    reviewed_at: datetime | None,
+    agreed_next_on: date | None,
+    zone: tzinfo,
+) -> ReviewAnchor:
+    """The anchor of a customer whose tier last changed at ``tier_since`` and whose latest
+    review (if any) was done at ``reviewed_at``, counted in the bank's dates."""
+    return ReviewAnchor(
+        tier_since=tier_since,
+        tier_since_on=tier_since.astimezone(zone).date(),
+        reviewed_at=reviewed_at,
+        reviewed_on=reviewed_at.astimezone(zone).date() if reviewed_at else None,
+        agreed_next_on=agreed_next_on,
+    )
+
+
+def counted_from(anchor: ReviewAnchor) -> datetime:
+    """The latest review, or the latest tier change when that came after it."""
+    if anchor.reviewed_at is not None and anchor.reviewed_at >= anchor.tier_since:
+        return anchor.reviewed_at
+    return anchor.tier_since
 
 
 def next_review_on(anchor: ReviewAnchor, *, every_days: int) -> date:

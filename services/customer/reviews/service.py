@@ -12,7 +12,8 @@ from services.customer.errors import CustomerClosed, CustomerNotFound
 from services.customer.models import Customer, CustomerReview, CustomerStatus
 from services.customer.reviews import repository as reviews_repository
 from services.customer.reviews.schedule import (
-    ReviewAnchor,
+    anchor_of,
+    counted_from,
     latest_next_on,
     next_review_on,
     review_status,
@@ -37,20 +38,18 @@ async def schedule(
     tier_since = await reviews_repository.tier_since(session, customer_id) or customer.created_at
     latest = await reviews_repository.reviews_of(session, customer_id, limit=1)
     last = latest[0] if latest else None
-    anchor = ReviewAnchor(
-        tier_since=tier_since,
-        tier_since_on=tier_since.astimezone(zone).date(),
+    anchor = anchor_of(
+        tier_since,
         reviewed_at=last.reviewed_at if last else None,
-        reviewed_on=last.reviewed_at.astimezone(zone).date() if last else None,
         agreed_next_on=last.next_review_on if last else None,
+        zone=zone,
     )
     every = settings.tier_policies[customer.value_tier].review_every_days
     due_on = next_review_on(anchor, every_days=every)
-    counted_from = last.reviewed_at if last and last.reviewed_at >= tier_since else tier_since
     return ReviewSchedule(
         value_tier=customer.value_tier,
         review_every_days=every,
-        counted_from=counted_from,
+        counted_from=counted_from(anchor),
         due_on=due_on,
         status=review_status(
             due_on, today=now.astimezone(zone).date(), notice_days=settings.review_notice_days

@@ -96,6 +96,7 @@ async def opportunity_created(
             "priority": event.priority,
             "status": "open",
             "owner": event.owner,
+            "owner_id": event.owner_id,
             "due_at": event.due_at,
             "expires_at": event.expires_at,
         },
