@@ -180,7 +180,10 @@ class TestTransactionReversed:
             Decimal(0),
         )
         assert posting_day.money_in == Decimal(1000)  # the other movements of the day stay
-        assert (posting_day.closing_balance, next_day.closing_balance) == (1000, 1050)
+        assert (posting_day.closing_balance, next_day.closing_balance) == (
+            Decimal(1000),
+            Decimal(1050),
+        )
         assert state.days[DAY + timedelta(days=2)].closing_balance == Decimal(1050)
         assert state.holdings["6222000000001234"].balance == Decimal(1050)
         assert applied.earlier_days == (DAY, DAY + timedelta(days=1))
@@ -216,7 +219,10 @@ class TestTransactionReversed:
         fields = {**deposit, "balance_after": "0"}
         later = AT + timedelta(days=1)
         apply_event(state, "transaction.reversed", fields, at=later, day=later.date())
-        assert (state.days[DAY].money_in, state.days[DAY].closing_balance) == (500, 500)
+        assert (state.days[DAY].money_in, state.days[DAY].closing_balance) == (
+            Decimal(500),
+            Decimal(500),
+        )
         assert state.days[later.date()].closing_balance == Decimal(0)
 
 
