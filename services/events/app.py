@@ -11,6 +11,7 @@ from services.events.consumers import build_batch_handler, build_handlers
 from services.events.endpoints import router
 from services.events.jobs import scheduled_jobs
 from services.events.metrics import DetectorMetrics
+from services.events.next_best.endpoints import router as next_best_router
 from services.events.service import RuleBook
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: events service",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, next_best_router],
         handlers=build_handlers(settings, rule_book, detector_metrics),
         batch_handler=build_batch_handler(settings, rule_book, detector_metrics),
         jobs=scheduled_jobs(settings, rule_book, detector_metrics),

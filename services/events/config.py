@@ -3,7 +3,8 @@
 The suppression limits, the priority each tier adds and the clocks are configuration; the
 rules themselves are data, managed through ``/v1/rules``."""
 
-from typing import ClassVar
+from decimal import Decimal
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -31,6 +32,9 @@ class Settings(SharedSettings):
     # the window (service recovery is never held back by it).
     fatigue_cap: int = Field(default=2, ge=1)
     fatigue_window_days: int = Field(default=7, ge=1)
+    # The bank's business weight of each action of the catalogue (actions.yaml) in the next
+    # best action's ranking, by action id; 1 when not named. A campaign raises its product's.
+    action_weights: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(default_factory=dict)
     # Added to a rule's priority by the customer's value tier, then clamped to 1-100.
     priority_by_tier: dict[str, int] = Field(
         default_factory=lambda: {"premium": 30, "key": 20, "potential": 10, "restricted": -20}

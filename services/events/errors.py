@@ -31,3 +31,7 @@ class OutcomeNotAllowed(Conflict):
 
 class BacktestTooLarge(ProblemError):
     status, slug, title = 422, "backtest-too-large", "The period holds too many events"
+
+
+class CustomerNotKnown(NotFound):
+    slug = "customer-not-known"

@@ -1,0 +1,123 @@
+"""The arbitration: which of the actions a customer may be offered comes first, and why.
+
+Pure: the caller reads the customer's context and open opportunities. Service recovery comes
+before any offer; the offers are ranked by expected value, propensity × value × the bank's
+business weight of the action (Pega's arbitration formula, with the context weight left at
+one). What may not be offered is withheld, each with its reason, never ranked."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from services.events.next_best.catalogue import ActionCatalogue, BankAction
+from services.events.rules import ActionKind
+from services.events.state import ERASED
+
+
+@dataclass(frozen=True)
+class OpenOffer:
+    """An open opportunity of the customer's, as the ranking needs it."""
+
+    opportunity_id: uuid.UUID
+    rule_id: str
+    action: str
+    product: str | None
+
+
+@dataclass(frozen=True)
+class CustomerContext:
+    status: str
+    consent: Mapping[str, bool]
+    open_complaints: int
+    products_held: frozenset[str]
+    # Offers made and conversations had within the contact-fatigue window.
+    contacts_in_window: int
+
+
+@dataclass(frozen=True)
+class RankedAction:
+    action_id: str
+    action: BankAction
+    opportunity: OpenOffer | None  # None: an always-on offer
+    factors: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class WithheldAction:
+    action_id: str
+    opportunity: OpenOffer | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Arbitration:
+    ranked: list[RankedAction] = field(default_factory=list)
+    withheld: list[WithheldAction] = field(default_factory=list)
+
+
+def arbitrate(
+    context: CustomerContext,
+    offers: Sequence[OpenOffer],
+    catalogue: ActionCatalogue,
+    *,
+    channel: str | None,
+    weights: Mapping[str, Decimal],
+    fatigue_cap: int,
+) -> Arbitration:
+    candidates: list[tuple[str, OpenOffer | None]] = [
+        (catalogue.action_of(o.action, o.product), o) for o in offers
+    ]
+    offered = {action_id for action_id, _ in candidates}
+    candidates += [
+        (action_id, None)
+        for action_id, action in catalogue.always_on().items()
+        if action_id not in offered and not context.products_held & set(action.unless_held)
+    ]
+    result = Arbitration()
+    for action_id, opportunity in candidates:
+        action = catalogue.actions[action_id]
+        reason = _withheld_because(context, action, opportunity, channel, fatigue_cap)
+        if reason is not None:
+            result.withheld.append(WithheldAction(action_id, opportunity, reason))
+            continue
+        weight = weights.get(action_id, Decimal(1))
+        factors = {"propensity": action.propensity, "value": action.value, "weight": weight}
+        factors["expected_value"] = action.propensity * action.value * weight
+        result.ranked.append(RankedAction(action_id, action, opportunity, factors))
+    result.ranked.sort(
+        key=lambda r: (
+            r.action.kind is not ActionKind.SERVICE_RECOVERY,
+            -r.factors["expected_value"],
+            r.action_id,
+        )
+    )
+    return result
+
+
+def _withheld_because(
+    context: CustomerContext,
+    action: BankAction,
+    opportunity: OpenOffer | None,
+    channel: str | None,
+    fatigue_cap: int,
+) -> str | None:
+    """The first reason the action may not be offered now, or None."""
+    if context.status == ERASED:
+        return "customer_erased"
+    if context.status != "active":
+        return "customer_not_active"
+    if channel is not None and channel not in action.channels:
+        return "not_on_channel"
+    if not action.kind.is_marketing:
+        return None
+    if context.open_complaints > 0:
+        return "open_complaint"
+    asked = (channel,) if channel is not None else action.channels
+    if not any(context.consent.get(c) is True for c in asked):
+        return "no_consent"
+    # An open opportunity was counted when it was offered; an always-on offer would be a
+    # new contact.
+    if opportunity is None and context.contacts_in_window >= fatigue_cap:
+        return "contact_fatigue"
+    return None
