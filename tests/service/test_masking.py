@@ -52,6 +52,9 @@ class Sweep:
     path_values: dict[str, str] = field(default_factory=dict)
     queries: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     answers: list[tuple[str, str]] = field(default_factory=list)
+    # Path parameters the service learns of from events only: filled with unknown ids, and
+    # their routes answer 404.
+    made_from_events: set[str] = field(default_factory=lambda: set(MADE_FROM_EVENTS))
 
     async def made(self, client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> Any:
         answer = await client.post(path, json=body)
@@ -164,6 +167,9 @@ async def _events_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
     # account by its last four digits): the sweep still reads every answer it gives.
     rules = (await client.get("/v1/rules")).json()["items"]
     sweep.path_values["rule_id"] = rules[0]["rule_id"]
+    # Customers reach the detector as events, which this sweep does not publish (the next
+    # best actions of one hold no identifier: action ids and the factors of their rank).
+    sweep.made_from_events.add("customer_id")
 
 
 OBJECTS: dict[str, Callable[[httpx.AsyncClient, Sweep], Awaitable[None]]] = {
@@ -174,10 +180,12 @@ OBJECTS: dict[str, Callable[[httpx.AsyncClient, Sweep], Awaitable[None]]] = {
 }
 
 
-def _path(template: str, values: dict[str, str]) -> str:
+def _path(template: str, sweep: Sweep) -> str:
+    values = sweep.path_values
+
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name in MADE_FROM_EVENTS:
+        if name in sweep.made_from_events:
             return str(uuid.uuid4())
         assert name in values, f"{template}: the sweep has no object for {{{name}}}"
         return values[name]
@@ -205,11 +213,12 @@ async def test_no_answer_carries_a_full_personal_identifier(
             role = Role.AUDITOR if template == "/v1/audit" else Role.SYSTEM
             for query in queries:
                 answer = await client.get(
-                    _path(template, sweep.path_values),
+                    _path(template, sweep),
                     params=query,
                     headers=development_bearer(role),
                 )
-                expected = 404 if any(f"{{{n}}}" in template for n in MADE_FROM_EVENTS) else 200
+                made_from_events = any(f"{{{n}}}" in template for n in sweep.made_from_events)
+                expected = 404 if made_from_events else 200
                 assert answer.status_code == expected, f"GET {template} {query}: {answer.text}"
                 sweep.answers.append((f"GET {template} {query}", answer.text))
 
