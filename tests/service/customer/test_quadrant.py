@@ -144,3 +144,10 @@ class TestQuadrantPublished:
             "satisfied_drifting",
             "unplaced",
         ]
+        why = await scalar(
+            customer_settings,
+            "SELECT payload->>'reason' FROM outbox WHERE message_key = :k"
+            " AND payload->>'current' = 'unplaced'",
+            k=customer["id"],
+        )
+        assert str(why).startswith("satisfaction index no answer")
