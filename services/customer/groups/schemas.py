@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from services.customer.groups.models import GroupKind, MemberRole
+from shared.masking import MaskedName
 from shared.requests import RequestModel
 
 
@@ -40,7 +41,7 @@ class MemberFigures(BaseModel):
 
 class GroupMemberRead(BaseModel):
     customer_id: uuid.UUID
-    name: str
+    name: MaskedName
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     depth: int = Field(description="0 at the top of a corporate group's tree; 0 in a household.")
@@ -53,7 +54,7 @@ class GroupMemberRead(BaseModel):
 
 class GroupNode(BaseModel):
     customer_id: uuid.UUID
-    name: str
+    name: MaskedName
     subsidiaries: list["GroupNode"]
 
 
