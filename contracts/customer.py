@@ -8,6 +8,7 @@ caller typed without ever holding the bank's list of ID numbers or phone numbers
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel
 
@@ -54,7 +55,27 @@ class CustomerErased(DomainEvent):
     erased_at: datetime
 
 
+class Quadrant(StrEnum):
+    """Satisfaction against loyalty: satisfied is not loyal (a satisfied customer may still be
+    moving their money elsewhere), so a manager reads the two together. On the wire as the
+    ``current`` of a ``segment_changed`` whose dimension is ``quadrant``."""
+
+    SATISFIED_LOYAL = "satisfied_loyal"
+    SATISFIED_DRIFTING = "satisfied_drifting"
+    DISSATISFIED_LOYAL = "dissatisfied_loyal"
+    DISSATISFIED_DRIFTING = "dissatisfied_drifting"
+
+
+# The ``current`` of a quadrant change that takes a customer out of every quadrant: no survey
+# answer in the satisfaction index's window any more, or neither loyal nor drifting.
+UNPLACED = "unplaced"
+
+
 class CustomerSegmentChanged(DomainEvent):
+    """A customer moved in one dimension: value_tier, loyalty, usage_density, lifecycle_stage,
+    or quadrant (satisfied_loyal, satisfied_drifting, dissatisfied_loyal, dissatisfied_drifting,
+    or unplaced once in none), each published in the transaction that changed it."""
+
     event_type = EventType.CUSTOMER_SEGMENT_CHANGED
     customer_id: uuid.UUID
     dimension: str

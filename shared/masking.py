@@ -72,8 +72,9 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
-# A name in a list for analysts, who need the customer's id, not their name: the answer model
-# masks it, so no route that uses the type can forget to. Masking a masked name changes
+# A customer's name in any list (analytics, search, lookup), a person's or a company's alike:
+# a list's reader needs the id, not the name. The answer model masks it, so no route that uses
+# the type can forget to. Masking a masked name changes
 # nothing, so a value masked before it reaches the model is answered the same.
 MaskedName = Annotated[
     str,

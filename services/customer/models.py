@@ -92,6 +92,8 @@ class Customer(Base):
     loyalty: Mapped[str | None] = mapped_column(String(20))
     usage_density: Mapped[str | None] = mapped_column(String(20))
     lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    # The satisfaction/loyalty quadrant last placed and published (None: never placed).
+    quadrant: Mapped[str | None] = mapped_column(String(30))
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the segments were last decided: an event older than that is already reflected.
     valued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from services.events.rules import (
     ContactsWithin,
     DaysSinceActivity,
     EventField,
+    InQuadrant,
     MaturityWithin,
     NewRecurringCredit,
     RelativeToHistory,
@@ -134,6 +135,10 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
             if state.value_tier not in tiers:
                 return None
             return {"value_tier": state.value_tier}, None, None
+        case InQuadrant(quadrants=quadrants):
+            if state.quadrant not in quadrants:
+                return None
+            return {"quadrant": state.quadrant}, None, None
         case ContactsWithin(days=days, op=op, count=count):
             contacts = sum(row.contacts for row in window(state, moment.day, days))
             found = {f"contacts_{days}d": contacts}

@@ -22,6 +22,7 @@ from contracts.customer import (
     CustomerSegmentChanged,
     CustomerUpdated,
     InteractionRecorded,
+    Quadrant,
     TransactionPosted,
     TransactionReversed,
 )
@@ -160,6 +161,14 @@ class Segment(RulePart):
     ]
 
 
+class InQuadrant(RulePart):
+    """The customer's satisfaction/loyalty quadrant is one of these, as the customer service
+    last placed it (``customer.segment_changed`` with dimension ``quadrant``)."""
+
+    kind: Literal["quadrant"]
+    quadrants: Annotated[list[Quadrant], Field(min_length=1, max_length=4)]
+
+
 class ContactsWithin(RulePart):
     kind: Literal["contacts_within"]
     days: Days
@@ -186,6 +195,7 @@ Condition = Annotated[
     | DaysSinceActivity
     | NewRecurringCredit
     | Segment
+    | InQuadrant
     | ContactsWithin
     | BirthdayWithin
     | MaturityWithin,

@@ -57,6 +57,9 @@ class RecurringCredit:
 class CustomerState:
     customer_id: str
     value_tier: str | None = None
+    # The satisfaction/loyalty quadrant as the customer service placed it ("unplaced" once
+    # out of every quadrant).
+    quadrant: str | None = None
     manager_id: str | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     preferred_channel: str | None = None
@@ -255,8 +258,11 @@ def _customer_erased(
 def _segment_changed(
     state: CustomerState, fields: dict[str, Any], at: datetime, day: date
 ) -> Applied:
-    if fields["dimension"] == "value_tier":
+    dimension = fields["dimension"]
+    if dimension == "value_tier":
         state.value_tier = fields["current"]
+    elif dimension == "quadrant":
+        state.quadrant = fields["current"]
     return Applied()
 
 

@@ -1,5 +1,6 @@
 """The detector on the real Kafka broker: opportunities name the Kafka position of the event
-that raised them, and two replicas in one group lose and double nothing when one leaves."""
+that raised them, two replicas in one group lose and double nothing when one leaves, and a
+rule on the satisfaction/loyalty quadrant reaches those who enter it."""
 
 import asyncio
 import contextlib
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from contracts.catalogue import Topic
+from contracts.customer import CustomerSegmentChanged
 from services.events.app import create_app
 from services.events.config import Settings
 from services.events.detector import in_control_group
@@ -119,6 +121,60 @@ async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
     # Both members really worked: the partitions moved from the first to the second.
     assert handled_by_first > 0
     assert handled_by_second > 0
+
+
+def _placed(customer_id: uuid.UUID, previous: str | None, current: str) -> CustomerSegmentChanged:
+    return CustomerSegmentChanged(
+        customer_id=customer_id, dimension="quadrant", previous=previous, current=current,
+        direction="initial" if previous is None else "lateral", reason="survey answered",
+        policy=None, effective_at=NOW,
+    )  # fmt: skip
+
+
+async def test_a_quadrant_rule_fires_for_who_enters_the_quadrant_and_no_one_else(
+    kafka_settings: Settings,
+) -> None:
+    rule_id = f"quadrant_{uuid.uuid4().hex[:8]}"
+    rule = {
+        "name": "Satisfied but drifting: keep them",
+        "trigger": {"events": ["customer.segment_changed"]},
+        "conditions": [
+            {"kind": "event_field", "field": "dimension", "op": "==", "value": "quadrant"},
+            {"kind": "quadrant", "quadrants": ["satisfied_drifting"]},
+        ],
+        "action": {"kind": "retention_call"},
+        "holdout_share": "0",
+    }
+    entering, staying_loyal, leaving = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with serving(create_app(kafka_settings)) as client:
+        body = {"rule_id": rule_id, "definition": rule, "status": "active"}
+        created = await client.post("/v1/rules", json=body)
+        assert created.status_code == 201, created.text
+        customers = [entering, staying_loyal, leaving]
+        await publish(kafka_settings, *(registered(c) for c in customers), source=SOURCE)
+        await wait_observed(kafka_settings, customers, 3)
+        await publish(
+            kafka_settings,
+            _placed(entering, "satisfied_loyal", "satisfied_drifting"),
+            _placed(staying_loyal, None, "satisfied_loyal"),
+            _placed(leaving, "satisfied_drifting", "unplaced"),
+            source=SOURCE,
+        )
+        await wait_observed(kafka_settings, customers, 6)
+        opportunities = {
+            c: [
+                o
+                for o in (
+                    await client.get("/v1/opportunities", params={"customer_id": str(c)})
+                ).json()["items"]
+                if o["rule_id"] == rule_id
+            ]
+            for c in customers
+        }
+    (opportunity,) = opportunities[entering]
+    assert opportunity["facts"]["quadrant"] == "satisfied_drifting"
+    assert opportunities[staying_loyal] == []
+    assert opportunities[leaving] == []
 
 
 async def _assigned(replica: httpx.AsyncClient) -> bool:

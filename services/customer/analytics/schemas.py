@@ -1,5 +1,5 @@
 """HTTP models of the value analytics: the pyramid, tier migration, drift, RFM. A customer's
-name in them is a :data:`MaskedName`, the one rule of every analytics list."""
+name in them is a :data:`MaskedName`, the one rule of every list of customers."""
 
 import uuid
 from datetime import datetime

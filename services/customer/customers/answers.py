@@ -17,10 +17,9 @@ from services.customer.customers.schemas import (
     SegmentRead,
 )
 from services.customer.customers.service import consent_flags
-from services.customer.models import Customer, CustomerKind, IdentifierKind
+from services.customer.models import Customer, IdentifierKind
 from shared.masking import (
     mask_email,
-    mask_name,
     mask_phone,
     mask_resident_id,
     mask_social_credit_code,
@@ -84,11 +83,12 @@ def customer_read(customer: Customer, settings: Settings, *, masked: bool = True
 
 
 def customer_summary(customer: Customer) -> CustomerSummary:
-    individual = customer.kind == CustomerKind.INDIVIDUAL
+    """A customer in a list, the name masked by the one rule of every list (``MaskedName``,
+    as on the analytics lists), whatever the customer's kind."""
     return CustomerSummary(
         id=customer.id,
         kind=customer.kind,
-        name=mask_name(customer.name) if individual else customer.name,
+        name=customer.name,
         status=customer.status,
         value_tier=customer.value_tier,
         manager_id=customer.manager_id,

@@ -27,6 +27,7 @@ from services.customer.identity.social_credit_code import (
     USCC_PATTERN,
     validate_unified_social_credit_code,
 )
+from shared.masking import MaskedName
 from shared.money import Money
 from shared.requests import RequestModel, Version
 
@@ -289,7 +290,7 @@ class CustomerRead(BaseModel):
 class CustomerSummary(BaseModel):
     id: uuid.UUID
     kind: str
-    name: str = Field(description="Masked for individuals.")
+    name: MaskedName
     status: str
     value_tier: str
     manager_id: uuid.UUID | None

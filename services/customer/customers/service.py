@@ -28,6 +28,7 @@ from services.customer.errors import (
     OpenAccountsRemain,
     StaleVersion,
 )
+from services.customer.managers import service as managers_service
 from services.customer.models import (
     AccountStatus,
     Customer,
@@ -259,4 +260,8 @@ async def close_customer(
     customer.updated_at = customer.closed_at
     customer.profile = {**customer.profile, "closing_reason": request.reason}
     await record_event(session, updated_event(customer, ["status"], settings=settings))
+    if customer.manager_id is not None:
+        await managers_service.room_freed(
+            session, customer.manager_id, settings=settings, why="a customer closed"
+        )
     return customer

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from services.customer.groups.models import GroupKind, MemberRole
+from shared.masking import MaskedName
 from shared.requests import RequestModel
 
 
@@ -65,7 +66,7 @@ class MemberFigures(BaseModel):
 
 class GroupMemberRead(BaseModel):
     customer_id: uuid.UUID
-    name: str
+    name: MaskedName
     role: MemberRole
     parent_customer_id: uuid.UUID | None
     depth: int = Field(description="0 at the top of a corporate group's tree; 0 in a household.")
@@ -78,7 +79,7 @@ class GroupMemberRead(BaseModel):
 
 class GroupNode(BaseModel):
     customer_id: uuid.UUID
-    name: str
+    name: MaskedName
     subsidiaries: list["GroupNode"]
 
 

@@ -14,6 +14,7 @@ from services.customer.managers.schemas import (
     ManagerAssign,
     ManagerCreate,
     ManagerRead,
+    ManagerUpdate,
     ManagerWorkload,
 )
 from shared.http import SessionDep
@@ -31,6 +32,16 @@ async def create_manager(
     return ManagerRead.model_validate(manager, from_attributes=True)
 
 
+@router.patch("/managers/{manager_id}", tags=["managers"])
+async def update_manager(
+    manager_id: uuid.UUID, body: ManagerUpdate, session: SessionDep, settings: SettingsDep
+) -> ManagerRead:
+    """Change the portfolio size a manager can serve; room it opens is taken at once by the
+    unserved customers (their branch's first, then the longest waiting)."""
+    manager = await managers_service.update_manager(session, manager_id, body, settings=settings)
+    return ManagerRead.model_validate(manager, from_attributes=True)
+
+
 @router.get("/managers", tags=["managers"])
 async def manager_workloads(
     session: SessionDep,
@@ -45,5 +56,5 @@ async def assign_manager(
     customer_id: uuid.UUID, body: ManagerAssign, session: SessionDep, settings: SettingsDep
 ) -> CustomerRead:
     """Assign (or reassign) the customer's manager."""
-    customer = await managers_service.assign_manager(session, customer_id, body)
+    customer = await managers_service.assign_manager(session, customer_id, body, settings=settings)
     return customers_answers.customer_read(customer, settings)

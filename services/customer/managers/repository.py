@@ -12,8 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.customer.models import Customer, CustomerStatus, Manager, UnservedCustomer
 
 
-async def get_manager(session: AsyncSession, manager_id: uuid.UUID) -> Manager | None:
-    return await session.get(Manager, manager_id)
+async def get_manager(
+    session: AsyncSession, manager_id: uuid.UUID, *, for_update: bool = False
+) -> Manager | None:
+    return await session.get(Manager, manager_id, with_for_update=for_update)
+
+
+async def portfolio_size(session: AsyncSession, manager_id: uuid.UUID) -> int:
+    """The active customers the manager serves (as ``least_loaded_manager`` counts them)."""
+    statement = select(func.count()).where(
+        Customer.manager_id == manager_id, Customer.status == CustomerStatus.ACTIVE
+    )
+    return int(await session.scalar(statement) or 0)
 
 
 async def manager_by_employee_number(session: AsyncSession, number: str) -> Manager | None:

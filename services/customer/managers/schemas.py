@@ -19,6 +19,10 @@ class ManagerCreate(RequestModel):
     capacity: Annotated[int, Field(ge=1, le=2000)] = 300
 
 
+class ManagerUpdate(RequestModel):
+    capacity: Annotated[int, Field(ge=1, le=2000)]
+
+
 class ManagerRead(BaseModel):
     id: uuid.UUID
     employee_number: str

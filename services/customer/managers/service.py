@@ -4,8 +4,10 @@ A tier whose policy requires a manager (premium and key by default) always gets 
 customer reaches such a tier without a manager, the least-loaded active manager with room is
 assigned, the customer's own branch first. Staff can reassign, never leave such a customer
 without one. When no manager has room, the customer is recorded unserved, since then and why,
-and the branch head is told (``CustomerUnserved``); the next manager registered takes the
-unserved customers, their own branch's first, as far as their capacity goes."""
+and the branch head is told (``CustomerUnserved``). A manager who gets room takes the unserved
+customers, their own branch's first and then the longest waiting, as far as the room goes, in
+the transaction that gave it: a new manager, a customer of theirs closed or moved to another
+manager, their capacity raised."""
 
 import uuid
 from datetime import datetime
@@ -28,6 +30,7 @@ from services.customer.managers.schemas import (
     ManagerAssign,
     ManagerCreate,
     ManagerRead,
+    ManagerUpdate,
     ManagerWorkload,
     UnservedCustomerRead,
 )
@@ -52,12 +55,56 @@ async def create_manager(
     manager = Manager(id=uuid.uuid4(), active=True, **request.model_dump())
     session.add(manager)
     await session.flush()
+    await _serve_the_waiting(session, manager, settings=settings, why="a new manager")
+    return manager
+
+
+async def update_manager(
+    session: AsyncSession, manager_id: uuid.UUID, request: ManagerUpdate, *, settings: Settings
+) -> Manager:
+    """A new capacity; room it opens goes to the unserved customers at once. A capacity below
+    the portfolio moves nobody: the manager takes no one new until they are below it."""
+    manager = await _locked_manager(session, manager_id)
+    raised = request.capacity > manager.capacity
+    manager.capacity = request.capacity
+    if raised:
+        await _serve_the_waiting(session, manager, settings=settings, why="capacity raised")
+    return manager
+
+
+async def room_freed(
+    session: AsyncSession, manager_id: uuid.UUID, *, settings: Settings, why: str
+) -> int:
+    """A customer left the manager's portfolio (closed, or moved to another manager): the
+    room goes to the unserved customers at once. Returns how many the manager took."""
+    manager = await _locked_manager(session, manager_id)
+    return await _serve_the_waiting(session, manager, settings=settings, why=why)
+
+
+async def _locked_manager(session: AsyncSession, manager_id: uuid.UUID) -> Manager:
+    # Locked, so that two transactions giving the same manager room do not both fill it.
+    return await get_or_404(
+        managers_repository.get_manager(session, manager_id, for_update=True),
+        ManagerNotFound(f"no manager {manager_id}"),
+    )
+
+
+async def _serve_the_waiting(
+    session: AsyncSession, manager: Manager, *, settings: Settings, why: str
+) -> int:
+    if not manager.active:
+        return 0
+    # The change that gave the room (a customer closed or moved) counted in the portfolio.
+    await session.flush()
+    room = manager.capacity - await managers_repository.portfolio_size(session, manager.id)
+    if room <= 0:
+        return 0
     waiting = await managers_repository.waiting_for(
-        session, manager, tiers=_tiers_needing_a_manager(settings), limit=manager.capacity
+        session, manager, tiers=_tiers_needing_a_manager(settings), limit=room
     )
     for customer in waiting:
-        await _assign(session, customer, manager, reason="a manager with room for the unserved")
-    return manager
+        await _assign(session, customer, manager, reason=f"a manager with room ({why})")
+    return len(waiting)
 
 
 async def unserved(
@@ -113,7 +160,7 @@ async def _assign(
 
 
 async def assign_manager(
-    session: AsyncSession, customer_id: uuid.UUID, request: ManagerAssign
+    session: AsyncSession, customer_id: uuid.UUID, request: ManagerAssign, *, settings: Settings
 ) -> Customer:
     customer = await get_or_404(
         customers_repository.get_customer(session, customer_id, for_update=True),
@@ -127,8 +174,11 @@ async def assign_manager(
     )
     if not manager.active:
         raise ManagerUnavailable("the manager is not active", manager_id=str(manager.id))
-    if customer.manager_id != manager.id:
+    previous = customer.manager_id
+    if previous != manager.id:
         await _assign(session, customer, manager, reason=request.reason)
+        if previous is not None:
+            await room_freed(session, previous, settings=settings, why="a customer reassigned")
     return customer
 
 

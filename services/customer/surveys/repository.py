@@ -1,7 +1,7 @@
 """Queries of survey answers and the satisfaction index they give."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -9,6 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import SurveyAnswer
+
+# The satisfaction index averages the answers of this long before the moment it is read at.
+INDEX_WINDOW = timedelta(days=365)
 
 
 async def add_survey_answer(session: AsyncSession, answer: SurveyAnswer) -> bool:
@@ -53,6 +56,16 @@ def satisfaction_average(
 def satisfaction_index_of(average: float | None) -> Decimal | None:
     """The index as answered: the average to one decimal (None without answers)."""
     return None if average is None else Decimal(str(round(average, 1)))
+
+
+async def satisfaction_average_at(
+    session: AsyncSession, customer_id: uuid.UUID, *, at: datetime
+) -> Decimal | None:
+    """The unrounded index at ``at``, as the 360 view and the drifting list compare it."""
+    average = (
+        await session.execute(satisfaction_average(customer_id, since=at - INDEX_WINDOW))
+    ).scalar()
+    return None if average is None else Decimal(str(average))
 
 
 async def satisfaction_index(

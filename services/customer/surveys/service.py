@@ -5,25 +5,29 @@ elsewhere. The index (0-100 over twelve months) is kept beside the loyalty state
 analytics list customers who say they are satisfied but whose behaviour is drifting away."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import SurveyAnswered
+from services.customer.config import Settings
 from services.customer.customers import service as customers_service
-from services.customer.models import SurveyAnswer
+from services.customer.models import CustomerStatus, SurveyAnswer
 from services.customer.surveys import repository as surveys_repository
 from services.customer.surveys.schemas import SurveyCreate, SurveyRead
+from services.customer.valuation.service import place_in_quadrant
 from shared.outbox import record_event
 
-INDEX_WINDOW = timedelta(days=365)
 
-
-async def record_survey(session: AsyncSession, request: SurveyCreate) -> tuple[SurveyRead, bool]:
+async def record_survey(
+    session: AsyncSession, request: SurveyCreate, *, settings: Settings
+) -> tuple[SurveyRead, bool]:
     """Record an answer (a repeat of the same survey id changes nothing); returns the answer
-    with the customer's index now, and whether it was new."""
-    customer = await customers_service.get_customer(session, request.customer_id)
+    with the customer's index now, and whether it was new. A new answer may move the customer
+    to another quadrant, published with it."""
+    # Locked: the valuation consumer places the quadrant too, on a loyalty change.
+    customer = await customers_service.locked_customer(session, request.customer_id)
     answer = SurveyAnswer(id=uuid.uuid4(), **request.model_dump())
     created = await surveys_repository.add_survey_answer(session, answer)
     if not created:
@@ -42,6 +46,8 @@ async def record_survey(session: AsyncSession, request: SurveyCreate) -> tuple[S
                 answered_at=request.answered_at,
             ),
         )
+        if customer.status == CustomerStatus.ACTIVE:
+            await place_in_quadrant(session, customer, settings=settings, at=datetime.now(UTC))
     return SurveyRead(id=answer.id, satisfaction_index=index), created
 
 
@@ -49,5 +55,5 @@ async def satisfaction_index(
     session: AsyncSession, customer_id: uuid.UUID, *, at: datetime
 ) -> Decimal | None:
     return await surveys_repository.satisfaction_index(
-        session, customer_id, since=at - INDEX_WINDOW
+        session, customer_id, since=at - surveys_repository.INDEX_WINDOW
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from contracts.customer import Quadrant
 from services.customer.config import LoyaltyThresholds, UsageThresholds, ValueThresholds
 
 
@@ -16,6 +17,7 @@ class SegmentDimension(StrEnum):
     LOYALTY = "loyalty"
     USAGE_DENSITY = "usage_density"
     LIFECYCLE_STAGE = "lifecycle_stage"
+    QUADRANT = "quadrant"  # on satisfaction too: placed apart, see place_in_quadrant
 
 
 class ValueTier(StrEnum):
@@ -40,16 +42,6 @@ class LoyaltyState(StrEnum):
     LOYAL = "loyal"  # 忠诚
     DRIFTING = "drifting"  # 游离
     NON_COOPERATIVE = "non_cooperative"  # 非合作
-
-
-class Quadrant(StrEnum):
-    """Satisfaction against loyalty: satisfied is not loyal (a satisfied customer may still be
-    moving their money elsewhere), so a manager reads the two together."""
-
-    SATISFIED_LOYAL = "satisfied_loyal"
-    SATISFIED_DRIFTING = "satisfied_drifting"
-    DISSATISFIED_LOYAL = "dissatisfied_loyal"
-    DISSATISFIED_DRIFTING = "dissatisfied_drifting"
 
 
 _QUADRANTS = {

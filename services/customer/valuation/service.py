@@ -13,7 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.customer import CustomerSegmentChanged
+from contracts.customer import UNPLACED, CustomerSegmentChanged
 from services.customer.accounts import repository as accounts_repository
 from services.customer.config import Settings
 from services.customer.managers.service import ensure_manager
@@ -25,6 +25,7 @@ from services.customer.models import (
     ProductType,
     SegmentChange,
 )
+from services.customer.surveys import repository as surveys_repository
 from services.customer.valuation import repository as valuation_repository
 from services.customer.valuation.segmentation import (
     TIER_RANK,
@@ -34,6 +35,7 @@ from services.customer.valuation.segmentation import (
     ValueTier,
     decide_segments,
     decide_value_tier,
+    satisfaction_quadrant,
 )
 from services.customer.view.schemas import CustomerValue
 from shared.outbox import record_event
@@ -171,6 +173,43 @@ def _facts_record(facts: SegmentFacts) -> dict[str, str | int | None]:
     }
 
 
+async def place_in_quadrant(
+    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+) -> bool:
+    """Place the customer (locked) in their satisfaction/loyalty quadrant by the rule the 360
+    view reads it by, and publish a move; returns whether they moved. Asked in the transaction
+    that changes an input: a survey answer, a loyalty change, and the batch for answers that
+    aged out of the index's window. Not kept in the segment history: the event carries the
+    reason, and the view reads the quadrant live."""
+    satisfaction = await surveys_repository.satisfaction_average_at(session, customer.id, at=at)
+    quadrant = satisfaction_quadrant(
+        customer.loyalty, satisfaction, satisfied_from=settings.satisfied_from
+    )
+    current = UNPLACED if quadrant is None else quadrant.value
+    previous = customer.quadrant
+    if (previous or UNPLACED) == current:
+        return False
+    customer.quadrant = current
+    index = "no answer" if satisfaction is None else f"{satisfaction:.1f}"
+    await record_event(
+        session,
+        CustomerSegmentChanged(
+            customer_id=customer.id,
+            dimension=SegmentDimension.QUADRANT,
+            previous=previous,
+            current=current,
+            direction=direction_of(SegmentDimension.QUADRANT, previous, current),
+            reason=(
+                f"satisfaction index {index} (satisfied from {settings.satisfied_from}), "
+                f"loyalty {customer.loyalty or 'not valued'}"
+            ),
+            policy=None,
+            effective_at=at,
+        ),
+    )
+    return True
+
+
 async def record_initial_tier(
     session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
 ) -> None:
@@ -198,8 +237,12 @@ async def revalue_customer(
     at: datetime,
     unless_valued_since: datetime | None = None,
     inputs: ValuationInputs | None = None,
+    recheck_quadrant: bool = False,
 ) -> list[str]:
     """Decide every dimension again; returns the dimensions that changed.
+
+    The quadrant is placed again when the loyalty changed, or always with
+    ``recheck_quadrant`` (the batch: survey answers leave the index's window with time).
 
     With ``unless_valued_since`` (the time of the event that asks), nothing is done if the
     customer was valued after it: a batch of a thousand transactions is one valuation, not a
@@ -230,6 +273,10 @@ async def revalue_customer(
     for decision in decisions:
         if await _apply(session, customer, decision, settings=settings, facts=facts, at=at):
             changed.append(decision.dimension.value)
+    if (recheck_quadrant or SegmentDimension.LOYALTY in changed) and await place_in_quadrant(
+        session, customer, settings=settings, at=at
+    ):
+        changed.append(SegmentDimension.QUADRANT.value)
     if SegmentDimension.VALUE_TIER in changed:
         await ensure_manager(
             session,
@@ -325,7 +372,7 @@ async def revalue_everyone(
         for customer_id in ids:
             async with sessions() as session, session.begin():
                 for dimension in await revalue_customer(
-                    session, customer_id, settings=settings, at=at
+                    session, customer_id, settings=settings, at=at, recheck_quadrant=True
                 ):
                     changed[dimension] = changed.get(dimension, 0) + 1
             changed["customers"] += 1

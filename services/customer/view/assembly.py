@@ -19,7 +19,6 @@ from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.surveys import repository as surveys_repository
-from services.customer.surveys.service import INDEX_WINDOW
 from services.customer.valuation.segmentation import satisfaction_quadrant
 from services.customer.valuation.service import FEES_WINDOW, balances_cny, customer_value
 from services.customer.view import repository as view_repository
@@ -65,7 +64,7 @@ async def customer_view(
             recent=RECENT,
             figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
             fees_since=now - FEES_WINDOW,
-            satisfaction_since=now - INDEX_WINDOW,
+            satisfaction_since=now - surveys_repository.INDEX_WINDOW,
         ),
         CustomerNotFound(f"no customer {customer_id}"),
     )

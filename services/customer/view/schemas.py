@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.customer import Quadrant
 from services.customer.accounts.schemas import AccountRead, TransactionRead
 from services.customer.customers.schemas import CustomerRead
 from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
-from services.customer.valuation.segmentation import Quadrant
 
 
 class SegmentChangeRead(BaseModel):

@@ -60,6 +60,7 @@ _VERSIONS = select(_p.customer_id, _p.state_version).where(_p.customer_id == any
 _PROFILES = select(
     _p.customer_id,
     _p.value_tier,
+    _p.quadrant,
     _p.manager_id,
     _p.consent,
     _p.preferred_channel,
@@ -139,6 +140,7 @@ async def _read_states(
     for row in await session.execute(_PROFILES, ids):
         state = states[row.customer_id]
         state.value_tier, state.manager_id = row.value_tier, row.manager_id
+        state.quadrant = row.quadrant
         state.consent, state.preferred_channel = dict(row.consent), row.preferred_channel
         state.birth_month_day, state.status = row.birth_month_day, row.status
         state.last_activity_at = row.last_activity_at
@@ -240,6 +242,7 @@ def _profile_values(customer_id: uuid.UUID, state: CustomerState, version: int) 
     return {
         "customer_id": customer_id,
         "value_tier": state.value_tier,
+        "quadrant": state.quadrant,
         "manager_id": state.manager_id,
         "consent": state.consent,
         "preferred_channel": state.preferred_channel,

@@ -1,15 +1,23 @@
-"""One masking rule on every analytics list: a customer who appears in each of them appears
-under the same masked name, and under their full name in none. The routes are walked from the
-OpenAPI document, so a new analytics route joins the check without anyone remembering to."""
+"""One masking rule on every list of customers: an individual and a corporate who appear in each
+analytics list and in the customer search appear under the same masked name in all, and under
+their full name in none. The analytics routes are walked from the OpenAPI document, so a new
+one joins the check without anyone remembering to."""
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.masking import mask_name
-from tests.service.customer.factories import create_customer, open_account, transaction
+from tests.service.customer.factories import (
+    corporate,
+    individual,
+    open_account,
+    transaction,
+)
 from tests.waiting import wait_until
 
 # The parameters a route needs to list anyone; the lists are long enough to hold everyone.
@@ -41,20 +49,28 @@ def _entry_of(answer: str, customer_id: str) -> dict[str, Any]:
     return next(e for e in entries if customer_id in (e.get("id"), e.get("customer_id")))
 
 
-class TestAnalyticsNames:
-    async def test_every_analytics_list_masks_the_name_of_a_customer_in_all_of_them(
-        self, desk: httpx.AsyncClient
+async def _premium(desk: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    """Premium without a manager (none has room here), new and so drifting, with money in."""
+    created = await desk.post("/v1/customers", json=body)
+    assert created.status_code == 201, created.text
+    customer: dict[str, Any] = created.json()
+    account = (await open_account(desk, customer["id"]))["full_number"]
+    posted = await desk.post(
+        "/v1/transactions",
+        json={"transactions": [transaction(account, amount="3000000.00")]},
+    )
+    assert posted.status_code == 200, posted.text
+    return customer
+
+
+class TestListNames:
+    @pytest.mark.parametrize("make", [individual, corporate], ids=["individual", "corporate"])
+    async def test_every_list_masks_the_name_of_a_customer_in_all_of_them_alike(
+        self, desk: httpx.AsyncClient, make: Callable[..., dict[str, Any]]
     ) -> None:
         full_name = f"欧阳{uuid.uuid4().hex[:6]}"
         branch = f"M{uuid.uuid4().hex[:8].upper()}"
-        # Premium without a manager (none has room here), new and so drifting, with money in.
-        customer = await create_customer(desk, name=full_name, branch_code=branch)
-        account = (await open_account(desk, customer["id"]))["full_number"]
-        posted = await desk.post(
-            "/v1/transactions",
-            json={"transactions": [transaction(account, amount="3000000.00")]},
-        )
-        assert posted.status_code == 200, posted.text
+        customer = await _premium(desk, make(name=full_name, branch_code=branch))
         document = (await desk.get("/openapi.json")).json()
         routes = {
             path: _names_listed(document, _answer_schema(operations["get"]))
@@ -80,3 +96,8 @@ class TestAnalyticsNames:
             entry = _entry_of(texts[path], customer["id"])
             assert entry["name"] == mask_name(full_name), path
         assert not [path for path, text in texts.items() if full_name in text]
+        searched = await desk.get("/v1/customers", params={"name": full_name})
+        (found,) = searched.json()["items"]
+        assert (found["id"], found["kind"]) == (customer["id"], make()["kind"])
+        assert found["name"] == mask_name(full_name)
+        assert full_name not in searched.text

@@ -10,6 +10,7 @@ import httpx
 from services.customer.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
+from shared.masking import mask_name
 from tests.service.customer.factories import (
     corporate,
     create_customer,
@@ -225,6 +226,10 @@ class TestCorporateGroup:
             (sister, 1),
         ]
         assert Decimal(body["rollup"]["loans_cny"]) == Decimal(loan["balance"])
+        # Members are a list of customers: their names masked by the one rule of every list.
+        company = corporate()["name"]
+        assert {m["name"] for m in body["members"]} == {tree["name"]} == {mask_name(company)}
+        assert company not in answer.text
         assert view["group"]["parent_customer_id"] == daughter
         assert view["group"]["role"] == "subsidiary"
 

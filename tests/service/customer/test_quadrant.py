@@ -1,11 +1,14 @@
 """The satisfaction/loyalty quadrant in the 360 view: satisfied is not loyal."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from services.customer.config import Settings
+from services.customer.valuation.service import revalue_customer
+from shared.db import create_engine, create_sessionmaker
+from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
 from tests.service.customer.factories import create_customer
 
@@ -80,3 +83,71 @@ class TestQuadrantInTheView:
         assert await _quadrant(client, unhappy["id"]) == "dissatisfied_drifting"
         assert pleased["id"] in ids
         assert unhappy["id"] not in ids
+
+
+async def _published(settings: Settings, customer_id: str) -> list[str]:
+    """The quadrants the customer was published in, in order (the outbox holds what the same
+    transactions committed)."""
+    placed = await scalar(
+        settings,
+        "SELECT coalesce(array_agg(payload->>'current' ORDER BY seq), '{}') FROM outbox"
+        " WHERE message_key = :k AND event_type = 'crm.customer.segment_changed.v1'"
+        " AND payload->>'dimension' = 'quadrant'",
+        k=customer_id,
+    )
+    assert isinstance(placed, list)
+    return [str(quadrant) for quadrant in placed]
+
+
+class TestQuadrantPublished:
+    async def test_an_answer_that_moves_the_customer_publishes_the_move_and_no_other(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        customer = await create_customer(client)
+        await _loyalty(customer_settings, customer["id"], "drifting")
+
+        await _answer(client, customer["id"], csat=5)  # index 100: satisfied
+        await _answer(client, customer["id"], csat=4)  # 87.5: still satisfied, no move
+        after_two = await _published(customer_settings, customer["id"])
+        await _answer(client, customer["id"], csat=1)  # 58.3: dissatisfied
+
+        assert after_two == ["satisfied_drifting"]
+        assert await _published(customer_settings, customer["id"]) == [
+            "satisfied_drifting",
+            "dissatisfied_drifting",
+        ]
+        assert await _quadrant(client, customer["id"]) == "dissatisfied_drifting"
+
+    async def test_answers_aging_out_of_the_index_unplace_the_customer_in_the_batch(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        customer = await create_customer(client)
+        await _loyalty(customer_settings, customer["id"], "drifting")
+        await _answer(client, customer["id"], csat=5)
+        engine = create_engine(customer_settings)
+        sessions = create_sessionmaker(engine)
+        sessions.configure(info={EVENT_SOURCE: customer_settings.event_source})
+        try:
+            async with sessions() as session, session.begin():
+                changed = await revalue_customer(
+                    session,
+                    uuid.UUID(customer["id"]),
+                    settings=customer_settings,
+                    at=datetime.now(UTC) + timedelta(days=400),
+                    recheck_quadrant=True,
+                )
+        finally:
+            await engine.dispose()
+
+        assert "quadrant" in changed
+        assert await _published(customer_settings, customer["id"]) == [
+            "satisfied_drifting",
+            "unplaced",
+        ]
+        why = await scalar(
+            customer_settings,
+            "SELECT payload->>'reason' FROM outbox WHERE message_key = :k"
+            " AND payload->>'current' = 'unplaced'",
+            k=customer["id"],
+        )
+        assert str(why).startswith("satisfaction index no answer")

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
+from contracts.customer import Quadrant
 from services.customer.config import LoyaltyThresholds, UsageThresholds, ValueThresholds
 from services.customer.valuation.segmentation import (
     LifecycleStage,
     LoyaltyState,
-    Quadrant,
     SegmentFacts,
     UsageDensity,
     ValueTier,

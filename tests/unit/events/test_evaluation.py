@@ -83,6 +83,20 @@ class TestDedupeKey:
         assert evaluate("r", rule, state, _event({"amount": Decimal(100)})) == []
 
 
+class TestQuadrant:
+    rule = _rule({"kind": "quadrant", "quadrants": ["satisfied_drifting"]})
+
+    def test_fires_for_a_customer_in_one_of_the_quadrants_and_names_it(self) -> None:
+        state = CustomerState("c1", quadrant="satisfied_drifting")
+        [match] = evaluate("r", self.rule, state, _event({}))
+        assert match.facts == {"quadrant": "satisfied_drifting"}
+
+    def test_does_not_fire_in_another_quadrant_or_none(self) -> None:
+        for quadrant in ("satisfied_loyal", "unplaced", None):
+            state = CustomerState("c1", quadrant=quadrant)
+            assert evaluate("r", self.rule, state, _event({})) == []
+
+
 class TestWindow:
     def test_sums_the_window_s_days_and_reports_the_figure(self) -> None:
         state = CustomerState("c1")

@@ -265,6 +265,15 @@ class TestCustomerEvents:
         apply_event(state, "customer.segment_changed", tier, at=AT, day=DAY)
         assert state.value_tier == "premium"
 
+    def test_a_quadrant_change_moves_the_quadrant_and_leaves_the_tier(self) -> None:
+        state = CustomerState("c1", value_tier="key")
+        entered = {"dimension": "quadrant", "current": "satisfied_drifting"}
+        apply_event(state, "customer.segment_changed", entered, at=AT, day=DAY)
+        assert (state.quadrant, state.value_tier) == ("satisfied_drifting", "key")
+        left = {"dimension": "quadrant", "current": "unplaced"}
+        apply_event(state, "customer.segment_changed", left, at=AT, day=DAY)
+        assert state.quadrant == "unplaced"
+
     def test_open_complaints_count_up_and_never_below_zero(self) -> None:
         state = CustomerState("c1")
         apply_event(state, "complaint.received", {}, at=AT, day=DAY)
