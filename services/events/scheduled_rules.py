@@ -41,7 +41,10 @@ async def run_scheduled_rules(
     lineage = [{"schedule_at": now.isoformat()}]
     history = ContactHistory(session)
     recorded: list[dict[str, Any]] = []
-    scheduled = sorted((live for live in rules if live.listens_to(None)), key=decision_order)
+    scheduled = sorted(
+        (live for live in rules if live.listens_to(None)),
+        key=lambda live: decision_order(live, settings.action_weights),
+    )
     candidates = [
         set(await _candidates(session, live.definition, today, now)) for live in scheduled
     ]

@@ -89,7 +89,7 @@ class RuleBook:
                 )
                 for v in await rules_repository.live_versions(session)
             ]
-            self.rules = sorted(rules, key=decision_order)
+            self.rules = sorted(rules, key=lambda r: decision_order(r, settings.action_weights))
             self.loaded_at = time.monotonic()
         return self.rules
 
@@ -178,7 +178,8 @@ async def handle_events(
         if arrival.name not in listening:
             # In the order an event's matches are decided, competing for its customer's slots.
             listening[arrival.name] = sorted(
-                (r for r in rules if r.listens_to(arrival.name)), key=decision_order
+                (r for r in rules if r.listens_to(arrival.name)),
+                key=lambda r: decision_order(r, settings.action_weights),
             )
         moment: Moment | None = None
         snapshot: CustomerState | None = None

@@ -1,6 +1,7 @@
 """The action catalogue (``actions.yaml``): read once, checked on the way in."""
 
 import functools
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -42,6 +43,11 @@ class ActionCatalogue:
     def action_of(self, kind: str, product: str | None) -> str:
         """The id of the action an opportunity of this kind and product offers."""
         return self._by_product.get((ActionKind(kind), product), kind)
+
+    def expected_value(self, action_id: str, weights: Mapping[str, Decimal]) -> Decimal:
+        """Propensity × value × the bank's business weight of the action (1 unless named)."""
+        action = self.actions[action_id]
+        return action.propensity * action.value * weights.get(action_id, Decimal(1))
 
     def always_on(self) -> dict[str, BankAction]:
         return {i: a for i, a in self.actions.items() if a.always_on}

@@ -81,9 +81,12 @@ def arbitrate(
         if reason is not None:
             result.withheld.append(WithheldAction(action_id, opportunity, reason))
             continue
-        weight = weights.get(action_id, Decimal(1))
-        factors = {"propensity": action.propensity, "value": action.value, "weight": weight}
-        factors["expected_value"] = action.propensity * action.value * weight
+        factors = {
+            "propensity": action.propensity,
+            "value": action.value,
+            "weight": weights.get(action_id, Decimal(1)),
+            "expected_value": catalogue.expected_value(action_id, weights),
+        }
         result.ranked.append(RankedAction(action_id, action, opportunity, factors))
     result.ranked.sort(
         key=lambda r: (

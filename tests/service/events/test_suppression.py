@@ -98,6 +98,25 @@ class TestSuppression:
             ("a_fatigue_low", "suppressed:contact_fatigue"),
         ]
 
+    async def test_the_slots_go_by_expected_value_before_priority(self, detector: Detector) -> None:
+        # By the catalogue: a retention call 0.05 × 2,000, the payroll package 0.08 × 600, a
+        # courtesy call 0.2 × 100. Priority alone would give the slots to the other two.
+        def rule(kind: str, product: str | None, priority: int) -> dict[str, object]:
+            action = {"kind": kind, "product": product}
+            return {**EVERY_DEPOSIT, "action": action, "priority": priority}
+
+        payroll = custom("a_slot_payroll", rule("cross_sell", "payroll_package", 90))
+        care = custom("m_slot_care", rule("relationship_care", None, 80))
+        retention = custom("z_slot_retention", rule("retention_call", None, 10))
+        customer_id = await known_customer(detector)
+        await detector.feed(posted(customer_id, 100), payroll, care, retention)
+        decided = [(f.rule_id, f.decision) for f in await detector.firings([customer_id])]
+        assert decided == [
+            ("z_slot_retention", "created"),
+            ("a_slot_payroll", "created"),
+            ("m_slot_care", "suppressed:contact_fatigue"),
+        ]
+
     async def test_the_cap_counts_conversations_with_the_bank_beside_offers(
         self, detector: Detector
     ) -> None:
