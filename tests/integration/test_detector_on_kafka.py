@@ -29,10 +29,14 @@ SOURCE = "/crm/customer"
 @pytest.fixture
 def kafka_settings(events_database: str, kafka_bootstrap: str) -> Settings:
     return Settings(
-        database_url=events_database, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap,
-        relay_poll_interval_seconds=0.05, rule_cache_seconds=0, consumer_batch_size=5,
+        database_url=events_database,
+        bus="kafka",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        relay_poll_interval_seconds=0.05,
+        rule_cache_seconds=0,
+        consumer_batch_size=5,
         schedule_interval_seconds=3600,
-    )  # fmt: skip
+    )
 
 
 async def test_an_opportunity_names_the_kafka_position_of_its_event(
@@ -125,10 +129,15 @@ async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
 
 def _placed(customer_id: uuid.UUID, previous: str | None, current: str) -> CustomerSegmentChanged:
     return CustomerSegmentChanged(
-        customer_id=customer_id, dimension="quadrant", previous=previous, current=current,
-        direction="initial" if previous is None else "lateral", reason="survey answered",
-        policy=None, effective_at=NOW,
-    )  # fmt: skip
+        customer_id=customer_id,
+        dimension="quadrant",
+        previous=previous,
+        current=current,
+        direction="initial" if previous is None else "lateral",
+        reason="survey answered",
+        policy=None,
+        effective_at=NOW,
+    )
 
 
 async def test_a_quadrant_rule_fires_for_who_enters_the_quadrant_and_no_one_else(

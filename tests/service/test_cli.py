@@ -135,16 +135,30 @@ async def _manager_with_a_visit_due(database_url: str) -> tuple[str, str]:
     """A manager, and a visit to their potential customer planned for an hour ago."""
     app = create_customer_app(CustomerSettings(database_url=database_url))
     async with serving(app) as client:
-        manager = await client.post("/v1/managers", json={
-            "employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
-            "branch_code": "BJ001", "capacity": 1})  # fmt: skip
+        manager = await client.post(
+            "/v1/managers",
+            json={
+                "employee_number": f"E{uuid.uuid4().hex[:8].upper()}",
+                "name": "陈静",
+                "branch_code": "BJ001",
+                "capacity": 1,
+            },
+        )
         manager_id = manager.json()["id"]
-        lead = await client.post("/v1/leads", json={
-            "name": "周敏", "source": "walk_in", "manager_id": manager_id,
-            "estimated_value": {"amount": "50000", "currency": "CNY"}})  # fmt: skip
+        lead = await client.post(
+            "/v1/leads",
+            json={
+                "name": "周敏",
+                "source": "walk_in",
+                "manager_id": manager_id,
+                "estimated_value": {"amount": "50000", "currency": "CNY"},
+            },
+        )
         planned = datetime.now(UTC) - timedelta(hours=1)
-        visit = await client.post(f"/v1/leads/{lead.json()['id']}/visits", json={
-            "planned_at": planned.isoformat(), "purpose": "first meeting"})  # fmt: skip
+        visit = await client.post(
+            f"/v1/leads/{lead.json()['id']}/visits",
+            json={"planned_at": planned.isoformat(), "purpose": "first meeting"},
+        )
         assert visit.status_code == 201, visit.text
         return str(manager_id), str(visit.json()["id"])
 

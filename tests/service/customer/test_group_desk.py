@@ -26,9 +26,15 @@ async def _join(
 
 
 async def _manager(client: httpx.AsyncClient, customer_id: str | None = None) -> str:
-    manager = await client.post("/v1/managers", json={
-        "employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
-        "branch_code": "BJ001", "capacity": 50})  # fmt: skip
+    manager = await client.post(
+        "/v1/managers",
+        json={
+            "employee_number": f"E{uuid.uuid4().hex[:8].upper()}",
+            "name": "陈静",
+            "branch_code": "BJ001",
+            "capacity": 50,
+        },
+    )
     assert manager.status_code == 201, manager.text
     manager_id = str(manager.json()["id"])
     if customer_id is not None:
@@ -140,8 +146,10 @@ class TestDatedRoles:
         assert left.status_code == 200
         assert history.status_code == 200, history.text
         today = (datetime.now(UTC) + timedelta(hours=8)).date()
-        rows = [(r["customer_id"], r["role"], r["since"], r["until"])
-                for r in history.json()["memberships"]]  # fmt: skip
+        rows = [
+            (r["customer_id"], r["role"], r["since"], r["until"])
+            for r in history.json()["memberships"]
+        ]
         assert sorted(rows, key=lambda r: (r[2], r[1])) == sorted(
             [
                 (head["id"], "head", "2025-03-01", str(today)),

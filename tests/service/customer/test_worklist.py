@@ -62,9 +62,16 @@ async def _created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -
 
 
 async def _manager(client: httpx.AsyncClient, branch: str = "BJ001") -> str:
-    manager = await _created(client, "/v1/managers", {
-        "employee_number": f"E{uuid.uuid4().hex[:8].upper()}", "name": "陈静",
-        "branch_code": branch, "capacity": 50})  # fmt: skip
+    manager = await _created(
+        client,
+        "/v1/managers",
+        {
+            "employee_number": f"E{uuid.uuid4().hex[:8].upper()}",
+            "name": "陈静",
+            "branch_code": branch,
+            "capacity": 50,
+        },
+    )
     return str(manager["id"])
 
 
@@ -84,23 +91,42 @@ async def _opportunity(
     await publish_and_wait_applied(
         settings,
         OpportunityCreated(
-            opportunity_id=opportunity_id, customer_id=uuid.UUID(customer_id),
-            rule_id="large_withdrawal", rule_version=1, action="retention_call", product=None,
-            priority=priority, owner="manager",
-            owner_id=uuid.UUID(owner_id) if owner_id else None, channel="phone",
-            due_at=due_at, expires_at=due_at + timedelta(days=30), facts={},
+            opportunity_id=opportunity_id,
+            customer_id=uuid.UUID(customer_id),
+            rule_id="large_withdrawal",
+            rule_version=1,
+            action="retention_call",
+            product=None,
+            priority=priority,
+            owner="manager",
+            owner_id=uuid.UUID(owner_id) if owner_id else None,
+            channel="phone",
+            due_at=due_at,
+            expires_at=due_at + timedelta(days=30),
+            facts={},
         ),
         source="/crm/events",
-    )  # fmt: skip
+    )
     return str(opportunity_id)
 
 
 async def _visit(client: httpx.AsyncClient, manager_id: str, planned_at: datetime) -> str:
-    lead = await _created(client, "/v1/leads", {
-        "name": "周敏", "source": "walk_in", "manager_id": manager_id, "branch_code": "BJ001",
-        "estimated_value": {"amount": "5000000", "currency": "CNY"}})  # fmt: skip
-    visit = await _created(client, f"/v1/leads/{lead['id']}/visits", {
-        "planned_at": planned_at.isoformat(), "purpose": "wealth review"})  # fmt: skip
+    lead = await _created(
+        client,
+        "/v1/leads",
+        {
+            "name": "周敏",
+            "source": "walk_in",
+            "manager_id": manager_id,
+            "branch_code": "BJ001",
+            "estimated_value": {"amount": "5000000", "currency": "CNY"},
+        },
+    )
+    visit = await _created(
+        client,
+        f"/v1/leads/{lead['id']}/visits",
+        {"planned_at": planned_at.isoformat(), "purpose": "wealth review"},
+    )
     return f"{lead['id']}/visits/{visit['id']}"
 
 
