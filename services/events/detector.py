@@ -7,10 +7,9 @@ the wall clock, so replaying the topics reaches the same opportunities as the li
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.opportunities import OpportunityCreated
 from services.events.config import Settings
 from services.events.evaluation import Match, Moment, evaluate, event_screen
-from services.events.next_best.catalogue import catalogue
 from services.events.repository import opportunities as opportunities_repository
 from services.events.rules import Action, ActionKind, RuleDefinition
 from services.events.state import ERASED, CustomerState, window
@@ -59,28 +57,6 @@ def recent_conversations(state: CustomerState, day: date, settings: Settings) ->
     """The customer's conversations with the bank (calls in and out, callbacks, visits) in the
     contact-fatigue window ending with ``day``: the cap counts them beside the offers made."""
     return sum(f.conversations for f in window(state, day, settings.fatigue_window_days))
-
-
-def decision_order(
-    live: LiveRule, weights: Mapping[str, Decimal]
-) -> tuple[bool, bool, Decimal, int, str]:
-    """Where a rule's match stands among the matches competing for one customer at one moment
-    (for their contact slots): as the next best actions rank them, service recovery first,
-    then the action's expected value for the bank (see ``next_best``), then the rule's
-    priority, never the rules' names, which only break ties so that a replay decides alike.
-    Shadow versions go first: they open nothing, so they leave the live decisions as they
-    are, and what they would have done is not hidden by what the active version has just
-    done with the same facts."""
-    action = live.definition.action
-    known = catalogue()
-    expected = known.expected_value(known.action_of(action.kind, action.product), weights)
-    return (
-        live.status != "shadow",
-        action.kind.is_marketing,
-        -expected,
-        -live.definition.priority,
-        live.rule_id,
-    )
 
 
 def reached(control_group: bool, action: str) -> bool:

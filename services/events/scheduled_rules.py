@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.events.config import Settings
-from services.events.detector import ContactHistory, LiveRule, decision_order, judge
+from services.events.detector import ContactHistory, LiveRule, judge
 from services.events.evaluation import Moment
+from services.events.next_best.ranking import decision_order
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import states as states_repository
 from services.events.rules import (

@@ -25,11 +25,11 @@ from services.events.detector import (
     ContactHistory,
     LiveRule,
     decide,
-    decision_order,
     recent_conversations,
 )
 from services.events.erasure import forget_customer
 from services.events.evaluation import Moment, evaluate
+from services.events.next_best.ranking import decision_order
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import rules as rules_repository
 from services.events.repository import states as states_repository

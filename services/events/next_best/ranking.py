@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.events.next_best.catalogue import ActionCatalogue, BankAction
+from services.events.detector import LiveRule
+from services.events.next_best.catalogue import ActionCatalogue, BankAction, catalogue
 from services.events.rules import ActionKind
 from services.events.state import ERASED
 
@@ -124,3 +125,25 @@ def _withheld_because(
     if opportunity is None and context.contacts_in_window >= fatigue_cap:
         return "contact_fatigue"
     return None
+
+
+def decision_order(
+    live: LiveRule, weights: Mapping[str, Decimal]
+) -> tuple[bool, bool, Decimal, int, str]:
+    """Where a rule's match stands among the matches competing for one customer at one moment
+    (for their contact slots): as the next best actions rank them, service recovery first,
+    then the action's expected value for the bank (see ``next_best``), then the rule's
+    priority, never the rules' names, which only break ties so that a replay decides alike.
+    Shadow versions go first: they open nothing, so they leave the live decisions as they
+    are, and what they would have done is not hidden by what the active version has just
+    done with the same facts."""
+    action = live.definition.action
+    known = catalogue()
+    expected = known.expected_value(known.action_of(action.kind, action.product), weights)
+    return (
+        live.status != "shadow",
+        action.kind.is_marketing,
+        -expected,
+        -live.definition.priority,
+        live.rule_id,
+    )
