@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends
 
 from services.customer.access import customer_in_reach
 from services.customer.dependencies import SettingsDep
+from services.customer.view import as_of as view_as_of
 from services.customer.view import assembly as view_assembly
-from services.customer.view.schemas import CustomerView, SegmentsAsOf
+from services.customer.view.schemas import CustomerView, CustomerViewAsOf, SegmentsAsOf
 from shared.auth.http import requires_scope
 from shared.auth.roles import CUSTOMERS_VIEW
 from shared.http import SessionDep
@@ -23,10 +24,21 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
     openapi_extra=requires_scope(CUSTOMERS_VIEW),
 )
 async def customer_view(
-    customer_id: uuid.UUID, session: SessionDep, settings: SettingsDep
-) -> CustomerView:
-    """The 360 view (统一客户视图) a channel shows, from this service's own data only."""
-    return await view_assembly.customer_view(session, customer_id, settings=settings)
+    customer_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    as_of: Moment | None = None,
+) -> CustomerView | CustomerViewAsOf:
+    """The 360 view (统一客户视图) a channel shows, from this service's own data only.
+
+    With ``as_of`` (a date alone: the end of that day; a moment in the future: now), the
+    profile, accounts and balances, segments, manager, relationships and group as they stood
+    then, and every change since. The history is complete from ``history_complete_from``;
+    an earlier moment gets what was known then, flagged ``history_complete: false``."""
+    if as_of is None:
+        return await view_assembly.customer_view(session, customer_id, settings=settings)
+    moment = end_of(as_of, settings.bank_zone)
+    return await view_as_of.customer_view_as_of(session, customer_id, moment, settings=settings)
 
 
 @router.get("/customers/{customer_id}/segments", tags=["segments"])
