@@ -8,11 +8,20 @@ from typing import Any
 
 import httpx
 
+from crm.infra.postgres import EmbeddedPostgres
+from crm.registry import SERVICES
+from services.customer.app import create_app
 from services.customer.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
-from tests.service.conftest import scalar
-from tests.service.customer.factories import create_customer, open_account, transaction
+from shared.migrations import upgrade
+from tests.service.conftest import scalar, serving
+from tests.service.customer.factories import (
+    account_number,
+    create_customer,
+    open_account,
+    transaction,
+)
 from tests.waiting import wait_until
 
 # The parts of the view that can be read as of a moment.
@@ -200,3 +209,52 @@ class TestErasureReachesTheHistory:
         for personal in (created["name"], "张三丰", full["profile"]["phones"][0]):
             assert personal not in after
         assert full["profile"]["id_number"] not in after
+
+
+class TestTheHistoryGap:
+    async def test_a_customer_from_before_the_history_is_known_as_then_and_flagged(
+        self, postgres_server: EmbeddedPostgres
+    ) -> None:
+        """A customer and an account made before migration 0015: the backfill makes their
+        state known from the customer's dates, and a moment before the history began is
+        answered with it, flagged incomplete, without the account not yet opened."""
+        postgres_server.ensure_database("crm_customer_history_gap_test")
+        settings = Settings(database_url=postgres_server.url("crm_customer_history_gap_test"))
+        migrations = SERVICES["customer"].migrations
+        await upgrade(settings, migrations, "0014")
+        customer_id, account = uuid.uuid4(), account_number()
+        await scalar(
+            settings,
+            "INSERT INTO customers (id, kind, name, status, version, profile, consent,"
+            " value_tier, created_at, updated_at) VALUES (:id, 'individual', '周敏', 'active',"
+            " 1, '{}', '{}', 'ordinary', '2026-01-05T10:00:00+08:00',"
+            " '2026-01-05T10:00:00+08:00') RETURNING id",
+            id=customer_id,
+        )
+        await scalar(
+            settings,
+            "INSERT INTO accounts (account_number, customer_id, product_type, product_code,"
+            " currency, balance, opening_balance, status, opened_on) VALUES (:number, :id,"
+            " 'current', 'CUR-STD', 'CNY', 800.00, 800.00, 'open', '2026-02-10')"
+            " RETURNING account_number",
+            number=account,
+            id=customer_id,
+        )
+        await upgrade(settings, migrations)
+
+        async with serving(create_app(settings)) as client:
+            live = await _view(client, str(customer_id))
+            in_february = await _view(client, str(customer_id), as_of="2026-02-20")
+            in_january = await _view(client, str(customer_id), as_of="2026-01-20")
+            now = await _view(client, str(customer_id), as_of=datetime.now(UTC).isoformat())
+
+        assert in_february["history_complete"] is False
+        assert in_february["history_complete_from"] > "2026-12"
+        assert in_february["customer"]["name"] == "周敏"
+        assert [(a["account_number"][-4:], a["balance"]) for a in in_february["accounts"]] == [
+            (account[-4:], "800.00")
+        ]
+        assert in_january["accounts"] == []
+        assert now["history_complete"] is True
+        for part in AS_OF_PARTS:
+            assert now[part] == live[part], part
