@@ -127,6 +127,13 @@ async def segment_changes_since(
     return list((await session.scalars(statement)).all())
 
 
+async def history_of(session: AsyncSession, customer_id: uuid.UUID) -> list[CustomerHistory]:
+    """Every past state of every facet, oldest first (an access request's copy)."""
+    h = CustomerHistory
+    statement = select(h).where(h.customer_id == customer_id).order_by(h.valid_from, h.facet)
+    return list((await session.scalars(statement)).all())
+
+
 async def erase_history(session: AsyncSession, customer_id: uuid.UUID) -> None:
     """Every past state of the customer's own row takes the erased name, profile and consent
     (the customer's row must be erased, and flushed, before): the history keeps dates, status,

@@ -101,6 +101,7 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "reviews": await privacy_repository.all_reviews(session, customer_id),
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
+        "history": await history_repository.history_of(session, customer_id),
     }
     return CustomerExport(
         customer={

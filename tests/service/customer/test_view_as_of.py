@@ -209,6 +209,10 @@ class TestErasureReachesTheHistory:
         for personal in (created["name"], "张三丰", full["profile"]["phones"][0]):
             assert personal not in after
         assert full["profile"]["id_number"] not in after
+        export = await client.get(f"/v1/customers/{created['id']}/export", headers=SUPERVISOR)
+        states = [h["snapshot"] for h in export.json()["history"] if h["facet"] == "customer"]
+        assert [state["status"] for state in states][-2:] == ["closed", "erased"]
+        assert {state["name"] for state in states} == {"(erased)"}
 
 
 class TestTheHistoryGap:
