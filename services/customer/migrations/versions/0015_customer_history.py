@@ -87,45 +87,50 @@ END
 $$
 """
 
-# One trigger function per table: (function, facet, customer column of the row).
-_ROW_TRIGGERS = {
-    "customers": ("customer", "id"),
-    "accounts": ("accounts", "customer_id"),
-    "relationships": ("relationships", "customer_id"),
-    "group_members": ("group", "customer_id"),
-}
-# Only the columns a facet holds fire it: a posting updates balance and last activity only.
-_FIRED_BY = {
-    "customers": "INSERT OR UPDATE OF kind, name, status, version, branch_code, manager_id,"
-    " profile, consent, created_at, updated_at, closed_at",
-    "accounts": "INSERT OR DELETE OR UPDATE OF customer_id, product_type, product_code, currency,"
-    " status, opened_on, maturity_date, payoff_date, card_last_four, closed_on",
-    "relationships": "INSERT OR DELETE OR UPDATE",
-    "group_members": "INSERT OR DELETE OR UPDATE",
-}
-
-
-def _row_trigger(table: str) -> tuple[str, str]:
-    facet, column = _ROW_TRIGGERS[table]
-    function = f"""
-CREATE FUNCTION customer_history_of_{table}() RETURNS trigger
+# One trigger function for the four tables: its arguments name the facet and the column that
+# holds the customer's id (a row moved to another customer changes both customers' facet).
+_ROW_CHANGED = """
+CREATE FUNCTION customer_history_of_row() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  before uuid;
+  after uuid;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
-    PERFORM record_customer_history(OLD.{column}, '{facet}');
+    before := (to_jsonb(OLD) ->> TG_ARGV[1])::uuid;
+    PERFORM record_customer_history(before, TG_ARGV[0]);
   END IF;
-  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.{column} IS DISTINCT FROM OLD.{column}) THEN
-    PERFORM record_customer_history(NEW.{column}, '{facet}');
+  IF TG_OP <> 'DELETE' THEN
+    after := (to_jsonb(NEW) ->> TG_ARGV[1])::uuid;
+    IF after IS DISTINCT FROM before THEN
+      PERFORM record_customer_history(after, TG_ARGV[0]);
+    END IF;
   END IF;
   RETURN NULL;
 END
 $$
 """
-    trigger = (
-        f"CREATE TRIGGER customer_history AFTER {_FIRED_BY[table]} ON {table}"
-        f" FOR EACH ROW EXECUTE FUNCTION customer_history_of_{table}()"
-    )
-    return function, trigger
+# Only the columns a facet holds fire it: a posting updates balance and last activity only.
+_ON_CUSTOMERS = (
+    "CREATE TRIGGER customer_history AFTER INSERT OR UPDATE OF kind, name, status, version,"
+    " branch_code, manager_id, profile, consent, created_at, updated_at, closed_at"
+    " ON customers FOR EACH ROW EXECUTE FUNCTION customer_history_of_row('customer', 'id')"
+)
+_ON_ACCOUNTS = (
+    "CREATE TRIGGER customer_history AFTER INSERT OR DELETE OR UPDATE OF customer_id,"
+    " product_type, product_code, currency, status, opened_on, maturity_date, payoff_date,"
+    " card_last_four, closed_on"
+    " ON accounts FOR EACH ROW EXECUTE FUNCTION customer_history_of_row('accounts', 'customer_id')"
+)
+_ON_RELATIONSHIPS = (
+    "CREATE TRIGGER customer_history AFTER INSERT OR DELETE OR UPDATE ON relationships"
+    " FOR EACH ROW EXECUTE FUNCTION customer_history_of_row('relationships', 'customer_id')"
+)
+_ON_GROUP_MEMBERS = (
+    "CREATE TRIGGER customer_history AFTER INSERT OR DELETE OR UPDATE ON group_members"
+    " FOR EACH ROW EXECUTE FUNCTION customer_history_of_row('group', 'customer_id')"
+)
+_TABLES = ("customers", "accounts", "relationships", "group_members", "customer_groups")
 
 
 # A group renamed is a change of every current member's group.
@@ -139,6 +144,10 @@ BEGIN
 END
 $$
 """
+_ON_CUSTOMER_GROUPS = (
+    "CREATE TRIGGER customer_history AFTER UPDATE OF name, kind ON customer_groups"
+    " FOR EACH ROW EXECUTE FUNCTION customer_history_of_customer_groups()"
+)
 
 _BACKFILL = """
 INSERT INTO customer_history (customer_id, facet, valid_from, snapshot)
@@ -167,23 +176,22 @@ def upgrade() -> None:
     )
     op.execute(_SNAPSHOT)
     op.execute(_RECORD)
-    for table in _ROW_TRIGGERS:
-        function, trigger = _row_trigger(table)
-        op.execute(function)
-        op.execute(trigger)
+    op.execute(_ROW_CHANGED)
+    op.execute(_ON_CUSTOMERS)
+    op.execute(_ON_ACCOUNTS)
+    op.execute(_ON_RELATIONSHIPS)
+    op.execute(_ON_GROUP_MEMBERS)
     op.execute(_GROUP_RENAMED)
-    op.execute(
-        "CREATE TRIGGER customer_history AFTER UPDATE OF name, kind ON customer_groups"
-        " FOR EACH ROW EXECUTE FUNCTION customer_history_of_customer_groups()"
-    )
+    op.execute(_ON_CUSTOMER_GROUPS)
     op.execute(_BACKFILL)
     op.execute("INSERT INTO customer_history_start (started_at) VALUES (now())")
 
 
 def downgrade() -> None:
-    for table in [*_ROW_TRIGGERS, "customer_groups"]:
-        op.execute(f"DROP TRIGGER customer_history ON {table}")
-        op.execute(f"DROP FUNCTION customer_history_of_{table}()")
+    for table in _TABLES:
+        op.execute(f"DROP TRIGGER customer_history ON {table}")  # nosec B608
+    op.execute("DROP FUNCTION customer_history_of_customer_groups()")
+    op.execute("DROP FUNCTION customer_history_of_row()")
     op.execute("DROP FUNCTION record_customer_history(uuid, text)")
     op.execute("DROP FUNCTION customer_history_snapshot(uuid, text)")
     op.drop_table("customer_history_start")
