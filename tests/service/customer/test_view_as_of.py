@@ -133,6 +133,39 @@ class TestTheViewThenIsTheLiveViewThen:
         assert changes["customer.name"] == (created["name"], "张三丰")
         assert all(c["at"] > moment for c in then["changed_since"])
 
+    async def test_a_household_and_a_tie_made_since_are_not_in_the_view_then(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        head, spouse = await create_customer(client), await create_customer(client)
+        live, moment = await _live_then_moment(client, spouse["id"])
+
+        household = (
+            await client.post("/v1/customer-groups", json={"kind": "household", "name": "周家"})
+        ).json()
+        for member, role in ((head, "head"), (spouse, "spouse")):
+            joined = await client.put(
+                f"/v1/customer-groups/{household['id']}/members/{member['id']}",
+                json={"role": role, "since": "2026-01-01"},
+            )
+            assert joined.status_code in (200, 201), joined.text
+        tied = await client.post(
+            f"/v1/customers/{head['id']}/relationships",
+            json={"related_customer_id": spouse["id"], "kind": "household", "since": "2026-01-01"},
+        )
+        assert tied.status_code == 201, tied.text
+
+        then = await _view(client, spouse["id"], as_of=moment)
+        now = await _view(client, spouse["id"])
+
+        for part in AS_OF_PARTS:
+            assert then[part] == live[part], part
+        assert then["group"] is None
+        assert now["group"]["group_id"] == household["id"]
+        changes = {c["field"]: (c["old"], c["new"]) for c in then["changed_since"]}
+        assert changes["group.group_id"] == (None, household["id"])
+        assert changes["group.role"] == (None, "spouse")
+        assert changes[f"relationships.{head['id']}:household.since"] == (None, "2026-01-01")
+
 
 class TestTheMomentAsked:
     async def test_a_moment_without_an_offset_is_a_422_naming_as_of(
