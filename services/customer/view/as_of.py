@@ -84,8 +84,8 @@ def _segments_then(
         if change is not None:
             segments[dimension] = change.current
         elif later is not None:
-            # Decided for the first time after the moment: none then (a tier is never none:
-            # the first one is recorded when the customer is taken on).
+            # The first change after the moment says what held until it; only the tier
+            # recorded when the customer was taken on has nothing before it.
             first = dimension == "value_tier" and later.previous is None
             segments[dimension] = later.current if first else later.previous
         else:
