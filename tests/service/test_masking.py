@@ -76,6 +76,8 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
         individual(profile={**individual()["profile"], "id_number": person_id,
                             "phones": [phone], "emails": [email]}),
     )  # fmt: skip
+    # The view as of this moment lists the account opened after it among the changes since.
+    taken_on = datetime.now(UTC).isoformat()
     await sweep.made(client, "/v1/customers", corporate(profile={
         **corporate()["profile"], "social_credit_code": credit_code}))  # fmt: skip
     await sweep.made(client, "/v1/accounts", {
@@ -124,6 +126,8 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
         {"card_number": card},
     ]  # fmt: skip
     sweep.queries["/v1/customers"] = [{"phone": phone}, {"id_number": person_id}, {}]
+    sweep.queries["/v1/customers/{customer_id}/view"] = [{}, {"as_of": taken_on}]
+    sweep.masked.append(f'"field":"accounts.{mask_account(account)}.status"')
     sweep.queries["/v1/analytics/segment-migration"] = [{"start": "2026-01-01T00:00:00+08:00"}]
 
 

@@ -183,6 +183,7 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "POST /v1/customers/{customer_id}/reviews": "reviewed_at is not in the future; "
         "next_review_on comes after the review and within the customer's tier's interval",
         "GET /v1/customers/lookup": "exactly one of four optional identifiers",
+        "GET /v1/customers/{customer_id}/view": "as_of is not before the customer was taken on",
         "PUT /v1/customer-groups/{group_id}/members/{customer_id}": "the customer's kind and "
         "the role fit the group's kind; only a subsidiary names parent_customer_id, a current "
         "member not under the customer (no cycle)",

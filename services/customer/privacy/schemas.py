@@ -56,4 +56,8 @@ class CustomerExport(BaseModel):
     reviews: list[dict[str, Any]]
     relationships: list[dict[str, Any]]
     leads: list[dict[str, Any]]
+    history: list[dict[str, Any]] = Field(
+        description="Each past state of the profile, accounts, relationships and group, as "
+        "the 360 view as of a moment reads them."
+    )
     exported_at: datetime

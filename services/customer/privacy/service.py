@@ -24,6 +24,7 @@ from services.customer.customers.service import (
     locked_for_change,
     updated_event,
 )
+from services.customer.history import repository as history_repository
 from services.customer.models import Customer, CustomerStatus
 from services.customer.privacy import repository as privacy_repository
 from services.customer.privacy.schemas import (
@@ -101,6 +102,7 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "reviews": await privacy_repository.all_reviews(session, customer_id),
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
+        "history": await history_repository.history_of(session, customer_id),
     }
     return CustomerExport(
         customer={
@@ -153,6 +155,9 @@ async def erase_customer(
     customer.updated_at = now
     await privacy_repository.remove_identifiers(session, customer_id)
     await privacy_repository.clear_free_text(session, customer_id, erased=ERASED_NAME)
+    # After the customer's row (flushed first, which adds its erased state to the history).
+    await session.flush()
+    await history_repository.erase_history(session, customer_id)
     await record_event(
         session,
         CustomerErased(customer_id=customer_id, request_reference=request.reference, erased_at=now),

@@ -94,3 +94,34 @@ class CustomerView(BaseModel):
     recent_transactions: list[TransactionRead]
     recent_interactions: list[InteractionRead]
     monthly_figures: list[MonthlyFigures]
+
+
+class ViewChange(BaseModel):
+    """One field of the view that changed after the moment asked, as the view shows it (masked
+    where the view masks)."""
+
+    field: str = Field(description="Its path in the view, e.g. customer.manager_id.")
+    old: Any
+    new: Any
+    at: datetime
+
+
+class CustomerViewAsOf(BaseModel):
+    """The 360 view's profile, accounts and balances, segments, manager, relationships and
+    group as they stood at ``as_of``, and what changed since."""
+
+    as_of: datetime = Field(description="The moment read; a moment in the future is now.")
+    history_complete_from: datetime = Field(
+        description="Since when every change is known. Before it, the view shows the state "
+        "known at that time (accounts and ties not yet begun left out) and is not complete."
+    )
+    history_complete: bool
+    customer: CustomerRead
+    accounts: list[AccountRead]
+    total_balance_cny: Decimal
+    fee_discount_percent: Decimal
+    relationships: list[RelationshipRead]
+    group: GroupMembershipRead | None
+    changed_since: list[ViewChange] = Field(
+        description="Every change after as_of until now, oldest first."
+    )
