@@ -1,7 +1,7 @@
 """A customer's history by facet, so that the 360 view can be read as of a past moment.
 
 A row holds one facet's whole state from ``valid_from`` until the next row of that facet. The
-rows are written by triggers (migration 0015) in the transaction of the change, whatever path
+rows are written by triggers (migration 0018) in the transaction of the change, whatever path
 makes it, and never by this code; erasure rewrites what they hold of the person."""
 
 import uuid

@@ -252,13 +252,13 @@ class TestTheHistoryGap:
     async def test_a_customer_from_before_the_history_is_known_as_then_and_flagged(
         self, postgres_server: EmbeddedPostgres
     ) -> None:
-        """A customer and an account made before migration 0015: the backfill makes their
+        """A customer and an account made before migration 0018: the backfill makes their
         state known from the customer's dates, and a moment before the history began is
         answered with it, flagged incomplete, without the account not yet opened."""
         postgres_server.ensure_database("crm_customer_history_gap_test")
         settings = Settings(database_url=postgres_server.url("crm_customer_history_gap_test"))
         migrations = SERVICES["customer"].migrations
-        await upgrade(settings, migrations, "0014")
+        await upgrade(settings, migrations, "0017")
         customer_id, account = uuid.uuid4(), account_number()
         await scalar(
             settings,

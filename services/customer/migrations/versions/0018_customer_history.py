@@ -16,8 +16,8 @@ Backfill: each customer's present state becomes valid from the customer's ``upda
 ``customer_history_start`` keeps when the history became complete, and the view answers an
 earlier moment with what it knows and says so.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0015"
-down_revision: str | None = "0014"
+revision = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | None = None
 depends_on: str | None = None
 
