@@ -134,14 +134,35 @@ async def history_of(session: AsyncSession, customer_id: uuid.UUID) -> list[Cust
     return list((await session.scalars(statement)).all())
 
 
-async def erase_history(session: AsyncSession, customer_id: uuid.UUID) -> None:
+async def erase_history(session: AsyncSession, customer_id: uuid.UUID, *, erased: str) -> None:
     """Every past state of the customer's own row takes the erased name, profile and consent
     (the customer's row must be erased, and flushed, before): the history keeps dates, status,
-    branch and manager, as the bank's other records do."""
+    branch and manager, as the bank's other records do. A group name the erasure cleared
+    (``erased``) is cleared from the group's past states too."""
     c, h = Customer, CustomerHistory
-    erased = func.jsonb_build_object("name", c.name, "profile", c.profile, "consent", c.consent)
+    as_erased = func.jsonb_build_object("name", c.name, "profile", c.profile, "consent", c.consent)
     await session.execute(
         update(h)
         .where(h.customer_id == customer_id, h.facet == Facet.CUSTOMER, c.id == h.customer_id)
-        .values(snapshot=h.snapshot.op("||")(erased))
+        .values(snapshot=h.snapshot.op("||")(as_erased))
+    )
+    await _erase_group_names(session, customer_id, erased=erased)
+
+
+# A group's name the erasure cleared (see ``privacy.repository.clear_group_names``) leaves
+# every past state of that group too, whichever member's history holds it.
+_GROUP_NAMES_CLEARED = text(
+    "UPDATE customer_history h SET snapshot = jsonb_set(h.snapshot, '{name}', to_jsonb(g.name))"
+    " FROM customer_groups g"
+    " WHERE h.facet = :facet AND jsonb_typeof(h.snapshot) = 'object'"
+    " AND g.id = CAST(h.snapshot ->> 'group_id' AS uuid)"
+    " AND g.id IN (SELECT m.group_id FROM group_members m WHERE m.customer_id = :customer_id)"
+    " AND h.snapshot ->> 'name' IS DISTINCT FROM g.name AND g.name = :erased"
+)
+
+
+async def _erase_group_names(session: AsyncSession, customer_id: uuid.UUID, *, erased: str) -> None:
+    await session.execute(
+        _GROUP_NAMES_CLEARED,
+        {"facet": Facet.GROUP.value, "customer_id": customer_id, "erased": erased},
     )

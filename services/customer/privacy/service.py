@@ -157,7 +157,7 @@ async def erase_customer(
     await privacy_repository.clear_free_text(session, customer_id, erased=ERASED_NAME)
     # After the customer's row (flushed first, which adds its erased state to the history).
     await session.flush()
-    await history_repository.erase_history(session, customer_id)
+    await history_repository.erase_history(session, customer_id, erased=ERASED_NAME)
     await record_event(
         session,
         CustomerErased(customer_id=customer_id, request_reference=request.reference, erased_at=now),

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from services.customer.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
+from tests.service.conftest import scalar
 from tests.service.customer.factories import corporate, create_customer
 
 
@@ -212,7 +214,7 @@ async def _name(client: httpx.AsyncClient, group_id: str) -> str:
 
 class TestErasure:
     async def test_a_group_named_after_the_erased_customer_loses_its_name(
-        self, client: httpx.AsyncClient
+        self, client: httpx.AsyncClient, customer_settings: Settings
     ) -> None:
         erased = await create_customer(client, name="欧阳明")
         spouse = await create_customer(client, name="李娜")
@@ -225,6 +227,15 @@ class TestErasure:
 
         assert await _name(client, household) == "(erased)"
         assert {r["name"] for r in history["memberships"]} == {"(erased)", "李娜"}
+        # Nor does the name stay in any member's past 360 views.
+        past = await scalar(
+            customer_settings,
+            "SELECT string_agg(snapshot::text, ' ') FROM customer_history WHERE facet = 'group'"
+            " AND snapshot ->> 'group_id' = :g",
+            g=household,
+        )
+        assert "(erased)" in str(past)
+        assert "欧阳明" not in str(past)
 
     async def test_a_group_whose_only_member_ever_was_erased_loses_its_name(
         self, client: httpx.AsyncClient
