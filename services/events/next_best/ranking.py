@@ -60,24 +60,24 @@ class Arbitration:
 def arbitrate(
     context: CustomerContext,
     offers: Sequence[OpenOffer],
-    catalogue: ActionCatalogue,
+    actions: ActionCatalogue,
     *,
     channel: str | None,
     weights: Mapping[str, Decimal],
     fatigue_cap: int,
 ) -> Arbitration:
     candidates: list[tuple[str, OpenOffer | None]] = [
-        (catalogue.action_of(o.action, o.product), o) for o in offers
+        (actions.action_of(o.action, o.product), o) for o in offers
     ]
     offered = {action_id for action_id, _ in candidates}
     candidates += [
         (action_id, None)
-        for action_id, action in catalogue.always_on().items()
+        for action_id, action in actions.always_on().items()
         if action_id not in offered and not context.products_held & set(action.unless_held)
     ]
     result = Arbitration()
     for action_id, opportunity in candidates:
-        action = catalogue.actions[action_id]
+        action = actions.actions[action_id]
         reason = _withheld_because(context, action, opportunity, channel, fatigue_cap)
         if reason is not None:
             result.withheld.append(WithheldAction(action_id, opportunity, reason))
@@ -86,7 +86,7 @@ def arbitrate(
             "propensity": action.propensity,
             "value": action.value,
             "weight": weights.get(action_id, Decimal(1)),
-            "expected_value": catalogue.expected_value(action_id, weights),
+            "expected_value": actions.expected_value(action_id, weights),
         }
         result.ranked.append(RankedAction(action_id, action, opportunity, factors))
     result.ranked.sort(
