@@ -183,6 +183,7 @@ async def handle_events(
             )
         moment: Moment | None = None
         snapshot: CustomerState | None = None
+        talks: int | None = None
         for live in listening[arrival.name]:
             if not live.screen(arrival.fields):
                 continue
@@ -192,7 +193,8 @@ async def handle_events(
                 # The state as it stands now, for the decision taken later in the run (the
                 # profile's fields are replaced, never changed in place, by later events).
                 snapshot = snapshot or copy.copy(state)
-                talks = recent_conversations(state, arrival.day, settings)
+                if talks is None:  # once an event, as the snapshot
+                    talks = recent_conversations(state, arrival.day, settings)
                 matched.add(arrival, [Candidate(live, m, snapshot, moment, talks) for m in matches])
     await matched.decide(session, settings)
     version = await states_repository.save_run(
