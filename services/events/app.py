@@ -8,6 +8,7 @@ from fastapi import FastAPI
 import services.events as service_package
 from services.events.config import Settings
 from services.events.consumers import build_batch_handler, build_handlers
+from services.events.decisions.endpoints import router as decisions_router
 from services.events.endpoints import router
 from services.events.jobs import scheduled_jobs
 from services.events.metrics import DetectorMetrics
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Bank CRM: events service",
         description=DESCRIPTION,
-        routers=[router, next_best_router],
+        routers=[router, next_best_router, decisions_router],
         handlers=build_handlers(settings, rule_book, detector_metrics),
         batch_handler=build_batch_handler(settings, rule_book, detector_metrics),
         jobs=scheduled_jobs(settings, rule_book, detector_metrics),

@@ -35,6 +35,15 @@ class Settings(SharedSettings):
     # The bank's business weight of each action of the catalogue (actions.yaml) in the next
     # best action's ranking, by action id; 1 when not named. A campaign raises its product's.
     action_weights: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(default_factory=dict)
+    # The next best action's learning (docs/next-best-action.md): the share of decisions that
+    # explore (rank by a draw from each model's posterior), how many responses the
+    # catalogue's prior propensity is worth, the draws that estimate how likely each action
+    # was to be put first, and how long an offer waits for its response before it is learned
+    # as refused.
+    nba_exploration: float = Field(default=0.1, ge=0, le=1)
+    nba_prior_strength: float = Field(default=20.0, gt=0)
+    nba_choice_samples: int = Field(default=200, ge=10, le=10_000)
+    nba_response_window_days: int = Field(default=14, ge=1)
     # Added to a rule's priority by the customer's value tier, then clamped to 1-100.
     priority_by_tier: dict[str, int] = Field(
         default_factory=lambda: {"premium": 30, "key": 20, "potential": 10, "restricted": -20}

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.events.decisions import repository as decisions_repository
 from services.events.outcomes import close_as_expired
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import states as states_repository
@@ -35,6 +36,7 @@ async def forget_customer(
     and is still open closes as expired, nobody may act on it now, and the kept history loses
     what identified them, both the stored rows and the run's ``unsaved_history`` (written at
     the run's end). Opportunities and firings stay: they are what the bank did."""
+    await decisions_repository.forget_customer(session, customer_id)
     closing = await opportunities_repository.open_of_customer(session, customer_id)
     await close_as_expired(session, closing, outcome=ERASED_OUTCOME, now=now)
     for event_name, fields in IDENTIFYING_FIELDS.items():

@@ -35,3 +35,11 @@ class BacktestTooLarge(ProblemError):
 
 class CustomerNotKnown(NotFound):
     slug = "customer-not-known"
+
+
+class DecisionNotFound(NotFound):
+    slug = "decision-not-found"
+
+
+class ResponseRecorded(Conflict):
+    slug, title = "response-recorded", "Another response is recorded for this offer"

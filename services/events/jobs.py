@@ -1,11 +1,13 @@
 """The detector's clock: the time-based rules (birthdays, maturities, dormancy), the expiry
-of opportunities nobody acted on, and the pruning of the consumed history. Each replica runs
-them; decisions are idempotent by their facts and expiry takes rows with SKIP LOCKED."""
+of opportunities and offers nobody acted on (an unanswered offer is learned as refused), and
+the pruning of the consumed history. Each replica runs them; decisions are idempotent by
+their facts and expiry takes rows with SKIP LOCKED."""
 
 from datetime import UTC, datetime, timedelta
 
 from services.events import outcomes, scheduled_rules
 from services.events.config import Settings
+from services.events.decisions import learning
 from services.events.metrics import DetectorMetrics
 from services.events.repository import states as states_repository
 from services.events.service import RuleBook
@@ -30,7 +32,11 @@ def scheduled_jobs(
 
     async def expire(runtime: ServiceRuntime) -> None:
         async with transaction(runtime.sessions) as session:
-            expired = await outcomes.expire_opportunities(session, now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            expired = await outcomes.expire_opportunities(session, now=now)
+            await learning.expire_unanswered(
+                session, now=now, window=timedelta(days=settings.nba_response_window_days)
+            )
         for rule_id in expired:
             metrics.outcomes.labels(rule_id, "expired").inc()
         if expired:

@@ -13,6 +13,7 @@ from contracts.complaints import ComplaintReceived
 from contracts.contact_center import OutboundAttempted
 from contracts.customer import TransactionReversed
 from contracts.opportunities import OpportunityClosed, OpportunityUpdated
+from services.events.decisions import learning
 from services.events.errors import OpportunityNotFound, OutcomeNotAllowed
 from services.events.models import Opportunity
 from services.events.repository import opportunities as opportunities_repository
@@ -115,6 +116,8 @@ async def close_as_expired(
 # What a call's result makes of an opportunity (no answer and a wrong number change nothing:
 # the call list tries again, or gives up, and expiry follows).
 CALL_RESULT_STATUS = {"reached": "in_contact", "accepted": "accepted", "declined": "declined"}
+# The call results that are the customer's response to the offer the call made.
+LEARNED_CALL_RESULTS = frozenset({"accepted", "declined", "no_answer"})
 
 
 async def record_call_results(
@@ -126,7 +129,14 @@ async def record_call_results(
     applied = []
     for attempt in attempts:
         status = CALL_RESULT_STATUS.get(attempt.result)
-        if attempt.opportunity_id is None or status is None:
+        if attempt.opportunity_id is None:
+            continue
+        if attempt.result in LEARNED_CALL_RESULTS:
+            # Redelivered, the result finds the offer answered and teaches nothing more.
+            await learning.respond_for_opportunity(
+                session, attempt.opportunity_id, attempt.result, now
+            )
+        if status is None:
             continue
         opportunity = await opportunities_repository.opportunity(
             session, attempt.opportunity_id, for_update=True
@@ -153,7 +163,10 @@ async def record_outcome(
     outcome: str | None,
     *,
     now: datetime,
+    learn: bool = True,
 ) -> Opportunity:
+    """``learn``: the outcome is the response to the latest ranking that offered the
+    opportunity (False when the caller has taught the model from a decision of its own)."""
     opportunity = await get_or_404(
         opportunities_repository.opportunity(session, opportunity_id, for_update=True),
         OpportunityNotFound(f"no opportunity {opportunity_id}"),
@@ -166,6 +179,8 @@ async def record_outcome(
             allowed=list(allowed),
         )
     await _set_outcome(session, opportunity, status, outcome, now=now)
+    if learn and status in FINAL:
+        await learning.respond_for_opportunity(session, opportunity.id, status, now)
     return opportunity
 
 

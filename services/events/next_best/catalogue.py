@@ -27,6 +27,9 @@ class BankAction(RulePart):
     channels: Annotated[tuple[OfferChannel, ...], Field(min_length=1)]
     always_on: bool = False  # offered from the holdings, without a rule firing
     unless_held: tuple[str, ...] = ()  # product types whose holders are not offered it
+    # New to the bank, its prior a guess: offered to a growing share of customers as its
+    # model gathers evidence (see ``policy.PolicySettings``).
+    ramp_up: bool = False
 
 
 class ActionCatalogue:

@@ -11,13 +11,14 @@ from services.events.endpoints import SettingsDep
 from services.events.errors import CustomerNotKnown
 from services.events.next_best import service
 from services.events.next_best.catalogue import OfferChannel
-from services.events.next_best.ranking import Arbitration
 from services.events.next_best.schemas import (
     ActionFactors,
+    ModelEvidence,
     NextBestAction,
     NextBestActions,
     WithheldAction,
 )
+from services.events.next_best.service import Decision
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 
@@ -36,7 +37,7 @@ async def next_best_actions(
     """What to offer the customer now, best first, each with the factors of its rank; what
     may not be offered (suppressed, no consent, an open complaint, the contact cap) is listed
     apart with its reason. A customer manager reaches only their own customers."""
-    arbitration = await service.next_best_actions(
+    decision = await service.next_best_actions(
         session,
         customer_id,
         channel=channel,
@@ -44,14 +45,15 @@ async def next_best_actions(
         now=datetime.now(UTC),
         manager_id=own_opportunities(principal),
     )
-    if arbitration is None:
+    if decision is None:
         raise CustomerNotKnown(f"no customer {customer_id} known to the detector")
-    return _answer(customer_id, channel, arbitration, limit)
+    return _answer(customer_id, channel, decision, limit)
 
 
 def _answer(
-    customer_id: uuid.UUID, channel: str | None, arbitration: Arbitration, limit: int
+    customer_id: uuid.UUID, channel: str | None, decision: Decision, limit: int
 ) -> NextBestActions:
+    arbitration = decision.arbitration
     items = [
         NextBestAction(
             rank=n,
@@ -64,6 +66,15 @@ def _answer(
             rule_id=r.opportunity.rule_id if r.opportunity else None,
             channels=list(r.action.channels),
             factors=ActionFactors.model_validate(r.factors),
+            model=ModelEvidence(
+                estimate=round(decision.scores[r.action_id].model.mean, 8),
+                responses=decision.scores[r.action_id].responses,
+                predictors={
+                    p: round(v, 4)
+                    for p, v in decision.scores[r.action_id].model.contributions.items()
+                },
+                first_choice_probability=float(decision.first_choice[r.action_id]),
+            ),
         )
         for n, r in enumerate(arbitration.ranked[:limit], start=1)
     ]
@@ -77,4 +88,11 @@ def _answer(
         )
         for w in arbitration.withheld
     ]
-    return NextBestActions(customer_id=customer_id, channel=channel, items=items, withheld=withheld)
+    return NextBestActions(
+        decision_id=decision.decision_id,
+        explored=decision.explored,
+        customer_id=customer_id,
+        channel=channel,
+        items=items,
+        withheld=withheld,
+    )

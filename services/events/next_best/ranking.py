@@ -65,7 +65,11 @@ def arbitrate(
     channel: str | None,
     weights: Mapping[str, Decimal],
     fatigue_cap: int,
+    propensities: Mapping[str, Decimal] | None = None,
+    out_of_reach: frozenset[str] = frozenset(),
 ) -> Arbitration:
+    """``propensities`` are the learned ones (the catalogue's priors when None);
+    ``out_of_reach`` the new actions this decision leaves out (their ramp)."""
     candidates: list[tuple[str, OpenOffer | None]] = [
         (actions.action_of(o.action, o.product), o) for o in offers
     ]
@@ -79,14 +83,18 @@ def arbitrate(
     for action_id, opportunity in candidates:
         action = actions.actions[action_id]
         reason = _withheld_because(context, action, opportunity, channel, fatigue_cap)
+        if reason is None and action_id in out_of_reach:
+            reason = "ramping_up"
         if reason is not None:
             result.withheld.append(WithheldAction(action_id, opportunity, reason))
             continue
+        propensity = action.propensity if propensities is None else propensities[action_id]
+        weight = weights.get(action_id, Decimal(1))
         factors = {
-            "propensity": action.propensity,
+            "propensity": propensity,
             "value": action.value,
-            "weight": weights.get(action_id, Decimal(1)),
-            "expected_value": actions.expected_value(action_id, weights),
+            "weight": weight,
+            "expected_value": propensity * action.value * weight,
         }
         result.ranked.append(RankedAction(action_id, action, opportunity, factors))
     result.ranked.sort(

@@ -38,8 +38,14 @@ WEALTH_AFTER_DEPOSIT = {
 
 
 @pytest.fixture
-async def client(events_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(create_app(events_settings)) as client:
+def exploiting(events_settings: Settings) -> Settings:
+    """Rankings by the models' estimates only: with no response learned yet, the priors."""
+    return events_settings.model_copy(update={"nba_exploration": 0.0})
+
+
+@pytest.fixture
+async def client(exploiting: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(exploiting)) as client:
         yield client
 
 
@@ -66,24 +72,33 @@ async def test_offers_are_ranked_by_expected_value_with_their_factors(
     customer_id = await _customer_with_an_offer(detector)
     answer = await _actions(client, customer_id, channel="phone", limit=5)
     ranked = [(i["action_id"], i["source"]) for i in answer["items"]]
-    # 0.06 × 1500, 0.04 × 1200, 0.03 × 800; the card is held, so it is not offered.
+    # 0.06 × 1500, 0.04 × 1200, 0.03 × 800, 0.03 × 500; the card is held, so it is not
+    # offered.
     assert ranked == [
         ("wealth_management", "opportunity"),
         ("wealth_up_sell", "always_on"),
         ("loan_offer", "always_on"),
+        ("insurance", "always_on"),
     ]
     top = answer["items"][0]
     assert top["opportunity_id"] is not None
     factors = {k: float(v) for k, v in top["factors"].items()}
     assert factors == {"propensity": 0.06, "value": 1500, "weight": 1, "expected_value": 90}
+    assert top["model"] == {
+        "estimate": 0.06,
+        "responses": 0,
+        "predictors": {},
+        "first_choice_probability": 1.0,
+    }
     assert answer["withheld"] == []
+    assert answer["explored"] is False
 
 
 async def test_a_business_weight_moves_an_action_up(
-    detector: Detector, events_settings: Settings
+    detector: Detector, exploiting: Settings
 ) -> None:
     customer_id = await _customer_with_an_offer(detector)
-    weighted = events_settings.model_copy(update={"action_weights": {"loan_offer": 5}})
+    weighted = exploiting.model_copy(update={"action_weights": {"loan_offer": 5}})
     async with serving(create_app(weighted)) as client:
         answer = await _actions(client, customer_id, channel="phone")
     assert [i["action_id"] for i in answer["items"]][:2] == ["loan_offer", "wealth_management"]
@@ -101,6 +116,7 @@ async def test_a_channel_without_consent_or_the_action_withholds_it(
         "wealth_management": "not_on_channel",  # a manager's phone call or a branch visit
         "wealth_up_sell": "no_consent",
         "loan_offer": "no_consent",
+        "insurance": "no_consent",
     }
 
 
@@ -122,7 +138,11 @@ async def test_conversations_this_week_hold_back_new_offers_not_open_ones(
     answer = await _actions(client, customer_id, channel="phone")
     assert [i["action_id"] for i in answer["items"]] == ["wealth_management"]
     withheld = {w["action_id"]: w["reason"] for w in answer["withheld"]}
-    assert withheld == {"wealth_up_sell": "contact_fatigue", "loan_offer": "contact_fatigue"}
+    assert withheld == {
+        "wealth_up_sell": "contact_fatigue",
+        "loan_offer": "contact_fatigue",
+        "insurance": "contact_fatigue",
+    }
 
 
 async def test_a_manager_reaches_only_their_own_customers(

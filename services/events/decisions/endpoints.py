@@ -1,0 +1,59 @@
+"""``POST /v1/decisions/{id}/responses`` and ``GET /v1/actions/{id}/performance``."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from services.events.access import own_opportunities
+from services.events.decisions import service
+from services.events.decisions.schemas import ActionPerformance, ResponseCreate, ResponseRead
+from shared.auth.http import PrincipalDep
+from shared.http import SessionDep
+from shared.problems import NotFound
+
+router = APIRouter(prefix="/v1")
+ActionIdPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
+
+
+class ActionNotFound(NotFound):
+    slug = "action-not-found"
+
+
+@router.post(
+    "/decisions/{decision_id}/responses",
+    tags=["opportunities"],
+    responses={409: {"description": "Another response is recorded for this offer"}},
+)
+async def record_response(
+    decision_id: uuid.UUID, body: ResponseCreate, session: SessionDep, principal: PrincipalDep
+) -> ResponseRead:
+    """The customer's answer to an action a ranking served: the action's model learns from it,
+    with the customer as the decision saw them. An offer of an open opportunity accepted or
+    declined closes the opportunity too. Sent again, the same response changes nothing."""
+    return await service.record_response(
+        session,
+        decision_id,
+        body.action_id,
+        body.outcome,
+        now=datetime.now(UTC),
+        manager_id=own_opportunities(principal),
+    )
+
+
+@router.get("/actions/{action_id}/performance", tags=["analytics"])
+async def action_performance(
+    action_id: ActionIdPath,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=730, description="The responses of these days.")] = 90,
+    limit: Annotated[int, Query(ge=10, le=200_000)] = 50_000,
+) -> ActionPerformance:
+    """The action's model health: responses counted, acceptance by propensity decile, AUC and
+    calibration, and which predictors the model uses."""
+    answer = await service.performance(
+        session, action_id, now=datetime.now(UTC), days=days, limit=limit
+    )
+    if answer is None:
+        raise ActionNotFound(f"no action {action_id!r} in the catalogue")
+    return answer

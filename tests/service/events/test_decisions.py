@@ -1,0 +1,294 @@
+"""The decision log on the real database and bus: every ranking kept, each response learned
+once by its action's model from the customer as the decision saw them."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts.contact_center import OutboundAttempted
+from contracts.customer import CustomerManagerAssigned, CustomerSegmentChanged
+from services.events.app import create_app
+from services.events.config import Settings
+from shared.auth.roles import Role
+from shared.auth.tokens import development_bearer
+from tests.service.conftest import publish, scalar, serving
+from tests.service.customer.factories import erasure_of
+from tests.service.events.conftest import NOW, Detector, custom, known_customer, opened, posted
+from tests.waiting import wait_until
+
+WEALTH_AFTER_A_BONUS = {
+    "name": "Wealth after a bonus",
+    "trigger": {"events": ["transaction.posted"]},
+    "conditions": [{"kind": "event_field", "field": "kind", "op": "==", "value": "bonus"}],
+    "action": {"kind": "up_sell", "product": "wealth_management"},
+    "cooldown_days": 0,
+    "holdout_share": "0",
+}
+EVIDENCE = (
+    "SELECT positives || '/' || negatives FROM action_evidence"
+    " WHERE action_id = :action AND predictor = :predictor AND bin = :bin"
+)
+
+
+@pytest.fixture
+def exploiting(events_settings: Settings) -> Settings:
+    return events_settings.model_copy(update={"nba_exploration": 0.0})
+
+
+@pytest.fixture
+async def client(exploiting: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(exploiting)) as client:
+        yield client
+
+
+async def _customer_with_an_offer(detector: Detector) -> uuid.UUID:
+    customer_id = await known_customer(detector, consent={"phone": True})
+    await detector.feed(opened(customer_id, f"6222{uuid.uuid4().int % 10**12:012d}", "card"))
+    rule = custom(f"nba_{uuid.uuid4().hex[:6]}", WEALTH_AFTER_A_BONUS)
+    bonus = posted(customer_id, 5000, kind="bonus", at=NOW - timedelta(hours=2))
+    assert await detector.feed(bonus, rule) == ["created"]
+    return customer_id
+
+
+async def _decide(client: httpx.AsyncClient, customer_id: uuid.UUID) -> dict[str, Any]:
+    answer = await client.get(
+        f"/v1/customers/{customer_id}/next-best-actions", params={"channel": "phone"}
+    )
+    assert answer.status_code == 200, answer.text
+    decided: dict[str, Any] = answer.json()
+    return decided
+
+
+async def _respond(
+    client: httpx.AsyncClient, decision: dict[str, Any], outcome: str, **headers: str
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/decisions/{decision['decision_id']}/responses",
+        json={"action_id": decision["items"][0]["action_id"], "outcome": outcome},
+        headers=headers,
+    )
+
+
+async def _evidence(settings: Settings, action: str, predictor: str, bin_: str) -> str | None:
+    found = await scalar(settings, EVIDENCE, action=action, predictor=predictor, bin=bin_)
+    return None if found is None else str(found)
+
+
+async def test_a_response_is_learned_once_from_the_customer_as_the_decision_saw_them(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    decision = await _decide(client, customer_id)
+    top = decision["items"][0]
+    assert top["action_id"] == "wealth_management"
+    before = await _evidence(exploiting, "wealth_management", "tier", "premium")
+    # The customer becomes premium after the offer, before they answer it.
+    await detector.feed(
+        CustomerSegmentChanged(
+            customer_id=customer_id,
+            dimension="value_tier",
+            previous="ordinary",
+            current="premium",
+            direction="upgrade",
+            reason="test",
+            policy=None,
+            effective_at=NOW,
+        )
+    )
+    ordinary_before = await _evidence(exploiting, "wealth_management", "tier", "ordinary")
+    accepted = await _respond(client, decision, "accepted")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["learned"] is True
+    learned = await _evidence(exploiting, "wealth_management", "tier", "ordinary")
+    positives, negatives = (int(n) for n in (ordinary_before or "0/0").split("/"))
+    assert learned == f"{positives + 1}/{negatives}"
+    assert await _evidence(exploiting, "wealth_management", "tier", "premium") == before
+    # Sent again: answered as recorded, nothing learned twice; a different answer conflicts.
+    again = await _respond(client, decision, "accepted")
+    assert again.status_code == 200
+    assert again.json()["learned"] is False
+    assert await _evidence(exploiting, "wealth_management", "tier", "ordinary") == learned
+    other = await _respond(client, decision, "declined")
+    assert other.status_code == 409
+    assert other.headers["content-type"] == "application/problem+json"
+    # The accepted offer was an open opportunity: it is accepted too.
+    (opportunity,) = await detector.opportunities(customer_id)
+    assert opportunity.status == "accepted"
+
+
+async def test_an_opportunity_s_outcome_answers_the_ranking_that_offered_it(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    first = await _decide(client, customer_id)
+    latest = await _decide(client, customer_id)  # the agent's screen refreshed
+    (opportunity,) = await detector.opportunities(customer_id)
+    declined = await client.post(
+        f"/v1/opportunities/{opportunity.id}/outcome", json={"status": "declined"}
+    )
+    assert declined.status_code == 200, declined.text
+    outcomes = (
+        "SELECT string_agg(coalesce(outcome, '-'), ',' ORDER BY d.served_at)"
+        " FROM action_decision_entries e JOIN action_decisions d ON d.id = e.decision_id"
+        " WHERE d.customer_id = :c AND e.action_id = 'wealth_management'"
+    )
+    # The earlier ranking was the same offer, not a second one refused: one response.
+    assert await scalar(exploiting, outcomes, c=customer_id) == "answered_elsewhere,declined"
+    late = await _respond(client, first, "accepted")
+    assert late.status_code == 409
+    assert late.json()["recorded"] == "answered_elsewhere"
+    assert latest["decision_id"] != first["decision_id"]
+
+
+async def test_an_unanswered_offer_is_learned_as_refused_after_the_window(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    await _decide(client, customer_id)
+    from services.events.decisions import learning
+    from shared.db import transaction
+
+    async with transaction(detector.sessions) as session:
+        expired = await learning.expire_unanswered(
+            session, now=NOW + timedelta(days=15), window=timedelta(days=14)
+        )
+    assert expired >= 1
+    state = "SELECT e.outcome FROM action_decision_entries e JOIN action_decisions d"
+    state += " ON d.id = e.decision_id WHERE d.customer_id = :c AND e.rank = 1"
+    assert await scalar(exploiting, state, c=customer_id) == "expired"
+
+
+async def test_a_redelivered_call_result_teaches_the_model_once(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    decision = await _decide(client, customer_id)
+    opportunity_id = decision["items"][0]["opportunity_id"]
+    no_answer = OutboundAttempted(
+        customer_id=customer_id,
+        attempt_id=uuid.uuid4(),
+        opportunity_id=opportunity_id,
+        result="no_answer",
+        attempt=1,
+        agent_id="agent-17",
+        attempted_at=NOW,
+    )
+    total = "SELECT negatives FROM action_evidence WHERE action_id = 'wealth_management'"
+    total += " AND predictor = ''"
+    before = int(str(await scalar(exploiting, total) or 0))
+    # Published twice: two envelopes, so the inbox lets both through.
+    await publish(exploiting, no_answer, no_answer, source="/crm/contact_center")
+    answered = "SELECT outcome FROM action_decision_entries WHERE decision_id = :d"
+    answered += " AND action_id = 'wealth_management'"
+
+    async def learned() -> bool:
+        outcome = await scalar(exploiting, answered, d=uuid.UUID(decision["decision_id"]))
+        return outcome == "no_answer"
+
+    await wait_until(learned, timeout=20)
+    consumed = "SELECT count(*) FROM inbox WHERE event_type = :t"
+
+    async def both_consumed() -> bool:
+        count = await scalar(exploiting, consumed, t=no_answer.event_type)
+        return int(str(count)) >= 2
+
+    await wait_until(both_consumed, timeout=20)
+    assert int(str(await scalar(exploiting, total))) == before + 1
+
+
+async def test_what_may_not_be_offered_is_never_logged_as_ranked(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await known_customer(detector, consent={"phone": False})
+    decision = await _decide(client, customer_id)
+    assert decision["items"] == []
+    logged = "SELECT count(*) FROM action_decision_entries WHERE decision_id = :d"
+    assert await scalar(exploiting, logged, d=uuid.UUID(decision["decision_id"])) == 0
+
+
+async def test_the_exploration_share_is_honoured(
+    detector: Detector, events_settings: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    exploring = events_settings.model_copy(update={"nba_exploration": 0.3})
+    async with serving(create_app(exploring)) as client:
+        decisions = [await _decide(client, customer_id) for _ in range(300)]
+    explored = sum(d["explored"] for d in decisions)
+    # Binomial(300, 0.3): mean 90, standard deviation 7.9; four of them either side.
+    assert 58 <= explored <= 122
+    # Exploiting, the ranking uses the models' estimates; exploring, draws around them.
+    for decision in decisions:
+        for item in decision["items"]:
+            used, estimate = float(item["factors"]["propensity"]), item["model"]["estimate"]
+            assert (used == pytest.approx(estimate, abs=1e-8)) is not decision["explored"]
+
+
+async def test_a_manager_answers_only_for_their_own_customers(
+    detector: Detector, client: httpx.AsyncClient
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    manager = uuid.uuid4()
+    await detector.feed(
+        CustomerManagerAssigned(
+            customer_id=customer_id,
+            manager_id=manager,
+            previous_manager_id=None,
+            branch_code="0101",
+            reason="test",
+        )
+    )
+    decision = await _decide(client, customer_id)
+    other = development_bearer(Role.CUSTOMER_MANAGER, manager_id=str(uuid.uuid4()))
+    refused = await _respond(client, decision, "accepted", **other)
+    assert refused.status_code == 404
+    own = development_bearer(Role.CUSTOMER_MANAGER, manager_id=str(manager))
+    assert (await _respond(client, decision, "accepted", **own)).status_code == 200
+
+
+async def test_a_response_names_a_bad_field(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        f"/v1/decisions/{uuid.uuid4()}/responses",
+        json={"action_id": "wealth_management", "outcome": "maybe"},
+    )
+    assert answer.status_code == 422
+    assert "outcome" in answer.text
+    unknown = await client.post(
+        f"/v1/decisions/{uuid.uuid4()}/responses",
+        json={"action_id": "wealth_management", "outcome": "accepted"},
+    )
+    assert unknown.status_code == 404
+
+
+async def test_an_action_s_performance_counts_its_responses(
+    detector: Detector, client: httpx.AsyncClient
+) -> None:
+    for outcome in ("accepted", "declined", "declined"):
+        customer_id = await _customer_with_an_offer(detector)
+        decision = await _decide(client, customer_id)
+        assert (await _respond(client, decision, outcome)).status_code == 200
+    health = await client.get("/v1/actions/wealth_management/performance")
+    assert health.status_code == 200, health.text
+    report = health.json()
+    assert report["responses"] >= 3
+    assert report["accepted"] >= 1
+    assert sum(d["responses"] for d in report["deciles"]) == report["responses"]
+    assert report["model_responses"] >= report["responses"]
+    assert set(report["predictor_auc"]) >= {"tier", "channel"}
+    unknown = await client.get("/v1/actions/no_such_action/performance")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_erased_customer_s_decisions_no_longer_name_them(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    decision = await _decide(client, customer_id)
+    await detector.feed(erasure_of(customer_id))
+    kept = "SELECT count(*) || ':' || count(customer_id) FROM action_decisions WHERE id = :d"
+    # The decision stays for the models' health; whose it was does not.
+    assert await scalar(exploiting, kept, d=uuid.UUID(decision["decision_id"])) == "1:0"
