@@ -28,6 +28,7 @@ COMMANDS = {
     "seed": "crm.operations:seed",
     "serve": "crm.operations:serve_one",
     "simulate-calls": "crm.traffic:simulate_calls",
+    "simulate-offers": "crm.simulate_offers:simulate_offers",
     "token": "crm.tokens:token",
     "wait-migrated": "crm.operations:wait_migrated",
     "worklist": "crm.desk_cli:worklist",

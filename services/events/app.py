@@ -12,6 +12,7 @@ from services.events.decisions.endpoints import router as decisions_router
 from services.events.endpoints import router
 from services.events.jobs import scheduled_jobs
 from services.events.metrics import DetectorMetrics
+from services.events.next_best.catalogue import CATALOGUE, catalogue
 from services.events.next_best.endpoints import router as next_best_router
 from services.events.service import RuleBook
 from shared.app import create_service_app
@@ -24,6 +25,8 @@ DESCRIPTION = inspect.cleandoc(service_package.__doc__ or "")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # A catalogue that cannot be read stops the service at its start, not at a customer's call.
+    catalogue(settings.action_catalogue or CATALOGUE)
     rule_book = RuleBook()
     metrics = ServiceMetrics(settings.service_name)
     detector_metrics = DetectorMetrics(metrics.registry)

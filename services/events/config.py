@@ -4,6 +4,7 @@ The suppression limits, the priority each tier adds and the clocks are configura
 rules themselves are data, managed through ``/v1/rules``."""
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, ClassVar
 
 from pydantic import Field
@@ -40,6 +41,8 @@ class Settings(SharedSettings):
     # catalogue's prior propensity is worth, the draws that estimate how likely each action
     # was to be put first, and how long an offer waits for its response before it is learned
     # as refused.
+    # The bank's action catalogue (services/events/actions.yaml when unset).
+    action_catalogue: Path | None = None
     nba_exploration: float = Field(default=0.1, ge=0, le=1)
     nba_prior_strength: float = Field(default=20.0, gt=0)
     nba_choice_samples: int = Field(default=200, ge=10, le=10_000)

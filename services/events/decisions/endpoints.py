@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from services.events.access import own_opportunities
 from services.events.decisions import service
 from services.events.decisions.schemas import ActionPerformance, ResponseCreate, ResponseRead
+from services.events.endpoints import SettingsDep
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
 from shared.problems import NotFound
@@ -46,13 +47,19 @@ async def record_response(
 async def action_performance(
     action_id: ActionIdPath,
     session: SessionDep,
+    settings: SettingsDep,
     days: Annotated[int, Query(ge=1, le=730, description="The responses of these days.")] = 90,
     limit: Annotated[int, Query(ge=10, le=200_000)] = 50_000,
 ) -> ActionPerformance:
     """The action's model health: responses counted, acceptance by propensity decile, AUC and
     calibration, and which predictors the model uses."""
     answer = await service.performance(
-        session, action_id, now=datetime.now(UTC), days=days, limit=limit
+        session,
+        action_id,
+        now=datetime.now(UTC),
+        days=days,
+        limit=limit,
+        catalogue_file=settings.action_catalogue,
     )
     if answer is None:
         raise ActionNotFound(f"no action {action_id!r} in the catalogue")

@@ -3,6 +3,7 @@
 import contextlib
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +11,7 @@ from services.events import outcomes
 from services.events.decisions import health, learning, repository
 from services.events.decisions.schemas import ActionPerformance, DecileRead, ResponseRead
 from services.events.errors import DecisionNotFound, OutcomeNotAllowed, ResponseRecorded
-from services.events.next_best.catalogue import catalogue
+from services.events.next_best.catalogue import CATALOGUE, catalogue
 from services.events.next_best.repository import evidence
 from shared.adaptive_model import active_predictors, predictor_auc
 
@@ -68,9 +69,15 @@ async def record_response(
 
 
 async def performance(
-    session: AsyncSession, action_id: str, *, now: datetime, days: int, limit: int
+    session: AsyncSession,
+    action_id: str,
+    *,
+    now: datetime,
+    days: int,
+    limit: int,
+    catalogue_file: Path | None,
 ) -> ActionPerformance | None:
-    if action_id not in catalogue().actions:
+    if action_id not in catalogue(catalogue_file or CATALOGUE).actions:
         return None
     scored = await repository.responses(session, action_id, now - timedelta(days=days), limit)
     groups = health.deciles(scored)

@@ -13,7 +13,7 @@ from services.events.config import Settings
 from services.events.decisions import repository as decisions_repository
 from services.events.decisions.repository import LoggedEntry
 from services.events.next_best import policy, repository
-from services.events.next_best.catalogue import catalogue
+from services.events.next_best.catalogue import CATALOGUE, catalogue
 from services.events.next_best.features import CustomerFacts, decision_features
 from services.events.next_best.ranking import Arbitration, CustomerContext, OpenOffer, arbitrate
 from services.events.rules import ActionKind
@@ -79,7 +79,7 @@ async def next_best_actions(
         OpenOffer(o.id, o.rule_id, o.action, o.product)
         for o in await repository.open_offers(session, customer_id)
     ]
-    actions = catalogue()
+    actions = catalogue(settings.action_catalogue or CATALOGUE)
     rules = policy_settings(settings)
     evidence = await repository.evidence(session, list(actions.actions))
     scores = policy.score_actions(evidence, actions, features, rules)
@@ -134,5 +134,5 @@ async def next_best_actions(
 
 
 def _worth(action_id: str, settings: Settings) -> Decimal:
-    action = catalogue().actions[action_id]
+    action = catalogue(settings.action_catalogue or CATALOGUE).actions[action_id]
     return action.value * settings.action_weights.get(action_id, Decimal(1))
