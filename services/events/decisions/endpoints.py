@@ -7,12 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from services.events.access import own_opportunities
-from services.events.decisions import service
-from services.events.decisions.schemas import ActionPerformance, ResponseCreate, ResponseRead
+from services.events.decisions import service, strategy_evaluation
+from services.events.decisions.schemas import (
+    ActionPerformance,
+    ResponseCreate,
+    ResponseRead,
+    StrategyCandidate,
+    StrategyEvaluation,
+)
 from services.events.endpoints import SettingsDep
+from services.events.next_best.catalogue import CATALOGUE, catalogue
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
-from shared.problems import NotFound
+from shared.problems import InvalidField, NotFound
 
 router = APIRouter(prefix="/v1")
 ActionIdPath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,59}$")]
@@ -64,3 +71,25 @@ async def action_performance(
     if answer is None:
         raise ActionNotFound(f"no action {action_id!r} in the catalogue")
     return answer
+
+
+@router.post("/next-best-actions/evaluations", tags=["rules"])
+async def evaluate_strategy(
+    body: StrategyCandidate, session: SessionDep, settings: SettingsDep
+) -> StrategyEvaluation:
+    """What a candidate strategy's acceptance rate would have been on the logged rankings
+    (IPS, SNIPS and doubly robust estimates with 95% bootstrap intervals), beside the rate
+    served: judge new business weights before switching them on (docs/next-best-action.md)."""
+    actions = catalogue(settings.action_catalogue or CATALOGUE)
+    unknown = sorted(set(body.weights) - set(actions.actions))
+    if unknown:
+        raise InvalidField(f"weights.{unknown[0]}", f"no action {unknown[0]!r} in the catalogue")
+    return await strategy_evaluation.evaluate(
+        session,
+        actions,
+        body.weights,
+        now=datetime.now(UTC),
+        days=body.days,
+        limit=body.limit,
+        resamples=body.resamples,
+    )

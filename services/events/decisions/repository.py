@@ -237,3 +237,42 @@ async def forget_customer(session: AsyncSession, customer_id: uuid.UUID) -> None
         text("UPDATE action_decisions SET customer_id = NULL WHERE customer_id = :id"),
         {"id": customer_id},
     )
+
+
+@dataclass(frozen=True)
+class LoggedRanking:
+    """A decision whose first entry has its response: every entry as the decision ranked it."""
+
+    decision_id: uuid.UUID
+    entries: list[tuple[str, float, float]]  # (action, model estimate, first-choice probability)
+    served: str
+    accepted: bool
+
+
+_ANSWERED_RANKINGS = text(
+    "SELECT e.decision_id, e.action_id, e.rank, e.propensity, e.choice_probability, e.outcome"
+    " FROM action_decision_entries e JOIN ("
+    "  SELECT f.decision_id FROM action_decision_entries f"
+    "  JOIN action_decisions d ON d.id = f.decision_id"
+    "  WHERE f.rank = 1 AND d.served_at >= :since"
+    "  AND f.outcome IN ('accepted', 'declined', 'no_answer', 'expired')"
+    "  ORDER BY d.served_at DESC LIMIT :limit"
+    " ) answered ON answered.decision_id = e.decision_id"
+    " ORDER BY e.decision_id, e.rank"
+)
+
+
+async def answered_rankings(
+    session: AsyncSession, since: datetime, limit: int
+) -> list[LoggedRanking]:
+    """The latest ``limit`` rankings since ``since`` whose first entry was answered."""
+    rankings: dict[uuid.UUID, LoggedRanking] = {}
+    for row in await session.execute(_ANSWERED_RANKINGS, {"since": since, "limit": limit}):
+        ranking = rankings.get(row.decision_id)
+        if ranking is None:
+            ranking = LoggedRanking(row.decision_id, [], row.action_id, row.outcome == "accepted")
+            rankings[row.decision_id] = ranking
+        ranking.entries.append(
+            (row.action_id, float(row.propensity), float(row.choice_probability))
+        )
+    return list(rankings.values())

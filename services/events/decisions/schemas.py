@@ -2,7 +2,8 @@
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -47,3 +48,33 @@ class ActionPerformance(BaseModel):
     model_responses: int = Field(description="The responses the model has learned from.")
     active_predictors: list[str]
     predictor_auc: dict[str, float] = Field(description="Each predictor's AUC alone.")
+
+
+class StrategyCandidate(RequestModel):
+    """The learned ranking without exploration, with business weights of its own."""
+
+    weights: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, description="By action id; 1 when not named."
+    )
+    days: int = Field(default=90, ge=1, le=730, description="The decisions of these days.")
+    limit: int = Field(default=50_000, ge=10, le=200_000)
+    resamples: int = Field(default=1000, ge=100, le=10_000)
+
+
+class StrategyEstimate(BaseModel):
+    estimator: Literal["IPS", "SNIPS", "DR"]
+    value: float = Field(description="The candidate's estimated acceptance rate.")
+    low: float = Field(description="The 95% bootstrap interval's lower end.")
+    high: float
+    effective_sample_size: float = Field(
+        description="What the weighted log is worth in decisions (Kish); few: do not trust it."
+    )
+
+
+class StrategyEvaluation(BaseModel):
+    decisions: int = Field(description="Logged rankings whose first entry was answered.")
+    logged_rate: float | None = Field(description="Their acceptance, as served.")
+    agreement: float | None = Field(
+        description="The share of them in which the candidate would have served the same."
+    )
+    estimates: list[StrategyEstimate]

@@ -292,3 +292,28 @@ async def test_an_erased_customer_s_decisions_no_longer_name_them(
     kept = "SELECT count(*) || ':' || count(customer_id) FROM action_decisions WHERE id = :d"
     # The decision stays for the models' health; whose it was does not.
     assert await scalar(exploiting, kept, d=uuid.UUID(decision["decision_id"])) == "1:0"
+
+
+async def test_a_candidate_strategy_is_estimated_on_the_log(
+    detector: Detector, client: httpx.AsyncClient
+) -> None:
+    for outcome in ("accepted", "declined"):
+        customer_id = await _customer_with_an_offer(detector)
+        decision = await _decide(client, customer_id)
+        assert (await _respond(client, decision, outcome)).status_code == 200
+    evaluated = await client.post(
+        "/v1/next-best-actions/evaluations",
+        json={"weights": {"loan_offer": 3}, "resamples": 200},
+    )
+    assert evaluated.status_code == 200, evaluated.text
+    report = evaluated.json()
+    assert report["decisions"] >= 2
+    assert 0 <= report["agreement"] <= 1
+    assert [e["estimator"] for e in report["estimates"]] == ["IPS", "SNIPS", "DR"]
+    for estimate in report["estimates"]:
+        assert estimate["low"] <= estimate["value"] <= estimate["high"]
+    unknown = await client.post(
+        "/v1/next-best-actions/evaluations", json={"weights": {"pigeon_post": 2}}
+    )
+    assert unknown.status_code == 422
+    assert "weights.pigeon_post" in unknown.text
