@@ -34,11 +34,13 @@ def scheduled_jobs(
         async with transaction(runtime.sessions) as session:
             now = datetime.now(UTC)
             expired = await outcomes.expire_opportunities(session, now=now)
-            await learning.expire_unanswered(
+            unanswered = await learning.expire_unanswered(
                 session, now=now, window=timedelta(days=settings.nba_response_window_days)
             )
         for rule_id in expired:
             metrics.outcomes.labels(rule_id, "expired").inc()
+        for action_id in unanswered:
+            metrics.responses.labels(action_id, learning.EXPIRED).inc()
         if expired:
             runtime.relay.wake()
 

@@ -51,3 +51,17 @@ class DetectorMetrics:
             buckets=DELAY_BUCKETS,
             registry=registry,
         )
+        self.rankings = Counter(
+            "crm_next_best_rankings",
+            "Next-best-action rankings served, by whether they explored (posterior draws).",
+            ["explored"],
+            registry=registry,
+        )
+        self.responses = Counter(
+            "crm_next_best_responses",
+            "Responses the action models learned from through the API and by expiry, by action "
+            "(the catalogue's ids) and outcome (accepted, declined, no_answer, expired); call "
+            "results show in crm_opportunity_outcomes.",
+            ["action", "outcome"],
+            registry=registry,
+        )

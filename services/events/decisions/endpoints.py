@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from services.events.access import own_opportunities
 from services.events.decisions import service, strategy_evaluation
@@ -16,6 +16,7 @@ from services.events.decisions.schemas import (
     StrategyEvaluation,
 )
 from services.events.endpoints import SettingsDep
+from services.events.metrics import DetectorMetrics
 from services.events.next_best.catalogue import CATALOGUE, catalogue
 from shared.auth.http import PrincipalDep
 from shared.http import SessionDep
@@ -35,12 +36,16 @@ class ActionNotFound(NotFound):
     responses={409: {"description": "Another response is recorded for this offer"}},
 )
 async def record_response(
-    decision_id: uuid.UUID, body: ResponseCreate, session: SessionDep, principal: PrincipalDep
+    decision_id: uuid.UUID,
+    body: ResponseCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> ResponseRead:
     """The customer's answer to an action a ranking served: the action's model learns from it,
     with the customer as the decision saw them. An offer of an open opportunity accepted or
     declined closes the opportunity too. Sent again, the same response changes nothing."""
-    return await service.record_response(
+    answer = await service.record_response(
         session,
         decision_id,
         body.action_id,
@@ -48,6 +53,10 @@ async def record_response(
         now=datetime.now(UTC),
         manager_id=own_opportunities(principal),
     )
+    if answer.learned:
+        metrics: DetectorMetrics = request.app.state.detector_metrics
+        metrics.responses.labels(body.action_id, body.outcome).inc()
+    return answer
 
 
 @router.get("/actions/{action_id}/performance", tags=["analytics"])

@@ -44,10 +44,10 @@ async def respond_for_opportunity(
 
 async def expire_unanswered(
     session: AsyncSession, *, now: datetime, window: timedelta, limit: int = 500
-) -> int:
+) -> list[str]:
     """An offer nobody answered within the window is learned as a refusal (Pega's models count
-    an offer without a response within its window as negative)."""
+    an offer without a response within its window as negative). Returns the action of each."""
     due = await repository.unanswered_offers(session, now - window, limit)
     for decision_id, action_id in due:
         await respond(session, decision_id, action_id, EXPIRED, now)
-    return len(due)
+    return [action_id for _, action_id in due]

@@ -4,11 +4,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from services.events.access import own_opportunities
 from services.events.endpoints import SettingsDep
 from services.events.errors import CustomerNotKnown
+from services.events.metrics import DetectorMetrics
 from services.events.next_best import service
 from services.events.next_best.catalogue import OfferChannel
 from services.events.next_best.schemas import (
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/v1")
 @router.get("/customers/{customer_id}/next-best-actions", tags=["opportunities"])
 async def next_best_actions(
     customer_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
@@ -47,6 +49,8 @@ async def next_best_actions(
     )
     if decision is None:
         raise CustomerNotKnown(f"no customer {customer_id} known to the detector")
+    metrics: DetectorMetrics = request.app.state.detector_metrics
+    metrics.rankings.labels(str(decision.explored).lower()).inc()
     return _answer(customer_id, channel, decision, limit)
 
 
