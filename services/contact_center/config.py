@@ -37,6 +37,12 @@ class Settings(SharedSettings):
     customer_service_url: str = "http://127.0.0.1:8001"
     # The screen pop waits this long at most; after that it answers with what it has.
     customer_service_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # The events service, whose next-best-action ranking the screen pop shows and the call
+    # list follows; asked beside the customer service, with the same short wait.
+    events_service_url: str = "http://127.0.0.1:8002"
+    events_service_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # How many of the ranked actions the screen pop shows.
+    screen_pop_actions: int = Field(default=3, ge=1, le=20)
 
     # Service level: the share of calls answered within this many seconds (the 80/20 norm).
     service_level_seconds: float = Field(default=20.0, gt=0)
