@@ -47,6 +47,7 @@ async def _entry_read(
         attempts=entry.attempts,
         next_attempt_at=entry.next_attempt_at,
         last_result=entry.last_result,
+        withdrawn_reason=entry.withdrawn_reason,
         blocked_by=await service.rules_for(session, entry, now=now, settings=settings),
     )
 

@@ -32,6 +32,11 @@ class OutboundEntryRead(BaseModel):
     attempts: int
     next_attempt_at: datetime | None
     last_result: str | None
+    withdrawn_reason: str | None = Field(
+        description="Why a withdrawn entry left the list: the opportunity's outcome at the "
+        "events service (complaint_received:<id>, transaction_reversed:<reason>:<id>), "
+        "opportunity_<status> when it gave none, or erasure."
+    )
     blocked_by: str | None = Field(
         description="The calling rule that stops a call now (no_consent, do_not_call, "
         "outside_calling_hours, retry_later, max_attempts, expired, customer_closed), or null."

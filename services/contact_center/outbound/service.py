@@ -24,8 +24,10 @@ CONTACT_CENTRE_OWNER = "contact_center"
 FINAL_RESULTS: frozenset[str] = frozenset({"accepted", "declined", "wrong_number"})
 # Results where the customer was spoken to: a contact on their timeline.
 SPOKEN_RESULTS: frozenset[str] = frozenset({"reached", "accepted", "declined"})
-# Opportunity statuses that take an entry off the list when the detector reports them.
-CLOSED_ELSEWHERE: frozenset[str] = frozenset({"accepted", "declined", "expired"})
+# Opportunity statuses that take an entry off the list when the detector reports them:
+# settled by its manager, run out, or withdrawn (a complaint arrived, the transaction that
+# raised it was reversed).
+CLOSED_ELSEWHERE: frozenset[str] = frozenset({"accepted", "declined", "expired", "withdrawn"})
 
 
 def within_calling_hours(now: datetime, settings: Settings) -> bool:
@@ -175,10 +177,13 @@ async def note_opportunity(
 
 
 async def note_opportunity_status(
-    session: AsyncSession, opportunity_id: uuid.UUID, status: str
+    session: AsyncSession, opportunity_id: uuid.UUID, status: str, outcome: str | None
 ) -> None:
+    """An opportunity closed elsewhere takes its entry off the list, with the reason the
+    detector gave (its outcome), else the status it reached."""
     if status in CLOSED_ELSEWHERE:
-        await outbound_repository.withdraw_outbound_entry(session, opportunity_id)
+        reason = outcome or f"opportunity_{status}"
+        await outbound_repository.withdraw_outbound_entry(session, opportunity_id, reason=reason)
 
 
 async def add_to_do_not_call(

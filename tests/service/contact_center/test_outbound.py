@@ -225,6 +225,37 @@ async def test_an_opportunity_closed_elsewhere_leaves_the_list(floor: Floor) -> 
 
     await wait_until(withdrawn, timeout=20)
     assert await call_list(floor) == []
+    now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+    assert now["withdrawn_reason"] == "at the branch"
+
+
+async def test_an_opportunity_withdrawn_for_a_complaint_leaves_the_list_with_the_reason(
+    floor: Floor,
+) -> None:
+    customer = await floor.known_customer(phone=new_mobile())
+    made = await opportunity(floor, customer)
+    kept = await opportunity(floor, customer, action="service_recovery", product=None)
+    entry = await entry_of(floor, made)
+    await entry_of(floor, kept)
+    assert set(await call_list(floor)) == {str(made), str(kept)}
+
+    # As the events service withdraws an open offer when the customer complains.
+    complaint_id = uuid.uuid4()
+    withdrawn = OpportunityClosed(
+        opportunity_id=made, customer_id=customer, status="withdrawn",
+        outcome=f"complaint_received:{complaint_id}", closed_at=datetime.now(UTC),
+    )  # fmt: skip
+    await publish(floor.settings, withdrawn, source="/crm/events")
+
+    async def taken_off() -> bool:
+        now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+        return bool(now["status"] == "withdrawn")
+
+    await wait_until(taken_off, timeout=20)
+    now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+    assert now["withdrawn_reason"] == f"complaint_received:{complaint_id}"
+    assert now["blocked_by"] == "withdrawn"
+    assert await call_list(floor) == [str(kept)]  # service recovery stays
 
 
 async def test_an_expired_entry_is_not_called(floor: Floor) -> None:
