@@ -43,6 +43,12 @@ class Settings(SharedSettings):
     events_service_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
     # How many of the ranked actions the screen pop shows.
     screen_pop_actions: int = Field(default=3, ge=1, le=20)
+    # The call list asks the ranking for each customer among this many callable entries (the
+    # highest priority first), this many customers at a time, and gives up on it after this
+    # long, falling back to the priority order.
+    call_list_candidates: int = Field(default=500, ge=1, le=5000)
+    call_list_ranking_concurrency: int = Field(default=20, ge=1, le=50)
+    call_list_ranking_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # Service level: the share of calls answered within this many seconds (the 80/20 norm).
     service_level_seconds: float = Field(default=20.0, gt=0)
