@@ -11,6 +11,7 @@ from services.contact_center.agents.endpoints import router as agents_router
 from services.contact_center.callbacks.endpoints import router as callbacks_router
 from services.contact_center.calls.customer_client import CustomerClient
 from services.contact_center.calls.endpoints import router as calls_router
+from services.contact_center.calls.events_client import EventsClient
 from services.contact_center.config import Settings
 from services.contact_center.erasure.consumers import HANDLERS as ERASURE_HANDLERS
 from services.contact_center.jobs import ContactMetrics, LiveBoard
@@ -40,13 +41,17 @@ HANDLERS = {**CUSTOMER_HANDLERS, **ERASURE_HANDLERS, **OUTBOUND_HANDLERS}
 
 
 def create_app(
-    settings: Settings | None = None, *, customer_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    customer_transport: httpx.AsyncBaseTransport | None = None,
+    events_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """``customer_transport``: how to reach the customer service when not over the network
-    (tests hand it the customer app in the same process)."""
+    """``customer_transport``, ``events_transport``: how to reach the customer and events
+    services when not over the network (tests hand them the apps in the same process)."""
     settings = settings or Settings()
     metrics = ServiceMetrics(settings.service_name)
     customer_client = CustomerClient(settings, transport=customer_transport)
+    events_client = EventsClient(settings, transport=events_transport)
     app = create_service_app(
         settings,
         title="Bank CRM: contact centre service",
@@ -55,8 +60,10 @@ def create_app(
         handlers=HANDLERS,
         jobs=[LiveBoard(settings, ContactMetrics(metrics.registry)).job()],
         metrics=metrics,
-        clients=[customer_client],
+        clients=[customer_client, events_client],
     )
     customer_client.traced_by(app.state.tracer_provider)
+    events_client.traced_by(app.state.tracer_provider)
     app.state.customer_client = customer_client
+    app.state.events_client = events_client
     return app

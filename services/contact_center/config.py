@@ -37,6 +37,18 @@ class Settings(SharedSettings):
     customer_service_url: str = "http://127.0.0.1:8001"
     # The screen pop waits this long at most; after that it answers with what it has.
     customer_service_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # The events service, whose next-best-action ranking the screen pop shows and the call
+    # list follows; asked beside the customer service, with the same short wait.
+    events_service_url: str = "http://127.0.0.1:8002"
+    events_service_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # How many of the ranked actions the screen pop shows.
+    screen_pop_actions: int = Field(default=3, ge=1, le=20)
+    # The call list asks the ranking for each customer among this many callable entries (the
+    # highest priority first), this many customers at a time, and gives up on it after this
+    # long, falling back to the priority order.
+    call_list_candidates: int = Field(default=500, ge=1, le=5000)
+    call_list_ranking_concurrency: int = Field(default=20, ge=1, le=50)
+    call_list_ranking_seconds: float = Field(default=2.0, gt=0, le=30)
 
     # Service level: the share of calls answered within this many seconds (the 80/20 norm).
     service_level_seconds: float = Field(default=20.0, gt=0)

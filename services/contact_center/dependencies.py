@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.contact_center.calls.customer_client import CustomerClient
+from services.contact_center.calls.events_client import EventsClient
 from services.contact_center.config import Settings
 from services.contact_center.reported_time import moment
 from services.contact_center.schemas import Timed
@@ -20,6 +21,14 @@ async def customer_client(request: Request) -> CustomerClient:
 
 
 CustomerClientDep = Annotated[CustomerClient, Depends(customer_client)]
+
+
+async def events_client(request: Request) -> EventsClient:
+    client: EventsClient = request.app.state.events_client
+    return client
+
+
+EventsClientDep = Annotated[EventsClient, Depends(events_client)]
 
 
 def reported_at(body: Timed | None, settings: Settings) -> datetime:

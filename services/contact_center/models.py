@@ -262,6 +262,9 @@ class OutboundEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(TIME)
     last_result: Mapped[str | None] = mapped_column(String(20))
+    # Why it left the list without being settled here: the opportunity's outcome elsewhere
+    # (complaint_received:<id>, transaction_reversed:…), opportunity_<status>, or erasure.
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TIME)
 
 

@@ -1,6 +1,7 @@
 """The contact centre on the real Kafka broker: it learns customers and opportunities from
-Kafka, and a handled call and an outbound attempt reach ``crm.contact.v1`` and
-``crm.interactions.v1`` keyed by the customer, in order, in CloudEvents binary mode."""
+Kafka, takes an entry off the call list when the opportunity is withdrawn, and a handled call
+and an outbound attempt reach ``crm.contact.v1`` and ``crm.interactions.v1`` keyed by the
+customer, in order, in CloudEvents binary mode."""
 
 import json
 import uuid
@@ -11,7 +12,7 @@ import pytest
 from contracts.catalogue import Topic
 from contracts.customer import CustomerRegistered, CustomerSegmentChanged, IdentifierDigest
 from contracts.identifiers import identifier_digest
-from contracts.opportunities import OpportunityCreated
+from contracts.opportunities import OpportunityClosed, OpportunityCreated
 from services.contact_center.app import create_app
 from services.contact_center.config import Settings
 from shared.envelope import EventEnvelope
@@ -29,6 +30,7 @@ async def test_calls_and_outbound_attempts_are_published_on_kafka(
     settings = Settings(
         database_url=contact_database, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap,
         relay_poll_interval_seconds=0.05, customer_service_timeout_seconds=0.2,
+        events_service_timeout_seconds=0.2,
         # Calling hours all day: the test runs at any hour; the hours have their own tests.
         calling_hours_start=time(0, 0), calling_hours_end=time(23, 59, 59, 999999),
     )  # fmt: skip
@@ -113,3 +115,57 @@ async def test_calls_and_outbound_attempts_are_published_on_kafka(
     recorded = json.loads(interactions[0].value)
     assert recorded["interaction_id"] == call["id"]
     assert recorded["kind"] == "inbound_call:fee_query"
+
+
+async def test_an_opportunity_withdrawn_on_kafka_leaves_the_call_list(
+    contact_database: str, kafka_bootstrap: str
+) -> None:
+    settings = Settings(
+        database_url=contact_database, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap,
+        relay_poll_interval_seconds=0.05,
+        calling_hours_start=time(0, 0), calling_hours_end=time(23, 59, 59, 999999),
+    )  # fmt: skip
+    await clear_floor(settings)
+    customer_id, now = uuid.uuid4(), datetime.now(UTC)
+    registered = CustomerRegistered(
+        customer_id=customer_id, kind="individual", branch_code="SH002", value_tier="key",
+        identifiers=[], consent={"phone": True}, preferred_channel="phone",
+        birth_month_day=None,
+    )  # fmt: skip
+    opportunity = OpportunityCreated(
+        opportunity_id=uuid.uuid4(), customer_id=customer_id, rule_id="salary_credit",
+        rule_version=1, action="cross_sell", product="payroll_package", priority=60,
+        owner="contact_center", owner_id=None, channel="phone", due_at=now,
+        expires_at=now + timedelta(days=3), facts={},
+    )  # fmt: skip
+    # What the events service publishes when the transaction behind the offer is reversed.
+    reason = f"transaction_reversed:duplicate_posting:{uuid.uuid4()}"
+    withdrawn = OpportunityClosed(
+        opportunity_id=opportunity.opportunity_id, customer_id=customer_id, status="withdrawn",
+        outcome=reason, closed_at=now,
+    )  # fmt: skip
+    async with serving(create_app(settings)) as client:
+        await publish(settings, registered, source="/crm/customer")
+        await publish(settings, opportunity, source="/crm/events")
+
+        async def entry() -> dict[str, object] | None:
+            found = await client.get(
+                "/v1/outbound/entries", params={"customer_id": str(customer_id)}
+            )
+            entries: list[dict[str, object]] = found.json()
+            return entries[0] if entries else None
+
+        async def listed() -> bool:
+            return await entry() is not None
+
+        await wait_until(listed, timeout=60)
+        await publish(settings, withdrawn, source="/crm/events")
+
+        async def taken_off() -> bool:
+            found = await entry()
+            return found is not None and found["status"] == "withdrawn"
+
+        await wait_until(taken_off, timeout=60)
+        assert (await entry() or {})["withdrawn_reason"] == reason
+        on_list = (await client.get("/v1/outbound/call-list")).json()["items"]
+        assert str(opportunity.opportunity_id) not in {i["opportunity_id"] for i in on_list}

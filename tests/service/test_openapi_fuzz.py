@@ -55,6 +55,7 @@ async def crm_serve(name: str, database_url: str) -> AsyncIterator[str]:
         # The contact centre's customer directory: nobody listens there, which the fuzzer
         # meets as the dependency being away (an answer the document names, not a 500).
         "CRM_CONTACT_CENTER_CUSTOMER_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
+        "CRM_CONTACT_CENTER_EVENTS_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
     }
     process = await asyncio.create_subprocess_exec(
         str(CRM), "serve", name, env=env,

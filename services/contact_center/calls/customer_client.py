@@ -1,65 +1,30 @@
 """The customer service, asked over HTTP: the lookup of a caller the projection does not know,
-and the customer view the screen pop shows.
-
-A call is ringing while we wait, so each request has a short timeout and no retry: a slow or
-absent customer service makes the screen pop thinner (``degraded``), never late, and never
-keeps the call from its queue."""
+and the customer view the screen pop shows (short timeout, no retry: see ``service_client``)."""
 
 import uuid
 from typing import Any
 
 import httpx
-from opentelemetry.sdk.trace import TracerProvider
 
 from services.contact_center.calls.identification import Lookup
+from services.contact_center.calls.service_client import ServiceClient
 from services.contact_center.config import Settings
-from shared.auth.credentials import ServiceCredentials
 from shared.auth.roles import Role
-from shared.http import CORRELATION_HEADER
-from shared.logging import current_correlation_id, get_logger
-from shared.tracing import trace_http_client
 
-log = get_logger(__name__)
+CUSTOMER_SERVICE = "customer_service"
 
 
-class CustomerClient:
+class CustomerClient(ServiceClient):
     def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None):
-        self._client = httpx.AsyncClient(
+        super().__init__(
+            settings,
+            name=CUSTOMER_SERVICE,
             base_url=settings.customer_service_url,
-            timeout=settings.customer_service_timeout_seconds,
-            transport=transport,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            timeout_seconds=settings.customer_service_timeout_seconds,
             # The contact centre asks as the call-centre channel: identify and view, no more.
-            auth=ServiceCredentials(settings, role=Role.CHANNEL),
+            role=Role.CHANNEL,
+            transport=transport,
         )
-
-    def traced_by(self, provider: TracerProvider | None) -> None:
-        """Each call a client span of the contact centre's trace, continued by the customer
-        service (nothing when tracing is off)."""
-        trace_http_client(self._client, provider)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    def _headers(self) -> dict[str, str]:
-        correlation_id = current_correlation_id()
-        return {CORRELATION_HEADER: correlation_id} if correlation_id else {}
-
-    async def _ask(self, path: str, params: dict[str, str] | None = None) -> httpx.Response | None:
-        """The customer service's answer; None when it could not be reached. An answer that is
-        neither 200 nor 404 is logged."""
-        try:
-            response = await self._client.get(path, params=params, headers=self._headers())
-        except httpx.HTTPError as error:
-            log.warning("customer_service.unreachable", path=path, error=repr(error))
-            return None
-        if response.status_code not in (200, 404):
-            log.warning("customer_service.error", path=path, status=response.status_code)
-        return response
-
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any | None:
-        response = await self._ask(path, params)
-        return response.json() if response is not None and response.status_code == 200 else None
 
     async def lookup(self, lookup: Lookup) -> tuple[uuid.UUID, str] | None:
         """The one customer the identifier belongs to, with their value tier; None when nobody

@@ -1,6 +1,7 @@
 """The contact centre's HTTP API for inbound calls under ``/v1``: the arrival from the switch
 and the desk's actions on a call. Parse, call the service, shape the answer."""
 
+import asyncio
 import uuid
 from typing import Annotated
 
@@ -22,7 +23,12 @@ from services.contact_center.calls.schemas import (
 )
 from services.contact_center.calls.waiting import call_read, maybe_call_read
 from services.contact_center.config import Settings
-from services.contact_center.dependencies import CustomerClientDep, SettingsDep, reported_at
+from services.contact_center.dependencies import (
+    CustomerClientDep,
+    EventsClientDep,
+    SettingsDep,
+    reported_at,
+)
 from services.contact_center.errors import CallNotFound
 from services.contact_center.models import IdentifiedBy
 from services.contact_center.schemas import Timed
@@ -64,20 +70,31 @@ async def receive_call(
     session: SessionDep,
     settings: SettingsDep,
     customers: CustomerClientDep,
+    events: EventsClientDep,
     key: IdempotencyKey = None,
 ) -> Response:
     """A call arrives from the switch: identify the caller, queue the call by skill and tier,
-    offer it to the longest-idle agent with the skill, and answer with the screen pop.
+    offer it to the longest-idle agent with the skill, and answer with the screen pop:
+    agents offer from its ``next_best_actions``, the events service's ranking, first entry
+    first (``open_opportunities`` lists the same opportunities unranked, for reference).
     ``Idempotency-Key`` (the switch's own call id) makes a retried arrival one call."""
     at = reported_at(body, settings)
 
     async def arrive() -> tuple[CallArrived, dict[str, str]]:
         identity = await _identify(body, session, settings, customers)
-        # The view is fetched before routing takes its lock, so a slow customer service
-        # delays only this caller's pop, never the routing of anyone else's call.
-        view = await customers.view(identity.customer_id) if identity.customer_id else None
+        # The view and the ranking are fetched together, before routing takes its lock, so a
+        # slow customer or events service delays only this caller's pop (by the longer of the
+        # two waits, not their sum), never the routing of anyone else's call.
+        view, ranking = (
+            await asyncio.gather(
+                customers.view(identity.customer_id),
+                events.next_best_actions(identity.customer_id, limit=settings.screen_pop_actions),
+            )
+            if identity.customer_id
+            else (None, None)
+        )
         call = await service.receive_call(session, body, identity, settings=settings, at=at)
-        pop = screen_pop.screen_pop(identity, view, settings=settings)
+        pop = screen_pop.screen_pop(identity, view, ranking, settings=settings)
         answer = CallArrived(call=await call_read(session, call, settings=settings), screen_pop=pop)
         return answer, {"Location": f"/v1/calls/{call.id}"}
 

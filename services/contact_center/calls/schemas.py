@@ -143,6 +143,45 @@ class OpportunityCard(_FromCustomerService):
     script: str | None = Field(default=None, description="What the agent may say.")
 
 
+class _FromEventsService(BaseModel):
+    # Parsed from the events service's ranking: what it adds later (the decision it logged,
+    # new factors) is left out here until this service chooses to show it.
+    model_config = ConfigDict(extra="ignore")
+
+
+class ActionFactorsCard(_FromEventsService):
+    """Why the action stands where it does: expected_value = propensity × value × weight."""
+
+    propensity: Decimal
+    value: Decimal = Field(description="An accepted offer's yearly contribution, CNY.")
+    weight: Decimal = Field(description="The bank's business weight of the action.")
+    expected_value: Decimal
+
+
+class NextBestActionCard(_FromEventsService):
+    rank: int = Field(ge=1, description="1 is offered first.")
+    action_id: str
+    name: str
+    kind: str
+    product: str | None
+    opportunity_id: uuid.UUID | None = Field(description="Null for an always-on offer.")
+    factors: ActionFactorsCard
+    script: str | None = Field(default=None, description="What the agent may say.")
+
+
+class WithheldActionCard(_FromEventsService):
+    action_id: str
+    opportunity_id: uuid.UUID | None
+    reason: str
+
+
+class Ranking(_FromEventsService):
+    """The events service's answer for one customer."""
+
+    items: list[NextBestActionCard]
+    withheld: list[WithheldActionCard] = []
+
+
 class TierPolicyCard(BaseModel):
     queue_priority: int
     route_to_vip_queue: bool
@@ -160,7 +199,15 @@ class ScreenPop(BaseModel):
     products: list[ProductCard]
     recent_interactions: list[InteractionCard]
     open_complaints: list[ComplaintCard]
-    open_opportunities: list[OpportunityCard]
+    next_best_actions: list[NextBestActionCard] = Field(
+        description="What to offer, in this order: the events service's next-best-action "
+        "ranking for the phone (service recovery first, then expected value), with only what "
+        "may be offered now. Agents offer from this list, first entry first."
+    )
+    open_opportunities: list[OpportunityCard] = Field(
+        description="Every open opportunity of the customer, unranked and unfiltered, as the "
+        "customer view lists them: for reference; offer from next_best_actions."
+    )
     degraded: list[str] = Field(
         description="Sources that did not answer in time; the rest of the pop is still right."
     )

@@ -1,19 +1,24 @@
 """The screen pop: what the agent's desktop shows as the call rings, built from the customer
-view the customer service answers with and this service's own knowledge of the tier's policy
-and the scripts. Personal details arrive masked, and the name is masked further here."""
+view the customer service answers with, the next best actions the events service ranks, and
+this service's own knowledge of the tier's policy and the scripts. Personal details arrive
+masked, and the name is masked further here."""
 
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
+from services.contact_center.calls.customer_client import CUSTOMER_SERVICE
+from services.contact_center.calls.events_client import EVENTS_SERVICE
 from services.contact_center.calls.identification import Identification
 from services.contact_center.calls.schemas import (
     ComplaintCard,
     InteractionCard,
+    NextBestActionCard,
     OpportunityCard,
     ProductCard,
     ProfileCard,
+    Ranking,
     ScreenPop,
     TierPolicyCard,
 )
@@ -24,14 +29,18 @@ from shared.masking import mask_name
 log = get_logger(__name__)
 
 RECENT_INTERACTIONS = 5
-CUSTOMER_SERVICE = "customer_service"
 
 
 def screen_pop(
-    identity: Identification, view: dict[str, Any] | None, *, settings: Settings
+    identity: Identification,
+    view: dict[str, Any] | None,
+    ranking: Ranking | None,
+    *,
+    settings: Settings,
 ) -> ScreenPop:
-    """The customer view from the customer service, with this service's own knowledge of the
-    tier's policy and the scripts. An identified caller without a view is a degraded pop."""
+    """The customer view from the customer service and the ranking from the events service,
+    with this service's own knowledge of the tier's policy and the scripts. An identified
+    caller without a view or without a ranking is a degraded pop, naming what is missing."""
     policy = TierPolicyCard(
         queue_priority=identity.queue_priority
         if identity.queue_priority is not None
@@ -48,8 +57,13 @@ def screen_pop(
         products=[],
         recent_interactions=[],
         open_complaints=[],
+        next_best_actions=_offers(ranking, settings),
         open_opportunities=[],
-        degraded=[CUSTOMER_SERVICE] if identity.customer_id and view is None else [],
+        degraded=[
+            source
+            for source, answer in ((CUSTOMER_SERVICE, view), (EVENTS_SERVICE, ranking))
+            if identity.customer_id and answer is None
+        ],
     )
     if view is None:
         return pop
@@ -60,7 +74,16 @@ def screen_pop(
         log.warning(
             "screen_pop.unreadable_view", customer_id=str(identity.customer_id), error=str(error)
         )
-        return pop.model_copy(update={"degraded": [CUSTOMER_SERVICE]})
+        return pop.model_copy(update={"degraded": [CUSTOMER_SERVICE, *pop.degraded]})
+
+
+def _offers(ranking: Ranking | None, settings: Settings) -> list[NextBestActionCard]:
+    if ranking is None:
+        return []
+    return [
+        item.model_copy(update={"script": settings.script_for(item.kind, item.product)})
+        for item in ranking.items[: settings.screen_pop_actions]
+    ]
 
 
 def _with_view(pop: ScreenPop, view: dict[str, Any], settings: Settings) -> ScreenPop:

@@ -44,7 +44,7 @@ async def erase_customer(
             "added_at": at,
         },
     )
-    await outbound_repository.withdraw_entries_of(session, customer_id)
+    await outbound_repository.withdraw_entries_of(session, customer_id, reason="erasure")
     await callbacks_repository.cancel_scheduled_callbacks(session, customer_id)
     await callbacks_repository.replace_callback_numbers(session, customer_id, ERASED_PHONE_NUMBER)
     await calls_repository.blank_caller_numbers(session, customer_id)

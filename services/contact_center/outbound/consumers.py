@@ -18,7 +18,9 @@ async def opportunity_created(
 async def opportunity_changed(
     session: AsyncSession, event: OpportunityUpdated | OpportunityClosed, envelope: EventEnvelope
 ) -> None:
-    await outbound.note_opportunity_status(session, event.opportunity_id, event.status)
+    await outbound.note_opportunity_status(
+        session, event.opportunity_id, event.status, event.outcome
+    )
 
 
 HANDLERS: Handlers = {

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contact_center.config import Settings
-from services.contact_center.dependencies import SettingsDep, reported_at
+from services.contact_center.dependencies import EventsClientDep, SettingsDep, reported_at
 from services.contact_center.models import OutboundEntry, OutboundStatus
 from services.contact_center.outbound import repository as outbound_repository
 from services.contact_center.outbound import service
 from services.contact_center.outbound.schemas import (
     CallList,
+    CallListEntry,
     DoNotCallRead,
     DoNotCallRequest,
     OutboundAttempt,
@@ -47,19 +48,34 @@ async def _entry_read(
         attempts=entry.attempts,
         next_attempt_at=entry.next_attempt_at,
         last_result=entry.last_result,
+        withdrawn_reason=entry.withdrawn_reason,
         blocked_by=await service.rules_for(session, entry, now=now, settings=settings),
     )
 
 
 @router.get("/outbound/call-list", tags=["outbound"])
-async def call_list(session: SessionDep, settings: SettingsDep, limit: Limit = 50) -> CallList:
-    """Who to call now, by the opportunity's priority and then the earliest due: only
+async def call_list(
+    session: SessionDep, settings: SettingsDep, events: EventsClientDep, limit: Limit = 50
+) -> CallList:
+    """Who to call now, in the order of the events service's next-best-action ranking (the
+    one the screen pop shows): service recovery first, then the expected value. Only
     customers with marketing consent for phone calls, not on the do-not-call register, with
-    attempts left, within calling hours. Empty outside calling hours."""
+    attempts left, within calling hours, and nothing the ranking withholds. Empty outside
+    calling hours; by the opportunity's priority when the ranking cannot be had
+    (``ordered_by``, ``degraded``)."""
     now = datetime.now(UTC)
-    found = await service.call_list(session, now=now, settings=settings, limit=limit)
+    found = await service.call_list(session, now=now, settings=settings, limit=limit, events=events)
+    items = [
+        CallListEntry(
+            **(await _entry_read(session, c.entry, now=now, settings=settings)).model_dump(),
+            expected_value=c.expected_value,
+        )
+        for c in found.items
+    ]
     return CallList(
-        items=[await _entry_read(session, e, now=now, settings=settings) for e in found],
+        items=items,
+        ordered_by=found.ordered_by,
+        degraded=found.degraded,
         within_calling_hours=service.within_calling_hours(now, settings),
         calling_hours=service.calling_hours_text(settings),
     )

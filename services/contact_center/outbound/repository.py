@@ -18,19 +18,23 @@ async def add_outbound_entry(session: AsyncSession, values: dict[str, Any]) -> N
     await session.execute(statement.on_conflict_do_nothing(index_elements=["opportunity_id"]))
 
 
-async def withdraw_outbound_entry(session: AsyncSession, opportunity_id: uuid.UUID) -> None:
-    await _withdraw_pending(session, OutboundEntry.opportunity_id == opportunity_id)
+async def withdraw_outbound_entry(
+    session: AsyncSession, opportunity_id: uuid.UUID, *, reason: str
+) -> None:
+    await _withdraw_pending(session, OutboundEntry.opportunity_id == opportunity_id, reason)
 
 
-async def withdraw_entries_of(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    await _withdraw_pending(session, OutboundEntry.customer_id == customer_id)
+async def withdraw_entries_of(
+    session: AsyncSession, customer_id: uuid.UUID, *, reason: str
+) -> None:
+    await _withdraw_pending(session, OutboundEntry.customer_id == customer_id, reason)
 
 
-async def _withdraw_pending(session: AsyncSession, which: ColumnElement[bool]) -> None:
+async def _withdraw_pending(session: AsyncSession, which: ColumnElement[bool], reason: str) -> None:
     await session.execute(
         update(OutboundEntry)
         .where(which, OutboundEntry.status == OutboundStatus.PENDING)
-        .values(status=OutboundStatus.WITHDRAWN)
+        .values(status=OutboundStatus.WITHDRAWN, withdrawn_reason=reason)
     )
 
 

@@ -2,14 +2,19 @@
 (consent, do-not-call, calling hours, attempts), the do-not-call register, and the projection
 of ``crm.opportunities.v1``. No HTTP, no Kafka, no commit."""
 
+import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.contact_center import CallResult, OutboundAttempted
 from contracts.customer import InteractionRecorded
 from contracts.opportunities import OpportunityCreated
+from services.contact_center.calls.events_client import EVENTS_SERVICE, EventsClient
+from services.contact_center.calls.schemas import Ranking
 from services.contact_center.config import Settings
 from services.contact_center.errors import CallingRuleRefused, EntryNotFound
 from services.contact_center.known_customers import repository as known_customers_repository
@@ -24,8 +29,11 @@ CONTACT_CENTRE_OWNER = "contact_center"
 FINAL_RESULTS: frozenset[str] = frozenset({"accepted", "declined", "wrong_number"})
 # Results where the customer was spoken to: a contact on their timeline.
 SPOKEN_RESULTS: frozenset[str] = frozenset({"reached", "accepted", "declined"})
-# Opportunity statuses that take an entry off the list when the detector reports them.
-CLOSED_ELSEWHERE: frozenset[str] = frozenset({"accepted", "declined", "expired"})
+SERVICE_RECOVERY = "service_recovery"
+# Opportunity statuses that take an entry off the list when the detector reports them:
+# settled by its manager, run out, or withdrawn (a complaint arrived, the transaction that
+# raised it was reversed).
+CLOSED_ELSEWHERE: frozenset[str] = frozenset({"accepted", "declined", "expired", "withdrawn"})
 
 
 def within_calling_hours(now: datetime, settings: Settings) -> bool:
@@ -74,19 +82,85 @@ async def rules_for(
     return blocked_by(entry, customer, listed, now=now, settings=settings)
 
 
+@dataclass(frozen=True)
+class ToCall:
+    entry: OutboundEntry
+    # As the next-best-action ranking computes it; None when it does not rank the entry.
+    expected_value: Decimal | None
+
+
+@dataclass(frozen=True)
+class CallList:
+    items: list[ToCall]
+    ordered_by: str  # "next_best_action", or "priority" when the ranking could not be had
+    degraded: list[str]
+
+
 async def call_list(
-    session: AsyncSession, *, now: datetime, settings: Settings, limit: int
-) -> list[OutboundEntry]:
-    """Who to call now, most urgent first; empty outside calling hours."""
+    session: AsyncSession, *, now: datetime, settings: Settings, limit: int, events: EventsClient
+) -> CallList:
+    """Who to call now, in the order of the next-best-action ranking; empty outside calling
+    hours. Without the ranking (the events service slow or away), by priority."""
     if not within_calling_hours(now, settings):
-        return []
-    return await outbound_repository.callable_entries(
+        return CallList([], "next_best_action", [])
+    candidates = await outbound_repository.callable_entries(
         session,
         now=now,
         max_attempts=settings.max_call_attempts,
         consent_channel=settings.consent_channel,
-        limit=limit,
+        limit=max(limit, settings.call_list_candidates),
     )
+    rankings = await _rankings({e.customer_id for e in candidates}, events, settings)
+    if rankings is None:
+        by_priority = [ToCall(e, None) for e in candidates[:limit]]
+        return CallList(by_priority, "priority", [EVENTS_SERVICE])
+    return CallList(in_ranking_order(candidates, rankings)[:limit], "next_best_action", [])
+
+
+async def _rankings(
+    customers: set[uuid.UUID], events: EventsClient, settings: Settings
+) -> dict[uuid.UUID, Ranking] | None:
+    """Each customer's ranking for the phone; None unless every one came in time."""
+    gate = asyncio.Semaphore(settings.call_list_ranking_concurrency)
+
+    async def ranking_of(customer_id: uuid.UUID) -> Ranking | None:
+        async with gate:
+            return await events.next_best_actions(customer_id)
+
+    order = sorted(customers)
+    try:
+        async with asyncio.timeout(settings.call_list_ranking_seconds):
+            found = await asyncio.gather(*(ranking_of(c) for c in order))
+    except TimeoutError:
+        return None
+    if any(r is None for r in found):
+        return None
+    return {c: r for c, r in zip(order, found, strict=True) if r is not None}
+
+
+def in_ranking_order(
+    entries: list[OutboundEntry], rankings: dict[uuid.UUID, Ranking]
+) -> list[ToCall]:
+    """The entries as the ranking orders them across customers: service recovery first, then
+    the expected value, then the earliest due. An entry the ranking withholds (an open
+    complaint, no consent for the phone, the customer not active) is not called; one it does
+    not know (the customer or the opportunity not yet at the detector) follows the ranked
+    ones, by priority, as the list was before."""
+    ranked: list[tuple[tuple[bool, Decimal, datetime, uuid.UUID], ToCall]] = []
+    unknown: list[ToCall] = []
+    for entry in entries:
+        ranking = rankings[entry.customer_id]
+        if any(w.opportunity_id == entry.opportunity_id for w in ranking.withheld):
+            continue
+        item = next((i for i in ranking.items if i.opportunity_id == entry.opportunity_id), None)
+        if item is None:
+            unknown.append(ToCall(entry, None))
+            continue
+        value = item.factors.expected_value
+        key = (item.kind != SERVICE_RECOVERY, -value, entry.due_at, entry.id)
+        ranked.append((key, ToCall(entry, value)))
+    ranked.sort(key=lambda pair: pair[0])
+    return [to_call for _, to_call in ranked] + unknown
 
 
 async def entry(
@@ -175,10 +249,13 @@ async def note_opportunity(
 
 
 async def note_opportunity_status(
-    session: AsyncSession, opportunity_id: uuid.UUID, status: str
+    session: AsyncSession, opportunity_id: uuid.UUID, status: str, outcome: str | None
 ) -> None:
+    """An opportunity closed elsewhere takes its entry off the list, with the reason the
+    detector gave (its outcome), else the status it reached."""
     if status in CLOSED_ELSEWHERE:
-        await outbound_repository.withdraw_outbound_entry(session, opportunity_id)
+        reason = outcome or f"opportunity_{status}"
+        await outbound_repository.withdraw_outbound_entry(session, opportunity_id, reason=reason)
 
 
 async def add_to_do_not_call(

@@ -1,8 +1,8 @@
-"""The contact centre on the real PostgreSQL, in a database of its own, with the customer
-service beside it (reached in-process through ASGI, as the screen pop and the lookup reach it
-over HTTP in production). Each test starts with an empty floor: routing picks among every
-agent and every waiting call, so one test's agents must not take another's calls. The
-database (``contact_database``) is the session's, in tests/conftest.py."""
+"""The contact centre on the real PostgreSQL, in a database of its own, with the customer and
+events services beside it (reached in-process through ASGI, as the screen pop, the lookup and
+the call list reach them over HTTP in production). Each test starts with an empty floor:
+routing picks among every agent and every waiting call, so one test's agents must not take
+another's calls. The database (``contact_database``) is the session's, in tests/conftest.py."""
 
 import itertools
 import uuid
@@ -25,6 +25,8 @@ from services.contact_center.app import create_app
 from services.contact_center.config import Settings
 from services.customer.app import create_app as create_customer_app
 from services.customer.config import Settings as CustomerSettings
+from services.events.app import create_app as create_events_app
+from services.events.config import Settings as EventsSettings
 from shared.db import create_engine
 from tests.service.conftest import publish, scalar, serving
 from tests.service.customer.factories import account_number, individual
@@ -64,6 +66,10 @@ class Floor:
     client: httpx.AsyncClient
     customers: httpx.AsyncClient
     settings: Settings
+    # The services in this process, for an app of a test's own and to ask them directly.
+    customer_transport: httpx.AsyncBaseTransport
+    events_transport: httpx.AsyncBaseTransport
+    events: httpx.AsyncClient
 
     async def add_agent(self, agent_id: str, skills: list[str], *, joined: float = -60) -> None:
         body = {"id": agent_id, "name": f"Agent {agent_id}", "skills": skills, "at": at(joined)}
@@ -189,8 +195,21 @@ async def floor(cc_settings: Settings, contact_database: str) -> AsyncIterator[F
     customer_app = create_customer_app(
         CustomerSettings(database_url=contact_database, relay_poll_interval_seconds=0.05)
     )
-    async with serving(customer_app) as customers:
-        transport = httpx.ASGITransport(app=customer_app)
-        app = create_app(cc_settings, customer_transport=transport)
+    events_app = create_events_app(
+        EventsSettings(
+            database_url=contact_database,
+            relay_poll_interval_seconds=0.05,
+            schedule_interval_seconds=3600,
+            rule_cache_seconds=0,
+        )
+    )
+    async with serving(customer_app) as customers, serving(events_app) as events:
+        customer_transport = httpx.ASGITransport(app=customer_app)
+        events_transport = httpx.ASGITransport(app=events_app)
+        app = create_app(
+            cc_settings, customer_transport=customer_transport, events_transport=events_transport
+        )
         async with serving(app) as client:
-            yield Floor(client, customers, cc_settings)
+            yield Floor(
+                client, customers, cc_settings, customer_transport, events_transport, events
+            )

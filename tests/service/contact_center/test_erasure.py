@@ -107,6 +107,7 @@ async def test_an_erased_customer_is_no_longer_recognised_nor_called(floor: Floo
     assert stored["callback_numbers"] == [ERASED_NUMBER]
     assert stored["caller_numbers"] == 0
     assert after["entry"]["status"] == "withdrawn"
+    assert after["entry"]["withdrawn_reason"] == "erasure"
     assert after["scheduled"]["status"] == "cancelled"
     # The records stay, but for the number: the call and the callbacks as they were.
     assert after["completed"] == {**before["completed"], "phone_number": ERASED_NUMBER}

@@ -114,7 +114,11 @@ async def test_without_the_customer_service_the_call_is_still_routed_with_a_thin
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    app = create_app(cc_settings, customer_transport=httpx.MockTransport(refuse))
+    app = create_app(
+        cc_settings,
+        customer_transport=httpx.MockTransport(refuse),
+        events_transport=floor.events_transport,
+    )
     async with serving(app) as client:
         answer = await client.post(
             "/v1/calls", json={"dialled_number": "95588", "caller_number": phone, "at": at(0)}

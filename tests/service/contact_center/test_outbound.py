@@ -1,6 +1,7 @@
 """The outbound call list: opportunities the contact centre owns become entries, ordered by
-priority and due time, and every calling rule keeps a customer off the list and refuses a
-dial: consent, do-not-call, calling hours, attempts, the retry interval, expiry."""
+the events service's next-best-action ranking (by priority and due time what it does not
+rank, or when it cannot be had), and every calling rule keeps a customer off the list and
+refuses a dial: consent, do-not-call, calling hours, attempts, the retry interval, expiry."""
 
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -8,10 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.opportunities import OpportunityClosed, OpportunityCreated
+from crm.infra.kafka import free_port
 from services.contact_center.app import create_app
 from services.contact_center.config import Settings
+from services.events.config import Settings as EventsSettings
+from services.events.models import Opportunity as DetectorOpportunity
+from shared.db import create_engine
 from tests.service.conftest import publish, scalar, serving
 from tests.service.contact_center.conftest import Floor, new_mobile
 from tests.waiting import wait_until
@@ -73,7 +79,9 @@ async def dial(floor: Floor, entry_id: str, result: str, **extra: Any) -> httpx.
     )
 
 
-async def test_entries_are_ordered_by_priority_then_due_time(floor: Floor) -> None:
+async def test_entries_the_ranking_does_not_know_go_by_priority_then_due_time(
+    floor: Floor,
+) -> None:
     customers = [await floor.known_customer(phone=new_mobile()) for _ in range(3)]
     later = await opportunity(floor, customers[0], priority=50, due_at=NOW + timedelta(hours=5))
     urgent = await opportunity(floor, customers[1], priority=90)
@@ -225,6 +233,37 @@ async def test_an_opportunity_closed_elsewhere_leaves_the_list(floor: Floor) -> 
 
     await wait_until(withdrawn, timeout=20)
     assert await call_list(floor) == []
+    now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+    assert now["withdrawn_reason"] == "at the branch"
+
+
+async def test_an_opportunity_withdrawn_for_a_complaint_leaves_the_list_with_the_reason(
+    floor: Floor,
+) -> None:
+    customer = await floor.known_customer(phone=new_mobile())
+    made = await opportunity(floor, customer)
+    kept = await opportunity(floor, customer, action="service_recovery", product=None)
+    entry = await entry_of(floor, made)
+    await entry_of(floor, kept)
+    assert set(await call_list(floor)) == {str(made), str(kept)}
+
+    # As the events service withdraws an open offer when the customer complains.
+    complaint_id = uuid.uuid4()
+    withdrawn = OpportunityClosed(
+        opportunity_id=made, customer_id=customer, status="withdrawn",
+        outcome=f"complaint_received:{complaint_id}", closed_at=datetime.now(UTC),
+    )  # fmt: skip
+    await publish(floor.settings, withdrawn, source="/crm/events")
+
+    async def taken_off() -> bool:
+        now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+        return bool(now["status"] == "withdrawn")
+
+    await wait_until(taken_off, timeout=20)
+    now = (await floor.client.get(f"/v1/outbound/entries/{entry['id']}")).json()
+    assert now["withdrawn_reason"] == f"complaint_received:{complaint_id}"
+    assert now["blocked_by"] == "withdrawn"
+    assert await call_list(floor) == [str(kept)]  # service recovery stays
 
 
 async def test_an_expired_entry_is_not_called(floor: Floor) -> None:
@@ -235,3 +274,79 @@ async def test_an_expired_entry_is_not_called(floor: Floor) -> None:
 
     assert entry["blocked_by"] == "expired"
     assert await call_list(floor) == []
+
+
+async def known_to_both(floor: Floor) -> uuid.UUID:
+    """A customer with phone consent, known to the contact centre and to the detector."""
+    customer_id = await floor.known_customer(phone=new_mobile())
+    path = f"/v1/customers/{customer_id}/next-best-actions"
+
+    async def at_the_detector() -> bool:
+        return (await floor.events.get(path)).status_code == 200
+
+    await wait_until(at_the_detector, timeout=20)
+    return customer_id
+
+
+async def detector_opened(
+    floor: Floor, customer_id: uuid.UUID, action: str, product: str | None, priority: int
+) -> uuid.UUID:
+    """An opportunity as the detector opens one: its row at the events service, and its
+    ``opportunity.created`` on the bus, which puts it on the call list."""
+    opportunity_id = uuid.uuid4()
+    engine = create_engine(EventsSettings(database_url=floor.settings.database_url))
+    row = DetectorOpportunity(
+        id=opportunity_id, dedupe_key=str(opportunity_id), customer_id=customer_id,
+        rule_id="call_list_test", rule_version=1, action=action, product=product,
+        priority=priority, owner="contact_center", owner_id=None, channel="phone",
+        due_at=NOW + timedelta(hours=1), expires_at=NOW + timedelta(days=3), status="open",
+        outcome=None, control_group=False, facts={}, lineage={}, created_at=NOW,
+        updated_at=NOW, converted_at=None,
+    )  # fmt: skip
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            session.add(row)
+    finally:
+        await engine.dispose()
+    await opportunity(
+        floor, customer_id, opportunity_id=opportunity_id, action=action, product=product,
+        priority=priority, rule_id="call_list_test",
+    )  # fmt: skip
+    await entry_of(floor, opportunity_id)
+    return opportunity_id
+
+
+async def three_ranked_apart_from_their_priority(floor: Floor) -> list[uuid.UUID]:
+    """Opportunities of three customers, highest priority first: a payroll package (expected
+    value 0.08 × 600 = 48), a retention call (0.05 × 2000 = 100), service recovery."""
+    payroll, retention, recovery = [await known_to_both(floor) for _ in range(3)]
+    return [
+        await detector_opened(floor, payroll, "cross_sell", "payroll_package", 90),
+        await detector_opened(floor, retention, "retention_call", None, 30),
+        await detector_opened(floor, recovery, "service_recovery", None, 10),
+    ]
+
+
+async def test_the_call_list_follows_the_next_best_action_ranking(floor: Floor) -> None:
+    payroll, retention, recovery = await three_ranked_apart_from_their_priority(floor)
+
+    answer = (await floor.client.get("/v1/outbound/call-list")).json()
+
+    assert (answer["ordered_by"], answer["degraded"]) == ("next_best_action", [])
+    listed = [(i["opportunity_id"], float(i["expected_value"])) for i in answer["items"]]
+    # Service recovery first, as in the ranking, then by expected value, not by priority.
+    assert listed == [(str(recovery), 0), (str(retention), 100), (str(payroll), 48)]
+
+
+async def test_without_the_ranking_the_call_list_falls_back_to_priority(
+    cc_settings: Settings, floor: Floor
+) -> None:
+    made = await three_ranked_apart_from_their_priority(floor)
+    away = cc_settings.model_copy(update={"events_service_url": f"http://127.0.0.1:{free_port()}"})
+
+    async with serving(create_app(away, customer_transport=floor.customer_transport)) as client:
+        answer = (await client.get("/v1/outbound/call-list")).json()
+
+    assert (answer["ordered_by"], answer["degraded"]) == ("priority", ["events_service"])
+    assert [i["opportunity_id"] for i in answer["items"]] == [str(m) for m in made]
+    assert {i["expected_value"] for i in answer["items"]} == {None}
