@@ -30,7 +30,9 @@ def test_the_candidate_puts_first_the_highest_estimate_times_value_times_its_wei
 
 def test_the_log_weighs_each_served_offer_by_how_likely_the_policy_served_it() -> None:
     actions = catalogue()
-    weighted = logged_decisions([SERVED_WEALTH, SERVED_LOAN], actions, {"wealth_up_sell": 2})
+    weighted = logged_decisions(
+        [SERVED_WEALTH, SERVED_LOAN], actions, {"wealth_up_sell": Decimal(2)}
+    )
     assert [(d.action, d.logging_probability, d.target_probability) for d in weighted] == [
         ("wealth_up_sell", 0.9, 1.0),
         ("loan_offer", 0.2, 0.0),
