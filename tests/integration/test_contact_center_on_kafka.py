@@ -121,29 +121,49 @@ async def test_an_opportunity_withdrawn_on_kafka_leaves_the_call_list(
     contact_database: str, kafka_bootstrap: str
 ) -> None:
     settings = Settings(
-        database_url=contact_database, bus="kafka", kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=contact_database,
+        bus="kafka",
+        kafka_bootstrap_servers=kafka_bootstrap,
         relay_poll_interval_seconds=0.05,
-        calling_hours_start=time(0, 0), calling_hours_end=time(23, 59, 59, 999999),
-    )  # fmt: skip
+        calling_hours_start=time(0, 0),
+        calling_hours_end=time(23, 59, 59, 999999),
+    )
     await clear_floor(settings)
     customer_id, now = uuid.uuid4(), datetime.now(UTC)
     registered = CustomerRegistered(
-        customer_id=customer_id, kind="individual", branch_code="SH002", value_tier="key",
-        identifiers=[], consent={"phone": True}, preferred_channel="phone",
+        customer_id=customer_id,
+        kind="individual",
+        branch_code="SH002",
+        value_tier="key",
+        identifiers=[],
+        consent={"phone": True},
+        preferred_channel="phone",
         birth_month_day=None,
-    )  # fmt: skip
+    )
     opportunity = OpportunityCreated(
-        opportunity_id=uuid.uuid4(), customer_id=customer_id, rule_id="salary_credit",
-        rule_version=1, action="cross_sell", product="payroll_package", priority=60,
-        owner="contact_center", owner_id=None, channel="phone", due_at=now,
-        expires_at=now + timedelta(days=3), facts={},
-    )  # fmt: skip
+        opportunity_id=uuid.uuid4(),
+        customer_id=customer_id,
+        rule_id="salary_credit",
+        rule_version=1,
+        action="cross_sell",
+        product="payroll_package",
+        priority=60,
+        owner="contact_center",
+        owner_id=None,
+        channel="phone",
+        due_at=now,
+        expires_at=now + timedelta(days=3),
+        facts={},
+    )
     # What the events service publishes when the transaction behind the offer is reversed.
     reason = f"transaction_reversed:duplicate_posting:{uuid.uuid4()}"
     withdrawn = OpportunityClosed(
-        opportunity_id=opportunity.opportunity_id, customer_id=customer_id, status="withdrawn",
-        outcome=reason, closed_at=now,
-    )  # fmt: skip
+        opportunity_id=opportunity.opportunity_id,
+        customer_id=customer_id,
+        status="withdrawn",
+        outcome=reason,
+        closed_at=now,
+    )
     async with serving(create_app(settings)) as client:
         await publish(settings, registered, source="/crm/customer")
         await publish(settings, opportunity, source="/crm/events")

@@ -178,6 +178,7 @@ class WithheldActionCard(_FromEventsService):
 class Ranking(_FromEventsService):
     """The events service's answer for one customer."""
 
+    decision_id: uuid.UUID | None = None
     items: list[NextBestActionCard]
     withheld: list[WithheldActionCard] = []
 
@@ -203,6 +204,12 @@ class ScreenPop(BaseModel):
         description="What to offer, in this order: the events service's next-best-action "
         "ranking for the phone (service recovery first, then expected value), with only what "
         "may be offered now. Agents offer from this list, first entry first."
+    )
+    next_best_decision_id: uuid.UUID | None = Field(
+        default=None,
+        description="The events service's decision these actions come from: the desktop "
+        "records the customer's answer to the offer at the events service's "
+        "POST /v1/decisions/{decision_id}/responses, which is what its models learn from.",
     )
     open_opportunities: list[OpportunityCard] = Field(
         description="Every open opportunity of the customer, unranked and unfiltered, as the "

@@ -58,6 +58,7 @@ def screen_pop(
         recent_interactions=[],
         open_complaints=[],
         next_best_actions=_offers(ranking, settings),
+        next_best_decision_id=ranking.decision_id if ranking is not None else None,
         open_opportunities=[],
         degraded=[
             source

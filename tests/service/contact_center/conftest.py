@@ -201,6 +201,8 @@ async def floor(cc_settings: Settings, contact_database: str) -> AsyncIterator[F
             relay_poll_interval_seconds=0.05,
             schedule_interval_seconds=3600,
             rule_cache_seconds=0,
+            # Rankings by the models' estimates only, so that two of them agree.
+            nba_exploration=0.0,
         )
     )
     async with serving(customer_app) as customers, serving(events_app) as events:

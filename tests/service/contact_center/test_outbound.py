@@ -250,9 +250,12 @@ async def test_an_opportunity_withdrawn_for_a_complaint_leaves_the_list_with_the
     # As the events service withdraws an open offer when the customer complains.
     complaint_id = uuid.uuid4()
     withdrawn = OpportunityClosed(
-        opportunity_id=made, customer_id=customer, status="withdrawn",
-        outcome=f"complaint_received:{complaint_id}", closed_at=datetime.now(UTC),
-    )  # fmt: skip
+        opportunity_id=made,
+        customer_id=customer,
+        status="withdrawn",
+        outcome=f"complaint_received:{complaint_id}",
+        closed_at=datetime.now(UTC),
+    )
     await publish(floor.settings, withdrawn, source="/crm/events")
 
     async def taken_off() -> bool:
@@ -296,22 +299,42 @@ async def detector_opened(
     opportunity_id = uuid.uuid4()
     engine = create_engine(EventsSettings(database_url=floor.settings.database_url))
     row = DetectorOpportunity(
-        id=opportunity_id, dedupe_key=str(opportunity_id), customer_id=customer_id,
-        rule_id="call_list_test", rule_version=1, action=action, product=product,
-        priority=priority, owner="contact_center", owner_id=None, channel="phone",
-        due_at=NOW + timedelta(hours=1), expires_at=NOW + timedelta(days=3), status="open",
-        outcome=None, control_group=False, facts={}, lineage={}, created_at=NOW,
-        updated_at=NOW, converted_at=None,
-    )  # fmt: skip
+        id=opportunity_id,
+        dedupe_key=str(opportunity_id),
+        customer_id=customer_id,
+        rule_id="call_list_test",
+        rule_version=1,
+        action=action,
+        product=product,
+        priority=priority,
+        owner="contact_center",
+        owner_id=None,
+        channel="phone",
+        due_at=NOW + timedelta(hours=1),
+        expires_at=NOW + timedelta(days=3),
+        status="open",
+        outcome=None,
+        control_group=False,
+        facts={},
+        lineage={},
+        created_at=NOW,
+        updated_at=NOW,
+        converted_at=None,
+    )
     try:
         async with AsyncSession(engine) as session, session.begin():
             session.add(row)
     finally:
         await engine.dispose()
     await opportunity(
-        floor, customer_id, opportunity_id=opportunity_id, action=action, product=product,
-        priority=priority, rule_id="call_list_test",
-    )  # fmt: skip
+        floor,
+        customer_id,
+        opportunity_id=opportunity_id,
+        action=action,
+        product=product,
+        priority=priority,
+        rule_id="call_list_test",
+    )
     await entry_of(floor, opportunity_id)
     return opportunity_id
 

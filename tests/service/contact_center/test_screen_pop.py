@@ -49,11 +49,20 @@ async def test_the_pop_offers_the_ranking_best_first_with_the_scripts(floor: Flo
     top = offers[0]
     assert top["factors"] == ranked[0]["factors"]
     assert (top["name"], top["kind"], top["product"]) == (
-        ranked[0]["name"], ranked[0]["kind"], ranked[0]["product"],
-    )  # fmt: skip
+        ranked[0]["name"],
+        ranked[0]["kind"],
+        ranked[0]["product"],
+    )
     assert top["opportunity_id"] is None  # an always-on offer, opened by no rule
     assert top["script"] == floor.settings.script_for(top["kind"], top["product"])
     assert pop["degraded"] == []
+    # The desktop records the customer's answer against the decision the pop showed.
+    answered = await floor.events.post(
+        f"/v1/decisions/{pop['next_best_decision_id']}/responses",
+        json={"action_id": top["action_id"], "outcome": "declined"},
+    )
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["learned"] is True
 
 
 async def test_without_the_events_service_the_pop_is_degraded_not_late(
