@@ -14,7 +14,7 @@ from services.events.app import create_app
 from services.events.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
-from tests.service.conftest import serving
+from tests.service.conftest import scalar, serving
 from tests.service.events.conftest import (
     NOW,
     Detector,
@@ -38,8 +38,11 @@ WEALTH_AFTER_DEPOSIT = {
 
 
 @pytest.fixture
-def exploiting(events_settings: Settings) -> Settings:
-    """Rankings by the models' estimates only: with no response learned yet, the priors."""
+async def exploiting(events_settings: Settings) -> Settings:
+    """Rankings by the models' estimates only: with no response learned yet, the priors. The
+    responses other tests recorded are forgotten first (the database is shared)."""
+    forget = "WITH gone AS (DELETE FROM action_evidence RETURNING 1) SELECT count(*) FROM gone"
+    await scalar(events_settings, forget)
     return events_settings.model_copy(update={"nba_exploration": 0.0})
 
 
