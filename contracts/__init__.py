@@ -8,6 +8,6 @@ Importing the package registers every event model, so that a consumer can decode
 by its type and the AsyncAPI document lists them all.
 """
 
-from contracts import complaints, contact_center, customer, opportunities
+from contracts import complaints, contact_center, customer, decisions, opportunities
 
-__all__ = ["complaints", "contact_center", "customer", "opportunities"]
+__all__ = ["complaints", "contact_center", "customer", "decisions", "opportunities"]

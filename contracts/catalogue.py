@@ -15,6 +15,9 @@ class Topic(StrEnum):
     OPPORTUNITIES = "crm.opportunities.v1"
     COMPLAINTS = "crm.complaints.v1"
     CONTACT = "crm.contact.v1"
+    # Every ranking served (each screen pop, call list and banner) and each response to one:
+    # many times the opportunities' volume, read by analytics rather than by work queues.
+    DECISIONS = "crm.decisions.v1"
 
     @property
     def dead_letter(self) -> str:
@@ -61,6 +64,9 @@ class EventType(StrEnum):
     CALLBACK_SCHEDULED = "crm.callback.scheduled.v1"
     OUTBOUND_ATTEMPTED = "crm.outbound.attempted.v1"
 
+    NEXT_BEST_ACTION_DECIDED = "crm.next_best_action.decided.v1"
+    NEXT_BEST_ACTION_RESPONDED = "crm.next_best_action.responded.v1"
+
 
 TOPIC_OF: dict[EventType, Topic] = {
     EventType.CUSTOMER_REGISTERED: Topic.CUSTOMER,
@@ -89,6 +95,8 @@ TOPIC_OF: dict[EventType, Topic] = {
     EventType.CALL_ENDED: Topic.CONTACT,
     EventType.CALLBACK_SCHEDULED: Topic.CONTACT,
     EventType.OUTBOUND_ATTEMPTED: Topic.CONTACT,
+    EventType.NEXT_BEST_ACTION_DECIDED: Topic.DECISIONS,
+    EventType.NEXT_BEST_ACTION_RESPONDED: Topic.DECISIONS,
 }
 
 # Which service publishes each topic. The catalogue names producers so that the AsyncAPI
@@ -100,6 +108,7 @@ PRODUCER_OF: dict[Topic, tuple[str, ...]] = {
     Topic.OPPORTUNITIES: ("events",),
     Topic.COMPLAINTS: ("complaints",),
     Topic.CONTACT: ("contact_center",),
+    Topic.DECISIONS: ("events",),
 }
 
 # How long each topic keeps its messages, in days (None: for ever). ``crm replay`` rebuilds a
@@ -115,6 +124,7 @@ RETENTION_DAYS: dict[Topic, int | None] = {
     Topic.OPPORTUNITIES: 400,
     Topic.COMPLAINTS: 400,
     Topic.CONTACT: 400,
+    Topic.DECISIONS: 400,
 }
 
 

@@ -40,6 +40,7 @@ from contracts.customer import (
     TransactionPosted,
     TransactionReversed,
 )
+from contracts.decisions import NextBestActionDecided, NextBestActionResponded, RankedAction
 from contracts.opportunities import OpportunityClosed, OpportunityCreated, OpportunityUpdated
 
 CUSTOMER = uuid.UUID("3f0c8a52-7d4e-4b1a-9c1e-5a2b6d7e8f90")
@@ -47,6 +48,7 @@ MANAGER = uuid.UUID("8b1d2c3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e")
 COMPLAINT = uuid.UUID("c0ffee00-1234-4abc-8def-0123456789ab")
 CALL = uuid.UUID("ca11ca11-5678-4def-9abc-fedcba987654")
 OPPORTUNITY = uuid.UUID("0b0e0c0d-2468-4ace-8bdf-13579bdf2468")
+DECISION = uuid.UUID("dec15107-1357-4abc-9def-2468ace13579")
 MORNING = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PHONE_DIGEST = IdentifierDigest(kind="phone", digest="9c2d0b0c4f3a6e1f" * 4)
 CONSENT = {"marketing_phone": True, "marketing_sms": False, "marketing_email": True}
@@ -202,6 +204,53 @@ _OPPORTUNITY_EVENTS: tuple[DomainEvent, ...] = (
     ),
 )
 
+_DECISION_EVENTS: tuple[DomainEvent, ...] = (
+    NextBestActionDecided(
+        decision_id=DECISION,
+        customer_id=CUSTOMER,
+        channel="phone",
+        served_at=MORNING,
+        explored=False,
+        features={
+            "tier": "premium",
+            "quadrant": "satisfied_loyal",
+            "products": "2-3",
+            "recency": "7d",
+            "balance_trend": "fell_30",
+            "channel": "phone",
+        },
+        model_versions={"retention_call": 1840, "wealth_management": 962},
+        entries=[
+            RankedAction(
+                action_id="retention_call",
+                rank=1,
+                opportunity_id=OPPORTUNITY,
+                propensity=Decimal("0.23814412"),
+                model_estimate=Decimal("0.23814412"),
+                expected_value=Decimal("476.2882"),
+                first_choice_probability=Decimal("0.9500"),
+            ),
+            RankedAction(
+                action_id="wealth_management",
+                rank=2,
+                opportunity_id=None,
+                propensity=Decimal("0.17920355"),
+                model_estimate=Decimal("0.17920355"),
+                expected_value=Decimal("268.8053"),
+                first_choice_probability=Decimal("0.0500"),
+            ),
+        ],
+    ),
+    NextBestActionResponded(
+        decision_id=DECISION,
+        action_id="retention_call",
+        customer_id=CUSTOMER,
+        opportunity_id=OPPORTUNITY,
+        outcome="accepted",
+        responded_at=MORNING + timedelta(minutes=6),
+    ),
+)
+
 _COMPLAINT_EVENTS: tuple[DomainEvent, ...] = (
     ComplaintReceived(
         complaint_id=COMPLAINT,
@@ -293,6 +342,7 @@ EXAMPLES: dict[str, DomainEvent] = {
         *_CUSTOMER_EVENTS,
         *_ACCOUNT_EVENTS,
         *_OPPORTUNITY_EVENTS,
+        *_DECISION_EVENTS,
         *_COMPLAINT_EVENTS,
         *_CONTACT_EVENTS,
     )

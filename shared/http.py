@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
@@ -76,7 +77,22 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     COMMIT go around it, two of the three round trips of a read made in one statement, such as
     the 360 view. It gives up nothing: under READ COMMITTED, the services' level, a transaction
     gave a read's statements no common snapshot either. Reads never write, but for the audit
-    record of personal data shown, which is one statement."""
+    record of personal data shown, which is one statement, and the reads that keep what they
+    answered (:data:`KeepingReadSessionDep`)."""
+    async with _unit_of_work(request, one_transaction=request.method not in READ_METHODS) as s:
+        yield s
+
+
+async def keeping_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read's session in one transaction, for a read that keeps what it answered and
+    publishes it (a next best action's decision): its statements and its events commit
+    together or not at all. As a read, it is never refused for the outbox's backlog."""
+    async with _unit_of_work(request, one_transaction=True) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _unit_of_work(request: Request, *, one_transaction: bool) -> AsyncIterator[AsyncSession]:
     runtime = runtime_of(request)
     reading = request.method in READ_METHODS
     backlog = runtime.relay.backlog
@@ -86,7 +102,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         )
     async with runtime.sessions() as session:
         async with session.begin():
-            if reading:
+            if not one_transaction:
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield session
             principal = getattr(request.state, "principal", None)
@@ -100,6 +116,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the transaction ends right after the endpoint, before the response goes out.
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+KeepingReadSessionDep = Annotated[AsyncSession, Depends(keeping_read_session, scope="function")]
 
 
 class RequestContextMiddleware:

@@ -1,10 +1,14 @@
 """Fixtures of the service tests: each service's app, migrated and started on the real
 PostgreSQL with the local bus, reached over HTTP through ASGI."""
 
+import asyncio
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -16,6 +20,7 @@ from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from shared.bus import OutgoingMessage
 from shared.db import create_engine
+from shared.envelope import EventEnvelope
 from shared.outbox import OutboxRecord, to_message
 from shared.runtime import create_bus
 from shared.settings import SharedSettings
@@ -77,6 +82,48 @@ async def publish_and_wait_applied(
         return int(str(await scalar(settings, count, t=event.event_type))) == before + 1
 
     await wait_until(applied, timeout=20)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A message as a subscriber reads it off the bus: its ``ce_type`` and its body."""
+
+    event_type: str
+    body: dict[str, Any]
+
+
+async def published(
+    settings: SharedSettings,
+    topic: str,
+    key: object,
+    enough: Callable[[list[Published]], bool],
+    *,
+    timeout: float = 30.0,
+) -> list[Published]:
+    """From the beginning of ``topic`` on the bus the settings name, the messages keyed by
+    ``key`` (other tests publish there too), in the order of its partition, until ``enough``
+    says so."""
+    engine = create_engine(settings)
+    bus = create_bus(settings, engine)
+    await bus.start()
+    await bus.ensure_topics([topic])
+    consumer = bus.consumer(f"reader-{uuid.uuid4().hex[:8]}", [topic])
+    await consumer.start()
+    found: list[Published] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not enough(found):
+                batch = await consumer.poll(max_records=500, timeout=0.5)
+                found += [
+                    Published(EventEnvelope.from_headers(m.headers).type, json.loads(m.value))
+                    for m in batch
+                    if m.key == str(key).encode()
+                ]
+    finally:
+        await consumer.stop()
+        await bus.stop()
+        await engine.dispose()
+    return found
 
 
 async def scalar(settings: SharedSettings, sql: str, **params: object) -> object:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contracts.catalogue import Topic
 from tests.unit.k8s_rendering import K8S, OVERLAYS, ROOT, render, render_directory, validate
 from tools.k8s.manifests import rendered
 from tools.k8s.pod_security import check
@@ -58,7 +59,8 @@ def test_the_restore_drills_patch_makes_a_valid_recovering_cluster(tmp_path: Pat
 
 def test_a_misspelt_field_in_a_kafka_topic_fails(tmp_path: Path) -> None:
     text = render("production")
-    assert text.count("\n  partitions: 6\n") == 12
+    # Every topic of the catalogue, and its dead letters.
+    assert text.count("\n  partitions: 6\n") == 2 * len(Topic)
     path = tmp_path / "misspelt.yaml"
     path.write_text(text.replace("\n  partitions: 6\n", "\n  partitons: 6\n", 1))
 

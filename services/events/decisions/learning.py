@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.decisions import NextBestActionResponded
 from services.events.decisions import repository
 from services.events.decisions.repository import Answered
+from shared.outbox import record_event
 
 ACCEPTED = "accepted"
 # What a customer's response may be; "expired" is recorded by the bank when nobody answered.
@@ -21,12 +23,24 @@ SUPERSEDED = "superseded"
 async def respond(
     session: AsyncSession, decision_id: uuid.UUID, action_id: str, outcome: str, now: datetime
 ) -> Answered | None:
-    """Records the response and teaches the action's model; None (and nothing learned) when
-    the entry has its response already: a redelivered outcome changes nothing."""
+    """Records the response, teaches the action's model and publishes the response; None (and
+    nothing learned or published) when the entry has its response already: a redelivered
+    outcome changes nothing."""
     answered = await repository.answer(session, decision_id, action_id, outcome, now)
     if answered is not None:
         await repository.close_other_offers(session, answered)
         await repository.learn(session, action_id, answered.features, positive=outcome == ACCEPTED)
+        await record_event(
+            session,
+            NextBestActionResponded(
+                decision_id=decision_id,
+                action_id=action_id,
+                customer_id=answered.customer_id,
+                opportunity_id=answered.opportunity_id,
+                outcome=outcome,
+                responded_at=now,
+            ),
+        )
     return answered
 
 

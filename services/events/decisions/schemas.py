@@ -53,9 +53,13 @@ class ActionPerformance(BaseModel):
 class StrategyCandidate(RequestModel):
     """The learned ranking without exploration, with business weights of its own."""
 
-    weights: dict[str, Annotated[Decimal, Field(ge=0, le=100)]] = Field(
-        default_factory=dict, description="By action id; 1 when not named."
-    )
+    weights: Annotated[
+        dict[
+            Annotated[str, Field(min_length=1, max_length=60)],
+            Annotated[Decimal, Field(ge=0, le=100)],
+        ],
+        Field(max_length=100),
+    ] = Field(default_factory=dict, description="By action id; 1 when not named.")
     days: int = Field(default=90, ge=1, le=730, description="The decisions of these days.")
     limit: int = Field(default=50_000, ge=10, le=200_000)
     resamples: int = Field(default=1000, ge=100, le=10_000)

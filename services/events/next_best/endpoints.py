@@ -21,7 +21,7 @@ from services.events.next_best.schemas import (
 )
 from services.events.next_best.service import Decision
 from shared.auth.http import PrincipalDep
-from shared.http import SessionDep
+from shared.http import KeepingReadSessionDep
 
 router = APIRouter(prefix="/v1")
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1")
 async def next_best_actions(
     customer_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: KeepingReadSessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     channel: Annotated[OfferChannel | None, Query(description="Where it is to be offered.")] = None,
@@ -38,7 +38,8 @@ async def next_best_actions(
 ) -> NextBestActions:
     """What to offer the customer now, best first, each with the factors of its rank; what
     may not be offered (suppressed, no consent, an open complaint, the contact cap) is listed
-    apart with its reason. A customer manager reaches only their own customers."""
+    apart with its reason. A customer manager reaches only their own customers. The decision
+    served is kept in one transaction."""
     decision = await service.next_best_actions(
         session,
         customer_id,

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.decisions import NextBestActionDecided, RankedAction
 from services.events.config import Settings
 from services.events.decisions import repository as decisions_repository
 from services.events.decisions.repository import LoggedEntry
@@ -18,6 +19,7 @@ from services.events.next_best.features import CustomerFacts, decision_features
 from services.events.next_best.ranking import Arbitration, CustomerContext, OpenOffer, arbitrate
 from services.events.rules import ActionKind
 from services.events.service import business_day
+from shared.outbox import record_event
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,19 @@ async def next_best_actions(
         if w.reason == "ramping_up"
     ]
     first_choice = policy.first_choice_probabilities(rankable, scores, rules, served, rng)
+    entries = [
+        LoggedEntry(
+            action_id=r.action_id,
+            rank=rank,
+            opportunity_id=r.opportunity.opportunity_id if r.opportunity else None,
+            propensity=Decimal(scores[r.action_id].model.mean).quantize(policy.PROPENSITY_PLACES),
+            ranked_propensity=r.factors["propensity"],
+            expected_value=r.factors["expected_value"].quantize(Decimal("0.0001")),
+            choice_probability=first_choice[r.action_id],
+        )
+        for rank, r in enumerate(arbitration.ranked, start=1)
+    ]
+    model_versions = {a: scores[a].responses for a in first_choice}
     await decisions_repository.keep_decision(
         session,
         decision_id=decision_id,
@@ -114,21 +129,33 @@ async def next_best_actions(
         served_at=now,
         explored=served.explored,
         features=features,
-        model_versions={a: scores[a].responses for a in first_choice},
-        entries=[
-            LoggedEntry(
-                action_id=r.action_id,
-                rank=rank,
-                opportunity_id=r.opportunity.opportunity_id if r.opportunity else None,
-                propensity=Decimal(scores[r.action_id].model.mean).quantize(
-                    policy.PROPENSITY_PLACES
-                ),
-                ranked_propensity=r.factors["propensity"],
-                expected_value=r.factors["expected_value"].quantize(Decimal("0.0001")),
-                choice_probability=first_choice[r.action_id],
-            )
-            for rank, r in enumerate(arbitration.ranked, start=1)
-        ],
+        model_versions=model_versions,
+        entries=entries,
+    )
+    # In the decision's transaction: published if and only if it is kept.
+    await record_event(
+        session,
+        NextBestActionDecided(
+            decision_id=decision_id,
+            customer_id=customer_id,
+            channel=channel,
+            served_at=now,
+            explored=served.explored,
+            features=features,
+            model_versions=model_versions,
+            entries=[
+                RankedAction(
+                    action_id=e.action_id,
+                    rank=e.rank,
+                    opportunity_id=e.opportunity_id,
+                    propensity=e.ranked_propensity,
+                    model_estimate=e.propensity,
+                    expected_value=e.expected_value,
+                    first_choice_probability=e.choice_probability,
+                )
+                for e in entries
+            ],
+        ),
     )
     return Decision(decision_id, served.explored, arbitration, scores, first_choice)
 

@@ -1,21 +1,24 @@
 """The decision log on the real database and bus: every ranking kept, each response learned
 once by its action's model from the customer as the decision saw them."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from contracts.catalogue import EventType, Topic
 from contracts.contact_center import OutboundAttempted
 from contracts.customer import CustomerManagerAssigned, CustomerSegmentChanged
 from services.events.app import create_app
 from services.events.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
-from tests.service.conftest import publish, scalar, serving
+from tests.service.conftest import Published, publish, published, scalar, serving
 from tests.service.customer.factories import erasure_of
 from tests.service.events.conftest import NOW, Detector, custom, known_customer, opened, posted
 from tests.waiting import wait_until
@@ -32,6 +35,21 @@ EVIDENCE = (
     "SELECT positives || '/' || negatives FROM action_evidence"
     " WHERE action_id = :action AND predictor = :predictor AND bin = :bin"
 )
+
+# The decision as its log keeps it, in the shape of its event (figures as text, to compare as
+# numbers: the log's columns have their own scale).
+LOGGED_DECISION = (
+    "SELECT jsonb_build_object('decision_id', d.id, 'customer_id', d.customer_id,"
+    " 'channel', d.channel, 'served_at', d.served_at, 'explored', d.explored,"
+    " 'features', d.features, 'model_versions', d.model_versions, 'entries',"
+    " (SELECT jsonb_agg(jsonb_build_object('action_id', e.action_id, 'rank', e.rank,"
+    " 'opportunity_id', e.opportunity_id, 'propensity', e.ranked_propensity::text,"
+    " 'model_estimate', e.propensity::text, 'expected_value', e.expected_value::text,"
+    " 'first_choice_probability', e.choice_probability::text) ORDER BY e.rank)"
+    " FROM action_decision_entries e WHERE e.decision_id = d.id))::text"
+    " FROM action_decisions d WHERE d.id = :d"
+)
+FIGURES = ("propensity", "model_estimate", "expected_value", "first_choice_probability")
 
 
 @pytest.fixture
@@ -71,6 +89,16 @@ async def _respond(
         json={"action_id": decision["items"][0]["action_id"], "outcome": outcome},
         headers=headers,
     )
+
+
+def _as_compared(decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision's fields with its time and figures as values, not as spelt."""
+    entries = [{**e, **{f: Decimal(e[f]) for f in FIGURES}} for e in decision["entries"] or []]
+    return {
+        **decision,
+        "served_at": datetime.fromisoformat(decision["served_at"]),
+        "entries": entries,
+    }
 
 
 async def _evidence(settings: Settings, action: str, predictor: str, bin_: str) -> str | None:
@@ -160,6 +188,12 @@ async def test_an_unanswered_offer_is_learned_as_refused_after_the_window(
     state = "SELECT e.outcome FROM action_decision_entries e JOIN action_decisions d"
     state += " ON d.id = e.decision_id WHERE d.customer_id = :c AND e.rank = 1"
     assert await scalar(exploiting, state, c=customer_id) == "expired"
+
+    def responded(found: list[Published]) -> bool:
+        return any(m.event_type == EventType.NEXT_BEST_ACTION_RESPONDED for m in found)
+
+    (_, expiry) = await published(exploiting, Topic.DECISIONS, customer_id, responded)
+    assert expiry.body["outcome"] == "expired"
 
 
 async def test_a_redelivered_call_result_teaches_the_model_once(
@@ -292,6 +326,63 @@ async def test_an_erased_customer_s_decisions_no_longer_name_them(
     kept = "SELECT count(*) || ':' || count(customer_id) FROM action_decisions WHERE id = :d"
     # The decision stays for the models' health; whose it was does not.
     assert await scalar(exploiting, kept, d=uuid.UUID(decision["decision_id"])) == "1:0"
+    # Nor does a response recorded since, keyed by the decision instead.
+    assert (await _respond(client, decision, "declined")).status_code == 200
+    (responded,) = await published(exploiting, Topic.DECISIONS, decision["decision_id"], bool)
+    assert responded.event_type == EventType.NEXT_BEST_ACTION_RESPONDED
+    assert responded.body["customer_id"] is None
+
+
+async def test_a_ranking_served_is_published_once_as_the_decision_log_keeps_it(
+    detector: Detector, events_settings: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    # Exploring, the propensity the ranking used is a draw, not the model's estimate: the
+    # event must carry each where the log keeps it.
+    exploring = events_settings.model_copy(update={"nba_exploration": 1.0})
+    async with serving(create_app(exploring)) as client:
+        decision = await _decide(client, customer_id)
+    (decided,) = await published(exploring, Topic.DECISIONS, customer_id, bool)
+    assert decided.event_type == EventType.NEXT_BEST_ACTION_DECIDED
+    logged = await scalar(exploring, LOGGED_DECISION, d=uuid.UUID(decision["decision_id"]))
+    kept = _as_compared(json.loads(str(logged)))
+    assert kept["explored"] is True
+    assert kept["entries"], "the customer's offer is ranked"
+    assert _as_compared(decided.body) == kept
+
+
+async def test_a_response_is_published_once_and_one_sent_again_publishes_nothing(
+    detector: Detector, client: httpx.AsyncClient, exploiting: Settings
+) -> None:
+    customer_id = await _customer_with_an_offer(detector)
+    decision = await _decide(client, customer_id)
+    assert (await _respond(client, decision, "accepted")).json()["learned"] is True
+    assert (await _respond(client, decision, "accepted")).json()["learned"] is False
+    # One customer's events keep their order on the bus: what the response sent again could
+    # have published comes before the next ranking's decision.
+    later = await _decide(client, customer_id)
+
+    def later_arrived(found: list[Published]) -> bool:
+        return any(m.body["decision_id"] == later["decision_id"] for m in found)
+
+    found = await published(exploiting, Topic.DECISIONS, customer_id, later_arrived)
+    decided, responded = EventType.NEXT_BEST_ACTION_DECIDED, EventType.NEXT_BEST_ACTION_RESPONDED
+    assert [m.event_type for m in found] == [decided, responded, decided]
+    recorded = "SELECT responded_at FROM action_decision_entries"
+    recorded += " WHERE decision_id = :d AND action_id = :a"
+    top = decision["items"][0]
+    responded_at = await scalar(
+        exploiting, recorded, d=uuid.UUID(decision["decision_id"]), a=top["action_id"]
+    )
+    body = found[1].body
+    assert datetime.fromisoformat(body.pop("responded_at")) == responded_at
+    assert body == {
+        "decision_id": decision["decision_id"],
+        "action_id": top["action_id"],
+        "customer_id": str(customer_id),
+        "opportunity_id": top["opportunity_id"],
+        "outcome": "accepted",
+    }
 
 
 async def test_a_candidate_strategy_is_estimated_on_the_log(
