@@ -171,6 +171,8 @@ async def _events_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
     # account by its last four digits): the sweep still reads every answer it gives.
     rules = (await client.get("/v1/rules")).json()["items"]
     sweep.path_values["rule_id"] = rules[0]["rule_id"]
+    # An action's health holds counts and rates, no customer.
+    sweep.path_values["action_id"] = "retention_call"
     # Customers reach the detector as events, which this sweep does not publish (the next
     # best actions of one hold no identifier: action ids and the factors of their rank).
     sweep.made_from_events.add("customer_id")
