@@ -5,9 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
-from shared.requests import RequestModel
+from services.events.next_best.catalogue import catalogue
+from shared.requests import RequestModel, decimal_schema
 
 
 class ResponseCreate(RequestModel):
@@ -55,8 +56,24 @@ class StrategyCandidate(RequestModel):
 
     weights: Annotated[
         dict[
-            Annotated[str, Field(min_length=1, max_length=60)],
-            Annotated[Decimal, Field(ge=0, le=100)],
+            # The document names the shipped catalogue's actions; the service checks the names
+            # against the catalogue it runs with (CRM_EVENTS_ACTION_CATALOGUE).
+            Annotated[
+                str,
+                Field(min_length=1, max_length=60),
+                WithJsonSchema({"type": "string", "enum": sorted(catalogue().actions)}),
+            ],
+            Annotated[
+                Decimal,
+                Field(gt=0, lt=100),
+                decimal_schema(
+                    digits=2,
+                    places=2,
+                    positive=True,
+                    description="The action's business weight, above 0 and below 100.",
+                    example="1.5",
+                ),
+            ],
         ],
         Field(max_length=100),
     ] = Field(default_factory=dict, description="By action id; 1 when not named.")
