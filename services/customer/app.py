@@ -23,6 +23,7 @@ from services.customer.reviews import endpoints as reviews_endpoints
 from services.customer.surveys import endpoints as surveys_endpoints
 from services.customer.timeline import endpoints as timeline_endpoints
 from services.customer.view import endpoints as view_endpoints
+from services.customer.wallet import endpoints as wallet_endpoints
 from services.customer.worklist import endpoints as worklist_endpoints
 from shared.app import create_service_app
 from shared.metrics import ServiceMetrics
@@ -49,6 +50,7 @@ ROUTERS = [
     reviews_endpoints.router,
     groups_endpoints.router,
     worklist_endpoints.router,
+    wallet_endpoints.router,
 ]
 
 

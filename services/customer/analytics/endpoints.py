@@ -1,25 +1,35 @@
 """HTTP API of the customer value analytics (客户价值分析)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from services.customer.access import customer_in_reach
 from services.customer.analytics import service as analytics_service
+from services.customer.analytics.periods import calendar_period
 from services.customer.analytics.schemas import (
     DriftingCustomer,
+    ProductsPerCustomer,
+    Retention,
     RfmScore,
     SegmentMigration,
     ValuePyramid,
+    WalletDistribution,
 )
-from services.customer.dependencies import SettingsDep
+from services.customer.analytics.service import Cohort, RetentionBy
+from services.customer.dependencies import NowDep, SettingsDep
 from services.customer.managers import service as managers_service
 from services.customer.managers.schemas import UnservedCustomerRead
 from shared.http import SessionDep
-from shared.periods import InvalidPeriod, Moment, end_of, start_of
+from shared.periods import InvalidPeriod, Moment, end_of, period, start_of
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
+
+OUTFLOW_PERIOD = timedelta(days=90)
+BranchCode = Annotated[
+    str | None, Query(max_length=20, description="Only the customers of this branch.")
+]
 
 
 @router.get("/analytics/value-pyramid", tags=["analytics"])
@@ -80,3 +90,58 @@ async def unserved_customers(
     return await managers_service.unserved(
         session, settings=settings, branch_code=branch_code, limit=limit
     )
+
+
+@router.get("/analytics/share-of-wallet", tags=["analytics"])
+async def share_of_wallet(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
+    branch_code: BranchCode = None,
+) -> WalletDistribution:
+    """Share of wallet (客户占有率) by tier where customers declared what they hold elsewhere:
+    how many did, the bank's share of their wealth, its spread in quarter bands; and the
+    transfers to other banks over the period (the last 90 days unless given)."""
+    since, until = period(start, end, zone=settings.bank_zone, now=now, default=OUTFLOW_PERIOD)
+    return await analytics_service.wallet_distribution(
+        session, settings=settings, start=since, end=until, branch_code=branch_code
+    )
+
+
+@router.get("/analytics/retention", tags=["analytics"])
+async def retention(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    label: Annotated[
+        str, Query(alias="period", max_length=7, description="2026, 2026-Q1 or 2026-03.")
+    ],
+    by: RetentionBy = RetentionBy.TIER,
+    cohort: Annotated[Cohort, Query(description="The cohorts' length, by cohort.")] = (
+        Cohort.QUARTER
+    ),
+    branch_code: BranchCode = None,
+) -> Retention:
+    """Retention rate (客户保持率): of the customers active at the period's start, the share
+    still active at its end (neither closed nor lapsed), by their tier then or by the month or
+    quarter they became customers. A period still running ends now."""
+    return await analytics_service.retention(
+        session,
+        settings=settings,
+        period=calendar_period(label, settings.bank_zone),
+        by=by,
+        cohort=cohort,
+        branch_code=branch_code,
+        now=now,
+    )
+
+
+@router.get("/analytics/products-per-customer", tags=["analytics"])
+async def products_per_customer(
+    session: SessionDep, branch_code: BranchCode = None
+) -> ProductsPerCustomer:
+    """Cross-sell depth: how many kinds of product (current, term deposit, loan, card,
+    wealth) each active customer holds open, its distribution and mean by tier."""
+    return await analytics_service.products_per_customer(session, branch_code=branch_code)

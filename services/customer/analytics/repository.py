@@ -1,15 +1,18 @@
-"""Queries behind the analytics: valuation of every active customer, tier migration.
+"""Queries behind the analytics: valuation of every active customer, tier migration, share of
+wallet, retention, products held.
 
 Written as SQL: they are set computations over the whole book (window functions, DISTINCT ON
 histories) that read best as the statements PostgreSQL runs."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.wallet.repository import TO_OTHER_BANKS
 
 # Every active customer with assets, loans (both in CNY) and a yearly contribution estimate:
 # margins on balances plus fees paid over the last year, less the cost of serving them.
@@ -35,7 +38,7 @@ fees AS (
     GROUP BY t.customer_id
 ),
 valued AS (
-    SELECT c.id, c.name, c.kind, c.value_tier, c.loyalty, c.manager_id,
+    SELECT c.id, c.name, c.kind, c.value_tier, c.loyalty, c.manager_id, c.branch_code,
         coalesce(b.aum, 0) AS aum,
         coalesce(b.loans, 0) AS loans,
         coalesce(b.aum, 0) * :deposit_margin + coalesce(b.loans, 0) * :loan_margin
@@ -182,3 +185,110 @@ async def rfm_scores(
         "limit": limit,
     }
     return (await session.execute(statement, values)).all()
+
+
+async def wallet_by_tier(
+    session: AsyncSession,
+    parameters: dict[str, Any],
+    *,
+    start: datetime,
+    end: datetime,
+    branch_code: str | None,
+) -> Sequence[Row[Any]]:
+    """Per tier, and for everyone (``value_tier`` null): how many customers declared their
+    holdings elsewhere, the bank's and the declared wealth of those, their shares in bands,
+    and the transfers to other banks in [start, end) of every customer."""
+    statement = text(
+        _VALUED + ", declared AS (SELECT customer_id, sum(amount_cny) AS elsewhere"  # nosec B608
+        "   FROM external_holdings GROUP BY customer_id),"
+        " outflows AS (SELECT t.customer_id, sum(t.amount * r.rate) AS outflow"
+        "   FROM transactions t JOIN rates r ON r.currency = t.currency"
+        "   WHERE t.booked_at >= :start AND t.booked_at < :end AND "
+        + TO_OTHER_BANKS
+        + "   GROUP BY t.customer_id),"
+        " shares AS (SELECT v.value_tier, v.aum, d.elsewhere, o.outflow,"
+        "   CASE WHEN v.aum + d.elsewhere > 0 THEN v.aum / (v.aum + d.elsewhere) END AS share"
+        "   FROM valued v LEFT JOIN declared d ON d.customer_id = v.id"
+        "   LEFT JOIN outflows o ON o.customer_id = v.id"
+        "   WHERE CAST(:branch_code AS text) IS NULL OR v.branch_code = :branch_code)"
+        " SELECT value_tier, count(*) AS customers, count(elsewhere) AS known,"
+        "   coalesce(sum(aum) FILTER (WHERE elsewhere IS NOT NULL), 0) AS known_aum,"
+        "   coalesce(sum(elsewhere), 0) AS elsewhere, avg(share) AS mean_share,"
+        "   count(*) FILTER (WHERE share < 0.25) AS quarter_1,"
+        "   count(*) FILTER (WHERE share >= 0.25 AND share < 0.5) AS quarter_2,"
+        "   count(*) FILTER (WHERE share >= 0.5 AND share < 0.75) AS quarter_3,"
+        "   count(*) FILTER (WHERE share >= 0.75) AS quarter_4,"
+        "   coalesce(sum(outflow), 0) AS outflow, count(outflow) AS with_outflow"
+        " FROM shares GROUP BY GROUPING SETS ((value_tier), ())"
+    )
+    values = {**parameters, "start": start, "end": end, "branch_code": branch_code}
+    return (await session.execute(statement, values)).all()
+
+
+# Active at a moment: a posting or an interaction in the idle window up to it, the loyalty
+# rule's test for a customer who is not non-cooperative. Written for a `customers c`.
+_ACTIVE_AT = (
+    "(EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = c.id"
+    "   AND t.booked_at > CAST({at} AS timestamptz) - CAST(:idle AS interval)"
+    "   AND t.booked_at <= {at})"
+    " OR EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.id"
+    "   AND i.occurred_at > CAST({at} AS timestamptz) - CAST(:idle AS interval)"
+    "   AND i.occurred_at <= {at}))"
+)
+
+
+async def retention(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    idle: timedelta,
+    by_tier: bool,
+    cohort_format: str,
+    zone: str,
+    branch_code: str | None,
+) -> Sequence[Row[Any]]:
+    """Of the customers active at ``start`` (registered, not closed, not lapsed), grouped by
+    their tier at ``start`` or by when they became customers: how many were closed (or
+    erased) by ``end``, and how many of the rest had lapsed by then."""
+    statement = text(
+        "WITH base AS (SELECT c.id, c.closed_at,"  # nosec B608
+        "   CASE WHEN :by_tier THEN coalesce((SELECT s.current FROM segment_changes s"
+        "     WHERE s.customer_id = c.id AND s.dimension = 'value_tier'"
+        "     AND s.effective_at <= :start ORDER BY s.effective_at DESC, s.id DESC LIMIT 1),"
+        "     'unrecorded')"
+        "   ELSE to_char(c.created_at AT TIME ZONE :zone, :cohort_format) END AS grouped,"
+        "   NOT " + _ACTIVE_AT.format(at=":end") + " AS lapsed"
+        "   FROM customers c"
+        "   WHERE c.created_at <= :start AND (c.closed_at IS NULL OR c.closed_at > :start)"
+        "   AND (CAST(:branch_code AS text) IS NULL OR c.branch_code = :branch_code)"
+        "   AND " + _ACTIVE_AT.format(at=":start") + ")"
+        " SELECT grouped, count(*) AS active_at_start,"
+        "   count(*) FILTER (WHERE closed_at <= :end) AS closed,"
+        "   count(*) FILTER (WHERE (closed_at IS NULL OR closed_at > :end) AND lapsed) AS lapsed"
+        " FROM base GROUP BY grouped"
+    )
+    values = {
+        "start": start,
+        "end": end,
+        "idle": idle,
+        "by_tier": by_tier,
+        "cohort_format": cohort_format,
+        "zone": zone,
+        "branch_code": branch_code,
+    }
+    return (await session.execute(statement, values)).all()
+
+
+async def products_held(session: AsyncSession, *, branch_code: str | None) -> Sequence[Row[Any]]:
+    """Per tier, how many active customers hold each number of kinds of product (open)."""
+    statement = text(
+        "WITH held AS (SELECT c.value_tier, count(DISTINCT a.product_type) AS products"
+        "   FROM customers c"
+        "   LEFT JOIN accounts a ON a.customer_id = c.id AND a.status = 'open'"
+        "   WHERE c.status = 'active'"
+        "   AND (CAST(:branch_code AS text) IS NULL OR c.branch_code = :branch_code)"
+        "   GROUP BY c.id, c.value_tier)"
+        " SELECT value_tier, products, count(*) AS customers FROM held GROUP BY 1, 2"
+    )
+    return (await session.execute(statement, {"branch_code": branch_code})).all()

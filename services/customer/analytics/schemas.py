@@ -1,5 +1,6 @@
-"""HTTP models of the value analytics: the pyramid, tier migration, drift, RFM. A customer's
-name in them is a :data:`MaskedName`, the one rule of every list of customers."""
+"""HTTP models of the value analytics: the pyramid, tier migration, drift, RFM, share of
+wallet, retention, products per customer. A customer's name in them is a :data:`MaskedName`,
+the one rule of every list of customers."""
 
 import uuid
 from datetime import datetime
@@ -68,3 +69,83 @@ class RfmScore(BaseModel):
     frequency_score: int = Field(ge=1, le=5)
     monetary: int = Field(ge=1, le=5)
     rfm: str = Field(description="The three scores as a cell, e.g. 555.")
+
+
+class ShareBand(BaseModel):
+    lower: Decimal
+    upper: Decimal = Field(description="Exclusive, except the last band's 1.")
+    customers: int
+
+
+class TierWallet(BaseModel):
+    tier: str = Field(description="A value tier, or ``all``.")
+    customers: int
+    known: int = Field(description="Customers who declared what they hold elsewhere.")
+    bank_assets_cny: Decimal = Field(description="The bank's balances of the known customers.")
+    declared_elsewhere_cny: Decimal
+    share: Decimal | None = Field(
+        description="The bank's share of the known customers' wealth, taken together."
+    )
+    mean_share: Decimal | None = Field(description="The mean of the known customers' shares.")
+    bands: list[ShareBand]
+    outflows_to_other_banks_cny: Decimal = Field(
+        description="Transfers out naming another bank in the period, of every customer."
+    )
+    customers_with_outflows: int
+
+
+class WalletDistribution(BaseModel):
+    """Share of wallet by tier where customers declared their holdings elsewhere; the others
+    count as customers, not as a share."""
+
+    start: datetime
+    end: datetime
+    tiers: list[TierWallet]
+    total: TierWallet
+
+
+class RetentionGroup(BaseModel):
+    group: str = Field(description="The tier at the start, or the cohort; ``all`` in total.")
+    active_at_start: int
+    retained: int
+    closed: int = Field(description="Closed, or erased, by the end.")
+    lapsed: int = Field(description="Still open, with no activity in the idle window at the end.")
+    retention_rate: Decimal | None = Field(
+        description="retained / active_at_start; null when nobody was active at the start."
+    )
+
+
+class Retention(BaseModel):
+    """Of the customers active at the period's start, the share still active at its end."""
+
+    period: str
+    start: datetime
+    end: datetime
+    complete: bool = Field(description="False while the period runs: its end is now.")
+    by: str
+    cohort: str | None = Field(description="``month`` or ``quarter`` when by cohort.")
+    lapse_after_days: int = Field(
+        description="No posting or interaction for this many days: lapsed (non-cooperative)."
+    )
+    groups: list[RetentionGroup]
+    total: RetentionGroup
+
+
+class ProductCount(BaseModel):
+    products: int
+    customers: int
+
+
+class TierProducts(BaseModel):
+    tier: str = Field(description="A value tier, or ``all``.")
+    customers: int
+    mean_products: Decimal
+    distribution: list[ProductCount]
+
+
+class ProductsPerCustomer(BaseModel):
+    """Cross-sell depth: the kinds of product each active customer holds open."""
+
+    product_kinds: list[str]
+    tiers: list[TierProducts]
+    total: TierProducts

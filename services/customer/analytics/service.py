@@ -1,23 +1,36 @@
 """Customer value analytics (客户价值分析): the value pyramid and the 20:80 rule, how customers
-move between tiers, and who is drifting away — satisfied or not."""
+move between tiers, and who is drifting away — satisfied or not; and the measures of a
+relationship's depth: share of wallet, retention rate, products per customer."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.analytics import repository as analytics_repository
+from services.customer.analytics.periods import CalendarPeriod
 from services.customer.analytics.schemas import (
     DriftingCustomer,
     MigrationCell,
+    ProductCount,
+    ProductsPerCustomer,
+    Retention,
+    RetentionGroup,
     RfmScore,
     SegmentMigration,
+    ShareBand,
+    TierProducts,
     TierValue,
+    TierWallet,
     ValuePyramid,
+    WalletDistribution,
 )
 from services.customer.config import Settings
+from services.customer.models import ProductType
 from services.customer.valuation.segmentation import TIER_RANK, ValueTier
+from shared.problems import InvalidField
 
 YEAR = timedelta(days=365)
 PLACES = Decimal("0.0001")
@@ -138,3 +151,170 @@ async def rfm(session: AsyncSession, *, settings: Settings, limit: int) -> list[
         )
         for row in rows
     ]
+
+
+def _by_tier_rank(tier: str) -> int:
+    """Premium first; a group that is no tier (``unrecorded``) last."""
+    return -TIER_RANK[ValueTier(tier)] if tier in set(ValueTier) else 1
+
+
+CENTS = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value).quantize(CENTS)
+
+
+BANDS = [Decimal("0"), Decimal("0.25"), Decimal("0.5"), Decimal("0.75"), Decimal("1")]
+
+
+def _tier_wallet(row: Any) -> TierWallet:
+    counts = [row.quarter_1, row.quarter_2, row.quarter_3, row.quarter_4]
+    assets, elsewhere = Decimal(row.known_aum), Decimal(row.elsewhere)
+    return TierWallet(
+        tier=row.value_tier or "all",
+        customers=row.customers,
+        known=row.known,
+        bank_assets_cny=_money(assets),
+        declared_elsewhere_cny=_money(elsewhere),
+        share=_share(assets, assets + elsewhere) if row.known else None,
+        mean_share=None if row.mean_share is None else Decimal(row.mean_share).quantize(PLACES),
+        bands=[
+            ShareBand(lower=BANDS[i], upper=BANDS[i + 1], customers=count)
+            for i, count in enumerate(counts)
+        ],
+        outflows_to_other_banks_cny=_money(row.outflow),
+        customers_with_outflows=row.with_outflow,
+    )
+
+
+async def wallet_distribution(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    branch_code: str | None,
+) -> WalletDistribution:
+    rows = await analytics_repository.wallet_by_tier(
+        session,
+        _parameters(settings, datetime.now(UTC)),
+        start=start,
+        end=end,
+        branch_code=branch_code,
+    )
+    tiers = [_tier_wallet(row) for row in rows if row.value_tier is not None]
+    (everyone,) = [_tier_wallet(row) for row in rows if row.value_tier is None]
+    return WalletDistribution(
+        start=start,
+        end=end,
+        tiers=sorted(tiers, key=lambda t: _by_tier_rank(t.tier)),
+        total=everyone,
+    )
+
+
+class RetentionBy(StrEnum):
+    TIER = "tier"
+    COHORT = "cohort"
+
+
+class Cohort(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+# How PostgreSQL's to_char names a cohort: 2026-03, 2026-Q1.
+_COHORT_FORMAT = {Cohort.MONTH: "YYYY-MM", Cohort.QUARTER: 'YYYY-"Q"Q'}
+
+
+def _retention_group(group: str, active: int, closed: int, lapsed: int) -> RetentionGroup:
+    retained = active - closed - lapsed
+    return RetentionGroup(
+        group=group,
+        active_at_start=active,
+        retained=retained,
+        closed=closed,
+        lapsed=lapsed,
+        retention_rate=_share(Decimal(retained), Decimal(active)) if active else None,
+    )
+
+
+async def retention(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    period: CalendarPeriod,
+    by: RetentionBy,
+    cohort: Cohort,
+    branch_code: str | None,
+    now: datetime,
+) -> Retention:
+    """Attrition as the bank's own data shows it: the relationship closed (or erased), or
+    lapsed, no posting or interaction for the non-cooperative idle days (180)."""
+    if period.start >= now:
+        raise InvalidField("period", "has not begun", where="query")
+    end = min(period.end, now)
+    idle_days = settings.loyalty_thresholds.non_cooperative_idle_days
+    rows = await analytics_repository.retention(
+        session,
+        start=period.start,
+        end=end,
+        idle=timedelta(days=idle_days),
+        by_tier=by is RetentionBy.TIER,
+        cohort_format=_COHORT_FORMAT[cohort],
+        zone=settings.bank_zone.key,
+        branch_code=branch_code,
+    )
+    groups = [
+        _retention_group(row.grouped, row.active_at_start, row.closed, row.lapsed) for row in rows
+    ]
+
+    def order(group: RetentionGroup) -> tuple[int, str]:
+        return (_by_tier_rank(group.group) if by is RetentionBy.TIER else 0, group.group)
+
+    return Retention(
+        period=period.label,
+        start=period.start,
+        end=end,
+        complete=end == period.end,
+        by=by,
+        cohort=cohort if by is RetentionBy.COHORT else None,
+        lapse_after_days=idle_days,
+        groups=sorted(groups, key=order),
+        total=_retention_group(
+            "all",
+            sum(g.active_at_start for g in groups),
+            sum(g.closed for g in groups),
+            sum(g.lapsed for g in groups),
+        ),
+    )
+
+
+def _tier_products(tier: str, counts: dict[int, int]) -> TierProducts:
+    customers = sum(counts.values())
+    held = sum(products * n for products, n in counts.items())
+    return TierProducts(
+        tier=tier,
+        customers=customers,
+        mean_products=(Decimal(held) / customers).quantize(CENTS) if customers else Decimal("0"),
+        distribution=[ProductCount(products=p, customers=counts[p]) for p in sorted(counts)],
+    )
+
+
+async def products_per_customer(
+    session: AsyncSession, *, branch_code: str | None
+) -> ProductsPerCustomer:
+    rows = await analytics_repository.products_held(session, branch_code=branch_code)
+    by_tier: dict[str, dict[int, int]] = {}
+    everyone: dict[int, int] = {}
+    for row in rows:
+        by_tier.setdefault(row.value_tier, {})[row.products] = row.customers
+        everyone[row.products] = everyone.get(row.products, 0) + row.customers
+    return ProductsPerCustomer(
+        product_kinds=[kind.value for kind in ProductType],
+        tiers=[
+            _tier_products(tier, counts)
+            for tier, counts in sorted(by_tier.items(), key=lambda t: _by_tier_rank(t[0]))
+        ],
+        total=_tier_products("all", everyone),
+    )

@@ -1,7 +1,4 @@
 # Imported for their tables, which join Base.metadata.
-import services.customer.groups.models
-import services.customer.history.models
-import services.customer.projections  # noqa: F401
 from services.customer.models import Base
 from shared.migrations import run_migrations
 

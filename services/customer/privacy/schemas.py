@@ -54,6 +54,9 @@ class CustomerExport(BaseModel):
     survey_answers: list[dict[str, Any]]
     segment_history: list[dict[str, Any]]
     reviews: list[dict[str, Any]]
+    external_holdings: list[dict[str, Any]] = Field(
+        description="What the customer declared holding at other institutions."
+    )
     relationships: list[dict[str, Any]]
     leads: list[dict[str, Any]]
     history: list[dict[str, Any]] = Field(

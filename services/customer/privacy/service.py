@@ -1,9 +1,10 @@
 """A customer's rights over their data: consent per channel with when and where it was given,
 a copy of everything held (access request), and erasure.
 
-Erasure removes what identifies the person and keeps what the bank must keep (transactions,
-segment history, group memberships, complaints elsewhere) de-identified: those rows keep only
-the customer id, a random key that no longer leads to anyone. A household's or group's name is
+Erasure removes what identifies the person, and what they declared holding elsewhere, and
+keeps what the bank must keep (transactions, segment history, group memberships, complaints
+elsewhere) de-identified: those rows keep only the customer id, a random key that no longer
+leads to anyone. A household's or group's name is
 cleared too when it would still point at the person (``clear_group_names``). It needs the
 relationship closed first: while a customer holds accounts the bank must know who they are."""
 
@@ -35,6 +36,7 @@ from services.customer.privacy.schemas import (
     ErasureRequest,
 )
 from services.customer.relationships import repository as relationships_repository
+from services.customer.wallet import repository as wallet_repository
 from shared.outbox import record_event
 from shared.problems import Conflict, ProblemError
 
@@ -100,6 +102,7 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "survey_answers": await privacy_repository.all_survey_answers(session, customer_id),
         "segment_history": await privacy_repository.segment_history(session, customer_id),
         "reviews": await privacy_repository.all_reviews(session, customer_id),
+        "external_holdings": await wallet_repository.holdings_of(session, customer_id),
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
         "history": await history_repository.history_of(session, customer_id),
@@ -155,6 +158,8 @@ async def erase_customer(
     customer.updated_at = now
     await privacy_repository.remove_identifiers(session, customer_id)
     await privacy_repository.clear_free_text(session, customer_id, erased=ERASED_NAME)
+    # What the customer told of their wealth elsewhere is theirs alone, not the bank's books.
+    await wallet_repository.remove_all_holdings(session, customer_id)
     # After the customer's row (flushed first, which adds its erased state to the history).
     await session.flush()
     await history_repository.erase_history(session, customer_id, erased=ERASED_NAME)

@@ -26,6 +26,9 @@ QUERIES: dict[str, dict[str, str]] = {
     "/v1/analytics/drifting": {"limit": "500"},
     "/v1/analytics/rfm": {"limit": "1000"},
     "/v1/analytics/unserved": {"limit": "1000"},
+    "/v1/analytics/share-of-wallet": {},
+    "/v1/analytics/retention": {"period": "2026"},
+    "/v1/analytics/products-per-customer": {},
 }
 
 
