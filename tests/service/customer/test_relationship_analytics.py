@@ -191,7 +191,7 @@ async def _planted(
         tier=tier,
         at=moment,
     )
-    return customer
+    return str(customer)
 
 
 def _groups(answer: httpx.Response) -> dict[str, tuple[int, int, int, int, Decimal]]:
