@@ -4,6 +4,7 @@ Unknown fields are refused (a misspelt field is a 422 naming it, not silently dr
 surrounding white space is taken off strings, as channels often pad what their users typed.
 """
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -28,7 +29,12 @@ def decimal_schema(
     floats and leaves its string form unbounded; the field's own ``Field`` constraints enforce
     the same bounds."""
     bound = 10**digits
-    number: dict[str, Any] = {"type": "number", "exclusiveMaximum": bound}
+    # multipleOf: a number with more places than the field keeps is refused, so say so.
+    number: dict[str, Any] = {
+        "type": "number",
+        "exclusiveMaximum": bound,
+        "multipleOf": float(Decimal(1).scaleb(-places)),
+    }
     number["exclusiveMinimum"] = 0 if positive else -bound
     sign = "" if positive else "-?"
     pattern = rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,{places}}})?$"
