@@ -129,6 +129,7 @@ async def _customer_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:
     sweep.queries["/v1/customers/{customer_id}/view"] = [{}, {"as_of": taken_on}]
     sweep.masked.append(f'"field":"accounts.{mask_account(account)}.status"')
     sweep.queries["/v1/analytics/segment-migration"] = [{"start": "2026-01-01T00:00:00+08:00"}]
+    sweep.queries["/v1/analytics/retention"] = [{"period": "2026"}]
 
 
 async def _complaints_objects(client: httpx.AsyncClient, sweep: Sweep) -> None:

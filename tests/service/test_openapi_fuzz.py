@@ -188,6 +188,10 @@ BUSINESS_RULES: dict[str, dict[str, str]] = {
         "PUT /v1/customer-groups/{group_id}/members/{customer_id}": "the customer's kind and "
         "the role fit the group's kind; only a subsidiary names parent_customer_id, a current "
         "member not under the customer (no cycle)",
+        "POST /v1/customers/{customer_id}/external-holdings": "declared_on is not in the future",
+        "GET /v1/analytics/retention": "the period has begun",
+        "PUT /v1/customers/{customer_id}/external-holdings/{holding_id}": "declared_on is not "
+        "in the future",
         "POST /v1/reconciliations": "business_date has ended in the bank's time zone; each "
         "account_number once; a text/csv body is a header line, then a line per account",
     },

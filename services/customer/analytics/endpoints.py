@@ -116,7 +116,13 @@ async def retention(
     settings: SettingsDep,
     now: NowDep,
     label: Annotated[
-        str, Query(alias="period", max_length=7, description="2026, 2026-Q1 or 2026-03.")
+        str,
+        Query(
+            alias="period",
+            max_length=7,
+            pattern=r"^(199[0-9]|20[0-9][0-9]|2100)(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
+            description="2026, 2026-Q1 or 2026-03.",
+        ),
     ],
     by: RetentionBy = RetentionBy.TIER,
     cohort: Annotated[Cohort, Query(description="The cohorts' length, by cohort.")] = (
