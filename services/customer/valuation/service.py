@@ -5,11 +5,10 @@ account events, so ingest stays fast and valuation follows within moments) and f
 in a batch. Every change is kept with its reason and published as ``segment_changed``."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,11 +21,11 @@ from services.customer.models import (
     AccountStatus,
     Customer,
     CustomerStatus,
-    ProductType,
     SegmentChange,
 )
 from services.customer.surveys import repository as surveys_repository
 from services.customer.valuation import repository as valuation_repository
+from services.customer.valuation.money import balances_cny, to_cny
 from services.customer.valuation.segmentation import (
     TIER_RANK,
     SegmentDecision,
@@ -37,18 +36,7 @@ from services.customer.valuation.segmentation import (
     decide_value_tier,
     satisfaction_quadrant,
 )
-from services.customer.view.schemas import CustomerValue
 from shared.outbox import record_event
-
-ASSET_PRODUCTS = frozenset({ProductType.CURRENT, ProductType.TERM_DEPOSIT, ProductType.WEALTH})
-
-
-def to_cny(amount: Decimal, currency: str, settings: Settings) -> Decimal:
-    rate = settings.fx_rates_to_cny.get(currency)
-    if rate is None:
-        # A currency without a reference rate is left out of the valuation rather than guessed.
-        return Decimal("0")
-    return amount * rate
 
 
 @dataclass(frozen=True)
@@ -286,70 +274,6 @@ async def revalue_customer(
             at=at,
         )
     return changed
-
-
-def lifetime_value(contribution: Decimal, retention: Decimal, discount_rate: Decimal) -> Decimal:
-    """The yearly contribution kept for as long as the customer stays, discounted: with
-    retention r and discount rate d, m·(1+d)/(1+d−r) (Gupta and Lehmann's constant-margin
-    form, margins counted at the start of each year)."""
-    return contribution * (1 + discount_rate) / (1 + discount_rate - retention)
-
-
-class HeldBalance(Protocol):
-    """What valuing a customer reads of an account: a row, or an account in the 360 view."""
-
-    @property
-    def product_type(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def balance(self) -> Decimal: ...
-    @property
-    def status(self) -> str: ...
-
-
-def balances_cny(accounts: Sequence[HeldBalance], settings: Settings) -> tuple[Decimal, Decimal]:
-    """Assets under management and loans outstanding, in CNY, of the open accounts given."""
-    assets = loans = Decimal("0")
-    for account in accounts:
-        if account.status != AccountStatus.OPEN:
-            continue
-        if account.product_type in ASSET_PRODUCTS:
-            assets += to_cny(account.balance, account.currency, settings)
-        elif account.product_type == ProductType.LOAN:
-            loans += to_cny(account.balance, account.currency, settings)
-    return assets, loans
-
-
-FEES_WINDOW = timedelta(days=365)
-
-
-def customer_value(
-    customer: Customer,
-    accounts: Sequence[HeldBalance],
-    fees: Mapping[str, Decimal],
-    *,
-    settings: Settings,
-) -> CustomerValue:
-    """The customer's worth, from the accounts read for the view and the fees paid (per
-    currency) over the last ``FEES_WINDOW``."""
-    model = settings.profit_model
-    assets, loans = balances_cny(accounts, settings)
-    fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
-    contribution = (
-        assets * model.deposit_margin + loans * model.loan_margin + fees_cny - model.cost_to_serve
-    )
-    retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
-    cents = Decimal("0.01")
-    return CustomerValue(
-        assets_cny=assets.quantize(cents),
-        loans_cny=loans.quantize(cents),
-        yearly_contribution_cny=contribution.quantize(cents),
-        retention=retention,
-        lifetime_value_cny=lifetime_value(contribution, retention, model.discount_rate).quantize(
-            cents
-        ),
-    )
 
 
 async def revalue_everyone(

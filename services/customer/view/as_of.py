@@ -24,7 +24,7 @@ from services.customer.history.models import Facet
 from services.customer.history.repository import FacetState, HistoryAround
 from services.customer.models import Customer, SegmentChange
 from services.customer.relationships.schemas import RelationshipRead
-from services.customer.valuation.service import balances_cny
+from services.customer.valuation.money import balances_cny
 from services.customer.view import repository as view_repository
 from services.customer.view.schemas import CustomerViewAsOf, ViewChange
 from shared.masking import mask_account

@@ -19,8 +19,8 @@ from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.surveys import repository as surveys_repository
+from services.customer.valuation.money import FEES_WINDOW, balances_cny, customer_value
 from services.customer.valuation.segmentation import satisfaction_quadrant
-from services.customer.valuation.service import FEES_WINDOW, balances_cny, customer_value
 from services.customer.view import repository as view_repository
 from services.customer.view.schemas import (
     CustomerView,
