@@ -1,4 +1,5 @@
 # Imported for their tables, which join Base.metadata.
+import services.customer.attrition.models
 import services.customer.groups.models
 import services.customer.history.models
 import services.customer.projections  # noqa: F401

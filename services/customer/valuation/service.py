@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.customer import UNPLACED, CustomerSegmentChanged
 from services.customer.accounts import repository as accounts_repository
+from services.customer.attrition import service as attrition_service
 from services.customer.config import Settings
 from services.customer.managers.service import ensure_manager
 from services.customer.models import (
@@ -36,6 +37,7 @@ from services.customer.valuation.segmentation import (
     decide_value_tier,
     satisfaction_quadrant,
 )
+from shared.adaptive_model import Evidence
 from shared.outbox import record_event
 
 
@@ -226,11 +228,14 @@ async def revalue_customer(
     unless_valued_since: datetime | None = None,
     inputs: ValuationInputs | None = None,
     recheck_quadrant: bool = False,
+    attrition_evidence: Evidence | None = None,
 ) -> list[str]:
     """Decide every dimension again; returns the dimensions that changed.
 
     The quadrant is placed again when the loyalty changed, or always with
     ``recheck_quadrant`` (the batch: survey answers leave the index's window with time).
+    With ``attrition_evidence`` (the batch, once a run), the customer is observed for the
+    attrition model and their risk read again.
 
     With ``unless_valued_since`` (the time of the event that asks), nothing is done if the
     customer was valued after it: a batch of a thousand transactions is one valuation, not a
@@ -265,6 +270,16 @@ async def revalue_customer(
         session, customer, settings=settings, at=at
     ):
         changed.append(SegmentDimension.QUADRANT.value)
+    if attrition_evidence is not None and await attrition_service.assess(
+        session,
+        customer,
+        facts,
+        inputs.accounts.get(customer.id, []),
+        evidence=attrition_evidence,
+        settings=settings,
+        at=at,
+    ):
+        changed.append(SegmentDimension.ATTRITION_RISK.value)
     if SegmentDimension.VALUE_TIER in changed:
         await ensure_manager(
             session,
@@ -285,8 +300,14 @@ async def revalue_everyone(
 ) -> dict[str, int]:
     """The batch: every active customer decided again, each in a transaction of its own (a
     failure stops at one customer, and the run can be repeated: unchanged segments record
-    nothing). Catches what time alone changes, such as dormancy."""
+    nothing). Catches what time alone changes, such as dormancy. First, the attrition
+    observations whose horizon has passed are learned; everyone's risk is then read from
+    the model as it stands after them."""
     changed: dict[str, int] = {"customers": 0}
+    learned = await attrition_service.learn_due_observations(sessions, settings=settings, at=at)
+    if learned:
+        changed["attrition_learned"] = learned
+    evidence = await attrition_service.current_evidence(sessions)
     after: uuid.UUID | None = None
     while True:
         async with sessions() as session:
@@ -296,7 +317,12 @@ async def revalue_everyone(
         for customer_id in ids:
             async with sessions() as session, session.begin():
                 for dimension in await revalue_customer(
-                    session, customer_id, settings=settings, at=at, recheck_quadrant=True
+                    session,
+                    customer_id,
+                    settings=settings,
+                    at=at,
+                    recheck_quadrant=True,
+                    attrition_evidence=evidence,
                 ):
                     changed[dimension] = changed.get(dimension, 0) + 1
             changed["customers"] += 1

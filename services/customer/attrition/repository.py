@@ -1,0 +1,128 @@
+"""Queries of the attrition model: observations taken and due, the counts, each customer's
+risk, and the figures an observation and its label read."""
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.customer.attrition.models import (
+    TOTAL,
+    AttritionCount,
+    AttritionObservation,
+    AttritionRisk,
+)
+from services.customer.projections import CaseKind, TimelineCase
+from shared.adaptive_model import BinCounts, Evidence
+from shared.bulk import upsert
+
+
+async def add_observation(session: AsyncSession, observation: AttritionObservation) -> bool:
+    """Keep the month's first observation of the customer; returns whether this was it."""
+    values = {c.key: getattr(observation, c.key) for c in AttritionObservation.__table__.columns}
+    statement = (
+        pg_insert(AttritionObservation)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["customer_id", "month"])
+        .returning(AttritionObservation.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def next_due_observation(
+    session: AsyncSession, *, at: datetime
+) -> AttritionObservation | None:
+    """An observation whose horizon has passed and that is not learned yet, locked; one that
+    another run holds is passed over (it is being learned there)."""
+    o = AttritionObservation
+    statement = (
+        select(o)
+        .where(o.learned_at.is_(None), o.horizon_ends_at <= at)
+        .order_by(o.horizon_ends_at, o.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def unlearned_of(session: AsyncSession, customer_id: uuid.UUID) -> list[AttritionObservation]:
+    o = AttritionObservation
+    statement = (
+        select(o)
+        .where(o.customer_id == customer_id, o.learned_at.is_(None))
+        .order_by(o.month)
+        .with_for_update()
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def count_response(
+    session: AsyncSession, features: Mapping[str, str], *, attrited: bool
+) -> None:
+    """Add one response to the total and to each of its features' bins, in one statement."""
+    rows = [
+        {
+            "predictor": predictor,
+            "bin": bin_,
+            "positives": int(attrited),
+            "negatives": int(not attrited),
+        }
+        for predictor, bin_ in [(TOTAL, TOTAL), *sorted(features.items())]
+    ]
+    statement = pg_insert(AttritionCount).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["predictor", "bin"],
+        set_={
+            "positives": AttritionCount.positives + statement.excluded.positives,
+            "negatives": AttritionCount.negatives + statement.excluded.negatives,
+        },
+    )
+    await session.execute(statement)
+
+
+async def evidence(session: AsyncSession) -> Evidence:
+    learned = Evidence()
+    for row in (await session.scalars(select(AttritionCount))).all():
+        if row.predictor == TOTAL:
+            learned.positives, learned.negatives = row.positives, row.negatives
+        else:
+            learned.add(row.predictor, row.bin, BinCounts(row.positives, row.negatives))
+    return learned
+
+
+async def risk_of(session: AsyncSession, customer_id: uuid.UUID) -> AttritionRisk | None:
+    return await session.get(AttritionRisk, customer_id)
+
+
+async def save_risk(session: AsyncSession, risk: AttritionRisk) -> None:
+    row = {c.key: getattr(risk, c.key) for c in AttritionRisk.__table__.columns}
+    await upsert(session, AttritionRisk, row, key="customer_id")
+
+
+async def complaints_between(
+    session: AsyncSession, customer_id: uuid.UUID, *, since: datetime, until: datetime
+) -> int:
+    t = TimelineCase
+    statement = select(func.count()).where(
+        t.customer_id == customer_id,
+        t.kind == CaseKind.COMPLAINT,
+        t.opened_at > since,
+        t.opened_at <= until,
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def forget_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    """An erased customer's observations and risk go; what was learned from them stays in
+    the counts, which hold no customer."""
+    await session.execute(
+        delete(AttritionObservation).where(AttritionObservation.customer_id == customer_id)
+    )
+    await session.execute(delete(AttritionRisk).where(AttritionRisk.customer_id == customer_id))
+
+
+def month_of(moment: datetime) -> date:
+    return moment.date().replace(day=1)
