@@ -68,8 +68,8 @@ class AttritionRisk(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     probability: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(10))
-    # Predictor → "bin" and the log-odds it added: the why.
-    contributions: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # Each active predictor, its bin and the log-odds it added, the largest first: the why.
+    contributions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     # What the model had learned then: observations and attritions.
     responses: Mapped[int] = mapped_column(Integer)
     attritions: Mapped[int] = mapped_column(Integer)

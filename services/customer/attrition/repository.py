@@ -17,7 +17,6 @@ from services.customer.attrition.models import (
 )
 from services.customer.projections import CaseKind, TimelineCase
 from shared.adaptive_model import BinCounts, Evidence
-from shared.bulk import upsert
 
 
 async def add_observation(session: AsyncSession, observation: AttritionObservation) -> bool:
@@ -98,8 +97,13 @@ async def risk_of(session: AsyncSession, customer_id: uuid.UUID) -> AttritionRis
 
 
 async def save_risk(session: AsyncSession, risk: AttritionRisk) -> None:
+    # A plain upsert: the bulk one sends JSON columns as arrays, and a list would be unnested.
     row = {c.key: getattr(risk, c.key) for c in AttritionRisk.__table__.columns}
-    await upsert(session, AttritionRisk, row, key="customer_id")
+    statement = pg_insert(AttritionRisk).values(row)
+    replaced = {key: statement.excluded[key] for key in row if key != "customer_id"}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["customer_id"], set_=replaced)
+    )
 
 
 async def complaints_between(

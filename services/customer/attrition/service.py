@@ -108,7 +108,9 @@ async def assess(
             customer_id=customer.id,
             probability=answer.mean,
             band=band,
-            contributions={p: {"bin": features[p], "log_odds": round(v, 4)} for p, v in ranked},
+            contributions=[
+                {"predictor": p, "bin": features[p], "log_odds": round(v, 4)} for p, v in ranked
+            ],
             responses=evidence.responses,
             attritions=evidence.positives,
             computed_at=at,

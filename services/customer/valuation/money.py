@@ -6,9 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from services.customer.attrition.features import yearly_retention
 from services.customer.config import Settings
 from services.customer.models import AccountStatus, Customer, ProductType
-from services.customer.view.schemas import CustomerValue
+from services.customer.view.schemas import AttritionRiskRead, CustomerValue
 
 ASSET_PRODUCTS = frozenset({ProductType.CURRENT, ProductType.TERM_DEPOSIT, ProductType.WEALTH})
 
@@ -63,22 +64,33 @@ def customer_value(
     fees: Mapping[str, Decimal],
     *,
     settings: Settings,
+    attrition: AttritionRiskRead | None = None,
 ) -> CustomerValue:
     """The customer's worth, from the accounts read for the view and the fees paid (per
-    currency) over the last ``FEES_WINDOW``."""
+    currency) over the last ``FEES_WINDOW``. The retention is the learned attrition risk's
+    over a year once the model has learned enough attritions, else the table's by loyalty."""
     model = settings.profit_model
     assets, loans = balances_cny(accounts, settings)
     fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
     contribution = (
         assets * model.deposit_margin + loans * model.loan_margin + fees_cny - model.cost_to_serve
     )
-    retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
+    learned = settings.attrition
+    if (
+        attrition is not None
+        and attrition.evidence_attritions >= learned.min_attritions_for_retention
+    ):
+        retention, source = yearly_retention(attrition.probability, learned), "attrition_model"
+    else:
+        retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
+        source = "loyalty_table"
     cents = Decimal("0.01")
     return CustomerValue(
         assets_cny=assets.quantize(cents),
         loans_cny=loans.quantize(cents),
         yearly_contribution_cny=contribution.quantize(cents),
         retention=retention,
+        retention_source=source,
         lifetime_value_cny=lifetime_value(contribution, retention, model.discount_rate).quantize(
             cents
         ),

@@ -160,6 +160,39 @@ async def test_planted_attrition_is_learned_once_from_the_features_then(
     assert risk.probability == pytest.approx(0.125)
     assert (risk.band, risk.responses, risk.attritions) == ("medium", 4, 2)
     assert risk.computed_at == LEARNED
+    view = (await bank.get(f"/v1/customers/{untouched[0]}/view")).json()
+    assert view["attrition_risk"] == {
+        "probability": pytest.approx(0.125),
+        "band": "medium",
+        "contributions": [],
+        "evidence_responses": 4,
+        "evidence_attritions": 2,
+        "computed_at": view["attrition_risk"]["computed_at"],
+    }
+    assert datetime.fromisoformat(view["attrition_risk"]["computed_at"]) == LEARNED
+    # Two attritions are fewer than the 200 the learned retention waits for: the table's.
+    assert view["value"]["retention_source"] == "loyalty_table"
+    # The band moves are the segment history: low from the prior alone (0.05) when first
+    # observed, medium once learned, each with its probability as the reason.
+    segments = await bank.get(
+        f"/v1/customers/{untouched[0]}/segments",
+        params={"as_of": (LEARNED + timedelta(seconds=1)).isoformat()},
+    )
+    moved = segments.json()["segments"]["attrition_risk"]
+    assert (moved["previous"], moved["current"]) == ("low", "medium")
+    assert moved["reason"] == "attrition risk 12.5% (base rate only)"
+    today = datetime.now(UTC).isoformat()
+    then = (await bank.get(f"/v1/customers/{untouched[0]}/view", params={"as_of": today})).json()
+    assert then["attrition_risk"]["current"] == "low"
+    [later] = [c for c in then["changed_since"] if c["field"] == "attrition_risk.band"]
+    assert (later["old"], later["new"]) == ("low", "medium")
+    trusting = attrition_settings.model_copy(
+        update={"attrition": AttritionModel(horizon_days=120, min_attritions_for_retention=2)}
+    )
+    async with serving(create_app(trusting)) as learned_bank:
+        value = (await learned_bank.get(f"/v1/customers/{untouched[0]}/view")).json()["value"]
+    # Staying 120 days at 0.875, held over a year: 0.875 ** (365 / 120) = 0.66620...
+    assert (value["retention_source"], value["retention"]) == ("attrition_model", "0.6662")
 
 
 async def _attrition_counted(settings: Settings) -> tuple[int, int]:
