@@ -4,6 +4,7 @@ pure functions of figures read elsewhere."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from contracts.customer import AttritionBand
 from services.customer.config import AttritionModel
 
 ATTRITED = "attrited"
@@ -73,10 +74,10 @@ def features_of(facts: AttritionFacts) -> dict[str, str]:
     }
 
 
-def risk_band(probability: float, model: AttritionModel) -> str:
+def risk_band(probability: float, model: AttritionModel) -> AttritionBand:
     if probability >= model.high_from:
-        return "high"
-    return "medium" if probability >= model.medium_from else "low"
+        return AttritionBand.HIGH
+    return AttritionBand.MEDIUM if probability >= model.medium_from else AttritionBand.LOW
 
 
 def yearly_retention(probability: float, model: AttritionModel) -> Decimal:
