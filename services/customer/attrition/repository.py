@@ -92,18 +92,25 @@ async def evidence(session: AsyncSession) -> Evidence:
     return learned
 
 
-async def risk_of(session: AsyncSession, customer_id: uuid.UUID) -> AttritionRisk | None:
-    return await session.get(AttritionRisk, customer_id)
-
-
-async def save_risk(session: AsyncSession, risk: AttritionRisk) -> None:
-    # A plain upsert: the bulk one sends JSON columns as arrays, and a list would be unnested.
+async def replace_risk(session: AsyncSession, risk: AttritionRisk) -> tuple[str, datetime] | None:
+    """Write the customer's risk; returns the band and time of the one it replaced, in one
+    statement (the statement's snapshot still holds the row it overwrites)."""
     row = {c.key: getattr(risk, c.key) for c in AttritionRisk.__table__.columns}
-    statement = pg_insert(AttritionRisk).values(row)
-    replaced = {key: statement.excluded[key] for key in row if key != "customer_id"}
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["customer_id"], set_=replaced)
+    r = AttritionRisk
+    before = select(r.band, r.computed_at).where(r.customer_id == risk.customer_id).cte("before")
+    insert = pg_insert(r).values(row)
+    replaced = {key: insert.excluded[key] for key in row if key != "customer_id"}
+    # A plain upsert: the bulk one sends JSON columns as arrays, and a list would be unnested.
+    statement = (
+        insert.on_conflict_do_update(index_elements=["customer_id"], set_=replaced)
+        .add_cte(before)
+        .returning(
+            select(before.c.band).scalar_subquery(),
+            select(before.c.computed_at).scalar_subquery(),
+        )
     )
+    band, computed_at = (await session.execute(statement)).one()
+    return None if band is None else (band, computed_at)
 
 
 async def complaints_between(

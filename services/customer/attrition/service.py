@@ -86,23 +86,10 @@ async def assess(
             ),
         )
     )
-    await repository.add_observation(
-        session,
-        AttritionObservation(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            month=repository.month_of(at),
-            observed_at=at,
-            horizon_ends_at=at + timedelta(days=model.horizon_days),
-            features=features,
-            assets_cny=facts.aum_cny.quantize(Decimal("0.01")),
-        ),
-    )
     answer = propensity(evidence, features, Prior(model.base_rate, model.prior_strength))
     band = risk_band(answer.mean, model)
-    previous = await repository.risk_of(session, customer.id)
     ranked = sorted(answer.contributions.items(), key=lambda item: -abs(item[1]))
-    await repository.save_risk(
+    previous = await repository.replace_risk(
         session,
         AttritionRisk(
             customer_id=customer.id,
@@ -116,16 +103,33 @@ async def assess(
             computed_at=at,
         ),
     )
-    if previous is not None and previous.band == band:
+    month = repository.month_of(at)
+    # A risk read this month was read with the month's observation, in its transaction: a
+    # daily batch keeps the month's observation once and skips the insert the other days.
+    if previous is None or repository.month_of(previous[1]) != month:
+        await repository.add_observation(
+            session,
+            AttritionObservation(
+                id=uuid.uuid4(),
+                customer_id=customer.id,
+                month=month,
+                observed_at=at,
+                horizon_ends_at=at + timedelta(days=model.horizon_days),
+                features=features,
+                assets_cny=facts.aum_cny.quantize(Decimal("0.01")),
+            ),
+        )
+    was = None if previous is None else previous[0]
+    if was == band:
         return False
-    await _publish_band(session, customer, previous, band, answer.mean, features, ranked, at=at)
+    await _publish_band(session, customer, was, band, answer.mean, features, ranked, at=at)
     return True
 
 
 async def _publish_band(
     session: AsyncSession,
     customer: Customer,
-    previous: AttritionRisk | None,
+    was: str | None,
     band: str,
     probability: float,
     features: dict[str, str],
@@ -135,7 +139,6 @@ async def _publish_band(
 ) -> None:
     why = ", ".join(f"{p} {features[p]} {v:+.2f}" for p, v in ranked[:3]) or "base rate only"
     reason = f"attrition risk {probability:.1%} ({why})"
-    was = None if previous is None else previous.band
     session.add(
         SegmentChange(
             customer_id=customer.id,
