@@ -2,6 +2,7 @@
 database: planted customers whose balances run down or whose relationship closes are learned
 as attrited, from their features as they were when observed, and only once."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import text
 
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import create_app
+from services.customer.attrition.service import learn_due_observations
 from services.customer.config import AttritionModel, Settings
 from services.customer.valuation.service import revalue_customer, revalue_everyone
 from shared.adaptive_model import Evidence
@@ -248,3 +250,30 @@ async def test_erasure_learns_the_customers_pending_observation_and_removes_it(
         assert (await _rows(customer_settings, held.format(table), id=customer_id))[0].n == 0
     positives, negatives = before
     assert await _attrition_counted(customer_settings) == (positives + 1, negatives)
+
+
+async def test_two_runs_at_once_learn_each_observation_once(
+    postgres_server: EmbeddedPostgres,
+) -> None:
+    """Two batches learning at the same moment (two replicas, or a rerun over a slow one):
+    each due observation is counted by one of them."""
+    url = await database_of_its_own(postgres_server, "crm_customer_attrition_race_test")
+    settings = Settings(
+        database_url=url,
+        relay_poll_interval_seconds=0.05,
+        attrition=AttritionModel(horizon_days=120),
+    )
+    async with serving(create_app(settings)) as bank:
+        for _ in range(12):
+            await _customer_with(bank, "10000.00")
+    await _batch(settings, OBSERVED)
+    engine = create_engine(settings)
+    sessions = create_sessionmaker(engine)
+    try:
+        learned = await asyncio.gather(
+            *(learn_due_observations(sessions, settings=settings, at=LEARNED) for _ in range(2))
+        )
+    finally:
+        await engine.dispose()
+    assert sum(learned) == 12
+    assert await _attrition_counted(settings) == (0, 12)
