@@ -23,7 +23,7 @@ from shared.auth.tokens import development_bearer
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.conftest import database_of_its_own
-from tests.service.conftest import serving
+from tests.service.conftest import scalar, serving
 from tests.service.customer.factories import create_customer, open_account, transaction
 
 # Observed 100 days ago with a horizon of 120 days: the horizon ends 20 days from now.
@@ -277,3 +277,37 @@ async def test_two_runs_at_once_learn_each_observation_once(
         await engine.dispose()
     assert sum(learned) == 12
     assert await _attrition_counted(settings) == (0, 12)
+
+
+async def test_a_predictor_that_separates_the_attritions_explains_the_risk_in_the_view(
+    postgres_server: EmbeddedPostgres,
+) -> None:
+    """Counts as learned from 200 observations where key customers left far more often
+    (30 of 50) than ordinary ones (10 of 150): the tier is an active predictor, and each
+    customer's risk moves by their tier's bin."""
+    url = await database_of_its_own(postgres_server, "crm_customer_attrition_reasons_test")
+    settings = Settings(database_url=url, relay_poll_interval_seconds=0.05)
+    await scalar(
+        settings,
+        "INSERT INTO attrition_counts VALUES ('*', '*', 40, 160),"
+        " ('value_tier', 'key', 30, 20), ('value_tier', 'ordinary', 10, 140) RETURNING 1",
+    )
+    async with serving(create_app(settings)) as bank:
+        key, _ = await _customer_with(bank, "300000.00")
+        ordinary, _ = await _customer_with(bank, "1000.00")
+        await _batch(settings, datetime.now(UTC))
+        views = {c: (await bank.get(f"/v1/customers/{c}/view")).json() for c in (key, ordinary)}
+    # Prior and counts: log(41 / 179). The bin's likelihood ratio, Laplace-smoothed over the
+    # two bins and an unseen one: key (31/43) / (21/163), +1.7220; ordinary (11/43) /
+    # (141/163), -1.2183. Probabilities 0.5617 (high) and 0.0634 (low).
+    risks = {c: views[c]["attrition_risk"] for c in views}
+    assert risks[key]["contributions"] == [
+        {"predictor": "value_tier", "bin": "key", "log_odds": 1.722}
+    ]
+    assert risks[ordinary]["contributions"] == [
+        {"predictor": "value_tier", "bin": "ordinary", "log_odds": -1.2183}
+    ]
+    assert risks[key]["probability"] == pytest.approx(0.56173, abs=1e-5)
+    assert risks[ordinary]["probability"] == pytest.approx(0.06344, abs=1e-5)
+    assert (risks[key]["band"], risks[ordinary]["band"]) == ("high", "low")
+    assert risks[key]["evidence_responses"] == 200
