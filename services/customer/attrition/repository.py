@@ -58,6 +58,14 @@ async def unlearned_of(session: AsyncSession, customer_id: uuid.UUID) -> list[At
     return list((await session.scalars(statement)).all())
 
 
+async def observations_of(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> list[AttritionObservation]:
+    o = AttritionObservation
+    statement = select(o).where(o.customer_id == customer_id).order_by(o.month)
+    return list((await session.scalars(statement)).all())
+
+
 async def count_response(
     session: AsyncSession, features: Mapping[str, str], *, attrited: bool
 ) -> None:
@@ -90,6 +98,10 @@ async def evidence(session: AsyncSession) -> Evidence:
         else:
             learned.add(row.predictor, row.bin, BinCounts(row.positives, row.negatives))
     return learned
+
+
+async def risk_of(session: AsyncSession, customer_id: uuid.UUID) -> AttritionRisk | None:
+    return await session.get(AttritionRisk, customer_id)
 
 
 async def replace_risk(session: AsyncSession, risk: AttritionRisk) -> tuple[str, datetime] | None:

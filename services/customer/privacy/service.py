@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import CustomerErased
 from services.customer.accounts import repository as accounts_repository
+from services.customer.attrition import repository as attrition_repository
 from services.customer.attrition import service as attrition_service
 from services.customer.config import Settings
 from services.customer.customers.service import (
@@ -104,6 +105,12 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
         "history": await history_repository.history_of(session, customer_id),
+        "attrition_observations": await attrition_repository.observations_of(session, customer_id),
+        "attrition_risk": [
+            risk
+            for risk in [await attrition_repository.risk_of(session, customer_id)]
+            if risk is not None
+        ],
     }
     return CustomerExport(
         customer={

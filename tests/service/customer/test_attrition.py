@@ -227,6 +227,11 @@ async def test_erasure_learns_the_customers_pending_observation_and_removes_it(
             )
     finally:
         await engine.dispose()
+    supervisor = development_bearer(Role.SUPERVISOR, subject="sup-li")
+    export = (await client.get(f"/v1/customers/{customer['id']}/export", headers=supervisor)).json()
+    [observation] = export["attrition_observations"]
+    assert observation["features"]["products"] == "1"
+    assert [risk["band"] for risk in export["attrition_risk"]] == ["low"]
     held = "SELECT count(*) AS n FROM {} WHERE customer_id = :id"
     observed = await _rows(customer_settings, held.format("attrition_observations"), id=customer_id)
     before = await _attrition_counted(customer_settings)
@@ -241,7 +246,7 @@ async def test_erasure_learns_the_customers_pending_observation_and_removes_it(
     erased = await client.post(
         f"/v1/customers/{customer['id']}/erasure",
         json={"version": 2, "reference": "DSR-2026-0301"},
-        headers=development_bearer(Role.SUPERVISOR, subject="sup-li"),
+        headers=supervisor,
     )
 
     assert erased.status_code == 200, erased.text
