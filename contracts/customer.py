@@ -66,6 +66,16 @@ class Quadrant(StrEnum):
     DISSATISFIED_DRIFTING = "dissatisfied_drifting"
 
 
+class AttritionBand(StrEnum):
+    """The customer's attrition risk, learned from observed attrition, by configured cut-offs.
+    On the wire as the ``current`` of a ``segment_changed`` whose dimension is
+    ``attrition_risk``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
 # The ``current`` of a quadrant change that takes a customer out of every quadrant: no survey
 # answer in the satisfaction index's window any more, or neither loyal nor drifting.
 UNPLACED = "unplaced"
@@ -73,8 +83,9 @@ UNPLACED = "unplaced"
 
 class CustomerSegmentChanged(DomainEvent):
     """A customer moved in one dimension: value_tier, loyalty, usage_density, lifecycle_stage,
-    or quadrant (satisfied_loyal, satisfied_drifting, dissatisfied_loyal, dissatisfied_drifting,
-    or unplaced once in none), each published in the transaction that changed it."""
+    quadrant (satisfied_loyal, satisfied_drifting, dissatisfied_loyal, dissatisfied_drifting,
+    or unplaced once in none), or attrition_risk (low, medium, high: the learned risk's band,
+    moved by the valuation batch), each published in the transaction that changed it."""
 
     event_type = EventType.CUSTOMER_SEGMENT_CHANGED
     customer_id: uuid.UUID

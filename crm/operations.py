@@ -181,10 +181,13 @@ def openapi(out: Path) -> None:
 
 @click.command()
 def revalue() -> None:
-    """Decide every active customer's segments again (the customer service's batch)."""
+    """Decide every active customer's segments again, learn the attrition observations whose
+    horizon has passed and read everyone's attrition risk (the customer service's batch)."""
     configure_logging()
     changed = asyncio.run(_revalue())
-    click.echo(" ".join(f"{key}={value}" for key, value in sorted(changed.items())))
+    # The customers valued first, then each count by name.
+    report = sorted(changed.items(), key=lambda item: (item[0] != "customers", item[0]))
+    click.echo(" ".join(f"{key}={value}" for key, value in report))
 
 
 async def _revalue() -> dict[str, int]:

@@ -63,6 +63,29 @@ class ProfitModel(BaseModel):
     )
 
 
+class AttritionModel(BaseModel):
+    """How attrition is observed, learned and read (docs/customer-value.md, the attrition
+    model). Each month's valuation batch keeps an observation per active customer; once its
+    horizon has passed it is labelled and learned."""
+
+    horizon_days: int = Field(default=90, ge=7, le=730)
+    # Attrited when the balances fell to this share of the observation's or less.
+    run_down_share: Decimal = Field(default=Decimal("0.20"), ge=0, lt=1)
+    # The propensity believed before any observation is learned, and how many it is worth.
+    base_rate: float = Field(default=0.05, gt=0, lt=1)
+    prior_strength: float = Field(default=20.0, gt=0)
+    medium_from: float = Field(default=0.10, gt=0, lt=1)
+    high_from: float = Field(default=0.25, gt=0, lt=1)
+    # Lifetime value uses the learned retention once this many attritions were learned.
+    min_attritions_for_retention: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> "AttritionModel":
+        if self.medium_from >= self.high_from:
+            raise ValueError("medium_from must be below high_from")
+        return self
+
+
 class TierPolicy(BaseModel):
     """How a value tier is served; other services learn it from the events."""
 
@@ -115,6 +138,7 @@ class Settings(SharedSettings):
     tier_policies: dict[str, TierPolicy] = Field(default_factory=_default_policies)
     lead_grades: LeadGrades = LeadGrades()
     profit_model: ProfitModel = ProfitModel()
+    attrition: AttritionModel = AttritionModel()
     # A satisfaction index (0-100) at or above this counts as "says satisfied".
     satisfied_from: Decimal = Decimal("70")
     # A review is shown due this many days before its date, overdue from the day after it.

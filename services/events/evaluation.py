@@ -17,6 +17,7 @@ from services.events.rules import (
     ContactsWithin,
     DaysSinceActivity,
     EventField,
+    InAttritionRisk,
     InQuadrant,
     MaturityWithin,
     NewRecurringCredit,
@@ -139,6 +140,10 @@ def _holds(condition: Condition, state: CustomerState, moment: Moment) -> Outcom
             if state.quadrant not in quadrants:
                 return None
             return {"quadrant": state.quadrant}, None, None
+        case InAttritionRisk(bands=bands):
+            if state.attrition_risk not in bands:
+                return None
+            return {"attrition_risk": state.attrition_risk}, None, None
         case ContactsWithin(days=days, op=op, count=count):
             contacts = sum(row.contacts for row in window(state, moment.day, days))
             found = {f"contacts_{days}d": contacts}

@@ -67,6 +67,7 @@ class CustomerProfile(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     value_tier: Mapped[str | None] = mapped_column(String(20))
     quadrant: Mapped[str | None] = mapped_column(String(30))
+    attrition_risk: Mapped[str | None] = mapped_column(String(10))
     manager_id: Mapped[str | None] = mapped_column(String(40))
     consent: Mapped[dict[str, bool]] = mapped_column(JSONB)
     preferred_channel: Mapped[str | None] = mapped_column(String(20))

@@ -16,6 +16,7 @@ from contracts.complaints import ComplaintClosed, ComplaintReceived
 from contracts.customer import (
     AccountClosed,
     AccountOpened,
+    AttritionBand,
     CustomerErased,
     CustomerManagerAssigned,
     CustomerRegistered,
@@ -169,6 +170,15 @@ class InQuadrant(RulePart):
     quadrants: Annotated[list[Quadrant], Field(min_length=1, max_length=4)]
 
 
+class InAttritionRisk(RulePart):
+    """The customer's attrition risk band is one of these, as the customer service last read
+    it from its learned model (``customer.segment_changed`` with dimension
+    ``attrition_risk``)."""
+
+    kind: Literal["attrition_risk"]
+    bands: Annotated[list[AttritionBand], Field(min_length=1, max_length=3)]
+
+
 class ContactsWithin(RulePart):
     kind: Literal["contacts_within"]
     days: Days
@@ -196,6 +206,7 @@ Condition = Annotated[
     | NewRecurringCredit
     | Segment
     | InQuadrant
+    | InAttritionRisk
     | ContactsWithin
     | BirthdayWithin
     | MaturityWithin,

@@ -60,6 +60,8 @@ class CustomerState:
     # The satisfaction/loyalty quadrant as the customer service placed it ("unplaced" once
     # out of every quadrant).
     quadrant: str | None = None
+    # The attrition risk band as the customer service last read it (learned, not derived here).
+    attrition_risk: str | None = None
     manager_id: str | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     preferred_channel: str | None = None
@@ -263,6 +265,8 @@ def _segment_changed(
         state.value_tier = fields["current"]
     elif dimension == "quadrant":
         state.quadrant = fields["current"]
+    elif dimension == "attrition_risk":
+        state.attrition_risk = fields["current"]
     return Applied()
 
 

@@ -1,6 +1,7 @@
 """The detector on the real Kafka broker: opportunities name the Kafka position of the event
-that raised them, two replicas in one group lose and double nothing when one leaves, and a
-rule on the satisfaction/loyalty quadrant reaches those who enter it."""
+that raised them, two replicas in one group lose and double nothing when one leaves, and
+rules on the satisfaction/loyalty quadrant and on the attrition risk band reach those who
+enter them."""
 
 import asyncio
 import contextlib
@@ -127,14 +128,16 @@ async def test_two_replicas_and_one_leaving_mid_stream_lose_and_double_nothing(
     assert handled_by_second > 0
 
 
-def _placed(customer_id: uuid.UUID, previous: str | None, current: str) -> CustomerSegmentChanged:
+def _placed(
+    customer_id: uuid.UUID, previous: str | None, current: str, *, dimension: str = "quadrant"
+) -> CustomerSegmentChanged:
     return CustomerSegmentChanged(
         customer_id=customer_id,
-        dimension="quadrant",
+        dimension=dimension,
         previous=previous,
         current=current,
         direction="initial" if previous is None else "lateral",
-        reason="survey answered",
+        reason="survey answered" if dimension == "quadrant" else "attrition risk read again",
         policy=None,
         effective_at=NOW,
     )
@@ -184,6 +187,52 @@ async def test_a_quadrant_rule_fires_for_who_enters_the_quadrant_and_no_one_else
     assert opportunity["facts"]["quadrant"] == "satisfied_drifting"
     assert opportunities[staying_loyal] == []
     assert opportunities[leaving] == []
+
+
+async def test_an_attrition_risk_rule_fires_for_who_moves_into_high_and_no_one_else(
+    kafka_settings: Settings,
+) -> None:
+    rule_id = f"attrition_{uuid.uuid4().hex[:8]}"
+    rule = {
+        "name": "Likely to leave: call before they do",
+        "trigger": {"events": ["customer.segment_changed"]},
+        "conditions": [
+            {"kind": "event_field", "field": "dimension", "op": "==", "value": "attrition_risk"},
+            {"kind": "attrition_risk", "bands": ["high"]},
+        ],
+        "action": {"kind": "retention_call"},
+        "holdout_share": "0",
+    }
+    rising, steady, easing = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    customers = [rising, steady, easing]
+    async with serving(create_app(kafka_settings)) as client:
+        body = {"rule_id": rule_id, "definition": rule, "status": "active"}
+        created = await client.post("/v1/rules", json=body)
+        assert created.status_code == 201, created.text
+        await publish(kafka_settings, *(registered(c) for c in customers), source=SOURCE)
+        await wait_observed(kafka_settings, customers, 3)
+        await publish(
+            kafka_settings,
+            _placed(rising, "medium", "high", dimension="attrition_risk"),
+            _placed(steady, None, "medium", dimension="attrition_risk"),
+            _placed(easing, "high", "low", dimension="attrition_risk"),
+            source=SOURCE,
+        )
+        await wait_observed(kafka_settings, customers, 6)
+        opportunities = {
+            c: [
+                o
+                for o in (
+                    await client.get("/v1/opportunities", params={"customer_id": str(c)})
+                ).json()["items"]
+                if o["rule_id"] == rule_id
+            ]
+            for c in customers
+        }
+    (opportunity,) = opportunities[rising]
+    assert opportunity["facts"]["attrition_risk"] == "high"
+    assert opportunities[steady] == []
+    assert opportunities[easing] == []
 
 
 async def _assigned(replica: httpx.AsyncClient) -> bool:

@@ -16,8 +16,8 @@ from services.customer.groups.models import MemberRole
 from services.customer.groups.repository import MemberHoldings
 from services.customer.groups.schemas import GroupMemberRead, GroupNode, GroupRollup, MemberFigures
 from services.customer.models import ProductType
+from services.customer.valuation.money import customer_value, to_cny
 from services.customer.valuation.segmentation import TIER_RANK, ValueTier
-from services.customer.valuation.service import customer_value, to_cny
 
 DEPOSIT_PRODUCTS = frozenset({ProductType.CURRENT, ProductType.TERM_DEPOSIT})
 CENTS = Decimal("0.01")

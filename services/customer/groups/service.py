@@ -44,7 +44,7 @@ from services.customer.groups.schemas import (
 )
 from services.customer.managers import repository as managers_repository
 from services.customer.models import CustomerKind
-from services.customer.valuation.service import FEES_WINDOW
+from services.customer.valuation.money import FEES_WINDOW
 from shared.problems import InvalidField
 
 MEMBER_KIND = {

@@ -86,5 +86,5 @@ async def erase_customer(
     """Erase the customer's personal data on their request: identifiers and free text go,
     the records the bank must keep stay de-identified; ``customer.erased`` tells every other
     holder. The relationship must be closed first. Repeating it changes nothing."""
-    customer = await privacy_service.erase_customer(session, customer_id, body)
+    customer = await privacy_service.erase_customer(session, customer_id, body, settings=settings)
     return customers_answers.customer_read(customer, settings)

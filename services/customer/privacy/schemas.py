@@ -63,4 +63,11 @@ class CustomerExport(BaseModel):
         description="Each past state of the profile, accounts, relationships and group, as "
         "the 360 view as of a moment reads them."
     )
+    attrition_observations: list[dict[str, Any]] = Field(
+        description="The monthly observations the attrition model keeps: the features as "
+        "they were, and the outcome once learned."
+    )
+    attrition_risk: list[dict[str, Any]] = Field(
+        description="The attrition risk as last read, and why (at most one)."
+    )
     exported_at: datetime

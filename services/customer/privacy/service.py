@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import CustomerErased
 from services.customer.accounts import repository as accounts_repository
+from services.customer.attrition import repository as attrition_repository
+from services.customer.attrition import service as attrition_service
 from services.customer.config import Settings
 from services.customer.customers.service import (
     consent_record,
@@ -106,6 +108,12 @@ async def export_customer(session: AsyncSession, customer_id: uuid.UUID) -> Cust
         "relationships": await relationships_repository.relationships_of(session, customer_id),
         "leads": await privacy_repository.leads_about(session, customer_id),
         "history": await history_repository.history_of(session, customer_id),
+        "attrition_observations": await attrition_repository.observations_of(session, customer_id),
+        "attrition_risk": [
+            risk
+            for risk in [await attrition_repository.risk_of(session, customer_id)]
+            if risk is not None
+        ],
     }
     return CustomerExport(
         customer={
@@ -135,7 +143,7 @@ def _columns(row: Any, *, exclude: frozenset[str] | set[str] = frozenset()) -> d
 
 
 async def erase_customer(
-    session: AsyncSession, customer_id: uuid.UUID, request: ErasureRequest
+    session: AsyncSession, customer_id: uuid.UUID, request: ErasureRequest, *, settings: Settings
 ) -> Customer:
     customer = await locked_customer(session, customer_id)
     if customer.status == CustomerStatus.ERASED:
@@ -163,6 +171,7 @@ async def erase_customer(
     # After the customer's row (flushed first, which adds its erased state to the history).
     await session.flush()
     await history_repository.erase_history(session, customer_id, erased=ERASED_NAME)
+    await attrition_service.forget_customer(session, customer_id, settings=settings, at=now)
     await record_event(
         session,
         CustomerErased(customer_id=customer_id, request_reference=request.reference, erased_at=now),

@@ -26,7 +26,7 @@ from services.customer.prospects.schemas import (
     VisitPlanCreate,
 )
 from services.customer.relationships import repository as relationships_repository
-from services.customer.valuation.service import to_cny
+from services.customer.valuation.money import to_cny
 from shared.outbox import record_event
 from shared.problems import InvalidField, get_or_404
 

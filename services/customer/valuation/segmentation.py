@@ -18,6 +18,7 @@ class SegmentDimension(StrEnum):
     USAGE_DENSITY = "usage_density"
     LIFECYCLE_STAGE = "lifecycle_stage"
     QUADRANT = "quadrant"  # on satisfaction too: placed apart, see place_in_quadrant
+    ATTRITION_RISK = "attrition_risk"  # learned: see services.customer.attrition
 
 
 class ValueTier(StrEnum):

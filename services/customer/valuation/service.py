@@ -5,16 +5,16 @@ account events, so ingest stays fast and valuation follows within moments) and f
 in a batch. Every change is kept with its reason and published as ``segment_changed``."""
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.customer import UNPLACED, CustomerSegmentChanged
 from services.customer.accounts import repository as accounts_repository
+from services.customer.attrition import service as attrition_service
 from services.customer.config import Settings
 from services.customer.managers.service import ensure_manager
 from services.customer.models import (
@@ -22,11 +22,11 @@ from services.customer.models import (
     AccountStatus,
     Customer,
     CustomerStatus,
-    ProductType,
     SegmentChange,
 )
 from services.customer.surveys import repository as surveys_repository
 from services.customer.valuation import repository as valuation_repository
+from services.customer.valuation.money import balances_cny, to_cny
 from services.customer.valuation.segmentation import (
     TIER_RANK,
     SegmentDecision,
@@ -37,18 +37,8 @@ from services.customer.valuation.segmentation import (
     decide_value_tier,
     satisfaction_quadrant,
 )
-from services.customer.view.schemas import CustomerValue
+from shared.adaptive_model import Evidence
 from shared.outbox import record_event
-
-ASSET_PRODUCTS = frozenset({ProductType.CURRENT, ProductType.TERM_DEPOSIT, ProductType.WEALTH})
-
-
-def to_cny(amount: Decimal, currency: str, settings: Settings) -> Decimal:
-    rate = settings.fx_rates_to_cny.get(currency)
-    if rate is None:
-        # A currency without a reference rate is left out of the valuation rather than guessed.
-        return Decimal("0")
-    return amount * rate
 
 
 @dataclass(frozen=True)
@@ -238,11 +228,14 @@ async def revalue_customer(
     unless_valued_since: datetime | None = None,
     inputs: ValuationInputs | None = None,
     recheck_quadrant: bool = False,
+    attrition_evidence: Evidence | None = None,
 ) -> list[str]:
     """Decide every dimension again; returns the dimensions that changed.
 
     The quadrant is placed again when the loyalty changed, or always with
     ``recheck_quadrant`` (the batch: survey answers leave the index's window with time).
+    With ``attrition_evidence`` (the batch, once a run), the customer is observed for the
+    attrition model and their risk read again.
 
     With ``unless_valued_since`` (the time of the event that asks), nothing is done if the
     customer was valued after it: a batch of a thousand transactions is one valuation, not a
@@ -277,6 +270,16 @@ async def revalue_customer(
         session, customer, settings=settings, at=at
     ):
         changed.append(SegmentDimension.QUADRANT.value)
+    if attrition_evidence is not None and await attrition_service.assess(
+        session,
+        customer,
+        facts,
+        inputs.accounts.get(customer.id, []),
+        evidence=attrition_evidence,
+        settings=settings,
+        at=at,
+    ):
+        changed.append(SegmentDimension.ATTRITION_RISK.value)
     if SegmentDimension.VALUE_TIER in changed:
         await ensure_manager(
             session,
@@ -288,70 +291,6 @@ async def revalue_customer(
     return changed
 
 
-def lifetime_value(contribution: Decimal, retention: Decimal, discount_rate: Decimal) -> Decimal:
-    """The yearly contribution kept for as long as the customer stays, discounted: with
-    retention r and discount rate d, m·(1+d)/(1+d−r) (Gupta and Lehmann's constant-margin
-    form, margins counted at the start of each year)."""
-    return contribution * (1 + discount_rate) / (1 + discount_rate - retention)
-
-
-class HeldBalance(Protocol):
-    """What valuing a customer reads of an account: a row, or an account in the 360 view."""
-
-    @property
-    def product_type(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def balance(self) -> Decimal: ...
-    @property
-    def status(self) -> str: ...
-
-
-def balances_cny(accounts: Sequence[HeldBalance], settings: Settings) -> tuple[Decimal, Decimal]:
-    """Assets under management and loans outstanding, in CNY, of the open accounts given."""
-    assets = loans = Decimal("0")
-    for account in accounts:
-        if account.status != AccountStatus.OPEN:
-            continue
-        if account.product_type in ASSET_PRODUCTS:
-            assets += to_cny(account.balance, account.currency, settings)
-        elif account.product_type == ProductType.LOAN:
-            loans += to_cny(account.balance, account.currency, settings)
-    return assets, loans
-
-
-FEES_WINDOW = timedelta(days=365)
-
-
-def customer_value(
-    customer: Customer,
-    accounts: Sequence[HeldBalance],
-    fees: Mapping[str, Decimal],
-    *,
-    settings: Settings,
-) -> CustomerValue:
-    """The customer's worth, from the accounts read for the view and the fees paid (per
-    currency) over the last ``FEES_WINDOW``."""
-    model = settings.profit_model
-    assets, loans = balances_cny(accounts, settings)
-    fees_cny = sum((to_cny(v, c, settings) for c, v in fees.items()), Decimal("0"))
-    contribution = (
-        assets * model.deposit_margin + loans * model.loan_margin + fees_cny - model.cost_to_serve
-    )
-    retention = model.retention.get(customer.loyalty or "", Decimal("0.70"))
-    cents = Decimal("0.01")
-    return CustomerValue(
-        assets_cny=assets.quantize(cents),
-        loans_cny=loans.quantize(cents),
-        yearly_contribution_cny=contribution.quantize(cents),
-        retention=retention,
-        lifetime_value_cny=lifetime_value(contribution, retention, model.discount_rate).quantize(
-            cents
-        ),
-    )
-
-
 async def revalue_everyone(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -361,8 +300,14 @@ async def revalue_everyone(
 ) -> dict[str, int]:
     """The batch: every active customer decided again, each in a transaction of its own (a
     failure stops at one customer, and the run can be repeated: unchanged segments record
-    nothing). Catches what time alone changes, such as dormancy."""
+    nothing). Catches what time alone changes, such as dormancy. First, the attrition
+    observations whose horizon has passed are learned; everyone's risk is then read from
+    the model as it stands after them."""
     changed: dict[str, int] = {"customers": 0}
+    learned = await attrition_service.learn_due_observations(sessions, settings=settings, at=at)
+    if learned:
+        changed["attrition_learned"] = learned
+    evidence = await attrition_service.current_evidence(sessions)
     after: uuid.UUID | None = None
     while True:
         async with sessions() as session:
@@ -372,7 +317,12 @@ async def revalue_everyone(
         for customer_id in ids:
             async with sessions() as session, session.begin():
                 for dimension in await revalue_customer(
-                    session, customer_id, settings=settings, at=at, recheck_quadrant=True
+                    session,
+                    customer_id,
+                    settings=settings,
+                    at=at,
+                    recheck_quadrant=True,
+                    attrition_evidence=evidence,
                 ):
                     changed[dimension] = changed.get(dimension, 0) + 1
             changed["customers"] += 1

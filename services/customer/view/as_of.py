@@ -24,9 +24,10 @@ from services.customer.history.models import Facet
 from services.customer.history.repository import FacetState, HistoryAround
 from services.customer.models import Customer, SegmentChange
 from services.customer.relationships.schemas import RelationshipRead
-from services.customer.valuation.service import balances_cny
+from services.customer.valuation.money import balances_cny
+from services.customer.valuation.segmentation import SegmentDimension
 from services.customer.view import repository as view_repository
-from services.customer.view.schemas import CustomerViewAsOf, ViewChange
+from services.customer.view.schemas import CustomerViewAsOf, SegmentChangeRead, ViewChange
 from shared.masking import mask_account
 from shared.periods import InvalidPeriod
 
@@ -140,7 +141,12 @@ def changed_since(
     shown = {facet: _shown(facet, state, current, settings) for facet, state in then.items()}
     changes = [
         ViewChange(
-            field=f"customer.segments.{c.dimension}",
+            # The risk's band is no customer segment in the view: it has a block of its own.
+            field=(
+                "attrition_risk.band"
+                if c.dimension == SegmentDimension.ATTRITION_RISK
+                else f"customer.segments.{c.dimension}"
+            ),
             old=c.previous,
             new=c.current,
             at=c.effective_at,
@@ -178,11 +184,9 @@ async def customer_view_as_of(
         if then[Facet.GROUP] is not None and then[Facet.GROUP]["since"] > moment.date().isoformat():
             then[Facet.GROUP] = None
     segment_changes = await history_repository.segment_changes_since(session, customer_id, moment)
-    segments = _segments_then(
-        await view_repository.segments_as_of(session, customer_id, moment),
-        segment_changes,
-        current,
-    )
+    in_force = await view_repository.segments_as_of(session, customer_id, moment)
+    segments = _segments_then(in_force, segment_changes, current)
+    attrition = in_force.get(SegmentDimension.ATTRITION_RISK)
     customer = customer_then(customer_id, then[Facet.CUSTOMER], segments, history.last_activity_at)
     balances = await history_repository.balances_as_of(session, customer_id, moment)
     accounts = [
@@ -205,6 +209,11 @@ async def customer_view_as_of(
         fee_discount_percent=settings.tier_policies[customer.value_tier].fee_discount_percent,
         relationships=[RelationshipRead.model_validate(r) for r in then[Facet.RELATIONSHIPS]],
         group=None if group is None else GroupMembershipRead.model_validate(group),
+        attrition_risk=(
+            None
+            if attrition is None
+            else SegmentChangeRead.model_validate(attrition, from_attributes=True)
+        ),
         changed_since=changed_since(
             then, history.since, segment_changes, current=current, settings=settings
         ),

@@ -19,10 +19,11 @@ from services.customer.groups.schemas import GroupMembershipRead
 from services.customer.interactions.schemas import InteractionRead
 from services.customer.relationships.schemas import RelationshipRead
 from services.customer.surveys import repository as surveys_repository
+from services.customer.valuation.money import FEES_WINDOW, balances_cny, customer_value
 from services.customer.valuation.segmentation import satisfaction_quadrant
-from services.customer.valuation.service import FEES_WINDOW, balances_cny, customer_value
 from services.customer.view import repository as view_repository
 from services.customer.view.schemas import (
+    AttritionRiskRead,
     CustomerView,
     MonthlyFigures,
     OpenComplaintRead,
@@ -71,7 +72,12 @@ async def customer_view(
     accounts = _ACCOUNTS.validate_json(lists.accounts)
     total, _ = balances_cny(accounts, settings)
     fees = {currency: Decimal(paid) for currency, paid in lists.fees.items()}
-    value = customer_value(customer, accounts, fees, settings=settings)
+    attrition = (
+        None
+        if lists.attrition_risk is None
+        else AttritionRiskRead.model_validate_json(lists.attrition_risk)
+    )
+    value = customer_value(customer, accounts, fees, settings=settings, attrition=attrition)
     for account in accounts:
         account.account_number = mask_account(account.account_number)
     # Placed on the unrounded average, as the drifting list compares it.
@@ -82,6 +88,7 @@ async def customer_view(
         total_balance_cny=total.quantize(Decimal("0.01")),
         fee_discount_percent=settings.tier_policies[customer.value_tier].fee_discount_percent,
         value=value,
+        attrition_risk=attrition,
         satisfaction_index=surveys_repository.satisfaction_index_of(lists.satisfaction),
         quadrant=satisfaction_quadrant(
             customer.loyalty, satisfaction, satisfied_from=settings.satisfied_from
@@ -107,7 +114,13 @@ async def segments_as_of(
             if (change := changes.get(dimension)) is not None
             else None
         )
-        for dimension in ("value_tier", "loyalty", "usage_density", "lifecycle_stage")
+        for dimension in (
+            "value_tier",
+            "loyalty",
+            "usage_density",
+            "lifecycle_stage",
+            "attrition_risk",
+        )
     }
     tier = changes.get("value_tier")
     policy = (

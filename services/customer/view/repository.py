@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.accounts.repository import fees_by_currency
+from services.customer.attrition.models import AttritionRisk
 from services.customer.groups.models import CustomerGroup, GroupMember
 from services.customer.models import (
     Account,
@@ -68,6 +69,7 @@ class ViewLists:
     recent_transactions: str
     recent_interactions: str
     monthly_figures: str
+    attrition_risk: str | None  # the risk as the batch last read it, as a JSON object
 
 
 def _json_array(
@@ -246,6 +248,26 @@ def _monthly_figures(customer_id: Any) -> ScalarSelect[Any]:
     )
 
 
+def _attrition_risk(customer_id: Any) -> ScalarSelect[Any]:
+    """The customer's risk as one JSON object, named as the view's answer names it."""
+    r = AttritionRisk
+    fields: list[Any] = []
+    for name, column in [
+        ("probability", r.probability),
+        ("band", r.band),
+        ("contributions", r.contributions),
+        ("evidence_responses", r.responses),
+        ("evidence_attritions", r.attritions),
+        ("computed_at", r.computed_at),
+    ]:
+        fields += [literal_column(f"'{name}'"), column]
+    return (
+        select(cast(func.json_build_object(*fields), Text))
+        .where(r.customer_id == customer_id)
+        .scalar_subquery()
+    )
+
+
 def _view_statement() -> Select[Any]:
     """The customer's row and then each list, in the order of :class:`ViewLists`."""
     customer_id = bindparam("customer_id", type_=UUID(as_uuid=True))
@@ -262,6 +284,7 @@ def _view_statement() -> Select[Any]:
         _recent_transactions(customer_id, recent),
         _recent_interactions(customer_id, recent),
         _monthly_figures(customer_id),
+        _attrition_risk(customer_id),
     ).where(Customer.id == customer_id)
 
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,7 +44,32 @@ class CustomerValue(BaseModel):
     loans_cny: Decimal
     yearly_contribution_cny: Decimal
     retention: Decimal
+    retention_source: Literal["attrition_model", "loyalty_table"] = Field(
+        description="Where the retention comes from: the learned attrition risk over a year, "
+        "once the model has learned enough attritions, else the fixed table by loyalty."
+    )
     lifetime_value_cny: Decimal
+
+
+class AttritionContribution(BaseModel):
+    predictor: str
+    bin: str = Field(description="The customer's bin of the predictor when the risk was read.")
+    log_odds: float = Field(description="What the bin adds to the log-odds of attriting.")
+
+
+class AttritionRiskRead(BaseModel):
+    """The chance the customer leaves within the model's horizon, learned from observed
+    attrition (docs/customer-value.md), and why."""
+
+    probability: float
+    band: Literal["low", "medium", "high"]
+    contributions: list[AttritionContribution] = Field(
+        description="Each active predictor's contribution, the largest (either way) first; "
+        "empty while the model has too few attritions to trust any predictor."
+    )
+    evidence_responses: int = Field(description="Observations the model had learned.")
+    evidence_attritions: int = Field(description="Of which attrited.")
+    computed_at: datetime
 
 
 class OpenComplaintRead(BaseModel):
@@ -79,6 +104,9 @@ class CustomerView(BaseModel):
         "to apply."
     )
     value: CustomerValue
+    attrition_risk: AttritionRiskRead | None = Field(
+        description="As the valuation batch last read it; null before its first run."
+    )
     satisfaction_index: Decimal | None
     quadrant: Quadrant | None = Field(
         description="Satisfaction against loyalty, as /v1/analytics/drifting reads them; null "
@@ -122,6 +150,10 @@ class CustomerViewAsOf(BaseModel):
     fee_discount_percent: Decimal
     relationships: list[RelationshipRead]
     group: GroupMembershipRead | None
+    attrition_risk: SegmentChangeRead | None = Field(
+        description="The attrition risk band in force then, with the probability and the "
+        "predictors that moved it there (its reason); null before the first risk was read."
+    )
     changed_since: list[ViewChange] = Field(
         description="Every change after as_of until now, oldest first."
     )

@@ -14,7 +14,7 @@ from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
 from services.customer.errors import CustomerClosed, CustomerNotFound
 from services.customer.models import Customer, CustomerStatus
-from services.customer.valuation.service import balances_cny, to_cny
+from services.customer.valuation.money import balances_cny, to_cny
 from services.customer.wallet import repository as wallet_repository
 from services.customer.wallet.models import ExternalHolding
 from services.customer.wallet.schemas import HoldingDeclared, HoldingRead, ShareOfWallet

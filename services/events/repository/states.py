@@ -61,6 +61,7 @@ _PROFILES = select(
     _p.customer_id,
     _p.value_tier,
     _p.quadrant,
+    _p.attrition_risk,
     _p.manager_id,
     _p.consent,
     _p.preferred_channel,
@@ -140,7 +141,7 @@ async def _read_states(
     for row in await session.execute(_PROFILES, ids):
         state = states[row.customer_id]
         state.value_tier, state.manager_id = row.value_tier, row.manager_id
-        state.quadrant = row.quadrant
+        state.quadrant, state.attrition_risk = row.quadrant, row.attrition_risk
         state.consent, state.preferred_channel = dict(row.consent), row.preferred_channel
         state.birth_month_day, state.status = row.birth_month_day, row.status
         state.last_activity_at = row.last_activity_at
@@ -243,6 +244,7 @@ def _profile_values(customer_id: uuid.UUID, state: CustomerState, version: int) 
         "customer_id": customer_id,
         "value_tier": state.value_tier,
         "quadrant": state.quadrant,
+        "attrition_risk": state.attrition_risk,
         "manager_id": state.manager_id,
         "consent": state.consent,
         "preferred_channel": state.preferred_channel,

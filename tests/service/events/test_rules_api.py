@@ -92,6 +92,19 @@ class TestRuleChecks:
         assert "satisfied_drifting" in error["message"]
         assert (await client.get(f"/v1/rules/{rule_id}")).status_code == 404
 
+    async def test_an_unknown_attrition_band_is_refused_naming_the_field(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        rule_id = _rule_id()
+        unknown = [{"kind": "attrition_risk", "bands": ["high", "extreme"]}]
+        body = {"rule_id": rule_id, "definition": big_payment_rule(1, conditions=unknown)}
+        response = await client.post("/v1/rules", json=body)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "definition.conditions[0].bands[1]"
+        assert "medium" in error["message"]
+        assert (await client.get(f"/v1/rules/{rule_id}")).status_code == 404
+
     async def test_a_malformed_condition_names_its_field(self, client: httpx.AsyncClient) -> None:
         body = {"rule_id": _rule_id(), "definition": big_payment_rule(
             1, conditions=[{"kind": "window", "measure": "median", "flow": "in", "days": 30,

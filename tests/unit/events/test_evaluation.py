@@ -97,6 +97,20 @@ class TestQuadrant:
             assert evaluate("r", self.rule, state, _event({})) == []
 
 
+class TestAttritionRisk:
+    rule = _rule({"kind": "attrition_risk", "bands": ["high"]})
+
+    def test_fires_for_a_customer_in_one_of_the_bands_and_names_it(self) -> None:
+        state = CustomerState("c1", attrition_risk="high")
+        [match] = evaluate("r", self.rule, state, _event({}))
+        assert match.facts == {"attrition_risk": "high"}
+
+    def test_does_not_fire_in_another_band_or_before_any(self) -> None:
+        for band in ("medium", "low", None):
+            state = CustomerState("c1", attrition_risk=band)
+            assert evaluate("r", self.rule, state, _event({})) == []
+
+
 class TestWindow:
     def test_sums_the_window_s_days_and_reports_the_figure(self) -> None:
         state = CustomerState("c1")

@@ -274,6 +274,12 @@ class TestCustomerEvents:
         apply_event(state, "customer.segment_changed", left, at=AT, day=DAY)
         assert state.quadrant == "unplaced"
 
+    def test_an_attrition_band_move_moves_the_band_and_leaves_the_quadrant(self) -> None:
+        state = CustomerState("c1", quadrant="satisfied_loyal")
+        rose = {"dimension": "attrition_risk", "current": "high"}
+        apply_event(state, "customer.segment_changed", rose, at=AT, day=DAY)
+        assert (state.attrition_risk, state.quadrant) == ("high", "satisfied_loyal")
+
     def test_open_complaints_count_up_and_never_below_zero(self) -> None:
         state = CustomerState("c1")
         apply_event(state, "complaint.received", {}, at=AT, day=DAY)
