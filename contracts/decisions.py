@@ -37,8 +37,9 @@ class NextBestActionDecided(DomainEvent):
     channel: str | None  # None: asked for no channel in particular
     served_at: datetime
     explored: bool
-    # The customer's binned features as the decision saw them (tier, quadrant, products held,
-    # recency, balance trend, channel): what the responses are learned from.
+    # The customer's binned features as the decision saw them (tier, loyalty, lifecycle stage,
+    # quadrant, products held, recency, balance trend, channel): what the responses are
+    # learned from.
     features: dict[str, str]
     # The responses each ranked action's model had learned from: its version.
     model_versions: dict[str, int]

@@ -213,6 +213,8 @@ _DECISION_EVENTS: tuple[DomainEvent, ...] = (
         explored=False,
         features={
             "tier": "premium",
+            "loyalty": "loyal",
+            "lifecycle": "maturity",
             "quadrant": "satisfied_loyal",
             "products": "2-3",
             "recency": "7d",

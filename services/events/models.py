@@ -68,6 +68,8 @@ class CustomerProfile(Base):
     value_tier: Mapped[str | None] = mapped_column(String(20))
     quadrant: Mapped[str | None] = mapped_column(String(30))
     attrition_risk: Mapped[str | None] = mapped_column(String(10))
+    loyalty: Mapped[str | None] = mapped_column(String(20))
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
     manager_id: Mapped[str | None] = mapped_column(String(40))
     consent: Mapped[dict[str, bool]] = mapped_column(JSONB)
     preferred_channel: Mapped[str | None] = mapped_column(String(20))

@@ -62,6 +62,10 @@ class CustomerState:
     quadrant: str | None = None
     # The attrition risk band as the customer service last read it (learned, not derived here).
     attrition_risk: str | None = None
+    # The loyalty and lifecycle stage the customer service places (what the next best
+    # action's models learn by, beside the tier).
+    loyalty: str | None = None
+    lifecycle_stage: str | None = None
     manager_id: str | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     preferred_channel: str | None = None
@@ -267,6 +271,10 @@ def _segment_changed(
         state.quadrant = fields["current"]
     elif dimension == "attrition_risk":
         state.attrition_risk = fields["current"]
+    elif dimension == "loyalty":
+        state.loyalty = fields["current"]
+    elif dimension == "lifecycle_stage":
+        state.lifecycle_stage = fields["current"]
     return Applied()
 
 

@@ -8,12 +8,23 @@ from decimal import Decimal
 
 # The predictors every action's model counts by. Age is not among them: the detector knows a
 # birthday's month and day, never the year.
-PREDICTORS = ("tier", "quadrant", "products", "recency", "balance_trend", "channel")
+PREDICTORS = (
+    "tier",
+    "loyalty",
+    "lifecycle",
+    "quadrant",
+    "products",
+    "recency",
+    "balance_trend",
+    "channel",
+)
 
 
 @dataclass(frozen=True)
 class CustomerFacts:
     value_tier: str | None
+    loyalty: str | None
+    lifecycle_stage: str | None
     quadrant: str | None
     products_held: int
     last_activity_at: datetime | None
@@ -24,6 +35,8 @@ class CustomerFacts:
 def decision_features(facts: CustomerFacts, channel: str | None, now: datetime) -> dict[str, str]:
     return {
         "tier": facts.value_tier or "unknown",
+        "loyalty": facts.loyalty or "unknown",
+        "lifecycle": facts.lifecycle_stage or "unknown",
         "quadrant": facts.quadrant or "unplaced",
         "products": _products_band(facts.products_held),
         "recency": _recency_band(facts.last_activity_at, now),

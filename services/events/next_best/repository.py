@@ -22,6 +22,7 @@ TOTAL = ""
 # held out, not service recovery, whatever became of them since.
 _CONTEXT = text(
     "SELECT p.status, p.consent, p.open_complaints, p.manager_id, p.value_tier, p.quadrant,"
+    " p.loyalty, p.lifecycle_stage,"
     " p.last_activity_at,"
     " (SELECT d.closing_balance FROM customer_days d WHERE d.customer_id = p.customer_id"
     "  AND d.closing_balance IS NOT NULL ORDER BY d.day DESC LIMIT 1) AS balance_now,"
@@ -50,6 +51,8 @@ class ContextRow:
     offers: int
     value_tier: str | None
     quadrant: str | None
+    loyalty: str | None
+    lifecycle_stage: str | None
     last_activity_at: datetime | None
     balance_now: Decimal | None
     balance_month_ago: Decimal | None

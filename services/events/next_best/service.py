@@ -70,6 +70,8 @@ async def next_best_actions(
     )
     facts = CustomerFacts(
         value_tier=row.value_tier,
+        loyalty=row.loyalty,
+        lifecycle_stage=row.lifecycle_stage,
         quadrant=row.quadrant,
         products_held=len(row.products_held),
         last_activity_at=row.last_activity_at,

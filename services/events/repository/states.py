@@ -62,6 +62,8 @@ _PROFILES = select(
     _p.value_tier,
     _p.quadrant,
     _p.attrition_risk,
+    _p.loyalty,
+    _p.lifecycle_stage,
     _p.manager_id,
     _p.consent,
     _p.preferred_channel,
@@ -142,6 +144,7 @@ async def _read_states(
         state = states[row.customer_id]
         state.value_tier, state.manager_id = row.value_tier, row.manager_id
         state.quadrant, state.attrition_risk = row.quadrant, row.attrition_risk
+        state.loyalty, state.lifecycle_stage = row.loyalty, row.lifecycle_stage
         state.consent, state.preferred_channel = dict(row.consent), row.preferred_channel
         state.birth_month_day, state.status = row.birth_month_day, row.status
         state.last_activity_at = row.last_activity_at
@@ -245,6 +248,8 @@ def _profile_values(customer_id: uuid.UUID, state: CustomerState, version: int) 
         "value_tier": state.value_tier,
         "quadrant": state.quadrant,
         "attrition_risk": state.attrition_risk,
+        "loyalty": state.loyalty,
+        "lifecycle_stage": state.lifecycle_stage,
         "manager_id": state.manager_id,
         "consent": state.consent,
         "preferred_channel": state.preferred_channel,

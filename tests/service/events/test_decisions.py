@@ -110,6 +110,20 @@ async def test_a_response_is_learned_once_from_the_customer_as_the_decision_saw_
     detector: Detector, client: httpx.AsyncClient, exploiting: Settings
 ) -> None:
     customer_id = await _customer_with_an_offer(detector)
+    for dimension, current in (("loyalty", "drifting"), ("lifecycle_stage", "decline")):
+        await detector.feed(
+            CustomerSegmentChanged(
+                customer_id=customer_id,
+                dimension=dimension,
+                previous=None,
+                current=current,
+                direction="lateral",
+                reason="test",
+                policy=None,
+                effective_at=NOW,
+            )
+        )
+    decided_before = await _evidence(exploiting, "wealth_management", "lifecycle", "decline")
     decision = await _decide(client, customer_id)
     top = decision["items"][0]
     assert top["action_id"] == "wealth_management"
@@ -135,6 +149,11 @@ async def test_a_response_is_learned_once_from_the_customer_as_the_decision_saw_
     positives, negatives = (int(n) for n in (ordinary_before or "0/0").split("/"))
     assert learned == f"{positives + 1}/{negatives}"
     assert await _evidence(exploiting, "wealth_management", "tier", "premium") == before
+    # The loyalty and lifecycle stage the customer service placed are learned by too.
+    positives, negatives = (int(n) for n in (decided_before or "0/0").split("/"))
+    assert await _evidence(exploiting, "wealth_management", "lifecycle", "decline") == (
+        f"{positives + 1}/{negatives}"
+    )
     # Sent again: answered as recorded, nothing learned twice; a different answer conflicts.
     again = await _respond(client, decision, "accepted")
     assert again.status_code == 200
