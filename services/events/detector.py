@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,9 @@ class LiveRule:
     version: int
     status: str  # "active" or "shadow"
     definition: RuleDefinition
+    # The acceptance its action's model has learned across customers, as of the rule book's
+    # last refresh (``RuleBook.live``); None: the catalogue's prior.
+    learned_propensity: Decimal | None = field(default=None, compare=False)
 
     def listens_to(self, event_name: str | None) -> bool:
         trigger = self.definition.trigger

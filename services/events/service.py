@@ -29,6 +29,7 @@ from services.events.detector import (
 )
 from services.events.erasure import forget_customer
 from services.events.evaluation import Moment, evaluate
+from services.events.next_best.learned import learned_rates
 from services.events.next_best.ranking import decision_order
 from services.events.repository import opportunities as opportunities_repository
 from services.events.repository import rules as rules_repository
@@ -89,6 +90,7 @@ class RuleBook:
                 )
                 for v in await rules_repository.live_versions(session)
             ]
+            rules = await learned_rates(session, rules, settings)
             self.rules = sorted(rules, key=lambda r: decision_order(r, settings.action_weights))
             self.loaded_at = time.monotonic()
         return self.rules

@@ -140,14 +140,19 @@ def decision_order(
 ) -> tuple[bool, bool, Decimal, int, str]:
     """Where a rule's match stands among the matches competing for one customer at one moment
     (for their contact slots): as the next best actions rank them, service recovery first,
-    then the action's expected value for the bank (see ``next_best``), then the rule's
+    then the action's expected value for the bank (see ``next_best``: the propensity its
+    model has learned across customers, the prior until it has learned), then the rule's
     priority, never the rules' names, which only break ties so that a replay decides alike.
     Shadow versions go first: they open nothing, so they leave the live decisions as they
     are, and what they would have done is not hidden by what the active version has just
     done with the same facts."""
     action = live.definition.action
     known = catalogue()
-    expected = known.expected_value(known.action_of(action.kind, action.product), weights)
+    action_id = known.action_of(action.kind, action.product)
+    expected = known.expected_value(action_id, weights)
+    if live.learned_propensity is not None:
+        value, weight = known.actions[action_id].value, weights.get(action_id, Decimal(1))
+        expected = live.learned_propensity * value * weight
     return (
         live.status != "shadow",
         action.kind.is_marketing,

@@ -20,7 +20,15 @@ from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from tests.service.conftest import Published, publish, published, scalar, serving
 from tests.service.customer.factories import erasure_of
-from tests.service.events.conftest import NOW, Detector, custom, known_customer, opened, posted
+from tests.service.events.conftest import (
+    NOW,
+    Detector,
+    builtin,
+    custom,
+    known_customer,
+    opened,
+    posted,
+)
 from tests.waiting import wait_until
 
 WEALTH_AFTER_A_BONUS = {
@@ -427,3 +435,31 @@ async def test_a_candidate_strategy_is_estimated_on_the_log(
     )
     assert unknown.status_code == 422
     assert "weights.pigeon_post" in unknown.text
+
+
+async def test_competing_matches_are_ordered_by_what_the_models_learned(
+    detector: Detector, exploiting: Settings
+) -> None:
+    from services.events.next_best.learned import learned_rates
+    from services.events.next_best.ranking import decision_order
+
+    retention = builtin("balance_drop")  # a retention call: prior 0.05 × 2,000
+    wealth = custom("nba_wealth_order", WEALTH_AFTER_A_BONUS)  # prior 0.06 × 1,500
+    weights: dict[str, Decimal] = {}
+    assert decision_order(retention, weights) < decision_order(wealth, weights)
+    forget = "WITH gone AS (DELETE FROM action_evidence RETURNING 1) SELECT count(*) FROM gone"
+    await scalar(exploiting, forget)
+    # The retention call's model has learned that 1 call in 100 is accepted.
+    totals = "INSERT INTO action_evidence VALUES ('retention_call', '', '', 10, 970) RETURNING 1"
+    await scalar(exploiting, totals)
+    async with detector.sessions() as session:
+        rated = {
+            r.rule_id: r for r in await learned_rates(session, [retention, wealth], exploiting)
+        }
+    # (0.05 × 20 + 10) / (20 + 980) = 0.011; the wealth model has learned nothing: its prior.
+    assert rated["balance_drop"].learned_propensity == Decimal("0.011")
+    assert rated["nba_wealth_order"].learned_propensity is None
+    assert decision_order(rated["nba_wealth_order"], weights) < decision_order(
+        rated["balance_drop"], weights
+    )
+    await scalar(exploiting, forget)
