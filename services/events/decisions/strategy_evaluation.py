@@ -20,17 +20,18 @@ from services.events.next_best.off_policy import (
     inverse_propensity,
     self_normalised_inverse_propensity,
 )
+from services.events.next_best.policy import offer_order
 from services.events.rules import ActionKind
 
 
 def candidate_first(
     ranking: LoggedRanking, actions: ActionCatalogue, weights: Mapping[str, Decimal]
 ) -> str:
-    def order(entry: tuple[str, float, float]) -> tuple[bool, float, str]:
+    def order(entry: tuple[str, float, float]) -> tuple[bool, Decimal, str]:
         action_id, estimate, _ = entry
         action = actions.actions[action_id]
-        worth = float(action.value * weights.get(action_id, Decimal(1)))
-        return (action.kind is not ActionKind.SERVICE_RECOVERY, -estimate * worth, action_id)
+        expected = Decimal(estimate) * action.value * weights.get(action_id, Decimal(1))
+        return offer_order(action.kind is ActionKind.SERVICE_RECOVERY, expected, action_id)
 
     return min(ranking.entries, key=order)[0]
 

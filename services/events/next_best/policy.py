@@ -82,13 +82,21 @@ def draw(scores: Mapping[str, ActionScore], settings: PolicySettings, rng: rando
     return Draw(explored, propensities, frozenset(out_of_reach))
 
 
+def offer_order(
+    recovery: bool, expected_value: Decimal, action_id: str
+) -> tuple[bool, Decimal, str]:
+    """The ranking's order, one key for every place that ranks: service recovery first, then
+    the expected value, highest first, then the action id, so that ties fall alike."""
+    return (not recovery, -expected_value, action_id)
+
+
 def first(candidates: Sequence[Candidate], drawn: Draw) -> str | None:
     """The action a draw puts first: the ranking's order (``ranking.arbitrate``)."""
     best: tuple[bool, Decimal, str] | None = None
     for c in candidates:
         if c.action_id in drawn.out_of_reach:
             continue
-        key = (not c.recovery, -drawn.propensities[c.action_id] * c.worth, c.action_id)
+        key = offer_order(c.recovery, drawn.propensities[c.action_id] * c.worth, c.action_id)
         if best is None or key < best:
             best = key
     return None if best is None else best[2]

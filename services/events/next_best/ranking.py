@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from services.events.detector import LiveRule
 from services.events.next_best.catalogue import ActionCatalogue, BankAction, catalogue
+from services.events.next_best.policy import offer_order
 from services.events.rules import ActionKind
 from services.events.state import ERASED
 
@@ -98,10 +99,8 @@ def arbitrate(
         }
         result.ranked.append(RankedAction(action_id, action, opportunity, factors))
     result.ranked.sort(
-        key=lambda r: (
-            r.action.kind is not ActionKind.SERVICE_RECOVERY,
-            -r.factors["expected_value"],
-            r.action_id,
+        key=lambda r: offer_order(
+            r.action.kind is ActionKind.SERVICE_RECOVERY, r.factors["expected_value"], r.action_id
         )
     )
     return result
