@@ -39,7 +39,8 @@ class ReconciliationRun(Base):
 
 
 class ReconciliationDifference(Base):
-    """An account that did not match, at its place in account-number order (the pages')."""
+    """An account that did not match, at its place in the pages: those core banking named,
+    then those it missed, each in account-number order."""
 
     __tablename__ = "reconciliation_differences"
 

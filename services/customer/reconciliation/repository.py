@@ -21,6 +21,9 @@ from services.customer.reconciliation.models import ReconciliationDifference, Re
 #
 # An account is the view's that day once it was opened; one closed before the day is still
 # compared when core banking names it, but is not missed when it does not.
+#
+# The accounts core banking named come first, then those it missed: a day's run can miss every
+# account the view holds, and the few figures that really differ must not sink behind them.
 _COMPARE = text(
     """
 WITH core AS (
@@ -62,7 +65,8 @@ kept AS (
         run_id, position, account_number, outcome,
         core_currency, core_balance, view_currency, view_balance, difference
     )
-    SELECT CAST(:run_id AS uuid), row_number() OVER (ORDER BY account_number),
+    SELECT CAST(:run_id AS uuid),
+           row_number() OVER (ORDER BY outcome = 'missing', account_number),
            account_number, outcome,
            core_currency, core_balance, view_currency, view_balance,
            CASE WHEN core_currency = view_currency THEN core_balance - view_balance END

@@ -141,7 +141,7 @@ class TestComparison:
         assert first_day.json()["counts"]["matching"] == 1
         assert next_day.json()["counts"]["matching"] == 1
 
-    async def test_differences_are_read_again_by_page_in_account_order(
+    async def test_differences_are_read_again_by_page_in_the_same_order(
         self, client: httpx.AsyncClient
     ) -> None:
         numbers = [await account_held(client, opened_on="1995-08-01") for _ in range(3)]
@@ -161,6 +161,20 @@ class TestComparison:
         assert {masked(n) for n in numbers} <= {item["account_number"] for item in paged}
         assert [len(page["differences"]) for page in pages[:-1]] == [2] * (len(pages) - 1)
         assert pages[0]["counts"] == posted.json()["counts"]
+
+    async def test_the_accounts_core_banking_named_come_before_those_it_missed(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        numbers = sorted([await account_held(client, opened_on="1995-08-03") for _ in range(3)])
+        named = numbers[-1]  # the highest number: account order alone would put it last
+
+        answer = await reconcile(client, "1995-08-03", line(named, "5.00"))
+
+        outcomes = [item["outcome"] for item in answer.json()["differences"]]
+        assert answer.json()["differences"][0]["account_number"] == masked(named)
+        assert outcomes[0] == "differing"
+        assert set(outcomes[1:]) == {"missing"}
+        assert {masked(n) for n in numbers[:-1]} <= findings(answer).keys()
 
     async def test_a_cursor_the_service_did_not_give_is_refused(
         self, client: httpx.AsyncClient
