@@ -127,13 +127,13 @@ def assign_own_lead(principal: Principal, manager_id: uuid.UUID | None) -> uuid.
     return principal.manager_id
 
 
-def ensure_own_branch(principal: Principal, branch_code: str | None) -> None:
+def ensure_own_branch(
+    principal: Principal, branch_code: str | None, *, field: str = "branch_code"
+) -> None:
     """Branch staff register customers at, and move them to, their own branch only: a
     customer placed elsewhere would at once be out of their reach."""
     if principal.role is Role.BRANCH_STAFF and principal.branch != branch_code:
-        raise OutOfBranch(
-            f"branch_code: must be your branch, {principal.branch}", field="branch_code"
-        )
+        raise OutOfBranch(f"{field}: must be your branch, {principal.branch}", field=field)
 
 
 def ensure_may_restrict(principal: Principal, *, changes_restriction: bool) -> None:

@@ -14,6 +14,7 @@ from services.customer.customers import endpoints as customers_endpoints
 from services.customer.groups import endpoints as groups_endpoints
 from services.customer.interactions import endpoints as interactions_endpoints
 from services.customer.managers import endpoints as managers_endpoints
+from services.customer.onboarding import endpoints as onboarding_endpoints
 from services.customer.privacy import endpoints as privacy_endpoints
 from services.customer.prospects import endpoints as prospects_endpoints
 from services.customer.reconciliation import endpoints as reconciliation_endpoints
@@ -51,6 +52,7 @@ ROUTERS = [
     groups_endpoints.router,
     worklist_endpoints.router,
     wallet_endpoints.router,
+    onboarding_endpoints.router,
 ]
 
 

@@ -14,9 +14,10 @@ from shared.money import Amount, CurrencyCode, PositiveAmount
 from shared.requests import RequestModel
 
 
-class AccountOpen(RequestModel):
+class AccountTerms(RequestModel):
+    """An account as core banking opened it, for a customer named elsewhere."""
+
     account_number: Annotated[str, Field(pattern=r"^\d{8,32}$")]
-    customer_id: uuid.UUID
     product_type: ProductType
     product_code: Annotated[str, Field(min_length=1, max_length=40)]
     currency: CurrencyCode
@@ -27,7 +28,7 @@ class AccountOpen(RequestModel):
     card_number: Annotated[str | None, Field(pattern=r"^\d{13,19}$")] = None
 
     @model_validator(mode="after")
-    def _product_dates(self) -> "AccountOpen":
+    def _product_dates(self) -> "AccountTerms":
         if self.product_type is ProductType.TERM_DEPOSIT and self.maturity_date is None:
             raise ValueError("maturity_date is required for a term deposit")
         if self.product_type is ProductType.LOAN and self.payoff_date is None:
@@ -41,6 +42,10 @@ class AccountOpen(RequestModel):
             if value is not None and value <= self.opened_on:
                 raise ValueError(f"{field} must be after opened_on")
         return self
+
+
+class AccountOpen(AccountTerms):
+    customer_id: uuid.UUID
 
 
 class AccountClose(RequestModel):

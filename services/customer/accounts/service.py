@@ -3,13 +3,14 @@
 Functions take the request's session and never commit; they record the events they cause in
 the outbox of the same transaction."""
 
+import uuid
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.customer import AccountClosed, AccountOpened
 from services.customer.accounts import repository as accounts_repository
-from services.customer.accounts.schemas import AccountClose, AccountOpen
+from services.customer.accounts.schemas import AccountClose, AccountOpen, AccountTerms
 from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
 from services.customer.customers import service as customers_service
@@ -39,47 +40,54 @@ async def open_account(
         raise CustomerClosed(f"customer {customer.id} is closed")
     if await accounts_repository.get_account(session, request.account_number) is not None:
         raise AccountExists("an account with this number exists")
+    account = new_account(request, customer.id, settings=settings)
+    session.add(account)
+    await session.flush()
+    for kind, value in account_identifiers(account):
+        await customers_repository.add_identifier(session, customer.id, kind, value)
+    await record_event(session, opened_event(account))
+    return account
+
+
+def new_account(terms: AccountTerms, customer_id: uuid.UUID, *, settings: Settings) -> Account:
+    """The account an opening makes, before anything is written; a card keeps its token."""
     token, last_four = None, None
-    if request.card_number is not None:
-        token, last_four = _card_token(request.card_number, settings=settings)
-    account = Account(
-        account_number=request.account_number,
-        customer_id=customer.id,
-        product_type=request.product_type,
-        product_code=request.product_code,
-        currency=request.currency,
-        balance=request.opening_balance,
-        opening_balance=request.opening_balance,
+    if terms.card_number is not None:
+        token, last_four = _card_token(terms.card_number, settings=settings)
+    return Account(
+        account_number=terms.account_number,
+        customer_id=customer_id,
+        product_type=terms.product_type,
+        product_code=terms.product_code,
+        currency=terms.currency,
+        balance=terms.opening_balance,
+        opening_balance=terms.opening_balance,
         status=AccountStatus.OPEN,
-        opened_on=request.opened_on,
-        maturity_date=request.maturity_date,
-        payoff_date=request.payoff_date,
+        opened_on=terms.opened_on,
+        maturity_date=terms.maturity_date,
+        payoff_date=terms.payoff_date,
         card_token=token,
         card_last_four=last_four,
     )
-    session.add(account)
-    await session.flush()
-    if token is not None:
-        await customers_repository.add_identifier(
-            session, customer.id, IdentifierKind.CARD_TOKEN, token
-        )
-    await customers_repository.add_identifier(
-        session, customer.id, IdentifierKind.ACCOUNT_NUMBER, account.account_number
+
+
+def account_identifiers(account: Account) -> list[tuple[IdentifierKind, str]]:
+    """What finds the customer by this account: its card's token, and its number."""
+    found = [(IdentifierKind.CARD_TOKEN, account.card_token)] if account.card_token else []
+    return [*found, (IdentifierKind.ACCOUNT_NUMBER, account.account_number)]
+
+
+def opened_event(account: Account) -> AccountOpened:
+    return AccountOpened(
+        customer_id=account.customer_id,
+        account_number=account.account_number,
+        product_type=account.product_type,
+        product_code=account.product_code,
+        currency=account.currency,
+        opened_on=account.opened_on,
+        maturity_date=account.maturity_date,
+        payoff_date=account.payoff_date,
     )
-    await record_event(
-        session,
-        AccountOpened(
-            customer_id=customer.id,
-            account_number=account.account_number,
-            product_type=account.product_type,
-            product_code=account.product_code,
-            currency=account.currency,
-            opened_on=account.opened_on,
-            maturity_date=account.maturity_date,
-            payoff_date=account.payoff_date,
-        ),
-    )
-    return account
 
 
 def _card_token(card_number: str, *, settings: Settings) -> tuple[str, str]:

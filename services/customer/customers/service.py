@@ -95,11 +95,10 @@ async def _sync_identifiers(
         )
 
 
-async def register_customer(
-    session: AsyncSession, request: IndividualCreate | CorporateCreate, *, settings: Settings
-) -> Customer:
+def new_customer(request: IndividualCreate | CorporateCreate) -> Customer:
+    """The customer a registration makes, before anything is written."""
     profile: dict[str, Any] = request.profile.model_dump(mode="json")
-    customer = Customer(
+    return Customer(
         id=uuid.uuid4(),
         kind=CustomerKind(request.kind),
         name=request.name,
@@ -110,6 +109,27 @@ async def register_customer(
         consent=consent_record(request.consent, source="registration"),
         value_tier=ValueTier.ORDINARY,
     )
+
+
+def registered_event(
+    customer: Customer, identifiers: list[tuple[IdentifierKind, str]], *, settings: Settings
+) -> CustomerRegistered:
+    return CustomerRegistered(
+        customer_id=customer.id,
+        kind=customer.kind,
+        branch_code=customer.branch_code,
+        value_tier=customer.value_tier,
+        identifiers=_digests(identifiers, settings),
+        consent=consent_flags(customer),
+        preferred_channel=customer.profile["preferred_channel"],
+        birth_month_day=_birth_month_day(customer),
+    )
+
+
+async def register_customer(
+    session: AsyncSession, request: IndividualCreate | CorporateCreate, *, settings: Settings
+) -> Customer:
+    customer = new_customer(request)
     identifiers = identifiers_for(customer)
     document_kind, document_number = identifiers[0]
     owner = await customers_repository.identifier_owner(session, document_kind, document_number)
@@ -120,19 +140,7 @@ async def register_customer(
     session.add(customer)
     await session.flush()
     await _sync_identifiers(session, customer, identifiers)
-    await record_event(
-        session,
-        CustomerRegistered(
-            customer_id=customer.id,
-            kind=customer.kind,
-            branch_code=customer.branch_code,
-            value_tier=customer.value_tier,
-            identifiers=_digests(identifiers, settings),
-            consent=consent_flags(customer),
-            preferred_channel=request.preferred_channel,
-            birth_month_day=_birth_month_day(customer),
-        ),
-    )
+    await record_event(session, registered_event(customer, identifiers, settings=settings))
     await record_initial_tier(session, customer, settings=settings, at=_now())
     return customer
 

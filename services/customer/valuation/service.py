@@ -114,39 +114,50 @@ async def _apply(
     settings: Settings,
     facts: SegmentFacts,
     at: datetime,
-    initial: bool = False,
 ) -> bool:
-    previous: str | None = None if initial else getattr(customer, decision.dimension)
-    if not initial and previous == decision.value:
+    previous: str | None = getattr(customer, decision.dimension)
+    if previous == decision.value:
         return False
+    change, event = _segment_move(
+        customer, decision, previous, settings=settings, facts=facts, at=at
+    )
+    await valuation_repository.add_segment_change(session, change)
+    await record_event(session, event)
+    return True
+
+
+def _segment_move(
+    customer: Customer,
+    decision: SegmentDecision,
+    previous: str | None,
+    *,
+    settings: Settings,
+    facts: SegmentFacts,
+    at: datetime,
+) -> tuple[SegmentChange, CustomerSegmentChanged]:
+    """Move the customer to the decided segment: the history's row and the event."""
     setattr(customer, decision.dimension, decision.value)
-    await valuation_repository.add_segment_change(
-        session,
-        SegmentChange(
-            customer_id=customer.id,
-            dimension=decision.dimension,
-            previous=previous,
-            current=decision.value,
-            reason=decision.reason,
-            facts=_facts_record(facts),
-            effective_at=at,
-        ),
+    change = SegmentChange(
+        customer_id=customer.id,
+        dimension=decision.dimension,
+        previous=previous,
+        current=decision.value,
+        reason=decision.reason,
+        facts=_facts_record(facts),
+        effective_at=at,
     )
     is_tier = decision.dimension is SegmentDimension.VALUE_TIER
-    await record_event(
-        session,
-        CustomerSegmentChanged(
-            customer_id=customer.id,
-            dimension=decision.dimension,
-            previous=previous,
-            current=decision.value,
-            direction=direction_of(decision.dimension, previous, decision.value),
-            reason=decision.reason,
-            policy=_policy(settings, decision.value) if is_tier else None,
-            effective_at=at,
-        ),
+    event = CustomerSegmentChanged(
+        customer_id=customer.id,
+        dimension=decision.dimension,
+        previous=previous,
+        current=decision.value,
+        direction=direction_of(decision.dimension, previous, decision.value),
+        reason=decision.reason,
+        policy=_policy(settings, decision.value) if is_tier else None,
+        effective_at=at,
     )
-    return True
+    return change, event
 
 
 def _facts_record(facts: SegmentFacts) -> dict[str, str | int | None]:
@@ -204,6 +215,15 @@ async def record_initial_tier(
     session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
 ) -> None:
     """A new customer starts in a tier before any money moved: the history begins here."""
+    change, event = initial_tier(customer, settings=settings, at=at)
+    await valuation_repository.add_segment_change(session, change)
+    await record_event(session, event)
+
+
+def initial_tier(
+    customer: Customer, *, settings: Settings, at: datetime
+) -> tuple[SegmentChange, CustomerSegmentChanged]:
+    """Place a new customer in their first tier: the history's first row and its event."""
     facts = SegmentFacts(
         aum_cny=Decimal("0"),
         loan_balance_cny=Decimal("0"),
@@ -216,7 +236,7 @@ async def record_initial_tier(
         restriction=customer.profile.get("restriction"),
     )
     decision = decide_value_tier(facts, settings.value_thresholds)
-    await _apply(session, customer, decision, settings=settings, facts=facts, at=at, initial=True)
+    return _segment_move(customer, decision, None, settings=settings, facts=facts, at=at)
 
 
 async def revalue_customer(
