@@ -27,48 +27,58 @@ async def load_synthetic_bank(
     client: httpx.AsyncClient,
     bank: SyntheticBank,
     *,
-    concurrency: int = 8,
+    concurrency: int = 2,
     lanes: int = 4,
     batch: int = 1000,
+    onboarding_batch: int = 500,
     loaded: Callable[[str, int], None] | None = None,
 ) -> LoadReport:
     """Load the bank through the customer service's HTTP API (the real rules, the real
-    events). Customers and accounts go ``concurrency`` requests at a time; transaction
-    batches go in ``lanes`` side by side, each customer's in order in one lane.
-    ``loaded(stage, count)`` hears of each step ("customers", "accounts", "transactions"),
-    for a progress display."""
+    events). Customers go with their accounts in onboarding batches of ``onboarding_batch``,
+    ``concurrency`` batches at a time; transaction batches go in ``lanes`` side by side, each
+    customer's in order in one lane. ``loaded(stage, count)`` hears of each step
+    ("customers", "accounts", "transactions"), for a progress display."""
     report = loaded or _nothing
     started = time.monotonic()
     limit = asyncio.Semaphore(concurrency)
-    ids: dict[str, str] = {}
 
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with limit:
+        answer = await client.post(path, json=body)
+        while answer.status_code == 503:  # back-pressure: wait as told, then again
+            await asyncio.sleep(float(answer.headers.get("retry-after", "5")))
             answer = await client.post(path, json=body)
-            while answer.status_code == 503:  # back-pressure: wait as told, then again
-                await asyncio.sleep(float(answer.headers.get("retry-after", "5")))
-                answer = await client.post(path, json=body)
         if answer.status_code >= 300:
             raise RuntimeError(f"POST {path}: {answer.status_code} {answer.text[:300]}")
         result: dict[str, Any] = answer.json()
         return result
 
-    async def register(key: str, body: dict[str, Any]) -> None:
-        ids[key] = (await post("/v1/customers", body))["id"]
-        report("customers", 1)
+    accounts_of: dict[str, list[dict[str, Any]]] = {}
+    for key, body in bank.accounts():
+        accounts_of.setdefault(key, []).append(body)
+    entries = [
+        {"customer": body, "accounts": accounts_of.get(key, [])} for key, body in bank.customers()
+    ]
 
-    async def open_account(key: str, body: dict[str, Any]) -> None:
-        await post("/v1/accounts", {**body, "customer_id": ids[key]})
-        report("accounts", 1)
+    async def onboard(entries: list[dict[str, Any]]) -> int:
+        async with limit:
+            answer = await post("/v1/onboarding-batches", {"customers": entries})
+        report("customers", len(answer["customer_ids"]))
+        opened: int = answer["accounts_opened"]
+        return opened
 
-    await asyncio.gather(*(register(key, body) for key, body in bank.customers()))
-    accounts = list(bank.accounts())
-    await asyncio.gather(*(open_account(key, body) for key, body in accounts))
-    owner = {body["account_number"]: key for key, body in accounts}
+    opened = await asyncio.gather(
+        *(
+            onboard(entries[start : start + onboarding_batch])
+            for start in range(0, len(entries), onboarding_batch)
+        )
+    )
+    # The accounts come with their customers: one step for the display, once all are in.
+    report("accounts", sum(opened))
+    owner = {body["account_number"]: key for key, bodies in accounts_of.items() for body in bodies}
     transactions = await _post_in_lanes(
         bank, owner, lanes=lanes, batch=batch, post=post, report=report
     )
-    return LoadReport(len(ids), len(accounts), transactions, time.monotonic() - started)
+    return LoadReport(len(entries), len(owner), transactions, time.monotonic() - started)
 
 
 async def _post_in_lanes(
