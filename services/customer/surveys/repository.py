@@ -1,6 +1,7 @@
 """Queries of survey answers and the satisfaction index they give."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,18 +40,39 @@ async def survey_by_external_id(session: AsyncSession, external_id: str) -> Surv
     return (await session.scalars(statement)).one()
 
 
-def satisfaction_average(
-    customer_id: uuid.UUID | ColumnElement[uuid.UUID], *, since: datetime | ColumnElement[datetime]
-) -> Select[float]:
-    """CSAT (1-5) and NPS (0-10) rescaled to 0-100 and averaged over the answers since."""
+def _average_score() -> ColumnElement[float]:
+    """CSAT (1-5) and NPS (0-10) rescaled to 0-100 and averaged."""
     scores = func.coalesce(
         (SurveyAnswer.csat - 1) * 25.0,
         SurveyAnswer.nps * 10.0,
     )
     both = ((SurveyAnswer.csat - 1) * 25.0 + SurveyAnswer.nps * 10.0) / 2
-    return select(func.avg(func.coalesce(both, scores))).where(
+    return func.avg(func.coalesce(both, scores))
+
+
+def satisfaction_average(
+    customer_id: uuid.UUID | ColumnElement[uuid.UUID], *, since: datetime | ColumnElement[datetime]
+) -> Select[float]:
+    """The average score of the customer's answers since ``since``."""
+    return select(_average_score()).where(
         SurveyAnswer.customer_id == customer_id, SurveyAnswer.answered_at >= since
     )
+
+
+async def satisfaction_averages_at(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, at: datetime
+) -> dict[uuid.UUID, Decimal]:
+    """:func:`satisfaction_average_at` of several customers in one statement; a customer
+    without answers in the window is absent."""
+    rows = await session.execute(
+        select(SurveyAnswer.customer_id, _average_score())
+        .where(
+            SurveyAnswer.customer_id.in_(customer_ids),
+            SurveyAnswer.answered_at >= at - INDEX_WINDOW,
+        )
+        .group_by(SurveyAnswer.customer_id)
+    )
+    return {customer_id: Decimal(str(average)) for customer_id, average in rows}
 
 
 def satisfaction_index_of(average: float | None) -> Decimal | None:

@@ -21,6 +21,7 @@ from services.customer.valuation.service import revalue_customer, valuation_inpu
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
 from shared.logging import correlated
+from shared.outbox import events_written_together
 
 
 def _revalue(settings: Settings) -> Handler:
@@ -69,17 +70,20 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
         at = datetime.now(UTC)
         revalued = sorted(asked)
         inputs = await valuation_inputs(session, revalued, at=at)
-        for customer_id in revalued:
-            envelope = asked[customer_id]
-            with correlated(envelope.correlation_id):
-                await revalue_customer(
-                    session,
-                    customer_id,
-                    settings=settings,
-                    at=at,
-                    unless_valued_since=envelope.time,
-                    inputs=inputs,
-                )
+        # The run holds its customers' locks, which the ingest of their next transactions
+        # waits for: their events go in one write, not one each.
+        async with events_written_together(session):
+            for customer_id in revalued:
+                envelope = asked[customer_id]
+                with correlated(envelope.correlation_id):
+                    await revalue_customer(
+                        session,
+                        customer_id,
+                        settings=settings,
+                        at=at,
+                        unless_valued_since=envelope.time,
+                        inputs=inputs,
+                    )
 
     return handle_run
 

@@ -43,12 +43,13 @@ from shared.outbox import record_event
 
 @dataclass(frozen=True)
 class ValuationInputs:
-    """What valuing some customers reads, for all of them at once: three statements for a
+    """What valuing some customers reads, for all of them at once: four statements for a
     consumer's run of a hundred customers, where reading per customer took four each."""
 
     customers: dict[uuid.UUID, Customer]  # locked
     accounts: dict[uuid.UUID, list[Account]]
     money: dict[uuid.UUID, valuation_repository.MoneyFacts]
+    satisfaction: dict[uuid.UUID, Decimal]  # the unrounded index; absent without answers
 
 
 async def valuation_inputs(
@@ -60,6 +61,7 @@ async def valuation_inputs(
         customers={c.id: c for c in customers},
         accounts=await accounts_repository.accounts_of_customers(session, ids),
         money=await valuation_repository.money_facts(session, ids, now=at),
+        satisfaction=await surveys_repository.satisfaction_averages_at(session, ids, at=at),
     )
 
 
@@ -175,14 +177,23 @@ def _facts_record(facts: SegmentFacts) -> dict[str, str | int | None]:
 
 
 async def place_in_quadrant(
-    session: AsyncSession, customer: Customer, *, settings: Settings, at: datetime
+    session: AsyncSession,
+    customer: Customer,
+    *,
+    settings: Settings,
+    at: datetime,
+    inputs: ValuationInputs | None = None,
 ) -> bool:
     """Place the customer (locked) in their satisfaction/loyalty quadrant by the rule the 360
     view reads it by, and publish a move; returns whether they moved. Asked in the transaction
     that changes an input: a survey answer, a loyalty change, and the batch for answers that
     aged out of the index's window. Not kept in the segment history: the event carries the
     reason, and the view reads the quadrant live."""
-    satisfaction = await surveys_repository.satisfaction_average_at(session, customer.id, at=at)
+    satisfaction = (
+        await surveys_repository.satisfaction_average_at(session, customer.id, at=at)
+        if inputs is None
+        else inputs.satisfaction.get(customer.id)
+    )
     quadrant = satisfaction_quadrant(
         customer.loyalty, satisfaction, satisfied_from=settings.satisfied_from
     )
@@ -287,7 +298,7 @@ async def revalue_customer(
         if await _apply(session, customer, decision, settings=settings, facts=facts, at=at):
             changed.append(decision.dimension.value)
     if (recheck_quadrant or SegmentDimension.LOYALTY in changed) and await place_in_quadrant(
-        session, customer, settings=settings, at=at
+        session, customer, settings=settings, at=at, inputs=inputs
     ):
         changed.append(SegmentDimension.QUADRANT.value)
     if attrition_evidence is not None and await attrition_service.assess(

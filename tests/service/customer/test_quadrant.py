@@ -2,11 +2,13 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 
 from services.customer.config import Settings
-from services.customer.valuation.service import revalue_customer
+from services.customer.surveys.repository import satisfaction_average_at
+from services.customer.valuation.service import revalue_customer, valuation_inputs
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
@@ -151,3 +153,30 @@ class TestQuadrantPublished:
             k=customer["id"],
         )
         assert str(why).startswith("satisfaction index no answer")
+
+
+class TestSatisfactionReadForARun:
+    async def test_a_run_reads_each_customer_s_index_as_one_customer_s_read_does(
+        self, client: httpx.AsyncClient, customer_settings: Settings
+    ) -> None:
+        answered, mixed, silent = [await create_customer(client) for _ in range(3)]
+        await _answer(client, answered["id"], csat=5)
+        await _answer(client, mixed["id"], csat=2)
+        await _answer(client, mixed["id"], csat=4)
+        ids = [uuid.UUID(c["id"]) for c in (answered, mixed, silent)]
+        engine = create_engine(customer_settings)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                at = datetime.now(UTC) + timedelta(minutes=1)
+                run = (await valuation_inputs(session, ids, at=at)).satisfaction
+                one_by_one = {
+                    customer_id: await satisfaction_average_at(session, customer_id, at=at)
+                    for customer_id in ids
+                }
+                a_year_on = await valuation_inputs(session, ids, at=at + timedelta(days=400))
+        finally:
+            await engine.dispose()
+
+        assert run == {k: v for k, v in one_by_one.items() if v is not None}
+        assert (run[ids[0]], run[ids[1]], ids[2] in run) == (Decimal("100"), Decimal("50"), False)
+        assert a_year_on.satisfaction == {}
