@@ -8,7 +8,11 @@ round's messages built in Python and COPied into the log (``Bus.publish``), and 
 ``INSERT … SELECT`` from the outbox (the log is in the same database), which builds the
 messages' headers in SQL (``LocalBus.append_outbox_rows``).
 
+It then drains a backlog with rounds of each size in ``--round-sizes``, alternating, and
+prints each size's rate against the first's.
+
     .venv/bin/python -m bench.outbox_relay [--events 2000] [--repeat 3] [--bus local|kafka]
+        [--round-sizes 200 1000 2000]
 """
 
 import argparse
@@ -142,7 +146,30 @@ async def _compare_appends(
     print("  runs (s), INSERT ... SELECT: " + " ".join(f"{t:.3f}" for t in selected))
 
 
-async def main(events: int, repeat: int, settings: SharedSettings) -> None:
+async def _compare_round_sizes(
+    sessions: async_sessionmaker[AsyncSession],
+    bus: Bus,
+    events: int,
+    repeat: int,
+    sizes: Sequence[int],
+) -> None:
+    taken: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(repeat):
+        for size in sizes:
+            taken[size].append(await _drain_seconds(sessions, bus, size, events))
+    first = statistics.median(taken[sizes[0]])
+    print(f"a backlog of {events} events by round size, alternating (medians of {repeat})")
+    for size in sizes:
+        median = statistics.median(taken[size])
+        print(
+            f"  {size:5d} per round : {events / median:10.0f} events/s,"
+            f" {first / median:5.2f}x of {sizes[0]}"
+        )
+
+
+async def main(
+    events: int, repeat: int, settings: SharedSettings, round_sizes: Sequence[int]
+) -> None:
     await upgrade(settings, MIGRATIONS)
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)
@@ -157,6 +184,7 @@ async def main(events: int, repeat: int, settings: SharedSettings) -> None:
             batched.append(await _drain_seconds(sessions, bus, settings.relay_batch_size, events))
         if isinstance(bus, LocalBus):
             await _compare_appends(sessions, bus, events * 5, repeat * 2)
+        await _compare_round_sizes(sessions, bus, events * 10, repeat, round_sizes)
     finally:
         await bus.stop()
         await engine.dispose()
@@ -174,6 +202,7 @@ def run() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--bus", choices=["local", "kafka"], default="local")
+    parser.add_argument("--round-sizes", type=int, nargs="+", default=[BATCH, 1000, 2000])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
@@ -189,7 +218,7 @@ def run() -> None:
                 kafka_bootstrap_servers=broker.bootstrap_servers if broker else "",
                 kafka_topic_partitions=6,
             )
-            asyncio.run(main(args.events, args.repeat, settings))
+            asyncio.run(main(args.events, args.repeat, settings, args.round_sizes))
         finally:
             if broker is not None:
                 broker.stop()
