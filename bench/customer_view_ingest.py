@@ -86,7 +86,8 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         print(
             f"loaded {report.customers} customers, {report.accounts} accounts, "
             f"{report.transactions} transactions through the API in {report.seconds:.0f} s "
-            f"({loaded_rate:.0f} transactions/s, customers and accounts included)"
+            f"({loaded_rate:.0f} transactions/s, customers and accounts included; these in "
+            f"{report.onboarding_seconds:.0f} s)"
         )
         settle = await ingest_phase.drained_after(dsn, timeout=args.settle_timeout)
         print(
