@@ -32,7 +32,7 @@ _DOCUMENT_FIELD = {
 
 
 @dataclass
-class _Onboarded:
+class Onboarded:
     """One entry of the batch as it will be written."""
 
     customer: Customer
@@ -42,7 +42,7 @@ class _Onboarded:
 
 async def onboard(
     session: AsyncSession, batch: OnboardingBatch, *, settings: Settings
-) -> list[_Onboarded]:
+) -> list[Onboarded]:
     """Register every customer of the batch with their accounts, or refuse the batch naming
     the first entry that cannot be: a document or an account number given twice (422), or
     one the bank already holds (409)."""
@@ -55,10 +55,14 @@ async def onboard(
     identifier_rows = []
     for entry in entries:
         customer = entry.customer
+        # Registered as one request registers: the event first, then the first tier.
+        registered = customers_service.registered_event(
+            customer, entry.identifiers, settings=settings
+        )
         change, tier_event = initial_tier(customer, settings=settings, at=at)
         changes.append(change)
         events += [
-            customers_service.registered_event(customer, entry.identifiers, settings=settings),
+            registered,
             tier_event,
             *(accounts_service.opened_event(account) for account in entry.accounts),
         ]
@@ -76,20 +80,20 @@ async def onboard(
     return entries
 
 
-def _prepared(entry: NewCustomer, settings: Settings) -> _Onboarded:
+def _prepared(entry: NewCustomer, settings: Settings) -> Onboarded:
     customer = customers_service.new_customer(entry.customer)
     accounts = [
         accounts_service.new_account(terms, customer.id, settings=settings)
         for terms in entry.accounts
     ]
-    return _Onboarded(customer, customers_service.identifiers_for(customer), accounts)
+    return Onboarded(customer, customers_service.identifiers_for(customer), accounts)
 
 
-def _document_field(position: int, entry: _Onboarded) -> str:
+def _document_field(position: int, entry: Onboarded) -> str:
     return f"customers[{position}].customer.profile.{_DOCUMENT_FIELD[entry.identifiers[0][0]]}"
 
 
-def _refuse_repeats(entries: list[_Onboarded]) -> None:
+def _refuse_repeats(entries: list[Onboarded]) -> None:
     documents: dict[tuple[IdentifierKind, str], int] = {}
     numbers: dict[str, str] = {}
     cards: dict[str, str] = {}
@@ -110,7 +114,7 @@ def _refuse_repeats(entries: list[_Onboarded]) -> None:
                     raise InvalidField(f"{where}.{field}", f"repeats {earlier}")
 
 
-async def _refuse_known(session: AsyncSession, entries: list[_Onboarded]) -> None:
+async def _refuse_known(session: AsyncSession, entries: list[Onboarded]) -> None:
     owners = await onboarding_repository.identifier_owners(
         session, [entry.identifiers[0] for entry in entries]
     )
