@@ -3,6 +3,7 @@ import services.customer.attrition.models
 import services.customer.groups.models
 import services.customer.history.models
 import services.customer.projections
+import services.customer.prospects.models
 import services.customer.wallet.models  # noqa: F401
 from services.customer.models import Base
 from shared.migrations import run_migrations

@@ -12,12 +12,11 @@ from services.customer.models import (
     CustomerIdentifier,
     CustomerReview,
     Interaction,
-    Lead,
     PostedTransaction,
     SegmentChange,
     SurveyAnswer,
-    VisitPlan,
 )
+from services.customer.prospects.models import Lead, VisitPlan
 
 
 async def all_transactions(

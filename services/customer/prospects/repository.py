@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.customers.repository import Custody
-from services.customer.models import Lead, VisitPlan
+from services.customer.prospects.models import Lead, VisitPlan
 
 
 async def get_lead(

@@ -16,8 +16,9 @@ from services.customer.customers import repository as customers_repository
 from services.customer.customers.schemas import CorporateCreate, IndividualCreate
 from services.customer.customers.service import register_customer
 from services.customer.errors import CustomerNotFound, LeadClosed, LeadNotFound, VisitNotFound
-from services.customer.models import Customer, Lead, LeadStatus, VisitPlan
+from services.customer.models import Customer
 from services.customer.prospects import repository as prospects_repository
+from services.customer.prospects.models import Lead, LeadStatus, VisitPlan
 from services.customer.prospects.schemas import (
     LeadCreate,
     LeadRead,

@@ -14,12 +14,10 @@ from services.customer.models import (
     Customer,
     CustomerReview,
     CustomerStatus,
-    Lead,
-    LeadStatus,
     SegmentChange,
-    VisitPlan,
 )
 from services.customer.projections import OpenOpportunity, TimelineCase
+from services.customer.prospects.models import Lead, LeadStatus, VisitPlan
 
 # Opportunities still to be worked: a withdrawn one stays in the projection but is nobody's.
 WORKABLE_OPPORTUNITY = ("open", "in_contact")
