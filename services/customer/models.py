@@ -21,11 +21,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
     func,
+    select,
+    table,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from shared.db import ServiceBase, new_metadata
 
@@ -73,6 +76,11 @@ UNIQUE_IDENTIFIERS = frozenset(
 )
 
 
+# What a customer's last activity is derived from (their tables are mapped further down).
+_postings = table("transactions", column("customer_id"), column("booked_at"))
+_contacts = table("interactions", column("customer_id"), column("occurred_at"))
+
+
 class Customer(Base):
     __tablename__ = "customers"
 
@@ -94,7 +102,23 @@ class Customer(Base):
     lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
     # The satisfaction/loyalty quadrant last placed and published (None: never placed).
     quadrant: Mapped[str | None] = mapped_column(String(30))
-    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest posting or contact, derived on every read (two index probes) rather than
+    # stored: a stored copy made every ingest batch wait on the valuation consumer's lock of
+    # the same customers' rows.
+    last_activity_at: Mapped[datetime | None] = column_property(
+        func.greatest(
+            select(func.max(_postings.c.booked_at))
+            .where(_postings.c.customer_id == id)
+            .scalar_subquery(),
+            select(func.max(_contacts.c.occurred_at))
+            .where(_contacts.c.customer_id == id)
+            .scalar_subquery(),
+            type_=DateTime(timezone=True),
+        ),
+        # Kept through a flush (no reload needed to answer with the customer); a new customer
+        # is made with None.
+        expire_on_flush=False,
+    )
     # When the segments were last decided: an event older than that is already reflected.
     valued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,10 +2,10 @@
 
 The batch reaches PostgreSQL as one JSON parameter (the validated batch, serialized by
 pydantic's core) and is read there as rows, so Python does no work per transaction: the checks
-are joins, the balances window sums in the batch's order, the monthly figures and last
-activity aggregate upserts, the ``transaction.posted`` events and the answer JSON built by the
-database. Both statements read the same parameter, parsed by PostgreSQL each time, rather
-than staging it in a temporary table: no table per pooled connection to create and truncate.
+are joins, the balances window sums in the batch's order, the monthly figures an aggregate
+upsert, the ``transaction.posted`` events and the answer JSON built by the database. Both
+statements read the same parameter, parsed by PostgreSQL each time, rather than staging it in
+a temporary table: no table per pooled connection to create and truncate.
 (Staging was not measured against it; the statements row of ``bench.customer_view_ingest`` is
 the figure to compare with if someone tries.)
 
@@ -166,9 +166,6 @@ _POST = (
     "  money_in = monthly_flows.money_in + excluded.money_in,"
     "  money_out = monthly_flows.money_out + excluded.money_out,"
     "  transaction_count = monthly_flows.transaction_count + excluded.transaction_count),"
-    " activity AS (UPDATE customers c SET last_activity_at = greatest(c.last_activity_at, v.at)"
-    "  FROM (SELECT customer_id, max(booked_at) AS at FROM priced GROUP BY customer_id) AS v"
-    "  WHERE c.id = v.customer_id),"
     " events AS (INSERT INTO outbox (event_id, topic, message_key, event_type, source,"
     "  occurred_at, correlation_id, traceparent, payload)"
     "  SELECT gen_random_uuid(), :topic, CAST(p.customer_id AS text), :event_type, :source,"

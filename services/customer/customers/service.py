@@ -108,6 +108,7 @@ def new_customer(request: IndividualCreate | CorporateCreate) -> Customer:
         profile={**profile, "preferred_channel": request.preferred_channel},
         consent=consent_record(request.consent, source="registration"),
         value_tier=ValueTier.ORDINARY,
+        last_activity_at=None,
     )
 
 

@@ -36,8 +36,6 @@ async def record_interaction(
             session, request.external_id
         )
         return existing.id, False
-    if customer.last_activity_at is None or request.occurred_at > customer.last_activity_at:
-        customer.last_activity_at = request.occurred_at
     await record_event(
         session,
         InteractionRecorded(
