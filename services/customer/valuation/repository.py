@@ -16,12 +16,12 @@ from services.customer.models import Customer, Direction, PostedTransaction, Seg
 async def customers_for_update(
     session: AsyncSession, customer_ids: Sequence[uuid.UUID]
 ) -> list[Customer]:
-    """The customers, locked in id order (see ``customers_repository.lock_customers``)."""
+    """The customers, locked (see ``customers_repository.lock_customers``)."""
     statement = (
         select(Customer)
         .where(Customer.id.in_(customer_ids))
         .order_by(Customer.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     return list((await session.scalars(statement)).all())
 
