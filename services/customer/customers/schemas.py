@@ -282,7 +282,10 @@ class CustomerRead(BaseModel):
     consent: dict[str, bool]
     profile: dict[str, Any] = Field(description="Personal identifiers masked.")
     segments: SegmentRead
-    last_activity_at: datetime | None
+    last_activity_at: datetime | None = Field(
+        description="The later of the latest posting's booking time and the latest recorded"
+        " contact; null before either."
+    )
     created_at: datetime
     updated_at: datetime
 
