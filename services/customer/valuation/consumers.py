@@ -55,7 +55,7 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
     ) -> None:
         # Every customer of the run locked up front, in id order (see lock_customers).
         customers = [c for e, _ in items if (c := getattr(e, "customer_id", None)) is not None]
-        await customers_repository.lock_customers(session, customers)
+        valued = await customers_repository.lock_customers(session, customers)
         asked: dict[uuid.UUID, EventEnvelope] = {}
         for event, envelope in items:
             if isinstance(event, REVALUING):
@@ -66,9 +66,15 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
             else:
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)
-        # The run's customers are locked already; their inputs are read for all at once.
+        # A customer valued after the latest event that asks is current already (a backlog's
+        # runs find most so): skipped before their inputs are read, not after. The others'
+        # inputs are read for all at once.
         at = datetime.now(UTC)
-        revalued = sorted(asked)
+        revalued = sorted(
+            customer_id
+            for customer_id, envelope in asked.items()
+            if (valued_at := valued.get(customer_id)) is None or valued_at < envelope.time
+        )
         inputs = await valuation_inputs(session, revalued, at=at)
         # The run holds its customers' locks, which the ingest of their next transactions
         # waits for: their events go in one write, not one each.
