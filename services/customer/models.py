@@ -104,7 +104,8 @@ class Customer(Base):
     quadrant: Mapped[str | None] = mapped_column(String(30))
     # The latest posting or contact, derived on every read (two index probes) rather than
     # stored: a stored copy made every ingest batch wait on the valuation consumer's lock of
-    # the same customers' rows.
+    # the same customers' rows. The stored column stays, unmapped, for the previous release's
+    # code during a rolling deploy; a contract revision drops it after this release.
     last_activity_at: Mapped[datetime | None] = column_property(
         func.greatest(
             select(func.max(_postings.c.booked_at))
