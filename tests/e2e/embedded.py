@@ -28,6 +28,8 @@ def embedded_env() -> tuple[dict[str, str], dict[str, int], int]:
     pg_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    # The workers `crm run` starts listen on ports of their own (health and metrics).
+    env.update({f"CRM_{name.upper()}_WORKER_PORT": str(free_port()) for name in SERVICES})
     env["CRM_LOG_LEVEL"] = "WARNING"
     return env, ports, pg_port
 

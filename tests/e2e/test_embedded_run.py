@@ -1,8 +1,9 @@
 """`crm run`, the embedded default: PostgreSQL from the wheel, the local bus, four services.
 
 Runs the real command in a subprocess on free ports, checks that all four are ready, stops it
-with Ctrl-C (SIGINT), and starts it again on the same data directory; and that the detector's
-worker, a child process of `crm run`, is kept running and stopped with it.
+with Ctrl-C (SIGINT), and starts it again on the same data directory; and that the workers of
+the detector and the customer service, child processes of `crm run`, are kept running and
+stopped with it.
 """
 
 import asyncio
@@ -103,6 +104,18 @@ def _children(pid: int) -> list[int]:
     ]
 
 
+def _worker_of(pid: int, service: str) -> int | None:
+    """The child of ``pid`` that is ``crm serve SERVICE --part worker``, if one runs."""
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if b"serve" in command and service.encode() in command:
+            return child
+    return None
+
+
 def _worker_ready(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
@@ -143,13 +156,17 @@ class TestDetectorWorker:
             assert registered.status_code == 201, registered.text
             _wait(lambda: _detector_consumed(worker_port), timeout=30)
             assert not _detector_consumed(ports["events"])
-            (first,) = _children(process.pid)
+            customer_worker = _worker_of(process.pid, "customer")
+            assert customer_worker is not None
+            first = _worker_of(process.pid, "events")
+            assert first is not None
 
             os.kill(first, signal.SIGKILL)
-            _wait(lambda: _children(process.pid) not in ([], [first]), timeout=30)
-            (second,) = _children(process.pid)
+            _wait(lambda: _worker_of(process.pid, "events") not in (None, first), timeout=30)
+            second = _worker_of(process.pid, "events")
             _wait(lambda: _worker_ready(worker_port), timeout=60)
         finally:
             code, stderr = interrupt(process)
         assert code == 0, stderr[-3000:]
-        assert not Path(f"/proc/{second}").exists(), "the worker outlived crm run"
+        for worker in (second, customer_worker):
+            assert not Path(f"/proc/{worker}").exists(), "a worker outlived crm run"
