@@ -148,3 +148,22 @@ def erasure_of(customer_id: uuid.UUID) -> CustomerErased:
     return CustomerErased(
         customer_id=customer_id, request_reference="ER-2026-0042", erased_at=datetime.now(UTC)
     )
+
+
+async def record_contact(
+    client: httpx.AsyncClient, customer_id: str, at: datetime, *, channel: str = "phone"
+) -> str:
+    """A channel contact on the customer's timeline at ``at``; answers its id."""
+    answer = await client.post(
+        "/v1/interactions",
+        json={
+            "external_id": f"IX-{uuid.uuid4().hex}",
+            "customer_id": customer_id,
+            "channel": channel,
+            "kind": "balance_enquiry",
+            "summary": "asked about the term deposit rate",
+            "occurred_at": at.isoformat(),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])

@@ -4,7 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.service.customer.factories import create_customer, open_account, transaction
+from tests.service.customer.factories import (
+    create_customer,
+    open_account,
+    record_contact,
+    transaction,
+)
 
 
 async def _last_activity(client: httpx.AsyncClient, customer_id: str) -> str | None:
@@ -33,24 +38,9 @@ class TestLastActivity:
         assert answer.status_code == 200, answer.text
         assert _same_moment(await _last_activity(client, created["id"]), posted_at)
 
-        await _contact(client, created["id"], at=contacted_at)
+        await record_contact(client, created["id"], contacted_at)
         assert _same_moment(await _last_activity(client, created["id"]), contacted_at)
 
         # An older contact recorded late does not move it back.
-        await _contact(client, created["id"], at=posted_at - timedelta(days=10))
+        await record_contact(client, created["id"], posted_at - timedelta(days=10))
         assert _same_moment(await _last_activity(client, created["id"]), contacted_at)
-
-
-async def _contact(client: httpx.AsyncClient, customer_id: str, *, at: datetime) -> None:
-    answer = await client.post(
-        "/v1/interactions",
-        json={
-            "external_id": f"IX-{customer_id[:8]}-{at.timestamp():.0f}",
-            "customer_id": customer_id,
-            "channel": "phone",
-            "kind": "balance_enquiry",
-            "summary": "asked about the deposit rate",
-            "occurred_at": at.isoformat(),
-        },
-    )
-    assert answer.status_code == 201, answer.text

@@ -14,28 +14,15 @@ from services.customer.config import Settings
 from shared.auth.roles import Role
 from shared.auth.tokens import development_bearer
 from tests.service.conftest import publish, serving
-from tests.service.customer.factories import create_customer, open_account, transaction
+from tests.service.customer.factories import (
+    create_customer,
+    open_account,
+    record_contact,
+    transaction,
+)
 from tests.waiting import wait_until
 
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-
-
-async def _interaction(
-    client: httpx.AsyncClient, customer_id: str, at: datetime, *, channel: str = "phone"
-) -> str:
-    answer = await client.post(
-        "/v1/interactions",
-        json={
-            "external_id": f"IX-{uuid.uuid4().hex}",
-            "customer_id": customer_id,
-            "channel": channel,
-            "kind": "balance_enquiry",
-            "summary": "asked about the term deposit rate",
-            "occurred_at": at.isoformat(),
-        },
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
 
 
 async def _post(client: httpx.AsyncClient, account: str, at: datetime, **changes: Any) -> str:
@@ -66,10 +53,10 @@ class TestPaging:
     ) -> None:
         customer = await create_customer(client)
         account = (await open_account(client, customer["id"]))["full_number"]
-        earlier = await _interaction(client, customer["id"], NOON - timedelta(hours=1))
+        earlier = await record_contact(client, customer["id"], NOON - timedelta(hours=1))
         same = [
-            await _interaction(client, customer["id"], NOON),
-            await _interaction(client, customer["id"], NOON),
+            await record_contact(client, customer["id"], NOON),
+            await record_contact(client, customer["id"], NOON),
             await _post(client, account, NOON),
             await _post(client, account, NOON),
         ]
@@ -102,8 +89,8 @@ class TestFilters:
     ) -> None:
         customer = await create_customer(client)
         account = (await open_account(client, customer["id"]))["full_number"]
-        call = await _interaction(client, customer["id"], NOON - timedelta(days=2))
-        visit = await _interaction(client, customer["id"], NOON, channel="branch")
+        call = await record_contact(client, customer["id"], NOON - timedelta(days=2))
+        visit = await record_contact(client, customer["id"], NOON, channel="branch")
         salary = await _post(client, account, NOON - timedelta(days=1), channel="core")
         path = f"/v1/customers/{customer['id']}/timeline"
 
