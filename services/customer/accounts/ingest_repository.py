@@ -55,13 +55,13 @@ def _batch(*columns: str) -> str:
 
 # Accounts (the batch's, and those of the transactions it reverses), then their customers,
 # locked in key order (as every writer of both does), so two batches on the same accounts queue
-# instead of deadlocking. A customer is held two ways. Key-share keeps out what rewrites the
-# whole customer (erasure, closing) but not the valuation consumer, which revalues the same
-# customers as their transactions arrive and would otherwise hold every batch up. A lock per
-# customer's stream of postings, taken by ingest alone, makes two batches on different accounts
-# of one customer commit, and so publish, one after the other. The one row answered names the
-# batch's first refused transaction, if any: a repeated id, an unknown account, an account not
-# open, a currency other than the account's, checked in that order per transaction.
+# instead of deadlocking. The customers' lock also keeps the valuation consumer out while a
+# batch is in flight: a run that valued a customer without seeing an uncommitted batch would
+# otherwise skip the batch's events as already valued (they are older than the valuation).
+# (Holding them key-share plus an advisory lock per customer took the consumer off ingest's way,
+# but lost exactly that; see docs/performance.md.) The one row answered names the batch's first
+# refused transaction, if any: a repeated id, an unknown account, an account not open, a
+# currency other than the account's, checked in that order per transaction.
 _LOCK_AND_CHECK = text(
     f"WITH batch AS ({_batch('transaction_id', 'account_number', 'currency')}),"  # nosec B608
     " reversed AS (SELECT t.account_number FROM transactions t WHERE t.transaction_id IN"
@@ -71,14 +71,12 @@ _LOCK_AND_CHECK = text(
     "  (SELECT account_number FROM batch UNION SELECT account_number FROM reversed)"
     "  ORDER BY a.account_number FOR UPDATE),"
     " owners AS MATERIALIZED (SELECT c.id FROM customers c"
-    "  WHERE c.id IN (SELECT customer_id FROM locked) ORDER BY c.id FOR KEY SHARE),"
-    " queued AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended("
-    "  'postings:' || CAST(o.id AS text), 0)) FROM (SELECT id FROM owners ORDER BY id) AS o),"
+    "  WHERE c.id IN (SELECT customer_id FROM locked) ORDER BY c.id FOR UPDATE),"
     " checked AS (SELECT b.position, b.currency,"
     "  min(b.position) OVER (PARTITION BY b.transaction_id) AS first_position,"
     "  l.account_number IS NULL AS unknown, l.status, l.currency AS account_currency"
     "  FROM batch b LEFT JOIN locked l USING (account_number))"
-    " SELECT (SELECT count(*) FROM queued) AS owners, r.*"
+    " SELECT (SELECT count(*) FROM owners) AS owners, r.*"
     " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT position, first_position, unknown,"
     "  status, account_currency FROM checked"
     "  WHERE first_position < position OR unknown OR status <> :open"

@@ -159,9 +159,9 @@ async def lock_customers(
 ) -> dict[uuid.UUID, datetime | None]:
     """Lock the customers' rows in id order; answers when each was last valued. Everything
     that locks several customers in one transaction (ingest, the consumer's runs) takes them
-    in this order, so two such transactions never wait on each other in a ring. No-key: the
-    lock ingest's key-share lock on the same rows does not wait for (see
-    ``accounts.ingest_repository``)."""
+    in this order, so two such transactions never wait on each other in a ring. No-key: it
+    still waits for ingest's lock (see ``accounts.ingest_repository``), but not for inserts
+    that merely reference the customer."""
     rows = await session.execute(
         text(
             "SELECT id, valued_at FROM customers WHERE id = ANY(CAST(:ids AS uuid[]))"

@@ -1,8 +1,9 @@
 """What a transaction batch waits for on its customers, and what it does not.
 
-The valuation consumer holds its customers' rows while it revalues them; a batch for the same
-customers must not queue behind it. Two batches on different accounts of one customer must
-still commit one after the other, so that their events reach the bus in the order posted."""
+The valuation consumer must not value a customer while a batch of theirs is in flight: it would
+not see the batch, and would then skip the batch's events as older than its valuation. Two
+batches on different accounts of one customer commit one after the other, so that their events
+reach the bus in the order posted; batches of other customers do not wait."""
 
 import asyncio
 import json
@@ -35,21 +36,23 @@ async def _open_transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 
 class TestIngestLocking:
-    async def test_a_batch_does_not_wait_for_the_valuation_of_its_customer(
+    async def test_a_valuation_waits_for_a_batch_in_flight_on_its_customer(
         self, client: httpx.AsyncClient, customer_settings: Settings
     ) -> None:
         created = await create_customer(client)
         account = (await open_account(client, created["id"]))["full_number"]
-        async with _open_transaction(customer_settings) as valuation:
-            await customers_repository.lock_customers(valuation, [uuid.UUID(created["id"])])
+        in_flight = json.dumps([transaction(account)])
+        async with _open_transaction(customer_settings) as batch:
+            assert await ingest_repository.lock_and_check(batch, in_flight, "[]") is None
+            async with _open_transaction(customer_settings) as valuation:
+                locking = asyncio.ensure_future(
+                    customers_repository.lock_customers(valuation, [uuid.UUID(created["id"])])
+                )
+                await asyncio.sleep(_WAIT_SECONDS)
 
-            answer = await asyncio.wait_for(
-                client.post("/v1/transactions", json={"transactions": [transaction(account)]}),
-                timeout=10 * _WAIT_SECONDS,
-            )
-
-            assert answer.status_code == 200, answer.text
-            assert answer.json()["posted"] == 1
+                assert not locking.done()
+                await batch.rollback()
+                await asyncio.wait_for(locking, timeout=10 * _WAIT_SECONDS)
 
     async def test_two_batches_on_one_customers_accounts_commit_one_after_the_other(
         self, client: httpx.AsyncClient, customer_settings: Settings
