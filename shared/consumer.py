@@ -29,15 +29,9 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from contracts.base import DomainEvent
 from contracts.catalogue import dead_letter_topic
 from shared.backoff import BACKGROUND_PAUSES, RetryPauses
-from shared.bus import (
-    Bus,
-    BusConsumer,
-    BusUnavailableError,
-    OutgoingMessage,
-    ReceivedMessage,
-    TopicPartition,
-)
+from shared.bus import Bus, BusConsumer, BusUnavailableError, ReceivedMessage, TopicPartition
 from shared.db import is_retryable_conflict, is_unavailable
+from shared.dead_letter import dead_letter
 from shared.envelope import EnvelopeError, EventEnvelope
 from shared.inbox import claim, claim_many
 from shared.logging import correlation_id_var, get_logger
@@ -363,23 +357,7 @@ class EventConsumer:
             offset=message.offset,
             error=f"{type(error).__name__}: {error}",
         )
-        extra = (
-            ("dlq_error", f"{type(error).__name__}: {error}"[:4000]),
-            ("dlq_consumer_group", self.group),
-            ("dlq_original_topic", message.topic),
-            ("dlq_original_partition", str(message.partition)),
-            ("dlq_original_offset", str(message.offset)),
-        )
-        await self._bus.publish(
-            [
-                OutgoingMessage(
-                    topic=dead_letter_topic(message.topic),
-                    key=message.key,
-                    value=message.value,
-                    headers=(*message.headers, *((n, v.encode()) for n, v in extra)),
-                )
-            ]
-        )
+        await self._bus.publish([dead_letter(message, error, group=self.group)])
         self._metrics.events_dead_lettered.labels(self.group, message.topic).inc()
 
     async def _watch_lag(self, consumer: BusConsumer) -> None:
