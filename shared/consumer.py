@@ -233,16 +233,17 @@ class EventConsumer:
         traceparents = [env.traceparent for _, env, _ in wanted]
         topics = ",".join(sorted({message.topic for message in messages}))
         with consuming(self._tracer, topics, self.group, traceparents):
-            claimed = await self._apply_batch(wanted)
+            applied = await self._apply_batch(wanted)
         share = (time.perf_counter() - started) / max(len(wanted), 1)
         # Counted per topic and outcome, not per message: a label lookup per message was a
         # measurable part of a large run.
         outcomes: Counter[tuple[str, str]] = Counter()
-        for message, envelope, _, handler in decoded:
+        for message, _, _, handler in decoded:
             if handler is None:
                 outcomes[message.topic, "ignored"] += 1
             else:
-                outcomes[message.topic, "applied" if envelope.id in claimed else "duplicate"] += 1
+                position = (message.topic, message.partition, message.offset)
+                outcomes[message.topic, "applied" if position in applied else "duplicate"] += 1
         for (topic, outcome), count in outcomes.items():
             self._metrics.events_consumed.labels(self.group, topic, outcome).inc(count)
             if outcome != "ignored":
@@ -253,20 +254,25 @@ class EventConsumer:
 
     async def _apply_batch(
         self, wanted: list[tuple[ReceivedMessage, EventEnvelope, DomainEvent]]
-    ) -> set[str]:
-        """The run's events not applied before, applied in one transaction; their ids."""
+    ) -> set[tuple[str, int, int]]:
+        """The run's events not applied before, applied in one transaction, each once (after a
+        relay's retry one poll may hold an event twice); the positions of those applied."""
         assert self._batch_handler is not None
         async with self._sessions() as session:
             async with session.begin():
                 claimed = await claim_many(
                     session, group=self.group, events=[(env.id, env.type) for _, env, _ in wanted]
                 )
-                items = [(e, env) for _, env, e in wanted if env.id in claimed]
-                if items:
-                    await self._batch_handler(session, items)
+                applied = []
+                for message, envelope, event in wanted:
+                    if envelope.id in claimed:
+                        claimed.discard(envelope.id)
+                        applied.append((message, envelope, event))
+                if applied:
+                    await self._batch_handler(session, [(e, env) for _, env, e in applied])
             if session.info.pop(OUTBOX_WRITTEN, False) and self._on_committed is not None:
                 self._on_committed()
-        return claimed
+        return {(m.topic, m.partition, m.offset) for m, _, _ in applied}
 
     async def _handle(self, message: ReceivedMessage) -> None:
         labels = (self.group, message.topic)

@@ -399,6 +399,32 @@ class TestBatchedRuns:
         labels = {"group": group, "topic": probe.topic, "outcome": "applied"}
         assert sample(metrics, "crm_events_consumed_total", **labels) == 40
 
+    async def test_an_event_twice_in_one_poll_is_applied_once(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        await record_in_outbox(sessions, *(probe(customer_id="C5", sequence=i) for i in range(3)))
+        async with sessions() as session:
+            rows = (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.seq))).all()
+            messages = [to_message(row) for row in rows if row.topic == probe.topic]
+        await bus.ensure_topics([probe.topic])
+        await bus.publish([*messages, *messages])  # a relay's retry after a lost mark
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        runs: list[int] = []
+        async with running(_batched_consumer(bus, sessions, metrics, probe, group, runs)):
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) >= 3
+
+            await wait_until(all_applied)
+            await asyncio.sleep(1.0)  # give the copies time to (not) apply
+        assert [s for _, s, _ in await effects(engine, group)] == [0, 1, 2]
+        assert sum(runs) == 3  # each event handed to the batch handler once
+
 
 class TestPerCustomerOrder:
     async def test_order_holds_through_partitions_two_members_and_rebalances(
