@@ -101,6 +101,11 @@ class PhaseProbe:
 
         return marked
 
+    def polling(self, *, until: float) -> tuple[int, float]:
+        """The events polled so far and the seconds from the first poll's return to ``until``:
+        the detector's work with its start (joining the group, the first fetch) left out."""
+        return sum(p.size for p in self.polls), until - self.polls[0].polled
+
     def backlog(self) -> str:
         """The mean poll of those so far, in milliseconds: steadier than the backlog's rate,
         which includes joining the group (each poll is timed to the next poll's return)."""
