@@ -6,7 +6,8 @@
 2. The 360 view: the service against a bare Starlette + asyncpg app doing the same reads
    (bench/baseline_customer_app.py), in alternating rounds — closed-loop throughput with
    ``--clients`` concurrent clients, then p50/p99 latency when paced at half of each one's
-   measured maximum rate.
+   measured maximum rate; and the view's one statement timed inside PostgreSQL alone
+   (bench/view_statement.py).
 3. Ingest: 1,000-transaction batches POSTed to the service against a raw asyncpg COPY loop of
    the same rows into a scratch table, in alternating rounds.
 
@@ -33,6 +34,7 @@ from bench import ingest_phase
 from bench.preload import preload
 from bench.processes import answering, start_quietly
 from bench.view_phase import ViewFigures, measure_view
+from bench.view_statement import StatementTimes, view_statement_times
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.serving import tune_garbage_collector
@@ -122,6 +124,9 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
         before, after = measured["as loaded"], measured["preloaded"]
         print("\npreloaded against as loaded (aim: within 20%):")
         print(f"  360 view p99: {after.view.p99('service') / before.view.p99('service'):.2f}")
+        for name, q in (("p50", 0.5), ("p99", 0.99)):
+            grown = after.statement.quantile(q) / before.statement.quantile(q)
+            print(f"  the view's statement in PostgreSQL, {name}: {grown:.2f}")
         for clients in args.ingest_clients:
             grown = after.ingest.rate(clients, "service") / before.ingest.rate(clients, "service")
             print(f"  ingest at {clients} client(s): {grown:.2f}")
@@ -130,11 +135,13 @@ async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
 @dataclass
 class _Figures:
     view: ViewFigures
+    statement: StatementTimes
     ingest: ingest_phase.IngestFigures
     batches: int
 
     def report(self) -> None:
         self.view.report()
+        print(self.statement.line())
         print()
         ingest_phase.report(self.ingest, batches=self.batches)
 
@@ -236,7 +243,8 @@ async def _measure(
         rounds=args.rounds,
         drain_timeout=args.settle_timeout,
     )
-    return _Figures(view, ingest, args.batches * 1000)
+    statement = await view_statement_times(dsn, ids[:200])
+    return _Figures(view, statement, ingest, args.batches * 1000)
 
 
 def run() -> None:
