@@ -219,6 +219,13 @@ class PostedTransaction(Base):
     __table_args__ = (
         Index("ix_transactions_customer_booked", "customer_id", "booked_at"),
         Index(
+            "ix_transactions_customer_fees",
+            "customer_id",
+            "booked_at",
+            postgresql_include=["currency", "amount"],
+            postgresql_where=text("kind = 'fee' AND reversed_at IS NULL"),
+        ),
+        Index(
             "uq_transactions_reversal_id",
             "reversal_id",
             unique=True,

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.customers.repository import Custody
@@ -74,7 +74,9 @@ def fees_by_currency(
         select(PostedTransaction.currency, func.sum(PostedTransaction.amount).label("total"))
         .where(
             PostedTransaction.customer_id == customer_id,
-            PostedTransaction.kind == "fee",
+            # Inline, not a parameter: a prepared statement's generic plan can use the
+            # partial index of fees only when it sees the kind.
+            PostedTransaction.kind == literal_column("'fee'"),
             PostedTransaction.booked_at >= since,
             PostedTransaction.reversed_at.is_(None),  # a fee refunded by reversal was not paid
         )

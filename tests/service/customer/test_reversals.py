@@ -158,3 +158,37 @@ class TestReversals:
         answer = await client.post("/v1/transactions", json={})
 
         assert answer.status_code == 422
+
+
+class TestFeesInTheCustomersValue:
+    async def test_only_unreversed_fees_count(self, client: httpx.AsyncClient) -> None:
+        """Two customers with the same balance: one paid a fee of 20.00 and had another of
+        15.00 reversed; the other spent 20.00 by card. Their yearly contributions differ by
+        the one fee that stands, read through the index of unreversed fees."""
+
+        async def contribution(*spends: dict[str, Any], reversals: list[str]) -> Decimal:
+            customer = await create_customer(client)
+            account = (await open_account(client, customer["id"]))["full_number"]
+            salary = transaction(account, amount="8000.00", kind="salary")
+            batch = [salary, *({**s, "account_number": account} for s in spends)]
+            answer = await client.post("/v1/transactions", json={"transactions": batch})
+            assert answer.status_code == 200, answer.text
+            if reversals:
+                answer = await client.post(
+                    "/v1/transactions", json={"reversals": [reversal(t) for t in reversals]}
+                )
+                assert answer.status_code == 200, answer.text
+            view = (await client.get(f"/v1/customers/{customer['id']}/view")).json()
+            assert Decimal(view["accounts"][0]["balance"]) == Decimal("7980.00")
+            return Decimal(view["value"]["yearly_contribution_cny"])
+
+        kept = transaction("", amount="20.00", direction="debit", kind="fee")
+        reversed_fee = transaction("", amount="15.00", direction="debit", kind="fee")
+        card = transaction("", amount="20.00", direction="debit", kind="card_spend")
+
+        with_fees = await contribution(
+            kept, reversed_fee, reversals=[reversed_fee["transaction_id"]]
+        )
+        without = await contribution(card, reversals=[])
+
+        assert with_fees - without == Decimal("20.00")
