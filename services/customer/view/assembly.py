@@ -22,6 +22,7 @@ from services.customer.surveys import repository as surveys_repository
 from services.customer.valuation.money import FEES_WINDOW, balances_cny, customer_value
 from services.customer.valuation.segmentation import satisfaction_quadrant
 from services.customer.view import repository as view_repository
+from services.customer.view.repository import ViewWindows
 from services.customer.view.schemas import (
     AttritionRiskRead,
     CustomerView,
@@ -44,6 +45,19 @@ def months_back(today: date, months: int) -> date:
 
 RECENT = 10
 FIGURE_MONTHS = 6
+
+
+def view_windows(now: datetime) -> ViewWindows:
+    """The view's reach at ``now``: its latest postings and contacts, six months of figures,
+    a year of fees, and the satisfaction index's window."""
+    return ViewWindows(
+        recent=RECENT,
+        figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
+        fees_since=now - FEES_WINDOW,
+        satisfaction_since=now - surveys_repository.INDEX_WINDOW,
+    )
+
+
 # The view's lists arrive from the database as JSON arrays (view_repository.customer_view_data).
 _ACCOUNTS = TypeAdapter(list[AccountRead])  # their numbers in full, until masked
 _RELATIONSHIPS = TypeAdapter(list[RelationshipRead])
@@ -59,14 +73,7 @@ async def customer_view(
 ) -> CustomerView:
     now = datetime.now(UTC)
     customer, lists = await get_or_404(
-        view_repository.customer_view_data(
-            session,
-            customer_id,
-            recent=RECENT,
-            figures_since=months_back(now.date(), FIGURE_MONTHS - 1),
-            fees_since=now - FEES_WINDOW,
-            satisfaction_since=now - surveys_repository.INDEX_WINDOW,
-        ),
+        view_repository.customer_view_data(session, customer_id, view_windows(now)),
         CustomerNotFound(f"no customer {customer_id}"),
     )
     accounts = _ACCOUNTS.validate_json(lists.accounts)

@@ -10,7 +10,7 @@ Also the segment history read as of a moment, and the open complaints and opport
 from other services' events for the view."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -289,27 +289,28 @@ def _view_statement() -> Select[Any]:
 
 
 # Built once: building a statement of this size took longer than running it.
-_VIEW = _view_statement()
+VIEW_STATEMENT = _view_statement()
+
+
+@dataclass(frozen=True)
+class ViewWindows:
+    """How far back the view's lists and figures reach."""
+
+    recent: int  # transactions and interactions
+    figures_since: date
+    fees_since: datetime
+    satisfaction_since: datetime
+
+    def parameters(self, customer_id: uuid.UUID) -> dict[str, Any]:
+        """The view statement's parameters for one customer."""
+        return {"customer_id": customer_id, **asdict(self)}
 
 
 async def customer_view_data(
-    session: AsyncSession,
-    customer_id: uuid.UUID,
-    *,
-    recent: int,
-    figures_since: date,
-    fees_since: datetime,
-    satisfaction_since: datetime,
+    session: AsyncSession, customer_id: uuid.UUID, windows: ViewWindows
 ) -> tuple[Customer, ViewLists] | None:
     """The customer and every list of the view (None if there is no such customer)."""
-    parameters = {
-        "customer_id": customer_id,
-        "recent": recent,
-        "figures_since": figures_since,
-        "fees_since": fees_since,
-        "satisfaction_since": satisfaction_since,
-    }
-    row = (await session.execute(_VIEW, parameters)).one_or_none()
+    row = (await session.execute(VIEW_STATEMENT, windows.parameters(customer_id))).one_or_none()
     if row is None:
         return None
     customer, *lists = row
