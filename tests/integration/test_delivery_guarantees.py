@@ -120,6 +120,23 @@ async def _published(
         pass
 
 
+async def _die() -> None:
+    raise ConnectionResetError("relay process killed after publishing")
+
+
+async def _published_twice(
+    sessions: async_sessionmaker[AsyncSession], bus: Bus, metrics: ServiceMetrics
+) -> None:
+    """What waits in the outbox, published twice: the relay dies after publishing, before
+    marking, and its restart sends the same events again."""
+    relay = _relay(sessions, bus, metrics)
+    relay.after_publish = _die
+    with contextlib.suppress(ConnectionResetError):
+        await relay.publish_pending()
+    relay.after_publish = None
+    await relay.publish_pending()
+
+
 async def _unpublished(engine: AsyncEngine, topic: str) -> int:
     async with AsyncSession(engine) as session:
         count = await session.scalar(
@@ -165,11 +182,7 @@ class TestOutbox:
         probe = new_probe_type()
         await record_in_outbox(sessions, *(probe(customer_id="C7", sequence=i) for i in range(3)))
         relay = _relay(sessions, bus, metrics)
-
-        async def die() -> None:
-            raise ConnectionResetError("relay process killed after publishing")
-
-        relay.after_publish = die
+        relay.after_publish = _die
         with pytest.raises(ConnectionResetError):
             await relay.publish_pending()
         assert await _unpublished(engine, probe.topic) == 3  # published, but not marked
@@ -408,11 +421,7 @@ class TestBatchedRuns:
     ) -> None:
         probe = new_probe_type()
         await record_in_outbox(sessions, *(probe(customer_id="C5", sequence=i) for i in range(3)))
-        async with sessions() as session:
-            rows = (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.seq))).all()
-            messages = [to_message(row) for row in rows if row.topic == probe.topic]
-        await bus.ensure_topics([probe.topic])
-        await bus.publish([*messages, *messages])  # a relay's retry after a lost mark
+        await _published_twice(sessions, bus, metrics)
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         runs: list[int] = []
         async with running(_batched_consumer(bus, sessions, metrics, probe, group, runs)):
