@@ -217,14 +217,16 @@ async def measure(
     rounds: int,
     drain_timeout: float,
 ) -> IngestFigures:
-    """Alternate the three ways, ``rounds`` times for each number of clients; after each
-    round that wrote events, wait until they are relayed and consumed (timed for the
-    service's), so that no round pays for the one before."""
+    """Alternate the three ways, ``rounds`` times for each number of clients, in the reverse
+    order every other round, so that whatever one way leaves behind in the database (pages to
+    write back, tables to analyse) falls on each way alike. After each round that wrote events, wait until
+    they are relayed and consumed (timed for the service's), so that no round pays for the
+    relay and consumer of the one before."""
     figures = IngestFigures()
     seed = 0
     for count in clients:
-        for _ in range(rounds):
-            for way in WAYS:
+        for round_number in range(rounds):
+            for way in WAYS if round_number % 2 == 0 else WAYS[::-1]:
                 seed += 1
                 load = fresh_load(accounts, clients=count, batches=batches, seed=seed)
                 if way == "copy":
