@@ -6,10 +6,11 @@ schema per service and a database per service alike.
 """
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -176,10 +177,23 @@ UNIQUE_VIOLATION = "23505"
 
 def is_unique_violation(error: BaseException) -> bool:
     """Whether a statement broke a unique constraint (another transaction wrote the same key
-    first): the transaction is rolled back."""
-    return isinstance(error, DBAPIError) and (
-        getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION
-    )
+    first): the transaction is rolled back. A COPY's error comes from asyncpg unwrapped."""
+    if isinstance(error, DBAPIError):
+        return getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION
+    return isinstance(error, asyncpg.PostgresError) and error.sqlstate == UNIQUE_VIOLATION
+
+
+@contextmanager
+def unique_violation_as(refusal: Exception) -> Iterator[None]:
+    """Raises ``refusal`` instead of a unique violation met in the block: a write that lost a
+    race to another transaction writing the same key, after both had checked and found none.
+    The transaction is rolled back all the same."""
+    try:
+        yield
+    except (DBAPIError, asyncpg.PostgresError) as error:
+        if not is_unique_violation(error):
+            raise
+        raise refusal from error
 
 
 # SQLSTATE class 22, data exception: a value the database will not store (too long for its

@@ -12,7 +12,6 @@ to the database as decimal strings, and balances are summed there.
 """
 
 from pydantic import TypeAdapter
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.accounts import ingest_repository, reversal_repository
@@ -26,7 +25,7 @@ from services.customer.accounts.schemas import (
 )
 from services.customer.errors import ConcurrentDuplicate, InvalidBatch
 from services.customer.models import AccountStatus
-from shared.db import is_unique_violation
+from shared.db import unique_violation_as
 from shared.outbox import announce_outbox_rows, event_origin
 
 _TRANSACTIONS = TypeAdapter(list[TransactionIn])
@@ -67,19 +66,14 @@ async def ingest_transactions(
     origin = event_origin(session)
     compact = answer is BatchAnswer.COMPACT
     postings, reversed_ = _NO_POSTINGS[answer], _NO_REVERSALS[answer]
-    try:
-        if batch.transactions:
+    # Another batch may post one of these ids between our check and our insert (possible only
+    # across different accounts): the whole batch is refused; its retry sorts it out.
+    concurrently = ConcurrentDuplicate("a transaction of this batch was posted concurrently; retry")
+    if batch.transactions:
+        with unique_violation_as(concurrently):
             postings = await ingest_repository.post_batch(
                 session, transactions, origin=origin, zone=zone, compact=compact
             )
-    except IntegrityError as error:
-        if not is_unique_violation(error):
-            raise
-        # Another batch posted one of these ids between our check and our insert (possible
-        # only across different accounts): refuse the whole batch; its retry sorts it out.
-        raise ConcurrentDuplicate(
-            "a transaction of this batch was posted concurrently; retry"
-        ) from error
     if batch.reversals:
         reversal_refusal = await reversal_repository.first_refused(session, reversals)
         if reversal_refusal is not None:
