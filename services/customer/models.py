@@ -146,6 +146,16 @@ class CustomerIdentifier(Base):
     __table_args__ = (
         UniqueConstraint("customer_id", "kind", "value"),
         Index("ix_customer_identifiers_lookup", "kind", "value"),
+        # Revision 0022: what UNIQUE_IDENTIFIERS names is held by one customer.
+        Index(
+            "uq_customer_identifiers_held_once",
+            "kind",
+            "value",
+            unique=True,
+            postgresql_where=text(
+                "kind IN ({})".format(", ".join(f"'{k}'" for k in sorted(UNIQUE_IDENTIFIERS)))
+            ),
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
 from shared.json_body import JsonBody
 from shared.masking import mask_account
+from shared.problems import Problem
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
@@ -32,6 +33,13 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
     status_code=status.HTTP_201_CREATED,
     response_model=AccountRead,
     tags=["accounts"],
+    responses={
+        409: {
+            "description": "The account number or card is already an account's"
+            " (`account-exists`), or the customer is closed (`customer-closed`)",
+            "model": Problem,
+        }
+    },
 )
 async def open_account(
     body: AccountOpen,

@@ -28,6 +28,7 @@ from services.customer.models import (
     IdentifierKind,
     ProductType,
 )
+from shared.db import unique_violation_as
 from shared.outbox import record_event
 from shared.problems import Conflict, InvalidField, get_or_404
 
@@ -41,10 +42,12 @@ async def open_account(
     if await accounts_repository.get_account(session, request.account_number) is not None:
         raise AccountExists("an account with this number exists")
     account = new_account(request, customer.id, settings=settings)
-    session.add(account)
-    await session.flush()
-    for kind, value in account_identifiers(account):
-        await customers_repository.add_identifier(session, customer.id, kind, value)
+    # Another opening of this number or card may have committed since the check.
+    with unique_violation_as(AccountExists("an account with this number or card exists")):
+        session.add(account)
+        await session.flush()
+        for kind, value in account_identifiers(account):
+            await customers_repository.add_identifier(session, customer.id, kind, value)
     await record_event(session, opened_event(account))
     return account
 

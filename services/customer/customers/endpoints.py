@@ -32,7 +32,7 @@ from shared.auth.http import Forbidden, PrincipalDep, requires_scope
 from shared.auth.roles import CUSTOMERS_IDENTIFY, REVEAL_PERSONAL_DATA
 from shared.http import SessionDep
 from shared.idempotency import IdempotencyKey, answer_once
-from shared.problems import InvalidField
+from shared.problems import InvalidField, Problem
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
 
@@ -42,7 +42,15 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(customer_in_reach)])
     status_code=status.HTTP_201_CREATED,
     response_model=CustomerRead,
     tags=["customers"],
-    responses={409: {"description": "The ID number or credit code is already a customer's"}},
+    responses={
+        409: {
+            "description": "The ID number or credit code is already a customer's"
+            " (`duplicate-customer`, naming whose), or another registration of it committed"
+            " while this one ran (`concurrent-duplicate`: nothing was written; retry to learn"
+            " whose)",
+            "model": Problem,
+        }
+    },
 )
 async def register_customer(
     body: CustomerCreate,

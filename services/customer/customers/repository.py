@@ -43,6 +43,11 @@ async def identifier_owner(
     return (await session.scalars(statement.limit(1))).one_or_none()
 
 
+# A customer's own identifier again is nothing to do; another customer's document is a unique
+# violation the caller answers (revision 0022), never a row silently left out.
+_OWN_IDENTIFIER = ("customer_id", "kind", "value")
+
+
 async def replace_identifiers(
     session: AsyncSession,
     customer_id: uuid.UUID,
@@ -56,7 +61,10 @@ async def replace_identifiers(
     )
     rows = [{"customer_id": customer_id, "kind": kind, "value": v} for v in dict.fromkeys(values)]
     if rows:
-        await session.execute(insert(CustomerIdentifier).on_conflict_do_nothing(), rows)
+        await session.execute(
+            insert(CustomerIdentifier).on_conflict_do_nothing(index_elements=_OWN_IDENTIFIER),
+            rows,
+        )
 
 
 async def add_identifier(
@@ -65,7 +73,7 @@ async def add_identifier(
     await session.execute(
         insert(CustomerIdentifier)
         .values(customer_id=customer_id, kind=kind, value=value)
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing(index_elements=_OWN_IDENTIFIER)
     )
 
 

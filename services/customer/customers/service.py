@@ -22,6 +22,7 @@ from services.customer.customers.schemas import (
     IndividualCreate,
 )
 from services.customer.errors import (
+    ConcurrentDuplicate,
     CustomerClosed,
     CustomerNotFound,
     DuplicateCustomer,
@@ -38,6 +39,7 @@ from services.customer.models import (
 )
 from services.customer.valuation.segmentation import ValueTier
 from services.customer.valuation.service import record_initial_tier
+from shared.db import unique_violation_as
 from shared.outbox import record_event
 from shared.problems import get_or_404
 
@@ -140,7 +142,13 @@ async def register_customer(
         )
     session.add(customer)
     await session.flush()
-    await _sync_identifiers(session, customer, identifiers)
+    # A registration of the same document may have committed since the check (revision 0022).
+    concurrently = ConcurrentDuplicate(
+        f"a customer with this {document_kind.replace('_', ' ')} was registered concurrently;"
+        " retry to learn who"
+    )
+    with unique_violation_as(concurrently):
+        await _sync_identifiers(session, customer, identifiers)
     await record_event(session, registered_event(customer, identifiers, settings=settings))
     await record_initial_tier(session, customer, settings=settings, at=_now())
     return customer

@@ -26,7 +26,9 @@ ONBOARDING_BATCH = JsonBody(OnboardingBatch)
     openapi_extra=ONBOARDING_BATCH.openapi(),
     responses={
         409: {
-            "description": "A customer's document or an account number the bank already holds",
+            "description": "A customer's document or an account number the bank already"
+            " holds, or one another request wrote while this batch ran (`concurrent-duplicate`:"
+            " nothing was written; retry to learn which)",
             "model": Problem,
         }
     },

@@ -15,11 +15,12 @@ from contracts.base import DomainEvent
 from services.customer.accounts import service as accounts_service
 from services.customer.config import Settings
 from services.customer.customers import service as customers_service
-from services.customer.errors import AccountExists, DuplicateCustomer
+from services.customer.errors import AccountExists, ConcurrentDuplicate, DuplicateCustomer
 from services.customer.models import Account, Customer, IdentifierKind
 from services.customer.onboarding import repository as onboarding_repository
 from services.customer.onboarding.schemas import NewCustomer, OnboardingBatch
 from services.customer.valuation.service import initial_tier
+from shared.db import unique_violation_as
 from shared.outbox import record_events
 from shared.problems import InvalidField
 
@@ -70,12 +71,18 @@ async def onboard(
         for account in entry.accounts:
             held += accounts_service.account_identifiers(account)
         identifier_rows += [(customer.id, kind, value) for kind, value in dict.fromkeys(held)]
-    session.add_all([entry.customer for entry in entries])
-    await session.flush()
-    session.add_all([account for entry in entries for account in entry.accounts])
-    session.add_all(changes)
-    await session.flush()
-    await onboarding_repository.add_identifiers(session, identifier_rows)
+    # A request that wrote one of these documents, numbers or cards may have committed since
+    # the check: the batch is refused whole, and its retry names the entry.
+    concurrently = ConcurrentDuplicate(
+        "a customer or account of this batch was registered concurrently; retry to learn which"
+    )
+    with unique_violation_as(concurrently):
+        session.add_all([entry.customer for entry in entries])
+        await session.flush()
+        session.add_all([account for entry in entries for account in entry.accounts])
+        session.add_all(changes)
+        await session.flush()
+        await onboarding_repository.add_identifiers(session, identifier_rows)
     await record_events(session, events)
     return entries
 
