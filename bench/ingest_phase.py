@@ -219,9 +219,9 @@ async def measure(
 ) -> IngestFigures:
     """Alternate the three ways, ``rounds`` times for each number of clients, in the reverse
     order every other round, so that whatever one way leaves behind in the database (pages to
-    write back, tables to analyse) falls on each way alike. After each round that wrote events, wait until
-    they are relayed and consumed (timed for the service's), so that no round pays for the
-    relay and consumer of the one before."""
+    write back, tables to analyse) falls on each way alike. After each round that wrote
+    events, wait until they are relayed and consumed (timed for the service's), so that no
+    round pays for the relay and consumer of the one before."""
     figures = IngestFigures()
     seed = 0
     for count in clients:
