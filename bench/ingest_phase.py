@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from random import Random
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -41,6 +41,8 @@ from shared.outbox import EVENT_SOURCE
 Batch = list[dict[str, Any]]
 # One list of batches per client.
 Load = list[list[Batch]]
+# A batch in the form one way posts it.
+T = TypeVar("T")
 
 
 def fresh_load(
@@ -74,9 +76,14 @@ def fresh_load(
     ]
 
 
-async def _side_by_side(load: Load, post: Callable[[int, Batch], Awaitable[None]]) -> float:
+async def _side_by_side(
+    load: Load, prepared: list[list[T]], post: Callable[[int, T], Awaitable[None]]
+) -> float:
+    """Each client posts its batches, in the form ``prepared`` holds them (made from ``load``
+    before the clock starts), one after another; the clients side by side. Transactions/s."""
+
     async def client(number: int) -> None:
-        for batch in load[number]:
+        for batch in prepared[number]:
             await post(number, batch)
 
     started = time.monotonic()
@@ -97,11 +104,8 @@ async def copy_rate(dsn: str, load: Load, owners: dict[str, Any]) -> float:
 
     rows = [[[row(t) for t in batch] for batch in batches] for batches in load]
     connections = [await asyncpg.connect(dsn) for _ in load]
-    batch_number = [0] * len(load)
 
-    async def post(client: int, _: Batch) -> None:
-        records = rows[client][batch_number[client]]
-        batch_number[client] += 1
+    async def post(client: int, records: list[tuple[Any, ...]]) -> None:
         async with connections[client].transaction():
             await connections[client].copy_records_to_table(
                 "bench_copy",
@@ -111,7 +115,7 @@ async def copy_rate(dsn: str, load: Load, owners: dict[str, Any]) -> float:
             )
 
     try:
-        return await _side_by_side(load, post)
+        return await _side_by_side(load, rows, post)
     finally:
         for connection in connections:
             await connection.close()
@@ -119,21 +123,18 @@ async def copy_rate(dsn: str, load: Load, owners: dict[str, Any]) -> float:
 
 async def statements_rate(settings: Settings, load: Load) -> float:
     validated = [[TransactionBatch(transactions=batch) for batch in batches] for batches in load]
-    batch_number = [0] * len(load)
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)
     sessions.configure(info={EVENT_SOURCE: settings.event_source})
 
-    async def post(client: int, _: Batch) -> None:
-        transactions = validated[client][batch_number[client]]
-        batch_number[client] += 1
+    async def post(_: int, transactions: TransactionBatch) -> None:
         async with sessions() as session, session.begin():
             await ingest_transactions(
                 session, transactions, limit=1000, zone=settings.bank_time_zone
             )
 
     try:
-        return await _side_by_side(load, post)
+        return await _side_by_side(load, validated, post)
     finally:
         await engine.dispose()
 
@@ -145,20 +146,17 @@ async def service_rate(base: str, load: Load) -> float:
     bodies = [
         [json.dumps({"transactions": batch}).encode() for batch in batches] for batches in load
     ]
-    batch_number = [0] * len(load)
     limits = httpx.Limits(max_connections=len(load))
     headers = {**development_bearer(), "Content-Type": "application/json"}
     async with httpx.AsyncClient(
         base_url=base, timeout=120, limits=limits, headers=headers
     ) as client:
 
-        async def post(client_number: int, _: Batch) -> None:
-            body = bodies[client_number][batch_number[client_number]]
-            batch_number[client_number] += 1
+        async def post(_: int, body: bytes) -> None:
             answer = await client.post("/v1/transactions", content=body)
             assert answer.status_code == 200, answer.text[:300]
 
-        return await _side_by_side(load, post)
+        return await _side_by_side(load, bodies, post)
 
 
 # What is still to do after a load, read from the database itself: the outbox rows not yet
