@@ -1,15 +1,18 @@
 """The customer service on the real PostgreSQL, its consumer running on the local bus."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.infra.postgres import EmbeddedPostgres
 from services.customer.app import create_app
 from services.customer.config import Settings
 from shared.db import create_engine
+from shared.outbox import EVENT_SOURCE
 from tests.conftest import database_of_its_own
 from tests.service.conftest import serving
 
@@ -56,5 +59,17 @@ async def event_types(settings: Settings, customer_id: str) -> list[str]:
                 {"k": customer_id},
             )
             return [row.event_type for row in rows]
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def transaction_of_its_own(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the service's schema beside the app's, as another request's would be: its
+    transaction stays open until the test commits it, or is rolled back at the end."""
+    engine = create_engine(settings)
+    try:
+        async with AsyncSession(engine, info={EVENT_SOURCE: settings.event_source}) as session:
+            yield session
     finally:
         await engine.dispose()

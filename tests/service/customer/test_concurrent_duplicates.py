@@ -8,8 +8,6 @@ the first."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -28,23 +26,13 @@ from services.customer.customers.schemas import CustomerCreate
 from services.customer.customers.service import register_customer
 from shared.db import create_engine, is_unique_violation
 from shared.migrations import upgrade
-from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
+from tests.service.customer.conftest import transaction_of_its_own
 from tests.service.customer.factories import account_number, create_customer, individual
 
 # Long enough for the second request to reach its wait on this 2-core machine.
 _REACH_SECONDS = 1.0
 _REGISTRATION = TypeAdapter(CustomerCreate)
-
-
-@asynccontextmanager
-async def _first_writer(settings: Settings) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(settings)
-    try:
-        async with AsyncSession(engine, info={EVENT_SOURCE: settings.event_source}) as session:
-            yield session
-    finally:
-        await engine.dispose()
 
 
 async def _while_first_commits(
@@ -67,7 +55,7 @@ class TestConcurrentDuplicates:
     ) -> None:
         body = individual()
         document = body["profile"]["id_number"]
-        async with _first_writer(customer_settings) as first:
+        async with transaction_of_its_own(customer_settings) as first:
             winner = await register_customer(
                 first, _REGISTRATION.validate_python(body), settings=customer_settings
             )
@@ -102,7 +90,7 @@ class TestConcurrentDuplicates:
             "currency": "CNY",
             "opened_on": "2024-01-15",
         }
-        async with _first_writer(customer_settings) as first:
+        async with transaction_of_its_own(customer_settings) as first:
             await open_account_directly(
                 first,
                 AccountOpen(customer_id=uuid.UUID(owner["id"]), **terms),
@@ -127,7 +115,7 @@ class TestConcurrentDuplicates:
     ) -> None:
         raced = individual()
         bystander = individual()
-        async with _first_writer(customer_settings) as first:
+        async with transaction_of_its_own(customer_settings) as first:
             await register_customer(
                 first, _REGISTRATION.validate_python(raced), settings=customer_settings
             )

@@ -8,31 +8,17 @@ reach the bus in the order posted; batches of other customers do not wait."""
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.accounts import ingest_repository
 from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
-from shared.db import create_engine
+from tests.service.customer.conftest import transaction_of_its_own
 from tests.service.customer.factories import create_customer, open_account, transaction
 
 # Long enough for a waiting batch to show that it waits on this 2-core machine.
 _WAIT_SECONDS = 1.0
-
-
-@asynccontextmanager
-async def _open_transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A transaction of its own on the service's schema, rolled back at the end."""
-    engine = create_engine(settings)
-    try:
-        async with AsyncSession(engine) as session:
-            yield session  # closing the session rolls its transaction back
-    finally:
-        await engine.dispose()
 
 
 class TestIngestLocking:
@@ -42,9 +28,9 @@ class TestIngestLocking:
         created = await create_customer(client)
         account = (await open_account(client, created["id"]))["full_number"]
         in_flight = json.dumps([transaction(account)])
-        async with _open_transaction(customer_settings) as batch:
+        async with transaction_of_its_own(customer_settings) as batch:
             assert await ingest_repository.lock_and_check(batch, in_flight, "[]") is None
-            async with _open_transaction(customer_settings) as valuation:
+            async with transaction_of_its_own(customer_settings) as valuation:
                 locking = asyncio.ensure_future(
                     customers_repository.lock_customers(valuation, [uuid.UUID(created["id"])])
                 )
@@ -61,7 +47,7 @@ class TestIngestLocking:
         first = (await open_account(client, created["id"]))["full_number"]
         second = (await open_account(client, created["id"]))["full_number"]
         in_flight = json.dumps([transaction(first)])
-        async with _open_transaction(customer_settings) as other_batch:
+        async with transaction_of_its_own(customer_settings) as other_batch:
             refusal = await ingest_repository.lock_and_check(other_batch, in_flight, "[]")
             assert refusal is None
 
@@ -82,7 +68,7 @@ class TestIngestLocking:
         busy_account = (await open_account(client, busy["id"]))["full_number"]
         idle_account = (await open_account(client, idle["id"]))["full_number"]
         in_flight = json.dumps([transaction(busy_account)])
-        async with _open_transaction(customer_settings) as other_batch:
+        async with transaction_of_its_own(customer_settings) as other_batch:
             assert await ingest_repository.lock_and_check(other_batch, in_flight, "[]") is None
 
             answer = await asyncio.wait_for(
