@@ -7,7 +7,8 @@ as a phone agent's screen would, and notes when each firing's opportunity is fir
 The hops come from the services' own rows afterwards: when the relay's round picked the
 event up (the customer outbox's ``published_at``: the round's transaction start) and when the
 detector's transaction that opened the opportunity began (the ``created_at`` of the
-``opportunity.created`` row it wrote to its own outbox).
+``opportunity.created`` row it wrote to its own outbox) and when it committed (the commit
+timestamp PostgreSQL keeps of the opportunity's row, with ``track_commit_timestamp`` on).
 """
 
 import asyncio
@@ -47,6 +48,7 @@ class Firing:
     readable: float | None = None
     relayed: float | None = None
     decided: float | None = None
+    committed: float | None = None
 
     @property
     def total_ms(self) -> float:
@@ -58,6 +60,7 @@ class Firing:
 class LoadResult:
     firings: dict[str, Firing] = field(default_factory=dict)
     posted: int = 0
+    reads_ms: list[float] = field(default_factory=list)  # each of the watcher's reads
     seconds: float = 0.0
     late_batches: int = 0  # batches that could not start on their tick (the service was slower)
 
@@ -179,8 +182,10 @@ async def watch(
                 "limit": str(WATCH_PAGE),
                 **({"cursor": cursor} if cursor else {}),
             }
+            asked = time.perf_counter()
             page = (await client.get("/v1/opportunities", params=params)).json()
             now = time.time()
+            result.reads_ms.append((time.perf_counter() - asked) * 1000)
             fresh = [item for item in page["items"] if item["id"] not in seen]
             for item in fresh:
                 seen.add(item["id"])
@@ -218,7 +223,8 @@ async def read_hops(customer_dsn: str, events_dsn: str, result: LoadResult) -> t
         # outbox row its transaction wrote says when the detector's transaction began.
         rows = await events.fetch(
             "SELECT raised_by->>'transaction_id' AS transaction_id, count(*) AS opened, "
-            "min(ob.created_at) AS decided "
+            "min(ob.created_at) AS decided, "
+            "min(pg_xact_commit_timestamp(o.xmin)) AS committed "
             "FROM events.opportunities o "
             "CROSS JOIN jsonb_array_elements(o.lineage->'events') raised_by "
             "LEFT JOIN events.outbox ob ON ob.event_type = 'crm.opportunity.created.v1' "
@@ -232,23 +238,33 @@ async def read_hops(customer_dsn: str, events_dsn: str, result: LoadResult) -> t
         await events.close()
     for row in rows:
         if row["decided"] is not None:  # held out: no event, no time
-            result.firings[row["transaction_id"]].decided = row["decided"].timestamp()
+            firing = result.firings[row["transaction_id"]]
+            firing.decided = row["decided"].timestamp()
+            firing.committed = row["committed"].timestamp()
     lost = len(ids) - len(rows)
     doubled = sum(1 for row in rows if row["opened"] > 1)
     return lost, doubled
 
 
-HOPS = ("answer to relay round", "relay round to detector", "detector to readable")
+HOPS = (
+    "answer to relay round",
+    "relay round to detector",
+    "detector's transaction",
+    "commit to readable",
+)
 
 
-def _hops(firing: Firing) -> tuple[float, float, float] | None:
-    if firing.readable is None or firing.relayed is None or firing.decided is None:
+def _hops(firing: Firing) -> tuple[float, float, float, float] | None:
+    readable, relayed = firing.readable, firing.relayed
+    decided, committed = firing.decided, firing.committed
+    if readable is None or relayed is None or decided is None or committed is None:
         return None
     # The round may start before the answer reaches the channel: the commit came first.
     return (
-        max(firing.relayed - firing.answered, 0.0),
-        firing.decided - firing.relayed,
-        firing.readable - firing.decided,
+        max(relayed - firing.answered, 0.0),
+        decided - relayed,
+        committed - decided,
+        readable - committed,
     )
 
 
@@ -282,6 +298,10 @@ def report(bus: str, result: LoadResult, lost: int, doubled: int) -> list[str]:
             f"[{bus}]   {name:<24} share {means[i] / sum(means):5.0%}  "
             f"p50 {_percentile(ms, 0.5):7.1f} ms  p99 {_percentile(ms, 0.99):7.1f} ms"
         )
+    lines.append(
+        f"[{bus}]   the watcher's reads: p50 {_percentile(result.reads_ms, 0.5):.1f} ms, "
+        f"p99 {_percentile(result.reads_ms, 0.99):.1f} ms ({len(result.reads_ms)} reads)"
+    )
     totals = [f.total_ms for f in read]
     lines.append(
         f"[{bus}] answer to readable: p50 {_percentile(totals, 0.5):.1f} ms, "
