@@ -9,8 +9,9 @@ services' own rows: the answer to the relay's round (``outbox.published_at``), t
 the start of the detector's transaction that opened the opportunity (the bus, the consumer's
 poll), the detector's transaction (from its start to its commit, PostgreSQL's commit
 timestamp), and the commit to readable (on average half of the watcher's interval and its
-read, whose own latency is printed too). It checks that no firing was lost or doubled (the rule's control
-group, held out by design, counted too).
+read, whose own latency is printed too). It checks that no firing was lost or doubled (the
+rule's control group, held out by design, counted too). The phase starts once every outbox
+and consumer has caught up with the preparation (the services' metrics say so).
 
 - ``local``: the embedded default as a user runs it, `crm run`: the four services in one
   process on the local bus, the detector's worker in a second one, PostgreSQL from the wheel.
@@ -47,6 +48,7 @@ from bench import end_to_end_load as load
 from bench.processes import answering, start_quietly
 from crm.infra.kafka import KafkaBroker, free_port
 from crm.infra.postgres import EmbeddedPostgres
+from crm.operations import WORKERS_APART
 from services.customer.app import MIGRATIONS as CUSTOMER_MIGRATIONS
 from services.customer.config import Settings as CustomerSettings
 from services.events.app import MIGRATIONS as EVENTS_MIGRATIONS
@@ -67,6 +69,8 @@ class Topology:
     customer_dsn: str
     events_dsn: str
     pids: tuple[int, ...]  # the services' processes, whose CPU time the phase reports
+    # Every process's metrics, API and workers: the phase starts once none has a backlog.
+    metrics_urls: tuple[str, ...]
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the services' processes have used so far."""
@@ -87,6 +91,15 @@ def _with_children(pids: tuple[int, ...]) -> list[int]:
         for children in Path(f"/proc/{pid}/task").glob("*/children"):
             pending += [int(child) for child in children.read_text().split()]
     return found
+
+
+def _metrics_ports(ports: dict[str, int], workers: dict[str, int], one_process: bool) -> list[int]:
+    """`crm run`'s four APIs and the workers it runs apart (the others run beside the APIs)."""
+    return [*ports.values(), *([] if one_process else [workers[w] for w in WORKERS_APART])]
+
+
+def _metrics_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/metrics"
 
 
 def _dsn(postgres: EmbeddedPostgres, database: str) -> str:
@@ -119,8 +132,9 @@ def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
     postgres.start()
     ports = {name: free_port() for name in ("customer", "events", "complaints", "contact_center")}
     env = _quiet_env()
+    workers = {name: free_port() for name in ports}
     env.update({f"CRM_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    env.update({f"CRM_{name.upper()}_WORKER_PORT": str(free_port()) for name in ports})
+    env.update({f"CRM_{name.upper()}_WORKER_PORT": str(port) for name, port in workers.items()})
     command = [str(CRM), "run", "--data-dir", str(postgres.data_dir)]
     command += ["--pg-port", str(postgres.port), *(["--one-process"] if one_process else [])]
     processes = [start_quietly(command, env)]
@@ -131,6 +145,7 @@ def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
             _dsn(postgres, "crm"),
             _dsn(postgres, "crm"),
             tuple(p.pid for p in processes),
+            tuple(_metrics_url(port) for port in _metrics_ports(ports, workers, one_process)),
         )
     finally:
         _stop(processes)
@@ -165,6 +180,7 @@ def on_kafka(work: Path) -> Iterator[Topology]:
             _dsn(postgres, "e2e_customer"),
             _dsn(postgres, "e2e_events"),
             tuple(p.pid for p in processes),
+            tuple(_metrics_url(port) for port in ports.values()),
         )
     finally:
         _stop(processes)
@@ -235,6 +251,11 @@ async def measure(
             f"ordinary accounts in {time.monotonic() - started:.0f} s",
             flush=True,
         )
+        # The preparation's registrations and deposits reach every consumer group; those
+        # without a batch path take them one transaction at a time, and a backlog left there
+        # took most of a core through the first seconds of the phase (py-spy).
+        settled = await load.settled(topology.metrics_urls, timeout=300)
+        print(f"[{bus}] every outbox and consumer caught up in {settled:.0f} s", flush=True)
         # A warm-up on other customers: the first requests pay for connections and caches.
         warm = await _phase(customer, events, accounts, args, run="warm", seconds=WARM_UP_SECONDS)
         measured = load.Accounts(accounts.ordinary, accounts.firing[len(warm.firings) :])

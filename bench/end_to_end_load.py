@@ -13,6 +13,7 @@ timestamp PostgreSQL keeps of the opportunity's row, with ``track_commit_timesta
 
 import asyncio
 import contextlib
+import math
 import statistics
 import time
 from collections.abc import Sequence
@@ -166,6 +167,38 @@ async def steady_load(
     await asyncio.gather(*in_flight)
     result.posted = counter
     result.seconds = time.monotonic() - started
+
+
+# The consumers refresh their lag gauges every five seconds (shared.consumer): a backlog is
+# gone once every gauge has read zero for longer than that.
+SETTLED_FOR_S = 6.0
+_BACKLOG_GAUGES = ("crm_consumer_lag{", "crm_outbox_backlog ")
+
+
+async def settled(metrics_urls: Sequence[str], *, timeout: float) -> float:
+    """Wait until no process has an unpublished event or an unhandled message; returns the
+    seconds waited."""
+    started = time.monotonic()
+    quiet_since: float | None = None
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() - started < timeout:
+            backlog = 0.0
+            for url in metrics_urls:
+                try:
+                    exposition = (await client.get(url)).text
+                except httpx.TransportError:
+                    # `crm run` starts its workers after its APIs answer: not up yet.
+                    backlog = math.inf
+                    break
+                for line in exposition.splitlines():
+                    if line.startswith(_BACKLOG_GAUGES):
+                        backlog += float(line.rsplit(" ", 1)[1])
+            now = time.monotonic()
+            quiet_since = (quiet_since or now) if backlog == 0 else None
+            if quiet_since is not None and now - quiet_since >= SETTLED_FOR_S:
+                return now - started
+            await asyncio.sleep(0.5)
+    raise TimeoutError(f"the services still had a backlog after {timeout:.0f} s")
 
 
 async def watch(
