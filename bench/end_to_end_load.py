@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from crm.synthetic import SyntheticBank
 from crm.synthetic_load import load_synthetic_bank
@@ -172,7 +173,7 @@ async def steady_load(
 # The consumers refresh their lag gauges every five seconds (shared.consumer): a backlog is
 # gone once every gauge has read zero for longer than that.
 SETTLED_FOR_S = 6.0
-_BACKLOG_GAUGES = ("crm_consumer_lag{", "crm_outbox_backlog ")
+_BACKLOG_GAUGES = frozenset({"crm_consumer_lag", "crm_outbox_backlog"})
 
 
 async def settled(metrics_urls: Sequence[str], *, timeout: float) -> float:
@@ -190,9 +191,12 @@ async def settled(metrics_urls: Sequence[str], *, timeout: float) -> float:
                     # `crm run` starts its workers after its APIs answer: not up yet.
                     backlog = math.inf
                     break
-                for line in exposition.splitlines():
-                    if line.startswith(_BACKLOG_GAUGES):
-                        backlog += float(line.rsplit(" ", 1)[1])
+                backlog += sum(
+                    sample.value
+                    for family in text_string_to_metric_families(exposition)
+                    if family.name in _BACKLOG_GAUGES
+                    for sample in family.samples
+                )
             now = time.monotonic()
             quiet_since = (quiet_since or now) if backlog == 0 else None
             if quiet_since is not None and now - quiet_since >= SETTLED_FOR_S:
