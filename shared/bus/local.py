@@ -17,10 +17,8 @@ there, so that a consumer is woken by an append whichever process made it.
 """
 
 import asyncio
-import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -31,7 +29,6 @@ from shared.bus import BusUnavailableError, OutgoingMessage, ReceivedMessage, To
 from shared.bus.local_log import (
     APPEND_FROM_OUTBOX,
     APPENDED_CHANNEL,
-    FETCH,
     LOCK_HEADS,
     LOG_COLUMNS,
     SCHEMA,
@@ -46,11 +43,22 @@ from shared.waiting import wait_for_event
 
 _NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', '')")
 
-# How long a consumer trusts the list of its topics' partitions. A group's topics are created
-# before it consumes (the event consumer ensures them first) and partitions are never removed,
-# yet the list was read on every fetch: one of a fetch's four round trips, with BEGIN and
-# ROLLBACK. Kafka's consumer, too, refreshes its metadata on a timer (metadata.max.age.ms).
-PARTITIONS_MAX_AGE_S = 5.0
+# A poll's messages: up to the limit in all, taken from the assigned partitions in turns (the
+# first message of each, then the second...), so a partition with a backlog fills the poll
+# without holding back the others. Dividing the limit evenly among the partitions made a
+# consumer of five topics read three messages a partition, idle ones included: polls of a
+# dozen events, each its own transaction.
+_FETCH = text(
+    'SELECT topic, partition, "offset", key, value, headers FROM ('
+    ' SELECT l.*, row_number() OVER (PARTITION BY l.topic, l.partition ORDER BY l."offset")'
+    " AS turn FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]),"
+    " CAST(:positions AS bigint[])) AS p(topic, partition, position)"
+    ' CROSS JOIN LATERAL (SELECT topic, partition, "offset", key, value, headers'
+    " FROM crm_bus.log WHERE topic = p.topic AND partition = p.partition"
+    ' AND "offset" >= p.position ORDER BY "offset" LIMIT :limit) AS l'
+    " ORDER BY turn, l.topic, l.partition LIMIT :limit"
+    ') AS polled ORDER BY topic, partition, "offset"'
+)
 
 
 class _Wakeup:
@@ -220,8 +228,6 @@ class LocalBusConsumer:
         self._topics = sorted(set(topics))
         self._positions: dict[TopicPartition, int] = {}
         self._positions_generation = -1
-        self._partitions: list[TopicPartition] = []
-        self._partitions_read_at = float("-inf")
         # Appends made by other processes (a relay in a worker of its own) wake it too.
         self.listener = NotificationListener(
             listener_dsn(engine),
@@ -251,9 +257,6 @@ class LocalBusConsumer:
             self._listening = None
 
     async def _all_partitions(self, conn: AsyncConnection) -> list[TopicPartition]:
-        now = time.monotonic()
-        if self._partitions and now - self._partitions_read_at < PARTITIONS_MAX_AGE_S:
-            return self._partitions
         result = await conn.execute(
             text(
                 f"SELECT topic, partition FROM {SCHEMA}.partition_heads "  # nosec B608
@@ -261,18 +264,7 @@ class LocalBusConsumer:
             ),
             {"topics": self._topics},
         )
-        self._partitions = [(row.topic, row.partition) for row in result]
-        self._partitions_read_at = now
-        return self._partitions
-
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncConnection]:
-        """A connection whose statements each commit on their own: a fetch's reads need no
-        common snapshot (under READ COMMITTED they had none), and a transaction around them
-        cost a BEGIN and a ROLLBACK, two round trips a fetch, on every wake of every group."""
-        async with self._engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
+        return [(row.topic, row.partition) for row in result]
 
     async def _assignment(self, conn: AsyncConnection) -> list[TopicPartition]:
         members = _GROUPS[self.group]
@@ -291,7 +283,7 @@ class LocalBusConsumer:
     async def _fetch(self, max_records: int) -> list[ReceivedMessage]:
         generation = self.generation
         try:
-            async with self._reading() as conn:
+            async with self._engine.connect() as conn:
                 assigned = await self._assignment(conn)
                 if self._positions_generation != generation:
                     self._positions = await self._committed(conn, assigned)
@@ -299,7 +291,7 @@ class LocalBusConsumer:
                 if not assigned:
                     return []
                 result = await conn.execute(
-                    FETCH,
+                    _FETCH,
                     {
                         "topics": [t for t, _ in assigned],
                         "partitions": [p for _, p in assigned],
@@ -366,7 +358,7 @@ class LocalBusConsumer:
             raise BusUnavailableError(f"local bus commit: {error}") from error
 
     async def lag(self) -> dict[TopicPartition, int]:
-        async with self._reading() as conn:
+        async with self._engine.connect() as conn:
             assigned = await self._assignment(conn)
             committed = await self._committed(conn, assigned)
             result = await conn.execute(

@@ -132,21 +132,3 @@ APPEND_FROM_OUTBOX = text(
     " placed.headers FROM placed JOIN heads USING (topic, partition))"
     f" SELECT pg_notify('{APPENDED_CHANNEL}', '')"
 )
-
-
-# A poll's messages: up to the limit in all, taken from the assigned partitions in turns (the
-# first message of each, then the second...), so a partition with a backlog fills the poll
-# without holding back the others. Dividing the limit evenly among the partitions made a
-# consumer of five topics read three messages a partition, idle ones included: polls of a
-# dozen events, each its own transaction.
-FETCH = text(
-    'SELECT topic, partition, "offset", key, value, headers FROM ('
-    ' SELECT l.*, row_number() OVER (PARTITION BY l.topic, l.partition ORDER BY l."offset")'
-    " AS turn FROM unnest(CAST(:topics AS text[]), CAST(:partitions AS int[]),"
-    " CAST(:positions AS bigint[])) AS p(topic, partition, position)"
-    ' CROSS JOIN LATERAL (SELECT topic, partition, "offset", key, value, headers'
-    " FROM crm_bus.log WHERE topic = p.topic AND partition = p.partition"
-    ' AND "offset" >= p.position ORDER BY "offset" LIMIT :limit) AS l'
-    " ORDER BY turn, l.topic, l.partition LIMIT :limit"
-    ') AS polled ORDER BY topic, partition, "offset"'
-)
