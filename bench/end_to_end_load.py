@@ -277,7 +277,10 @@ async def read_hops(customer_dsn: str, events_dsn: str, result: LoadResult) -> t
         if row["decided"] is not None:  # held out: no event, no time
             firing = result.firings[row["transaction_id"]]
             firing.decided = row["decided"].timestamp()
-            firing.committed = row["committed"].timestamp()
+            # The row's xmin is the detector's transaction while nothing has updated the
+            # opportunity since (nothing does in this phase); a frozen one has no time.
+            if row["committed"] is not None:
+                firing.committed = row["committed"].timestamp()
     lost = len(ids) - len(rows)
     doubled = sum(1 for row in rows if row["opened"] > 1)
     return lost, doubled
