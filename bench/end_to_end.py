@@ -44,6 +44,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import cpu
 from bench import end_to_end_load as load
 from bench.processes import answering, start_quietly
 from crm.infra.kafka import KafkaBroker, free_port
@@ -71,26 +72,12 @@ class Topology:
     pids: tuple[int, ...]  # the services' processes, whose CPU time the phase reports
     # Every process's metrics, API and workers: the phase starts once none has a backlog.
     metrics_urls: tuple[str, ...]
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU time the services' processes have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in _with_children(self.pids):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+    servers: dict[str, int]  # PostgreSQL's postmaster, the broker: their CPU is reported too
 
 
-def _with_children(pids: tuple[int, ...]) -> list[int]:
-    """The processes and their living descendants (`crm run`'s detector worker)."""
-    found, pending = [], list(pids)
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        for children in Path(f"/proc/{pid}/task").glob("*/children"):
-            pending += [int(child) for child in children.read_text().split()]
-    return found
+def _servers(postgres: EmbeddedPostgres, broker: KafkaBroker | None = None) -> dict[str, int]:
+    found = {"PostgreSQL": postgres.postmaster_pid(), "the broker": broker.pid if broker else None}
+    return {name: pid for name, pid in found.items() if pid is not None}
 
 
 def _metrics_ports(ports: dict[str, int], workers: dict[str, int], one_process: bool) -> list[int]:
@@ -146,6 +133,7 @@ def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
             _dsn(postgres, "crm"),
             tuple(p.pid for p in processes),
             tuple(_metrics_url(port) for port in _metrics_ports(ports, workers, one_process)),
+            _servers(postgres),
         )
     finally:
         _stop(processes)
@@ -181,6 +169,7 @@ def on_kafka(work: Path) -> Iterator[Topology]:
             _dsn(postgres, "e2e_events"),
             tuple(p.pid for p in processes),
             tuple(_metrics_url(port) for port in ports.values()),
+            _servers(postgres, broker),
         )
     finally:
         _stop(processes)
@@ -259,14 +248,17 @@ async def measure(
         # A warm-up on other customers: the first requests pay for connections and caches.
         warm = await _phase(customer, events, accounts, args, run="warm", seconds=WARM_UP_SECONDS)
         measured = load.Accounts(accounts.ordinary, accounts.firing[len(warm.firings) :])
-        cpu = topology.cpu_seconds()
+        account = cpu.CpuAccount(topology.pids, topology.servers)
+        account.start()
         result = await _phase(customer, events, measured, args, run="e2e", seconds=args.seconds)
-        cpu = topology.cpu_seconds() - cpu
+        used, wall = account.stop()
     lost, doubled = await load.read_hops(topology.customer_dsn, topology.events_dsn, result)
+    services = account.services_seconds(used)
     lines = [
         *load.report(bus, result, lost, doubled),
-        f"[{bus}] the services' processes used {cpu:.1f} CPU s in the phase "
-        f"({cpu / result.posted * 1e6:.0f} µs a transaction, the watcher's reads included)",
+        f"[{bus}] the services' processes used {services:.1f} CPU s in the phase "
+        f"({services / result.posted * 1e6:.0f} µs a transaction, the watcher's reads included)",
+        cpu.report(f"[{bus}]", used, wall, result.posted),
     ]
     return lines, load.median_to_readable(result)
 
@@ -293,7 +285,9 @@ def run() -> None:
         "local": embedded,
         "kafka": on_kafka,
     }
-    lines: list[str] = []
+    # Before any server starts: the day's core, to compare with the day of another run.
+    lines = [f"[machine] the reference loop took {cpu.reference_loop_ms():.1f} ms (best of 5)"]
+    print(lines[0], flush=True)
     medians: dict[str, float] = {}
     for name in args.topology:
         with tempfile.TemporaryDirectory() as work, topologies[name](Path(work)) as topology:
