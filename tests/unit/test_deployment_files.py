@@ -185,9 +185,12 @@ class TestAppContainers:
         assert sorted(served.values()) == sorted(SERVICE_PORTS)
         assert all(container == service for container, service in served.items())
 
-    def test_the_customer_service_runs_its_worker_in_a_container_of_its_own(self) -> None:
-        assert _served(part="worker") == {"customer-worker": "customer"}
-        assert _services()["customer"]["command"][3:] == ["--part", "api"]
+    def test_the_customer_and_events_services_run_their_workers_in_containers_of_their_own(
+        self,
+    ) -> None:
+        assert _served(part="worker") == {"customer-worker": "customer", "events-worker": "events"}
+        for service in ("customer", "events"):
+            assert _services()[service]["command"][3:] == ["--part", "api"]
 
     @pytest.mark.parametrize(("name", "service"), sorted(_served(part="worker").items()))
     def test_each_worker_is_checked_on_its_worker_port_and_not_published(

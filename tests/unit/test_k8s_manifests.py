@@ -17,7 +17,7 @@ from tools.k8s.pod_security import pod_specs, problems
 
 DAY_MS = 24 * 60 * 60 * 1000
 # The services whose relay and consumer run in a Deployment of their own.
-WORKERS = ("customer",)
+WORKERS = ("customer", "events")
 
 
 def _all(overlay: str, kind: str) -> list[dict[str, Any]]:
