@@ -18,16 +18,16 @@ and consumer has caught up with the preparation (the services' metrics say so).
 - ``local-one-process``, the baseline: `crm run --one-process`, the detector's worker on the
   services' event loop too; the others' p50 is printed against it.
 - ``kafka``: the customer and events services as the distributed topology runs them
-  (docker-compose.yml: the customer service's API and worker apart, the events service whole),
-  each with its own database, on a real broker. ``kafka-events-apart`` runs the events
-  service's worker apart as well.
+  (docker-compose.yml: each service's API and worker apart), each with its own database, on a
+  real broker. ``kafka-events-whole`` runs the events service in one process, as that
+  topology did before.
 
 The phase prints where all the CPU went (each process, PostgreSQL's backends, the broker, the
 load) and how busy the cores were; the run begins with a fixed loop's time, to tell a slower
 machine from slower code when two days' figures differ.
 
     .venv/bin/python -m bench.end_to_end [--topology local-one-process local kafka
-                                          kafka-events-apart]
+                                          kafka-events-whole]
                                          [--rate 1000] [--seconds 30]
                                          [--share 0.02] [--tick-ms 20] [--watch-ms 10]
 
@@ -152,7 +152,8 @@ def embedded(work: Path, *, one_process: bool = False) -> Iterator[Topology]:
 DISTRIBUTED: tuple[tuple[str, str | None], ...] = (
     ("customer", "api"),
     ("customer", "worker"),
-    ("events", None),
+    ("events", "api"),
+    ("events", "worker"),
 )
 
 
@@ -299,7 +300,7 @@ def run() -> None:
     parser.add_argument(
         "--topology",
         nargs="+",
-        choices=[BASELINE, "local", "kafka", "kafka-events-apart"],
+        choices=[BASELINE, "local", "kafka", "kafka-events-whole"],
         default=[BASELINE, "local", "kafka"],
     )
     parser.add_argument("--rate", type=int, default=1000, help="transactions a second")
@@ -312,10 +313,9 @@ def run() -> None:
         BASELINE: functools.partial(embedded, one_process=True),
         "local": embedded,
         "kafka": on_kafka,
-        # Not the distributed topology today: the events service's worker apart too, as `crm
-        # run` runs it.
-        "kafka-events-apart": functools.partial(
-            on_kafka, processes_of=(*DISTRIBUTED[:2], ("events", "api"), ("events", "worker"))
+        # As the distributed topology ran before the events service's worker went apart.
+        "kafka-events-whole": functools.partial(
+            on_kafka, processes_of=(*DISTRIBUTED[:2], ("events", None))
         ),
     }
     # Before any server starts: the day's core, to compare with the day of another run.
