@@ -278,9 +278,14 @@ async def measure(
         warm = await _phase(customer, events, accounts, args, run="warm", seconds=WARM_UP_SECONDS)
         measured = load.Accounts(accounts.ordinary, accounts.firing[len(warm.firings) :])
         account = cpu.CpuAccount(topology.pids, topology.servers)
+        ended = await load.ended_transactions(topology.customer_dsn)
         account.start()
         result = await _phase(customer, events, measured, args, run="e2e", seconds=args.seconds)
         used, wall = account.stop()
+        ended = {
+            database: count - ended.get(database, 0)
+            for database, count in (await load.ended_transactions(topology.customer_dsn)).items()
+        }
     lost, doubled = await load.read_hops(topology.customer_dsn, topology.events_dsn, result)
     services = account.services_seconds(used)
     lines = [
@@ -288,6 +293,8 @@ async def measure(
         f"[{bus}] the services' processes used {services:.1f} CPU s in the phase "
         f"({services / result.posted * 1e6:.0f} µs a transaction, the watcher's reads included)",
         cpu.report(f"[{bus}]", used, wall, result.posted),
+        f"[{bus}] PostgreSQL's transactions in the phase, a second: "
+        + ", ".join(f"{db} {n / wall:.0f}" for db, n in sorted(ended.items()) if n > 10),
     ]
     return lines, load.median_to_readable(result)
 

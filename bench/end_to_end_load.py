@@ -237,6 +237,21 @@ async def watch(
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def ended_transactions(dsn: str) -> dict[str, int]:
+    """Transactions each database has ended so far, committed or rolled back: a request, a
+    consumer's poll and a relay's round are one each, so their rate says how often the work
+    wakes. (PostgreSQL's statistics lag by up to a second: read over a phase, not a moment.)"""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT datname, xact_commit + xact_rollback AS ended FROM pg_stat_database "
+            "WHERE datname IS NOT NULL AND NOT datname LIKE 'template%'"
+        )
+    finally:
+        await connection.close()
+    return {row["datname"]: row["ended"] for row in rows}
+
+
 async def read_hops(customer_dsn: str, events_dsn: str, result: LoadResult) -> tuple[int, int]:
     """Fill each firing's relay and decision times from the services' rows; answer how many
     firings have no opportunity (lost) and how many have more than one (doubled), held-out
