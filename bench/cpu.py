@@ -101,6 +101,11 @@ def report(prefix: str, used: dict[str, float], wall: float, transactions: int) 
     )
 
 
+def machine_line() -> str:
+    """The reference loop's time, printed before anything starts."""
+    return f"[machine] the reference loop took {reference_loop_ms():.1f} ms (best of 5)"
+
+
 def reference_loop_ms(rounds: int = 5) -> float:
     """The best of ``rounds`` of a fixed pure-Python loop on one core, in ms: compare it between
     days before comparing their latencies."""

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.cpu import reference_loop_ms
+from bench.cpu import machine_line
 from bench.detector_floor import database_floor
 from bench.detector_phases import PhaseProbe
 from contracts.base import DomainEvent
@@ -378,7 +378,7 @@ def run() -> None:
         help="records per consumer poll (the service's default)",
     )  # fmt: skip
     args = parser.parse_args()
-    print(f"[machine] the reference loop took {reference_loop_ms():.1f} ms (best of 5)")
+    print(machine_line())
     with tempfile.TemporaryDirectory() as work:
         postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
         broker = KafkaBroker(Path(work) / "kafka")

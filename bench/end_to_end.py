@@ -326,7 +326,7 @@ def run() -> None:
         ),
     }
     # Before any server starts: the day's core, to compare with the day of another run.
-    lines = [f"[machine] the reference loop took {cpu.reference_loop_ms():.1f} ms (best of 5)"]
+    lines = [cpu.machine_line()]
     print(lines[0], flush=True)
     medians: dict[str, float] = {}
     for name in args.topology:
