@@ -45,8 +45,8 @@ class PhaseProbe:
         """Mark the polls and commits of every consumer the bus makes, and its publishing."""
         make_consumer, publish = bus.consumer, bus.publish
 
-        def consumer(group: str, topics: Sequence[str]) -> BusConsumer:
-            made = make_consumer(group, topics)
+        def consumer(group: str, topics: Sequence[str], *, linger_ms: int = 0) -> BusConsumer:
+            made = make_consumer(group, topics, linger_ms=linger_ms)
             poll, commit = made.poll, made.commit
 
             async def marked_poll(*, max_records: int, timeout: float) -> list[ReceivedMessage]:

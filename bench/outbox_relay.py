@@ -104,8 +104,10 @@ class CopyingBus:
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         await self._bus.publish(messages)
 
-    def consumer(self, group: str, topics: Sequence[str]) -> LocalBusConsumer:
-        return self._bus.consumer(group, topics)
+    def consumer(
+        self, group: str, topics: Sequence[str], *, linger_ms: int = 0
+    ) -> LocalBusConsumer:
+        return self._bus.consumer(group, topics, linger_ms=linger_ms)
 
     async def ping(self) -> None:
         await self._bus.ping()

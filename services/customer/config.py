@@ -132,6 +132,13 @@ class Settings(SharedSettings):
     service_name: ClassVar[str] = "customer"
     default_port: ClassVar[int] = 8001
 
+    # The service consumes its own transactions to revalue customers and the other services'
+    # events for the 360 view: none of it is on a channel's or a screen's latency path, so a
+    # tenth of a second's wait gathers a steady flow into polls of about a hundred
+    # (bench/end_to_end.py, docs/end-to-end.md: the customer worker's CPU a transaction, and
+    # the detector's latency beside it on a busy machine, both fell).
+    consumer_linger_ms: int = Field(default=100, ge=0, le=5000)
+
     value_thresholds: ValueThresholds = ValueThresholds()
     loyalty_thresholds: LoyaltyThresholds = LoyaltyThresholds()
     usage_thresholds: UsageThresholds = UsageThresholds()

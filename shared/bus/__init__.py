@@ -83,7 +83,9 @@ class Bus(Protocol):
         """Return only once every message is durably stored by the bus, in the given order
         per key; raise :class:`BusUnavailableError` otherwise (some may have been stored)."""
 
-    def consumer(self, group: str, topics: Sequence[str]) -> BusConsumer: ...
+    def consumer(self, group: str, topics: Sequence[str], *, linger_ms: int = 0) -> BusConsumer:
+        """A member of ``group``. With ``linger_ms`` its owner polls again only that long
+        after a poll that was not full; the bus makes sure the wait gathers what arrives."""
 
     async def ping(self) -> None:
         """Raise if the bus cannot be reached now."""

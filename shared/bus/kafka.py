@@ -181,7 +181,9 @@ class KafkaBus:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(producer.stop(), self._timeout_ms / 1000)
 
-    def consumer(self, group: str, topics: Sequence[str]) -> "KafkaBusConsumer":
+    def consumer(
+        self, group: str, topics: Sequence[str], *, linger_ms: int = 0
+    ) -> "KafkaBusConsumer":
         return KafkaBusConsumer(
             self._bootstrap,
             security=self._security,
@@ -189,6 +191,7 @@ class KafkaBus:
             topics=topics,
             client_id=self._client_id,
             request_timeout_ms=self._timeout_ms,
+            linger_ms=linger_ms,
         )
 
     async def ping(self) -> None:
@@ -219,6 +222,16 @@ class _HandOverListener(ConsumerRebalanceListener):  # type: ignore[misc]
         )
 
 
+def _held_fetches(linger_ms: int) -> dict[str, int]:
+    """A lingering consumer (see ``EventConsumer``'s linger) asks the broker to hold each fetch
+    for the linger: aiokafka keeps one fetched answer per partition ahead, so without this a
+    wait would find only what had arrived when the last answer left the broker. A backlog
+    fills the minimum at once and is not held."""
+    if not linger_ms:
+        return {}
+    return {"fetch_max_wait_ms": linger_ms, "fetch_min_bytes": 1024 * 1024}
+
+
 class KafkaBusConsumer:
     def __init__(
         self,
@@ -229,6 +242,7 @@ class KafkaBusConsumer:
         topics: Sequence[str],
         client_id: str,
         request_timeout_ms: int,
+        linger_ms: int = 0,
     ) -> None:
         self.group = group
         self.generation = 0
@@ -245,6 +259,7 @@ class KafkaBusConsumer:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             request_timeout_ms=request_timeout_ms,
+            **_held_fetches(linger_ms),
         )
         self._committed: dict[TopicPartition, int] = {}
         self._commit_in_flight: asyncio.Task[None] | None = None

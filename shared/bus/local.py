@@ -208,7 +208,10 @@ class LocalBus:
             raise BusUnavailableError(f"local bus append: {error}") from error
         _WAKEUP.notify()
 
-    def consumer(self, group: str, topics: Sequence[str]) -> "LocalBusConsumer":
+    def consumer(
+        self, group: str, topics: Sequence[str], *, linger_ms: int = 0
+    ) -> "LocalBusConsumer":
+        # A lingering consumer needs nothing of this bus: a fetch reads everything appended.
         return LocalBusConsumer(self._engine, group=group, topics=topics)
 
     async def ping(self) -> None:

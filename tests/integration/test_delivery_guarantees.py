@@ -25,6 +25,7 @@ from tests.integration.mechanics import (
     drain,
     effects,
     ids_of,
+    make_bus,
     new_probe_type,
     read_topic,
     record_in_outbox,
@@ -74,6 +75,9 @@ def _batched_consumer(
     group: str,
     runs: list[int],
     partitions: list[set[int]] | None = None,
+    *,
+    batch_size: int = 50,
+    linger: float = 0.0,
 ) -> EventConsumer:
     """A consumer whose batch handler applies a run with the recording handler, noting the
     size of each run it is given in ``runs`` (and the partitions it came from)."""
@@ -89,8 +93,8 @@ def _batched_consumer(
     return EventConsumer(
         bus=bus, sessions=sessions, group=group,
         handlers={probe: single},  # type: ignore[dict-item]
-        metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=50,
-        batch_handler=batch,
+        metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=batch_size,
+        linger=linger, batch_handler=batch,
     )  # fmt: skip
 
 
@@ -606,6 +610,74 @@ class TestSlowConsumer:
         assert sorted(s for _, s, _ in applied) == list(range(total))  # none lost, none twice
 
 
+class TestLinger:
+    """A consumer with a linger gathers a trickle into one run, and reads a backlog without
+    waiting."""
+
+    async def test_a_trickle_waits_for_the_linger_and_is_handled_in_one_run(
+        self,
+        bus: Bus,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        probe = new_probe_type()
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        runs: list[int] = []
+        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs, linger=3.0)
+        async with running(consumer):
+            await _published(sessions, bus, metrics, probe(customer_id="T0", sequence=0))
+
+            async def first_applied() -> bool:
+                return len(await effects(engine, group)) == 1
+
+            await wait_until(first_applied, timeout=30)
+            # One at a time, as a steady flow arrives: each would be a poll of its own.
+            for sequence in range(1, 6):
+                await _published(sessions, bus, metrics, probe(customer_id="T0", sequence=sequence))
+
+            async def all_applied() -> bool:
+                return len(await effects(engine, group)) == 6
+
+            await wait_until(all_applied, timeout=30)
+        # The first came alone (a poll of one goes the per-event way); the five that followed
+        # within the linger were gathered into one run.
+        assert runs == [5]
+        assert [s for _, s, _ in await effects(engine, group)] == list(range(6))
+
+    async def test_a_backlog_is_read_without_waiting_for_the_linger(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        metrics: ServiceMetrics,
+    ) -> None:
+        # The local bus answers a poll with everything up to the cap, so a full poll is
+        # certain; aiokafka's answer depends on what its fetcher holds at that moment.
+        bus = make_bus("local", engine=engine, kafka_bootstrap=None)
+        await bus.start()
+        probe = new_probe_type()
+        await _published(
+            sessions, bus, metrics, *(probe(customer_id="B0", sequence=i) for i in range(35))
+        )
+        group = f"crm-test-{uuid.uuid4().hex[:6]}"
+        runs: list[int] = []
+        consumer = _batched_consumer(
+            bus, sessions, metrics, probe, group, runs, batch_size=10, linger=600.0
+        )
+        try:
+            async with running(consumer):
+
+                async def all_applied() -> bool:
+                    return len(await effects(engine, group)) == 35
+
+                await wait_until(all_applied, timeout=30)
+        finally:
+            await bus.stop()
+        # Three full polls one after another, then the rest: none of them waited ten minutes.
+        assert runs == [10, 10, 10, 5]
+        assert [s for _, s, _ in await effects(engine, group)] == list(range(35))
+
+
 class TestLagReading:
     """Reading the lag asks the bus for the partitions' ends, a round trip that can be slow;
     consuming never waits for it."""
@@ -621,8 +693,10 @@ class TestLagReading:
         reading, answer = asyncio.Event(), asyncio.Event()
         make_consumer = bus.consumer
 
-        def consumer_whose_lag_hangs(group: str, topics: list[str]) -> object:
-            made = make_consumer(group, topics)
+        def consumer_whose_lag_hangs(
+            group: str, topics: list[str], *, linger_ms: int = 0
+        ) -> object:
+            made = make_consumer(group, topics, linger_ms=linger_ms)
             read_lag = made.lag
 
             async def hanging_lag() -> object:

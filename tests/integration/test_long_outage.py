@@ -63,8 +63,8 @@ class BusWithAnOutage:
             raise BusUnavailableError("broker unreachable (injected)")
         await self._bus.publish(messages)
 
-    def consumer(self, group: str, topics: Sequence[str]) -> BusConsumer:
-        return self._bus.consumer(group, topics)
+    def consumer(self, group: str, topics: Sequence[str], *, linger_ms: int = 0) -> BusConsumer:
+        return self._bus.consumer(group, topics, linger_ms=linger_ms)
 
     async def ping(self) -> None:
         await self._bus.ping()
