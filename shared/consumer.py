@@ -79,7 +79,7 @@ class EventConsumer:
         max_attempts: int,
         retry_backoff: float,
         batch_size: int,
-        linger: float = 0.0,
+        linger_ms: int = 0,
         on_committed: Callable[[], None] | None = None,
         batch_handler: BatchHandler | None = None,
         tracer: BusTracer | None = None,
@@ -97,8 +97,8 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_backoff = retry_backoff
         self._batch_size = batch_size
-        self._linger = linger
-        # When the next poll may start: set after a poll that was not full (see linger).
+        self._linger_ms = linger_ms
+        # When the next poll may start: set after a poll that was not full (see linger_ms).
         self._next_poll_at = 0.0
         self._on_committed = on_committed
         self._stopping = asyncio.Event()
@@ -116,7 +116,7 @@ class EventConsumer:
                     [*self.topics, *(dead_letter_topic(t) for t in self.topics)]
                 )
                 self._consumer = self._bus.consumer(
-                    self.group, self.topics, linger_ms=round(self._linger * 1000)
+                    self.group, self.topics, linger_ms=self._linger_ms
                 )
                 await self._consumer.start()
                 break
@@ -165,8 +165,8 @@ class EventConsumer:
         if wait > 0:
             await self._pause(wait)
         messages = await consumer.poll(max_records=self._batch_size, timeout=1.0)
-        if self._linger and len(messages) < self._batch_size:
-            self._next_poll_at = time.monotonic() + self._linger
+        if self._linger_ms and len(messages) < self._batch_size:
+            self._next_poll_at = time.monotonic() + self._linger_ms / 1000
         if not messages:
             return
         async with consumer.assignment_lock:

@@ -117,7 +117,7 @@ class ServiceRuntime:
                 max_attempts=settings.consumer_max_attempts,
                 retry_backoff=settings.consumer_retry_backoff_seconds,
                 batch_size=settings.consumer_batch_size,
-                linger=settings.consumer_linger_ms / 1000,
+                linger_ms=settings.consumer_linger_ms,
                 on_committed=relay.wake,
                 batch_handler=batch_handler,
                 tracer=tracer,

@@ -77,7 +77,7 @@ def _batched_consumer(
     partitions: list[set[int]] | None = None,
     *,
     batch_size: int = 50,
-    linger: float = 0.0,
+    linger_ms: int = 0,
 ) -> EventConsumer:
     """A consumer whose batch handler applies a run with the recording handler, noting the
     size of each run it is given in ``runs`` (and the partitions it came from)."""
@@ -94,7 +94,7 @@ def _batched_consumer(
         bus=bus, sessions=sessions, group=group,
         handlers={probe: single},  # type: ignore[dict-item]
         metrics=metrics, max_attempts=2, retry_backoff=0.01, batch_size=batch_size,
-        linger=linger, batch_handler=batch,
+        linger_ms=linger_ms, batch_handler=batch,
     )  # fmt: skip
 
 
@@ -624,7 +624,7 @@ class TestLinger:
         probe = new_probe_type()
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         runs: list[int] = []
-        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs, linger=3.0)
+        consumer = _batched_consumer(bus, sessions, metrics, probe, group, runs, linger_ms=3000)
         async with running(consumer):
             await _published(sessions, bus, metrics, probe(customer_id="T0", sequence=0))
 
@@ -662,7 +662,7 @@ class TestLinger:
         group = f"crm-test-{uuid.uuid4().hex[:6]}"
         runs: list[int] = []
         consumer = _batched_consumer(
-            bus, sessions, metrics, probe, group, runs, batch_size=10, linger=600.0
+            bus, sessions, metrics, probe, group, runs, batch_size=10, linger_ms=600_000
         )
         try:
             async with running(consumer):
