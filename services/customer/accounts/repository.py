@@ -2,10 +2,12 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.customers.repository import Custody
@@ -35,6 +37,37 @@ async def accounts_of_customers(
     held: dict[uuid.UUID, list[Account]] = {}
     for account in (await session.scalars(statement.order_by(Account.opened_on))).all():
         held.setdefault(account.customer_id, []).append(account)
+    return held
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    """What valuing a customer reads of an account (``valuation.money.HeldBalance``)."""
+
+    product_type: str
+    currency: str
+    balance: Decimal
+    status: str
+
+
+# Built once, with the customers as one array parameter: a consumer's run reads a hundred
+# customers' accounts, and an IN list is expanded value by value on every execution.
+_BALANCES = select(
+    Account.customer_id, Account.product_type, Account.currency, Account.balance, Account.status
+).where(Account.customer_id == any_(bindparam("customer_ids", type_=ARRAY(UUID(as_uuid=True)))))
+
+
+async def balances_of_customers(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[AccountBalance]]:
+    """Each customer's accounts as plain rows, in one statement: what the consumer's runs
+    value most customers by, without loading the accounts as objects."""
+    held: dict[uuid.UUID, list[AccountBalance]] = {}
+    if customer_ids:
+        rows = await session.execute(_BALANCES, {"customer_ids": list(customer_ids)})
+        for customer_id, product_type, currency, balance, status in rows:
+            account = AccountBalance(product_type, currency, balance, status)
+            held.setdefault(customer_id, []).append(account)
     return held
 
 

@@ -17,7 +17,11 @@ from contracts.customer import (
 )
 from services.customer.config import Settings
 from services.customer.customers import repository as customers_repository
-from services.customer.valuation.service import revalue_customer, valuation_inputs
+from services.customer.valuation.service import (
+    mark_standing_valued,
+    revalue_customer,
+    valuation_inputs,
+)
 from shared.consumer import BatchHandler, Handler, Handlers
 from shared.envelope import EventEnvelope
 from shared.logging import correlated
@@ -67,19 +71,21 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)
         # A customer valued after the latest event that asks is current already (a backlog's
-        # runs find most so): skipped before their inputs are read, not after. The others'
-        # inputs are read for all at once.
+        # runs find most so): skipped before their inputs are read, not after.
         at = datetime.now(UTC)
-        revalued = sorted(
-            customer_id
+        due = {
+            customer_id: envelope.time
             for customer_id, envelope in asked.items()
             if (valued_at := valued.get(customer_id)) is None or valued_at < envelope.time
-        )
-        inputs = await valuation_inputs(session, revalued, at=at)
+        }
+        # Most find their segments standing and are only marked valued; the inputs of the
+        # others, whose moves are recorded and published, are read for all at once.
+        moving = await mark_standing_valued(session, due, settings=settings, at=at)
+        inputs = await valuation_inputs(session, moving, at=at)
         # The run holds its customers' locks, which the ingest of their next transactions
         # waits for: their events go in one write, not one each.
         async with events_written_together(session):
-            for customer_id in revalued:
+            for customer_id in moving:
                 envelope = asked[customer_id]
                 with correlated(envelope.correlation_id):
                     await revalue_customer(

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.customer.models import Customer, Direction, PostedTransaction, SegmentChange
@@ -26,6 +28,63 @@ async def customers_for_update(
     return list((await session.scalars(statement)).all())
 
 
+# Built once: the consumer's runs execute these for a hundred customers several times a second.
+# The customers travel as one array parameter, not an IN list expanded value by value.
+_IDS = bindparam("customer_ids", type_=ARRAY(UUID(as_uuid=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerStanding:
+    """A customer as valuation reads them, a plain row: their segments as they stand and what
+    deciding them again reads of the customer."""
+
+    id: uuid.UUID
+    status: str
+    valued_at: datetime | None
+    created_at: datetime
+    last_activity_at: datetime | None
+    profile: dict[str, Any]
+    value_tier: str
+    loyalty: str | None
+    usage_density: str | None
+    lifecycle_stage: str | None
+
+
+_STANDINGS = select(
+    Customer.id,
+    Customer.status,
+    Customer.valued_at,
+    Customer.created_at,
+    Customer.last_activity_at,
+    Customer.profile,
+    Customer.value_tier,
+    Customer.loyalty,
+    Customer.usage_density,
+    Customer.lifecycle_stage,
+).where(Customer.id == any_(_IDS))
+
+
+async def standings(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID]
+) -> list[CustomerStanding]:
+    """The customers as they stand, unlocked: the caller holds their locks already."""
+    if not customer_ids:
+        return []
+    rows = await session.execute(_STANDINGS, {"customer_ids": list(customer_ids)})
+    return [CustomerStanding(*row) for row in rows]
+
+
+async def mark_valued(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, at: datetime
+) -> None:
+    """Record that the customers were valued at ``at``, in one statement."""
+    if customer_ids:
+        await session.execute(
+            text("UPDATE customers SET valued_at = :at WHERE id = ANY(CAST(:ids AS uuid[]))"),
+            {"at": at, "ids": list(customer_ids)},
+        )
+
+
 @dataclass(frozen=True)
 class MoneyFacts:
     """Money in over the last 90 days and the 90 before, per currency."""
@@ -35,6 +94,31 @@ class MoneyFacts:
     transactions_90d: int
 
 
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_RECENT_START = bindparam("recent_start", type_=DateTime(timezone=True))
+_PREVIOUS_START = bindparam("previous_start", type_=DateTime(timezone=True))
+_t = PostedTransaction
+_credit = _t.direction == Direction.CREDIT
+_recent = _t.booked_at >= _RECENT_START
+_MONEY_FACTS = (
+    select(
+        _t.customer_id,
+        _t.currency,
+        func.coalesce(func.sum(_t.amount).filter(_credit, _recent), 0).label("recent_in"),
+        func.coalesce(func.sum(_t.amount).filter(_credit, ~_recent), 0).label("previous_in"),
+        func.count().filter(_recent).label("recent_count"),
+    )
+    .where(
+        _t.customer_id == any_(_IDS),
+        _t.booked_at >= _PREVIOUS_START,
+        _t.booked_at <= _NOW,
+        # A reversed transaction never happened, as far as the customer's value goes.
+        _t.reversed_at.is_(None),
+    )
+    .group_by(_t.customer_id, _t.currency)
+)
+
+
 async def money_facts(
     session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, now: datetime
 ) -> dict[uuid.UUID, MoneyFacts]:
@@ -42,29 +126,14 @@ async def money_facts(
     last 180 days has none in the answer."""
     if not customer_ids:
         return {}
-    recent_start, previous_start = now - timedelta(days=90), now - timedelta(days=180)
-    credit = PostedTransaction.direction == Direction.CREDIT
-    recent = PostedTransaction.booked_at >= recent_start
     flow_rows = await session.execute(
-        select(
-            PostedTransaction.customer_id,
-            PostedTransaction.currency,
-            func.coalesce(func.sum(PostedTransaction.amount).filter(credit, recent), 0).label(
-                "recent_in"
-            ),
-            func.coalesce(func.sum(PostedTransaction.amount).filter(credit, ~recent), 0).label(
-                "previous_in"
-            ),
-            func.count().filter(recent).label("recent_count"),
-        )
-        .where(
-            PostedTransaction.customer_id.in_(customer_ids),
-            PostedTransaction.booked_at >= previous_start,
-            PostedTransaction.booked_at <= now,
-            # A reversed transaction never happened, as far as the customer's value goes.
-            PostedTransaction.reversed_at.is_(None),
-        )
-        .group_by(PostedTransaction.customer_id, PostedTransaction.currency)
+        _MONEY_FACTS,
+        {
+            "customer_ids": list(customer_ids),
+            "now": now,
+            "recent_start": now - timedelta(days=90),
+            "previous_start": now - timedelta(days=180),
+        },
     )
     inflow: dict[uuid.UUID, dict[str, Decimal]] = {}
     previous: dict[uuid.UUID, dict[str, Decimal]] = {}
