@@ -74,10 +74,14 @@ def _lock_and_read(*, payload: bool) -> Select[Any]:
 
 _LOCK_AND_READ = _lock_and_read(payload=True)
 _LOCK_AND_READ_KEYS = _lock_and_read(payload=False)
+# The round reads rows, never outbox objects: nothing in the session to synchronise. Left to
+# "auto", the ORM tried to evaluate the array condition in Python on every round, failed, and
+# fell back to fetching the updated keys (py-spy: 3% of the customer worker at 1,000 tx/s).
 _MARK_PUBLISHED = (
     update(OutboxRecord)
     .where(OutboxRecord.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
     .values(published_at=func.now())
+    .execution_options(synchronize_session=False)
 )
 
 
