@@ -172,6 +172,7 @@ bench: $(STAMP) kafka-jars
 	$(BIN)/python -m bench.outbox_relay --bus local
 	$(BIN)/python -m bench.outbox_relay --bus kafka
 	$(BIN)/python -m bench.customer_view_ingest --transactions 100000
+	$(BIN)/python -m bench.valuation_run
 	$(BIN)/python -m bench.detector --events 20000 --rate 1000 --seconds 10
 	$(BIN)/python -m bench.screen_pop --customers 200 --calls 2000
 	$(BIN)/python -m bench.end_to_end --seconds 30

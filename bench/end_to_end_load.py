@@ -63,6 +63,7 @@ class LoadResult:
     firings: dict[str, Firing] = field(default_factory=dict)
     posted: int = 0
     reads_ms: list[float] = field(default_factory=list)  # each of the watcher's reads
+    posts_ms: list[float] = field(default_factory=list)  # each batch's POST, as the channel waits
     seconds: float = 0.0
     late_batches: int = 0  # batches that could not start on their tick (the service was slower)
 
@@ -135,8 +136,10 @@ async def steady_load(
     in_flight: set[asyncio.Task[None]] = set()
 
     async def post(batch: list[dict[str, Any]], firing: list[str]) -> None:
+        asked = time.perf_counter()
         answer = await client.post("/v1/transactions", json=_body(batch))
         answered = time.time()
+        result.posts_ms.append((time.perf_counter() - asked) * 1000)
         answer.raise_for_status()
         for transaction_id in firing:
             result.firings[transaction_id] = Firing(transaction_id, answered)
@@ -353,6 +356,10 @@ def report(bus: str, result: LoadResult, lost: int, doubled: int) -> list[str]:
             f"[{bus}]   {name:<24} share {means[i] / sum(means):5.0%}  "
             f"p50 {_percentile(ms, 0.5):7.1f} ms  p99 {_percentile(ms, 0.99):7.1f} ms"
         )
+    lines.append(
+        f"[{bus}]   the channel's posts: p50 {_percentile(result.posts_ms, 0.5):.1f} ms, "
+        f"p99 {_percentile(result.posts_ms, 0.99):.1f} ms ({len(result.posts_ms)} batches)"
+    )
     lines.append(
         f"[{bus}]   the watcher's reads: p50 {_percentile(result.reads_ms, 0.5):.1f} ms, "
         f"p99 {_percentile(result.reads_ms, 0.99):.1f} ms ({len(result.reads_ms)} reads)"
