@@ -81,11 +81,11 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
         # Most find their segments standing and are only marked valued; the inputs of the
         # others, whose moves are recorded and published, are read for all at once.
         moving = await mark_standing_valued(session, due, settings=settings, at=at)
-        inputs = await valuation_inputs(session, moving, at=at)
+        inputs = await valuation_inputs(session, moving.ids, at=at, money=moving.money)
         # The run holds its customers' locks, which the ingest of their next transactions
         # waits for: their events go in one write, not one each.
         async with events_written_together(session):
-            for customer_id in moving:
+            for customer_id in moving.ids:
                 envelope = asked[customer_id]
                 with correlated(envelope.correlation_id):
                     await revalue_customer(

@@ -51,18 +51,33 @@ class ValuationInputs:
 
 
 async def valuation_inputs(
-    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, at: datetime
+    session: AsyncSession,
+    customer_ids: Sequence[uuid.UUID],
+    *,
+    at: datetime,
+    money: Mapping[uuid.UUID, valuation_repository.MoneyFacts] | None = None,
 ) -> ValuationInputs:
+    """With ``money``, the money facts read already at ``at`` (of these customers at least)."""
     if not customer_ids:
         return ValuationInputs({}, {}, {}, {})
     customers = await valuation_repository.customers_for_update(session, customer_ids)
     ids = [c.id for c in customers]
+    if money is None:
+        money = await valuation_repository.money_facts(session, ids, now=at)
     return ValuationInputs(
         customers={c.id: c for c in customers},
         accounts=await accounts_repository.accounts_of_customers(session, ids),
-        money=await valuation_repository.money_facts(session, ids, now=at),
+        money={c: facts for c in ids if (facts := money.get(c)) is not None},
         satisfaction=await surveys_repository.satisfaction_averages_at(session, ids, at=at),
     )
+
+
+@dataclass(frozen=True)
+class MovingCustomers:
+    """The customers of a run whose segments move, in id order, and their money facts."""
+
+    ids: list[uuid.UUID]
+    money: dict[uuid.UUID, valuation_repository.MoneyFacts]
 
 
 async def mark_standing_valued(
@@ -71,10 +86,10 @@ async def mark_standing_valued(
     *,
     settings: Settings,
     at: datetime,
-) -> list[uuid.UUID]:
+) -> MovingCustomers:
     """Decide again the customers (locked) of ``asked``, each with the time of the latest
-    event that asks, and mark valued those whose segments all stand; returns, in id order,
-    the ones whose segments move, for :func:`revalue_customer` to record and publish.
+    event that asks, and mark valued those whose segments all stand; returns the ones whose
+    segments move, for :func:`revalue_customer` to record and publish.
 
     Most revaluations move nothing. Deciding them from plain rows and marking them in one
     statement spares a consumer's run the loading of a hundred customers and their accounts
@@ -101,7 +116,7 @@ async def mark_standing_valued(
         )
         (standing if stands else moving).append(customer.id)
     await valuation_repository.mark_valued(session, standing, at=at)
-    return sorted(moving)
+    return MovingCustomers(sorted(moving), {c: money[c] for c in moving if c in money})
 
 
 def direction_of(dimension: SegmentDimension, previous: str | None, current: str) -> str:
