@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +31,7 @@ import httpx
 
 from bench import ingest_phase
 from bench.preload import preload
-from bench.processes import answering, start_quietly
+from bench.processes import answering, bench_postgres, start_quietly
 from bench.view_phase import ViewFigures, measure_view
 from bench.view_statement import StatementTimes, view_statement_times
 from crm.infra.kafka import free_port
@@ -274,14 +273,8 @@ def run() -> None:
     )
     args = parser.parse_args()
     args.customers = args.customers or max(args.transactions // 50, 50)
-    with tempfile.TemporaryDirectory() as work:
-        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
-        postgres.start()
-        try:
-            postgres.ensure_database("bench")
-            asyncio.run(main(args, postgres))
-        finally:
-            postgres.stop()
+    with bench_postgres() as postgres:
+        asyncio.run(main(args, postgres))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,32 @@
 
 import asyncio
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+
+from crm.infra.kafka import free_port
+from crm.infra.postgres import EmbeddedPostgres
+
+BENCH_DATABASE = "bench"
+
+
+@contextmanager
+def bench_postgres() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of the benchmark's own in a temporary directory, with the database
+    ``BENCH_DATABASE``; stopped and removed afterwards."""
+    with tempfile.TemporaryDirectory() as work:
+        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
+        postgres.start()
+        try:
+            postgres.ensure_database(BENCH_DATABASE)
+            yield postgres
+        finally:
+            postgres.stop()
 
 
 def start_quietly(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -22,7 +22,6 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.processes import answering, start_quietly
+from bench.processes import answering, bench_postgres, start_quietly
 from contracts.base import DomainEvent
 from contracts.customer import TransactionPosted
 from crm.infra.kafka import free_port
@@ -173,14 +172,8 @@ def run() -> None:
     parser.add_argument("--run", type=int, default=100, help="customers a run")
     parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each path")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as work:
-        postgres = EmbeddedPostgres(Path(work) / "pg", port=free_port())
-        postgres.start()
-        try:
-            postgres.ensure_database("bench")
-            asyncio.run(main(args, postgres))
-        finally:
-            postgres.stop()
+    with bench_postgres() as postgres:
+        asyncio.run(main(args, postgres))
 
 
 if __name__ == "__main__":
