@@ -10,10 +10,14 @@ from typing import Any
 
 import httpx
 
+from contracts.catalogue import Topic
 from contracts.customer import CustomerErased
 from contracts.identifiers import InvalidIdentifier
 from services.customer.identity.resident_id import validate_resident_id
 from services.customer.identity.social_credit_code import validate_unified_social_credit_code
+from shared.settings import SharedSettings
+from tests.service.conftest import scalar
+from tests.waiting import wait_until
 
 _sequence = itertools.count(100)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -167,3 +171,20 @@ async def record_contact(
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
+
+
+async def valued_by_its_events(settings: SharedSettings, customer_id: str) -> None:
+    """Wait until the service's consumer has handled every transaction-topic event about the
+    customer (their opening, postings...): the revaluation they ask for commits with them."""
+
+    async def handled() -> bool:
+        pending = await scalar(
+            settings,
+            "SELECT count(*) FROM outbox o WHERE o.message_key = :k AND o.topic = :topic"
+            " AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = o.event_id::text)",
+            k=customer_id,
+            topic=Topic.TRANSACTIONS.value,
+        )
+        return pending == 0
+
+    await wait_until(handled, timeout=20)

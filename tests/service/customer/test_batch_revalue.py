@@ -10,8 +10,12 @@ from services.customer.valuation.service import revalue_customer, revalue_everyo
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
-from tests.service.customer.factories import create_customer, open_account, transaction
-from tests.waiting import wait_until
+from tests.service.customer.factories import (
+    create_customer,
+    open_account,
+    transaction,
+    valued_by_its_events,
+)
 
 
 class TestBatchRevalue:
@@ -22,18 +26,7 @@ class TestBatchRevalue:
         account = (await open_account(client, customer["id"]))["full_number"]
         await client.post("/v1/transactions", json={"transactions": [transaction(account)]})
 
-        async def valued_by_its_events() -> bool:
-            # Every transaction-topic event about the customer is in the consumer's inbox.
-            pending = await scalar(
-                customer_settings,
-                "SELECT count(*) FROM outbox o WHERE o.message_key = :k"
-                " AND o.topic = 'crm.transactions.v1' AND NOT EXISTS"
-                " (SELECT 1 FROM inbox i WHERE i.event_id = o.event_id::text)",
-                k=customer["id"],
-            )
-            return pending == 0
-
-        await wait_until(valued_by_its_events, timeout=20)
+        await valued_by_its_events(customer_settings, customer["id"])
         engine = create_engine(customer_settings)
         sessions = create_sessionmaker(engine)
         sessions.configure(info={EVENT_SOURCE: customer_settings.event_source})

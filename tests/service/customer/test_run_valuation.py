@@ -12,8 +12,12 @@ from services.customer.valuation.service import mark_standing_valued
 from shared.db import create_engine, create_sessionmaker
 from shared.outbox import EVENT_SOURCE
 from tests.service.conftest import scalar
-from tests.service.customer.factories import create_customer, open_account, transaction
-from tests.waiting import wait_until
+from tests.service.customer.factories import (
+    create_customer,
+    open_account,
+    transaction,
+    valued_by_its_events,
+)
 
 VALUED_AT = "SELECT valued_at FROM customers WHERE id = :c"
 MOVES = "SELECT count(*) FROM segment_changes WHERE customer_id = :c"
@@ -31,18 +35,7 @@ async def _valued_customer(client: httpx.AsyncClient, settings: Settings) -> str
     )
     assert answer.status_code == 200, answer.text
 
-    async def valued_by_its_events() -> bool:
-        # Every transaction-topic event about the customer (the opening, the deposit) handled.
-        pending = await scalar(
-            settings,
-            "SELECT count(*) FROM outbox o WHERE o.message_key = :k"
-            " AND o.topic = 'crm.transactions.v1' AND NOT EXISTS"
-            " (SELECT 1 FROM inbox i WHERE i.event_id = o.event_id::text)",
-            k=customer["id"],
-        )
-        return pending == 0
-
-    await wait_until(valued_by_its_events, timeout=20)
+    await valued_by_its_events(settings, customer["id"])
     return str(customer["id"])
 
 
