@@ -162,19 +162,16 @@ async def search_customers(
     return (await session.scalars(statement)).all()
 
 
-async def lock_customers(
-    session: AsyncSession, customer_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, datetime | None]:
-    """Lock the customers' rows in id order; answers when each was last valued. Everything
-    that locks several customers in one transaction (ingest, the consumer's runs) takes them
-    in this order, so two such transactions never wait on each other in a ring. No-key: it
-    still waits for ingest's lock (see ``accounts.ingest_repository``), but not for inserts
-    that merely reference the customer."""
-    rows = await session.execute(
+async def lock_customers(session: AsyncSession, customer_ids: list[uuid.UUID]) -> None:
+    """Lock the customers' rows in id order. Everything that locks several customers in one
+    transaction (ingest, the consumer's runs) takes them in this order, so two such
+    transactions never wait on each other in a ring. No-key: it still waits for ingest's lock
+    (see ``accounts.ingest_repository``), but not for inserts that merely reference the
+    customer."""
+    await session.execute(
         text(
-            "SELECT id, valued_at FROM customers WHERE id = ANY(CAST(:ids AS uuid[]))"
+            "SELECT id FROM customers WHERE id = ANY(CAST(:ids AS uuid[]))"
             " ORDER BY id FOR NO KEY UPDATE"
         ),
         {"ids": sorted(customer_ids)},
     )
-    return {row.id: row.valued_at for row in rows}

@@ -59,7 +59,7 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
     ) -> None:
         # Every customer of the run locked up front, in id order (see lock_customers).
         customers = [c for e, _ in items if (c := getattr(e, "customer_id", None)) is not None]
-        valued = await customers_repository.lock_customers(session, customers)
+        await customers_repository.lock_customers(session, customers)
         asked: dict[uuid.UUID, EventEnvelope] = {}
         for event, envelope in items:
             if isinstance(event, REVALUING):
@@ -70,17 +70,13 @@ def build_batch_handler(settings: Settings, *, handlers: Handlers) -> BatchHandl
             else:
                 with correlated(envelope.correlation_id):
                     await handlers[type(event)](session, event, envelope)
-        # A customer valued after the latest event that asks is current already (a backlog's
-        # runs find most so): skipped before their inputs are read, not after.
+        # Most find their segments standing and are only marked valued (a customer valued
+        # after the latest event that asks, as a backlog's runs find most, is skipped before
+        # their inputs are read); the inputs of the others, whose moves are recorded and
+        # published, are read for all at once.
         at = datetime.now(UTC)
-        due = {
-            customer_id: envelope.time
-            for customer_id, envelope in asked.items()
-            if (valued_at := valued.get(customer_id)) is None or valued_at < envelope.time
-        }
-        # Most find their segments standing and are only marked valued; the inputs of the
-        # others, whose moves are recorded and published, are read for all at once.
-        moving = await mark_standing_valued(session, due, settings=settings, at=at)
+        latest = {customer_id: envelope.time for customer_id, envelope in asked.items()}
+        moving = await mark_standing_valued(session, latest, settings=settings, at=at)
         inputs = await valuation_inputs(session, moving.ids, at=at, money=moving.money)
         # The run holds its customers' locks, which the ingest of their next transactions
         # waits for: their events go in one write, not one each.
