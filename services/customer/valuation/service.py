@@ -67,7 +67,7 @@ async def valuation_inputs(
     return ValuationInputs(
         customers={c.id: c for c in customers},
         accounts=await accounts_repository.accounts_of_customers(session, ids),
-        money={c: facts for c in ids if (facts := money.get(c)) is not None},
+        money=dict(money),
         satisfaction=await surveys_repository.satisfaction_averages_at(session, ids, at=at),
     )
 
