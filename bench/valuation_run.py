@@ -59,11 +59,19 @@ Run = Callable[[AsyncSession, list[uuid.UUID], datetime], Awaitable[None]]
 def _posted(customer_id: uuid.UUID, at: datetime) -> DomainEvent:
     """A deposit event: the handler reads only which customer it asks to value."""
     return TransactionPosted(
-        customer_id=customer_id, transaction_id=str(uuid.uuid4()), account_number="0",
-        product_type="current", direction="credit", amount=Decimal("1"), currency="CNY",
-        balance_after=Decimal("1"), kind="deposit", channel="branch", counterparty_bank=None,
+        customer_id=customer_id,
+        transaction_id=str(uuid.uuid4()),
+        account_number="0",
+        product_type="current",
+        direction="credit",
+        amount=Decimal("1"),
+        currency="CNY",
+        balance_after=Decimal("1"),
+        kind="deposit",
+        channel="branch",
+        counterparty_bank=None,
         booked_at=at,
-    )  # fmt: skip
+    )
 
 
 def design(settings: Settings) -> Run:
@@ -74,7 +82,7 @@ def design(settings: Settings) -> Run:
             (_posted(customer_id, at), EventEnvelope(str(uuid.uuid4()), "bench", "bench", "", at))
             for customer_id in customers
         ]
-        await handle_run(session, list(items))
+        await handle_run(session, items)
 
     return run
 
@@ -87,9 +95,13 @@ def before_657888c(settings: Settings) -> Run:
         async with events_written_together(session):
             for customer_id in ordered:
                 await revalue_customer(
-                    session, customer_id, settings=settings, at=at, unless_valued_since=at,
+                    session,
+                    customer_id,
+                    settings=settings,
+                    at=at,
+                    unless_valued_since=at,
                     inputs=inputs,
-                )  # fmt: skip
+                )
 
     return run
 
@@ -97,16 +109,19 @@ def before_657888c(settings: Settings) -> Run:
 async def _load(postgres: EmbeddedPostgres, args: argparse.Namespace) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update(CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(port),
-               CRM_LOG_LEVEL="WARNING")  # fmt: skip
+    env.update(
+        CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(port), CRM_LOG_LEVEL="WARNING"
+    )
     service = start_quietly([str(BIN / "crm"), "serve", "customer"], env)
     try:
         url = f"http://127.0.0.1:{port}"
         await answering(f"{url}/readyz")
         bank = SyntheticBank(
-            seed=7, customers=args.customers, transactions=args.customers * 50,
+            seed=7,
+            customers=args.customers,
+            transactions=args.customers * 50,
             end_date=date.today(),
-        )  # fmt: skip
+        )
         headers = development_bearer()
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
             await load_synthetic_bank(client, bank)
