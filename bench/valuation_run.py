@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -35,7 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.processes import answering, bench_postgres, start_quietly
 from contracts.base import DomainEvent
-from contracts.customer import TransactionPosted
+from contracts.catalogue import EventType
+from contracts.examples import EXAMPLES
 from crm.infra.kafka import free_port
 from crm.infra.postgres import EmbeddedPostgres
 from crm.synthetic import SyntheticBank
@@ -56,22 +56,9 @@ BIN = Path(sys.executable).parent
 Run = Callable[[AsyncSession, list[uuid.UUID], datetime], Awaitable[None]]
 
 
-def _posted(customer_id: uuid.UUID, at: datetime) -> DomainEvent:
-    """A deposit event: the handler reads only which customer it asks to value."""
-    return TransactionPosted(
-        customer_id=customer_id,
-        transaction_id=str(uuid.uuid4()),
-        account_number="0",
-        product_type="current",
-        direction="credit",
-        amount=Decimal("1"),
-        currency="CNY",
-        balance_after=Decimal("1"),
-        kind="deposit",
-        channel="branch",
-        counterparty_bank=None,
-        booked_at=at,
-    )
+def _posted(customer_id: uuid.UUID) -> DomainEvent:
+    """A transaction event of the customer: the handler reads only whom it asks to value."""
+    return EXAMPLES[EventType.TRANSACTION_POSTED].model_copy(update={"customer_id": customer_id})
 
 
 def design(settings: Settings) -> Run:
@@ -79,7 +66,7 @@ def design(settings: Settings) -> Run:
 
     async def run(session: AsyncSession, customers: list[uuid.UUID], at: datetime) -> None:
         items = [
-            (_posted(customer_id, at), EventEnvelope(str(uuid.uuid4()), "bench", "bench", "", at))
+            (_posted(customer_id), EventEnvelope(str(uuid.uuid4()), "bench", "bench", "", at))
             for customer_id in customers
         ]
         await handle_run(session, items)
