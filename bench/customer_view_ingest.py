@@ -31,7 +31,7 @@ import httpx
 
 from bench import ingest_phase
 from bench.preload import preload
-from bench.processes import answering, bench_postgres, start_quietly
+from bench.processes import BENCH_DATABASE, answering, bench_postgres, start_quietly
 from bench.view_phase import ViewFigures, measure_view
 from bench.view_statement import StatementTimes, view_statement_times
 from crm.infra.kafka import free_port
@@ -51,12 +51,12 @@ AUTHORISED = development_bearer()
 
 
 async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
-    settings = Settings(database_url=postgres.url("bench"))
+    settings = Settings(database_url=postgres.url(BENCH_DATABASE))
     await upgrade(settings, MIGRATIONS)
-    dsn = postgres.url("bench").replace("postgresql+asyncpg", "postgresql")
+    dsn = postgres.url(BENCH_DATABASE).replace("postgresql+asyncpg", "postgresql")
     service_port, baseline_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update(CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(service_port),
+    env.update(CRM_DATABASE_URL=postgres.url(BENCH_DATABASE), CRM_CUSTOMER_PORT=str(service_port),
                CRM_LOG_LEVEL="WARNING", CRM_CUSTOMER_DATABASE_POOL_SIZE="20")  # fmt: skip
     if args.split:
         # The API in one process, the relay and the consumer in another (woken by NOTIFY).

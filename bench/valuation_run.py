@@ -32,7 +32,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.processes import answering, bench_postgres, start_quietly
+from bench.processes import BENCH_DATABASE, answering, bench_postgres, start_quietly
 from contracts.base import DomainEvent
 from contracts.catalogue import EventType
 from contracts.examples import EXAMPLES
@@ -97,7 +97,9 @@ async def _load(postgres: EmbeddedPostgres, args: argparse.Namespace) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     env.update(
-        CRM_DATABASE_URL=postgres.url("bench"), CRM_CUSTOMER_PORT=str(port), CRM_LOG_LEVEL="WARNING"
+        CRM_DATABASE_URL=postgres.url(BENCH_DATABASE),
+        CRM_CUSTOMER_PORT=str(port),
+        CRM_LOG_LEVEL="WARNING",
     )
     service = start_quietly([str(BIN / "crm"), "serve", "customer"], env)
     try:
@@ -131,7 +133,7 @@ async def _time(
 async def main(args: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     # The synthetic bank has no managers: each tier move that asks for one says so.
     configure_logging(level="ERROR")
-    settings = Settings(database_url=postgres.url("bench"))
+    settings = Settings(database_url=postgres.url(BENCH_DATABASE))
     await upgrade(settings, MIGRATIONS)
     started = time.monotonic()
     await _load(postgres, args)
